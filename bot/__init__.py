@@ -1,0 +1,1 @@
+"""The application: configuration, CLI, composition root, inbox/outbox and platform adapters."""

@@ -1,0 +1,253 @@
+"""The ``genjin`` command line. Every command loads the settings first and fails in one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bot.config import TEMPLATE, ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="genjin", description="Genjin 跟进 — 企业微信/钉钉里的销售助手")
+    p.add_argument("--config", help="配置文件路径(默认 $GENJIN_CONFIG 或 ./genjin.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="写一份带注释的 genjin.toml 模板")
+    init.add_argument("--path", default="genjin.toml")
+    init.add_argument("--force", action="store_true", help="覆盖已有文件")
+
+    sub.add_parser("serve", help="启动服务(回调、收件箱、发件箱)")
+
+    chat = sub.add_parser("chat", help="在终端里和机器人对话")
+    chat.add_argument("--user", required=True, help="以哪个员工(工号)的身份说话")
+
+    demo = sub.add_parser("demo", help="生成演示公司的数据并打开终端对话")
+    demo.add_argument("--database", help="数据库地址(默认 $GENJIN_DATABASE_URL 或 sqlite:///genjin-demo.db)")
+    demo.add_argument("--yes", action="store_true", help="已有数据时不再询问,直接替换")
+    demo.add_argument("--no-chat", action="store_true", help="只生成数据")
+    demo.add_argument("--seed", type=int, default=7, help=argparse.SUPPRESS)
+
+    db = sub.add_parser("db", help="数据库结构")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="升级到最新结构(启动时也会自动执行)")
+    db_sub.add_parser("current", help="显示当前结构版本")
+
+    imp = sub.add_parser("import", help="从 Excel/CSV 导入")
+    imp.add_argument("kind", choices=["employees", "customers"])
+    imp.add_argument("file")
+    imp.add_argument("--json", action="store_true")
+
+    customers = sub.add_parser("customers", help="查看客户")
+    c_sub = customers.add_subparsers(dest="customers_command", required=True)
+    c_list = c_sub.add_parser("list")
+    c_list.add_argument("--owner")
+    c_list.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "init":
+        return _init(Path(args.path), args.force)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    quiet = args.command in ("chat", "demo", "import", "customers")
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return await _serve(settings)
+    if args.command == "chat":
+        return await _chat(settings, args.user)
+    if args.command == "demo":
+        return await _demo(settings, args)
+    if args.command == "db":
+        return await _db(settings, args.db_command)
+    if args.command == "import":
+        return await _import(settings, args.kind, Path(args.file), as_json=args.json)
+    if args.command == "customers":
+        return await _customers_list(settings, args.owner, as_json=args.json)
+    raise AssertionError(args.command)
+
+
+def _init(path: Path, force: bool) -> int:
+    if path.exists() and not force:
+        print(f"{path} 已存在;要覆盖请加 --force", file=sys.stderr)
+        return 1
+    path.write_text(TEMPLATE, encoding="utf-8")
+    print(f"已写入 {path}")
+    return 0
+
+
+async def _serve(settings: Settings) -> int:
+    from bot.bootstrap import build_app
+    from bot.server import serve
+
+    app = await build_app(settings)
+    await serve(app)
+    return 0
+
+
+async def _chat(settings: Settings, user: str, database_url: str | None = None, intro: str | None = None) -> int:
+    from bot.bootstrap import build_app
+    from bot.console.adapter import PLATFORM, ConsoleChat, ConsoleSender
+
+    interactive = sys.stdin.isatty()
+    sender = ConsoleSender(sys.stdout, interactive=interactive)
+    app = await build_app(settings, database_url=database_url, senders={PLATFORM: sender})
+    try:
+        async with app.uow() as uow:
+            employee = await uow.employees.get(user)
+        if employee is None:
+            print(f"没有工号为 {user} 的员工;先用 genjin import employees 导入,或运行 genjin demo", file=sys.stderr)
+            return 1
+        if intro:
+            print(intro)
+        elif interactive:
+            print(f"你好,{employee.name}!输入消息和 Genjin 对话,输入「帮助」看看能做什么,exit 退出。")
+        chat = ConsoleChat(app.uow, user, app.clock, app.worker.drain, app.outbox.drain)
+        await chat.run(sys.stdin, interactive=interactive, out=sys.stdout)
+    finally:
+        await app.close()
+    return 0
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import demo
+    from bot.bootstrap import build_app
+
+    url = args.database or os.environ.get("GENJIN_DATABASE_URL") or demo.DEFAULT_URL
+    app = await build_app(settings, database_url=url)
+    try:
+        async with app.uow() as uow:
+            has_data = bool(await uow.employees.find())
+        if has_data and not args.yes:
+            if not sys.stdin.isatty():
+                print(f"{url} 里已有数据;确认要替换请加 --yes", file=sys.stderr)
+                return 1
+            answer = await asyncio.to_thread(input, f"{url} 里已有数据,清空并重新生成演示数据吗?[y/N] ")
+            if answer.strip().lower() not in ("y", "yes", "是"):
+                print("已取消,数据没有改动。")
+                return 1
+        if has_data:
+            await demo.wipe(app.engine)
+        summary = await demo.seed(app.uow, app.clock(), seed=args.seed)
+    finally:
+        await app.close()
+    print(summary.describe(url))
+    if args.no_chat:
+        return 0
+    return await _chat(settings, summary.demo_user, database_url=url, intro=summary.intro())
+
+
+async def _db(settings: Settings, command: str) -> int:
+    from store import migrate
+    from store.db import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        if command == "upgrade":
+            await migrate.upgrade(engine)
+        current = await migrate.current_revision(engine)
+        print(f"数据库结构版本: {current or '(空)'};最新: {migrate.head_revision()}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -> int:
+    from bot.bootstrap import build_app
+    from store import importers
+    from store.tabular import UnreadableFile
+
+    reader = importers.read_employee_rows if kind == "employees" else importers.read_customer_rows
+    try:
+        rows = await asyncio.to_thread(reader, path)
+    except UnreadableFile as exc:
+        print(f"无法导入 {path}: {exc}", file=sys.stderr)
+        return 1
+    app = await build_app(settings)
+    try:
+        async with app.uow() as uow:
+            if kind == "employees":
+                report = await importers.import_employees(uow, rows, app.clock())
+            else:
+                report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
+            await uow.commit()
+    finally:
+        await app.close()
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(report.lines("员工" if kind == "employees" else "客户")))
+    return 0
+
+
+def _json_value(value: Any, settings: Settings) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.astimezone(settings.tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+async def _customers_list(settings: Settings, owner: str | None, *, as_json: bool) -> int:
+    from bot.bootstrap import build_app
+    from sales.values import wan
+
+    app = await build_app(settings)
+    try:
+        async with app.uow() as uow:
+            customers = await uow.customers.find(owner_ids=[owner] if owner else None)
+    finally:
+        await app.close()
+    if as_json:
+        keys = (
+            "stage",
+            "stage_entered_at",
+            "amount",
+            "expected_close",
+            "confidence",
+            "next_action",
+            "next_action_date",
+            "last_followup_at",
+        )
+        out = [
+            {"name": c.name, "owner": c.owner_id, **{k: _json_value(getattr(c, k), settings) for k in keys}}
+            for c in customers
+        ]
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    for c in customers:
+        print(f"{c.name}\t{c.owner_id}\t{c.stage.label}\t{wan(c.amount)}\t{c.next_action or ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Settings from ``genjin.toml`` and ``GENJIN_*`` environment variables (the environment wins)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+ENV_PREFIX = "GENJIN_"
+DEFAULT_CONFIG = Path("genjin.toml")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names the key."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``genjin.toml``; a table ``[wecom]`` with ``corp_id`` sets ``wecom_corp_id``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}".replace("-", "_").lower()
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+class Settings(BaseSettings):
+    """Everything an admin can set. Field ``x`` is ``GENJIN_X`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    database_url: str = Field("sqlite:///genjin.db", description="数据库地址")
+    timezone: str = Field("Asia/Shanghai", description="时区")
+    host: str = Field("127.0.0.1", description="HTTP 服务监听地址")
+    port: int = Field(8080, ge=1, le=65535, description="HTTP 服务端口")
+    log_level: str = Field("INFO", description="日志级别")
+    auto_register: bool = Field(False, description="陌生发送人自动登记为销售(试用时用)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except Exception as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"use sqlite:/// or postgresql://, not {backend}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML table arrives through init_settings (see load_settings), below the environment.
+        return env_settings, init_settings
+
+
+def config_path(explicit: str | None = None) -> Path | None:
+    """``--config``, else ``GENJIN_CONFIG``, else ``./genjin.toml`` when it exists."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("GENJIN_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_settings(explicit: str | None = None, **overrides: Any) -> Settings:
+    """Read and check the settings; raise ConfigError with one line naming the key."""
+    path = config_path(explicit)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"配置文件不存在: {path}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"配置文件 {path} 格式错误: {exc}") from exc
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, path)) from exc
+
+
+def _one_line(exc: ValidationError, path: Path | None) -> str:
+    first = exc.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else "?"
+    where = f"{ENV_PREFIX}{key.upper()} / {path or 'genjin.toml'}: {key}"
+    if first["type"] == "extra_forbidden":
+        return f"配置错误: 未知配置项 {key} ({path or 'genjin.toml'})"
+    value = first.get("input")
+    message = first["msg"].removeprefix("Value error, ")
+    return f"配置错误: {where} = {value!r}: {message}"
+
+
+TEMPLATE = """\
+# Genjin 配置文件。每一项也可以用环境变量覆盖,例如 port 对应 GENJIN_PORT,
+# [wecom] 表里的 corp_id 对应 GENJIN_WECOM_CORP_ID。环境变量优先于本文件。
+
+# 数据库地址。默认内嵌 SQLite;生产环境用 PostgreSQL:
+#   postgresql://用户:密码@主机:5432/数据库
+database_url = "sqlite:///genjin.db"
+
+# 时区,用于日期理解、提醒和工作日计算。
+timezone = "Asia/Shanghai"
+
+# `genjin serve` 监听的地址和端口(企业微信/钉钉回调指向这里)。
+host = "127.0.0.1"
+port = 8080
+
+# 日志级别: DEBUG, INFO, WARNING, ERROR
+log_level = "INFO"
+
+# 陌生发送人是否自动登记为销售(只建议试用时打开)。
+auto_register = false
+"""

@@ -1,0 +1,97 @@
+"""Console chat through the same path as the platforms: inbox → router → outbox → here."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TextIO
+
+from sales.model import InboxMessage, InboxStatus, OutboxMessage
+from store.repositories import UnitOfWorkFactory
+
+PLATFORM = "console"
+EXIT_WORDS = {"exit", "quit", "退出", ":q"}
+
+
+class ConsoleSender:
+    """Prints replies; buttons become the words to type."""
+
+    platform = PLATFORM
+
+    def __init__(self, out: TextIO, *, interactive: bool) -> None:
+        self.out = out
+        self.interactive = interactive
+
+    async def send(self, message: OutboxMessage) -> None:
+        text = str(message.payload.get("text", ""))
+        buttons = message.payload.get("buttons") or []
+        if buttons:
+            text += "\n(回复:" + " / ".join(str(b["label"]) for b in buttons) + ")"
+        prefix = "Genjin> " if self.interactive else ""
+        self.out.write(prefix + text + "\n")
+        if not self.interactive:
+            self.out.write("\n")
+        self.out.flush()
+
+
+class ConsoleChat:
+    """Drives one employee's conversation; each line is one message."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        employee_id: str,
+        clock: Callable[[], datetime],
+        process: Callable[[], Awaitable[object]],
+        deliver: Callable[[], Awaitable[object]],
+    ) -> None:
+        self.uow = uow
+        self.employee_id = employee_id
+        self.clock = clock
+        self.process = process
+        self.deliver = deliver
+
+    async def say(self, text: str) -> None:
+        """Store the line in the inbox, let the worker handle it, then print what it queued."""
+        message = InboxMessage(
+            platform=PLATFORM,
+            msg_id=uuid.uuid4().hex,
+            user_id=self.employee_id,
+            chat_id=f"console:{self.employee_id}",
+            text=text,
+            received_at=self.clock(),
+        )
+        async with self.uow() as uow:
+            stored = await uow.inbox.put(message)
+            await uow.commit()
+        assert stored is not None and stored.id is not None
+        for _ in range(600):  # another process may have taken it; wait for it to finish
+            await self.process()
+            async with self.uow() as uow:
+                current = await uow.inbox.get(stored.id)
+            if current is not None and current.status is not InboxStatus.NEW:
+                break
+            await asyncio.sleep(0.05)
+        await self.deliver()
+
+    async def run(self, stdin: TextIO, *, interactive: bool, out: TextIO) -> None:
+        while True:
+            if interactive:
+                out.write("你> ")
+                out.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            text = line.rstrip("\r\n")
+            if interactive and text.strip().lower() in EXIT_WORDS:
+                break
+            if not text.strip():
+                continue
+            await self.say(text)
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()

@@ -1,0 +1,401 @@
+"""``genjin demo``: a realistic sales org with six months of history, for trying Genjin out.
+
+The history has structure on purpose: each industry has its own winning moves, sources and
+sizes change the odds, lost deals die of typical causes at typical stages — so that what
+learns from history (recommendations, lead scores, forecasts) has something to find.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from handlers.help import HELP_LINES
+from sales.model import (
+    Brief,
+    BriefStatus,
+    BriefUpdate,
+    Confidence,
+    Customer,
+    Employee,
+    Role,
+    StageChange,
+    Team,
+)
+from sales.stages import OPEN_STAGES, Stage
+from sales.values import wan
+from store import migrate
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+DEFAULT_URL = "sqlite:///genjin-demo.db"
+DEMO_USER = "E01"
+HISTORY_DAYS = 180
+
+TEAMS = {
+    "华东一组": ("S01", "陈静", [("E01", "张伟"), ("E02", "李娜"), ("E03", "王磊"), ("E04", "赵敏")]),
+    "华南二组": ("S02", "刘洋", [("E05", "孙浩"), ("E06", "周婷"), ("E07", "吴刚"), ("E08", "郑丽")]),
+}
+REGIONS = {
+    "华东一组": ["上海", "杭州", "苏州", "南京", "宁波", "无锡", "合肥", "常州", "嘉兴", "绍兴"],
+    "华南二组": ["广州", "深圳", "东莞", "佛山", "厦门", "福州", "珠海", "中山", "惠州", "南宁"],
+}
+BRANDS = [
+    "瑞达",
+    "星辰",
+    "海之蓝",
+    "天成",
+    "博远",
+    "华信",
+    "恒通",
+    "金桥",
+    "新视界",
+    "远航",
+    "鼎盛",
+    "长青",
+    "宏图",
+    "嘉禾",
+    "蓝海",
+    "中联",
+    "汇丰源",
+    "明德",
+    "永泰",
+    "佳利",
+    "安达",
+    "华港",
+    "正泰来",
+    "万象",
+    "泰和",
+    "凯升",
+    "光启",
+    "锦程",
+    "东方红日",
+    "北辰",
+    "立信",
+    "盛达",
+    "九州通达",
+    "康宁",
+    "同创",
+    "卓越",
+]
+
+
+@dataclass(frozen=True)
+class Segment:
+    industry: str
+    suffixes: tuple[str, ...]
+    play: str  # the move that most often came right before winning
+    play_text: str
+    objection: str
+    answer: str
+    base_win: float
+    days: tuple[int, int, int, int]  # typical calendar days in each open stage
+    amount: tuple[int, int]  # in 万
+
+
+SEGMENTS = [
+    Segment(
+        "制造",
+        ("机电", "装备", "汽配", "电子"),
+        "POC",
+        "做了 POC 验证,现场跑通了产线数据",
+        "担心实施周期长",
+        "提出分阶段上线,先上一条产线",
+        0.4,
+        (6, 9, 12, 14),
+        (40, 200),
+    ),
+    Segment(
+        "物流",
+        ("物流", "供应链"),
+        "高层拜访",
+        "安排了高层拜访,对方总经理亲自参加",
+        "担心司机不会用",
+        "安排了驻场培训",
+        0.35,
+        (4, 7, 8, 10),
+        (30, 150),
+    ),
+    Segment(
+        "医药",
+        ("医药", "生物"),
+        "案例参观",
+        "带客户参观了同行的上线案例",
+        "合规审核严格",
+        "提供了等保和 GSP 合规材料",
+        0.3,
+        (8, 12, 15, 20),
+        (60, 300),
+    ),
+    Segment(
+        "消费",
+        ("食品", "茶业", "酒业", "服饰"),
+        "快速报价",
+        "演示后三天内就发了报价",
+        "觉得价格偏高",
+        "给了首年优惠和分期方案",
+        0.45,
+        (3, 5, 6, 7),
+        (15, 80),
+    ),
+    Segment(
+        "建材",
+        ("建材", "建工"),
+        "技术交流",
+        "组织了技术交流会,对方工程部都来了",
+        "和现有系统对接难",
+        "给了接口方案和对接排期",
+        0.35,
+        (5, 8, 10, 12),
+        (50, 250),
+    ),
+]
+SOURCES = {"转介绍": 0.2, "老客户": 0.25, "展会": -0.1, "官网": 0.0, "电话开发": -0.15}
+SIZES = {"小型": 0.05, "中型": 0.0, "大型": -0.1}
+LOSS = [
+    (Stage.NEGOTIATION, "价格", "对方嫌价格高,选了更便宜的方案"),
+    (Stage.DEMO, "竞品", "客户选了竞品"),
+    (Stage.QUALIFIED, "预算冻结", "客户预算冻结,项目取消了"),
+    (Stage.INITIAL, "没有需求", "对方确定暂不采购"),
+]
+
+
+@dataclass
+class Summary:
+    teams: int
+    supervisors: int
+    reps: int
+    customers: int
+    briefs: int
+    won: int
+    lost: int
+    demo_user: str
+    demo_name: str
+    demo_team: str
+    demo_customers: int
+
+    def describe(self, url: str) -> str:
+        return (
+            f"演示公司已生成: {self.teams} 个团队, {self.supervisors} 位主管, {self.reps} 位销售, "
+            f"{self.customers} 个客户(已成交 {self.won}, 流失 {self.lost}), 近 6 个月 {self.briefs} 条简报。"
+            f"\n数据库: {url}"
+        )
+
+    def intro(self) -> str:
+        lines = [
+            f"你现在是「{self.demo_team}」的销售 {self.demo_name}(工号 {self.demo_user}),"
+            f"名下 {self.demo_customers} 个客户。",
+            "可以试试:",
+            *[f"  · {line}" for line in HELP_LINES],
+            "输入 exit 退出;想换个身份: genjin chat --user S01(主管)或 E05(另一组的销售)。",
+        ]
+        return "\n".join(lines)
+
+
+async def wipe(engine: AsyncEngine) -> None:
+    """Drop every table and build the schema again."""
+    await migrate.downgrade(engine, "base")
+    await migrate.upgrade(engine)
+
+
+def _workday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+class _History:
+    """The clock and the counter shared while one org's history is written."""
+
+    def __init__(self, rng: random.Random, now: datetime) -> None:
+        self.rng = rng
+        self.now = now
+        self.briefs = 0
+
+    def at(self, day: date) -> datetime:
+        """A time in working hours on ``day``, in the org's time zone."""
+        return datetime.combine(day, time(self.rng.randint(9, 17), self.rng.choice((0, 15, 30, 45))), self.now.tzinfo)
+
+    async def brief(self, uow: UnitOfWork, owner: str, when: datetime, text: str) -> int:
+        stored = await uow.briefs.add(
+            Brief(sender_id=owner, platform="demo", text=text, received_at=when, status=BriefStatus.APPLIED)
+        )
+        self.briefs += 1
+        assert stored.id is not None
+        return stored.id
+
+
+def _names(rng: random.Random, count: int) -> list[tuple[str, str, Segment, str]]:
+    """Unique (name, short form, segment, team) tuples."""
+    out: list[tuple[str, str, Segment, str]] = []
+    seen: set[str] = set()
+    while len(out) < count:
+        team = rng.choice(list(TEAMS))
+        segment = rng.choice(SEGMENTS)
+        brand = rng.choice(BRANDS)
+        name = rng.choice(REGIONS[team]) + brand + rng.choice(segment.suffixes)
+        if rng.random() < 0.2:
+            name += rng.choice(("集团", "有限公司", "股份"))
+        if name in seen or any(name.startswith(s[:-2]) and s.endswith("集团") for s in seen):
+            continue
+        seen.add(name)
+        out.append((name, brand, segment, team))
+    return out
+
+
+async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, customers: int = 300) -> Summary:
+    """Seed the org and its history in one unit of work."""
+    rng = random.Random(seed)
+    history = _History(rng, now)
+    won = lost = 0
+    async with uow_factory() as uow:
+        await uow.employees.add(
+            Employee(id="A01", name="王敏", role=Role.ADMIN, wecom_userid="wangmin", dingtalk_userid="ding_wangmin")
+        )
+        reps_by_team: dict[str, list[str]] = {}
+        for team, (sup_id, sup_name, reps) in TEAMS.items():
+            await uow.teams.add(Team(name=team))
+            pinyin = f"sup{sup_id[-2:]}"
+            await uow.employees.add(
+                Employee(
+                    id=sup_id,
+                    name=sup_name,
+                    role=Role.SUPERVISOR,
+                    team=team,
+                    wecom_userid=pinyin,
+                    dingtalk_userid=f"ding_{pinyin}",
+                )
+            )
+            for rep_id, rep_name in reps:
+                await uow.employees.add(
+                    Employee(
+                        id=rep_id,
+                        name=rep_name,
+                        role=Role.REP,
+                        team=team,
+                        supervisor_id=sup_id,
+                        wecom_userid=f"rep{rep_id[-2:]}",
+                        dingtalk_userid=f"ding_rep{rep_id[-2:]}",
+                        mobile=f"1380000{rep_id[-2:]}00",
+                    )
+                )
+            reps_by_team[team] = [r for r, _ in reps]
+        for name, short, segment, team in _names(rng, customers):
+            owner = rng.choice(reps_by_team[team])
+            outcome = await _customer(uow, history, name, short, segment, team, owner)
+            won += outcome == Stage.WON
+            lost += outcome == Stage.LOST
+        demo_count = len(await uow.customers.find(owner_ids=[DEMO_USER]))
+        await uow.commit()
+    return Summary(
+        teams=len(TEAMS),
+        supervisors=len(TEAMS),
+        reps=sum(len(r) for r in reps_by_team.values()),
+        customers=customers,
+        briefs=history.briefs,
+        won=won,
+        lost=lost,
+        demo_user=DEMO_USER,
+        demo_name=TEAMS["华东一组"][2][0][1],
+        demo_team="华东一组",
+        demo_customers=demo_count,
+    )
+
+
+async def _customer(
+    uow: UnitOfWork, h: _History, name: str, short: str, segment: Segment, team: str, owner: str
+) -> Stage:
+    """One customer's life up to now; returns the stage it ends in."""
+    rng, now = h.rng, h.now
+    source = rng.choice(list(SOURCES))
+    size = rng.choices(list(SIZES), weights=(4, 4, 2))[0]
+    win_p = min(0.9, max(0.1, segment.base_win + SOURCES[source] + SIZES[size]))
+    fate_win = rng.random() < win_p
+    plays = rng.random() < (0.8 if fate_win else 0.25)  # winners mostly made the segment's move
+    loss_stage, loss_reason, loss_text = rng.choice(LOSS)
+    age = rng.randint(3, HISTORY_DAYS) if rng.random() < 0.4 else rng.randint(2, 40)  # a live pipeline now
+    created = h.at(_workday((now - timedelta(days=age)).date()))
+    amount = Decimal(rng.randint(*segment.amount) * 10_000)
+    customer = await uow.customers.add(
+        Customer(
+            name=name,
+            owner_id=owner,
+            stage=Stage.INITIAL,
+            stage_entered_at=created,
+            created_at=created,
+            industry=segment.industry,
+            region=name[:2],
+            size=size,
+            source=source,
+            aliases=[short + name[-2:]] if rng.random() < 0.3 else [],
+        )
+    )
+    assert customer.id is not None
+    cid = customer.id
+    opening = rng.choice(("加了微信", "初次电话沟通", "初步介绍了产品"))
+    brief_id = await h.brief(uow, owner, created, f"新客户 {name},{source}来的,{opening},对方有意向")
+    await uow.stages.add(StageChange(cid, None, Stage.INITIAL, created, owner, brief_id))
+    stage, entered, last_touch = Stage.INITIAL, created, created
+    for index, next_stage in enumerate((*OPEN_STAGES[1:], Stage.WON)):
+        base = segment.days[index]
+        span = max(1, int(rng.gauss(base * (0.8 if plays else 1.25), base / 3)))
+        gap = rng.randint(2, 4) if fate_win else rng.randint(4, 9)  # winners are followed up more often
+        touch = entered + timedelta(days=gap)
+        while touch < entered + timedelta(days=span) and touch < now:
+            note = rng.choice(("对方在内部讨论", "回答了几个技术问题", "发了资料", "电话沟通了进度"))
+            await h.brief(uow, owner, touch, f"{short} 跟进了一次,{note}")
+            last_touch = touch
+            touch += timedelta(days=gap)
+        moved_at = h.at(_workday((entered + timedelta(days=span)).date()))
+        if moved_at >= now:
+            break
+        if not fate_win and stage == loss_stage:
+            lost_brief = await h.brief(uow, owner, moved_at, f"{short} {loss_text}")
+            await uow.stages.add(StageChange(cid, stage, Stage.LOST, moved_at, owner, lost_brief))
+            customer.stage, customer.stage_entered_at, customer.closed_at = Stage.LOST, moved_at, moved_at
+            customer.lost_reason, customer.last_followup_at = loss_reason, moved_at
+            customer.amount = amount if stage.rank >= Stage.QUALIFIED.rank else None
+            await uow.customers.update(customer)
+            return Stage.LOST
+        advance = await h.brief(uow, owner, moved_at, _advance_text(short, next_stage, segment, amount, plays, rng))
+        await uow.stages.add(StageChange(cid, stage, next_stage, moved_at, owner, advance))
+        await uow.briefs.add_update(BriefUpdate(advance, cid, {"stage": stage.value}, {"stage": next_stage.value}))
+        stage, entered, last_touch = next_stage, moved_at, moved_at
+    customer.stage, customer.stage_entered_at, customer.last_followup_at = stage, entered, max(last_touch, entered)
+    if stage == Stage.WON:
+        customer.closed_at, customer.amount, customer.expected_close = entered, amount, entered.date()
+        await uow.customers.update(customer)
+        return Stage.WON
+    if stage.rank >= Stage.QUALIFIED.rank:
+        customer.amount = amount
+    if stage.rank >= Stage.DEMO.rank:
+        customer.expected_close = (now + timedelta(days=rng.randint(10, 75))).date()
+        customer.confidence = rng.choice((Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW, None))
+    if rng.random() < 0.6:
+        customer.next_action = NEXT_ACTION[stage]
+        customer.next_action_date = _workday((now + timedelta(days=rng.randint(-6, 12))).date())
+    await uow.customers.update(customer)
+    return stage
+
+
+NEXT_ACTION = {
+    Stage.INITIAL: "需求调研",
+    Stage.QUALIFIED: "方案演示",
+    Stage.DEMO: "发正式报价",
+    Stage.NEGOTIATION: "合同条款确认",
+}
+
+
+def _advance_text(short: str, stage: Stage, segment: Segment, amount: Decimal, plays: bool, rng: random.Random) -> str:
+    play = f",{segment.play_text}" if plays and rng.random() < 0.8 else ""
+    objection = f"。对方{segment.objection},我们{segment.answer}" if rng.random() < 0.4 else ""
+    if stage == Stage.QUALIFIED:
+        return f"{short} 确认了需求,预算{wan(amount)}左右{objection}"
+    if stage == Stage.DEMO:
+        return f"{short} 方案演示完成{play}{objection}"
+    if stage == Stage.NEGOTIATION:
+        return f"{short} 报价已发,{wan(amount)},对方在走采购流程{play}"
+    return f"{short} 签约了!合同金额{wan(amount)}{play}"

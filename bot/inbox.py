@@ -1,0 +1,137 @@
+"""The inbox worker: takes stored messages one at a time and turns them into outbox replies.
+
+A message, its handling and its replies are committed together, so a crash leaves the
+message new (handled again later) or done with its replies queued, never half-handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.errors import ErrorHandler
+from bot.loops import run_until_stopped
+from handlers.access import resolve_sender
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router
+from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger("genjin.inbox")
+
+Clock = Callable[[], datetime]
+
+
+def to_incoming(message: InboxMessage) -> Incoming:
+    return Incoming(
+        platform=message.platform,
+        user_id=message.user_id,
+        text=message.text,
+        received_at=message.received_at,
+        msg_id=message.msg_id,
+        chat_id=message.chat_id,
+        is_group=message.is_group,
+        kind=message.kind,
+        extra=dict(message.raw.get("extra", {})) if isinstance(message.raw, dict) else {},
+    )
+
+
+async def enqueue_replies(
+    uow: UnitOfWork, message: Incoming, employee: Employee | None, replies: list[Reply], now: datetime
+) -> None:
+    """Address each reply and queue it under a key derived from the message, so it is queued once."""
+    for index, reply in enumerate(replies):
+        to_user: str | None = message.user_id
+        to_chat = message.chat_id if message.is_group else None
+        if reply.to_employee is not None:
+            target = await uow.employees.get(reply.to_employee)
+            to_user = platform_user(target, message.platform) if target else None
+            to_chat = None
+            if to_user is None:
+                log.warning("reply to %s has no %s account; dropped", reply.to_employee, message.platform)
+                continue
+        if reply.to_chat is not None:
+            to_user, to_chat = None, reply.to_chat
+        await uow.outbox.enqueue(
+            OutboxMessage(
+                platform=message.platform,
+                key=f"reply:{message.platform}:{message.msg_id}:{index}",
+                created_at=now,
+                payload={
+                    "text": reply.text,
+                    "format": reply.format,
+                    "buttons": [{"key": b.key, "label": b.label} for b in reply.buttons],
+                    "sender": employee.id if employee else None,
+                },
+                to_user=to_user,
+                to_chat=to_chat,
+                kind=reply.format,
+            )
+        )
+
+
+def platform_user(employee: Employee, platform: str) -> str | None:
+    """The id a platform knows an employee by."""
+    if platform == "wecom":
+        return employee.wecom_userid
+    if platform == "dingtalk":
+        return employee.dingtalk_userid
+    return employee.id
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        router: Router,
+        errors: ErrorHandler,
+        clock: Clock,
+        *,
+        auto_register: bool = False,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.uow = uow
+        self.router = router
+        self.errors = errors
+        self.clock = clock
+        self.auto_register = auto_register
+        self.poll_seconds = poll_seconds
+        self.wake = asyncio.Event()
+
+    async def process_one(self) -> bool:
+        """Handle the oldest new message; False when there was none."""
+        async with self.uow() as uow:
+            stored = await uow.inbox.claim_next()
+            if stored is None or stored.id is None:
+                return False
+            message = to_incoming(stored)
+            now = self.clock()
+            employee: Employee | None = None
+            try:
+                async with uow.savepoint():
+                    employee = await resolve_sender(uow, message, auto_register=self.auto_register)
+                    ctx = Context(uow=uow, now=now, employee=employee)
+                    replies = await self.router.dispatch(message, ctx) or []
+                    await enqueue_replies(uow, message, employee, replies, now)
+                status, error = InboxStatus.DONE, None
+            except Exception as exc:  # one error handler for every message
+                replies = self.errors.on_message(exc, message)
+                await enqueue_replies(uow, message, None, replies, now)
+                status, error = InboxStatus.FAILED, ErrorHandler.summary(exc)
+            await uow.inbox.finish(stored.id, status, now, error)
+            await uow.commit()
+            return True
+
+    async def drain(self) -> int:
+        """Handle every waiting message; how many were handled."""
+        handled = 0
+        while await self.process_one():
+            handled += 1
+        return handled
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await run_until_stopped(
+            self.drain, stop=stop, wake=self.wake, poll_seconds=self.poll_seconds, errors=self.errors, name="inbox"
+        )

@@ -1,0 +1,67 @@
+"""``genjin serve``: the aiohttp application, the inbox worker and the outbox sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.bootstrap import App
+
+log = logging.getLogger("genjin.server")
+
+APP_KEY = web.AppKey("genjin", App)
+HEALTH_TIMEOUT = 2.0
+STOP_GRACE = 3.0  # with the 1 s HTTP shutdown, SIGTERM to exit stays within 5 s
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 when it does not."""
+    app = request.app[APP_KEY]
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            async with app.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("health check failed: %s", exc)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Application:
+    web_app = web.Application(client_max_size=client_max_size)
+    web_app[APP_KEY] = app
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or ``stop``); then finish the message in hand and exit."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, app.settings.host, app.settings.port)
+    await site.start()
+    log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+    tasks = [
+        asyncio.create_task(app.worker.run(stop), name="inbox"),
+        asyncio.create_task(app.outbox.run(stop), name="outbox"),
+    ]
+    try:
+        await stop.wait()
+        log.info("stopping")
+        await runner.cleanup()
+        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+        for task in pending:  # a step that outlives the grace period is rolled back, not half-done
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await app.close()

@@ -1,0 +1,1 @@
+"""Similar customers, strategies that worked, and lead scores."""

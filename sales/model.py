@@ -1,0 +1,178 @@
+"""Plain records the store hands to handlers and rules; no ORM types leave ``store/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sales.stages import Stage
+
+
+class Role(StrEnum):
+    """What an employee may see and do."""
+
+    REP = "rep"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Confidence(StrEnum):
+    """A rep's own estimate of the chance to close."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass
+class Employee:
+    id: str
+    name: str
+    role: Role = Role.REP
+    team: str | None = None
+    supervisor_id: str | None = None
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    mobile: str | None = None
+    active: bool = True
+
+
+@dataclass
+class Team:
+    name: str
+    wecom_chat_id: str | None = None
+    wecom_webhook_key: str | None = None
+    dingtalk_conversation_id: str | None = None
+    dingtalk_webhook: str | None = None
+    standup_enabled: bool = True
+    standup_time: str = "15:00"
+    standup_window_minutes: int = 15
+
+
+@dataclass
+class Customer:
+    name: str
+    owner_id: str
+    stage: Stage
+    stage_entered_at: datetime
+    created_at: datetime
+    id: int | None = None
+    aliases: list[str] = field(default_factory=list)
+    amount: Decimal | None = None
+    expected_close: date | None = None
+    confidence: Confidence | None = None
+    next_action: str | None = None
+    next_action_date: date | None = None
+    last_followup_at: datetime | None = None
+    industry: str | None = None
+    region: str | None = None
+    size: str | None = None
+    source: str | None = None
+    closed_at: datetime | None = None
+    lost_reason: str | None = None
+
+
+@dataclass
+class StageChange:
+    customer_id: int
+    from_stage: Stage | None
+    to_stage: Stage
+    changed_at: datetime
+    employee_id: str | None = None
+    brief_id: int | None = None
+    id: int | None = None
+
+
+class BriefStatus(StrEnum):
+    RECEIVED = "received"
+    APPLIED = "applied"
+    PENDING = "pending"
+    UNPARSED = "unparsed"
+    UNDONE = "undone"
+
+
+@dataclass
+class Brief:
+    sender_id: str
+    platform: str
+    text: str
+    received_at: datetime
+    platform_msg_id: str | None = None
+    parse_result: dict[str, Any] | None = None
+    status: BriefStatus = BriefStatus.RECEIVED
+    id: int | None = None
+
+
+@dataclass
+class BriefUpdate:
+    """What one brief changed on one customer: the values before and after, for undo."""
+
+    brief_id: int
+    customer_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+    created_customer: bool = False
+    id: int | None = None
+
+
+class InboxStatus(StrEnum):
+    NEW = "new"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass
+class InboxMessage:
+    """A message as a platform delivered it, kept before anything is done with it."""
+
+    platform: str
+    msg_id: str
+    user_id: str
+    received_at: datetime
+    chat_id: str | None = None
+    is_group: bool = False
+    kind: str = "text"
+    text: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+    status: InboxStatus = InboxStatus.NEW
+    attempts: int = 0
+    error: str | None = None
+    processed_at: datetime | None = None
+    id: int | None = None
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass
+class OutboxMessage:
+    """A message waiting to be delivered; ``key`` makes enqueueing and sending idempotent."""
+
+    platform: str
+    key: str
+    created_at: datetime
+    payload: dict[str, Any]
+    to_user: str | None = None
+    to_chat: str | None = None
+    kind: str = "text"
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class AuditEntry:
+    at: datetime
+    action: str
+    actor: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

@@ -1,0 +1,1 @@
+"""Scheduled jobs (stall scans, brief prompts, the Monday list, the Friday standup)."""

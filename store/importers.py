@@ -1,0 +1,308 @@
+"""Importing the org and the customers from a spreadsheet, with a row-by-row report.
+
+Nothing is dropped silently: each row is added, updated, unchanged or rejected with its
+row number and reason; importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sales.model import AuditEntry, Confidence, Customer, Employee, Role, StageChange, Team
+from sales.stages import Stage, parse_stage
+from sales.values import parse_amount, parse_date
+from store.repositories import UnitOfWork
+from store.tabular import Row, as_text, read_rows
+
+EMPLOYEE_HEADERS = {
+    "id": "id",
+    "工号": "id",
+    "员工工号": "id",
+    "name": "name",
+    "姓名": "name",
+    "role": "role",
+    "角色": "role",
+    "team": "team",
+    "团队": "team",
+    "小组": "team",
+    "supervisor_id": "supervisor_id",
+    "上级工号": "supervisor_id",
+    "主管工号": "supervisor_id",
+    "wecom_userid": "wecom_userid",
+    "企业微信账号": "wecom_userid",
+    "企业微信id": "wecom_userid",
+    "dingtalk_userid": "dingtalk_userid",
+    "钉钉账号": "dingtalk_userid",
+    "钉钉id": "dingtalk_userid",
+    "mobile": "mobile",
+    "手机": "mobile",
+    "手机号": "mobile",
+}
+CUSTOMER_HEADERS = {
+    "name": "name",
+    "客户名称": "name",
+    "客户": "name",
+    "owner_id": "owner_id",
+    "负责人工号": "owner_id",
+    "stage": "stage",
+    "阶段": "stage",
+    "amount": "amount",
+    "金额": "amount",
+    "expected_close": "expected_close",
+    "预计签约日期": "expected_close",
+    "next_action": "next_action",
+    "下一步": "next_action",
+    "next_action_date": "next_action_date",
+    "下一步日期": "next_action_date",
+    "stage_entered_at": "stage_entered_at",
+    "进入阶段日期": "stage_entered_at",
+    "industry": "industry",
+    "行业": "industry",
+    "region": "region",
+    "地区": "region",
+    "size": "size",
+    "规模": "size",
+    "source": "source",
+    "来源": "source",
+    "aliases": "aliases",
+    "别名": "aliases",
+    "confidence": "confidence",
+    "把握": "confidence",
+}
+ROLES = {
+    "rep": Role.REP,
+    "销售": Role.REP,
+    "销售代表": Role.REP,
+    "代表": Role.REP,
+    "supervisor": Role.SUPERVISOR,
+    "主管": Role.SUPERVISOR,
+    "经理": Role.SUPERVISOR,
+    "销售主管": Role.SUPERVISOR,
+    "admin": Role.ADMIN,
+    "管理员": Role.ADMIN,
+}
+CONFIDENCE = {
+    "high": Confidence.HIGH,
+    "高": Confidence.HIGH,
+    "medium": Confidence.MEDIUM,
+    "中": Confidence.MEDIUM,
+    "low": Confidence.LOW,
+    "低": Confidence.LOW,
+}
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, row: Row, reason: str) -> None:
+        self.rejected.append({"row": row.number, "reason": reason})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def lines(self, what: str) -> list[str]:
+        out = [f"导入{what}: 新增 {self.added}, 更新 {self.updated}, 未变 {self.unchanged}, 拒绝 {len(self.rejected)}"]
+        out += [f"  第 {r['row']} 行: {r['reason']}" for r in self.rejected]
+        return out
+
+
+def read_employee_rows(path: Path) -> list[Row]:
+    return read_rows(path, EMPLOYEE_HEADERS, ("id", "name"))
+
+
+def read_customer_rows(path: Path) -> list[Row]:
+    return read_rows(path, CUSTOMER_HEADERS, ("name", "owner_id"))
+
+
+async def import_employees(uow: UnitOfWork, rows: list[Row], now: datetime) -> ImportReport:
+    report = ImportReport()
+    parsed: list[tuple[Row, Employee]] = []
+    seen: set[str] = set()
+    for row in rows:
+        v = row.values
+        emp_id, name = as_text(v.get("id")), as_text(v.get("name"))
+        if not emp_id:
+            report.reject(row, "缺少工号")
+            continue
+        if not name:
+            report.reject(row, f"缺少姓名 ({emp_id})")
+            continue
+        if emp_id in seen:
+            report.reject(row, f"文件内工号重复: {emp_id}")
+            continue
+        role_text = as_text(v.get("role"))
+        role = ROLES.get(role_text.lower()) if role_text else Role.REP
+        if role is None:
+            report.reject(row, f"角色看不懂: {role_text}(可填 rep/supervisor/admin 或 销售/主管/管理员)")
+            continue
+        seen.add(emp_id)
+        parsed.append(
+            (
+                row,
+                Employee(
+                    id=emp_id,
+                    name=name,
+                    role=role,
+                    team=as_text(v.get("team")),
+                    supervisor_id=as_text(v.get("supervisor_id")),
+                    wecom_userid=as_text(v.get("wecom_userid")),
+                    dingtalk_userid=as_text(v.get("dingtalk_userid")),
+                    mobile=as_text(v.get("mobile")),
+                ),
+            )
+        )
+    known = {e.id for e in await uow.employees.find()} | seen
+    taken = {
+        (attr, getattr(e, attr)): e.id
+        for e in await uow.employees.find()
+        for attr in ("wecom_userid", "dingtalk_userid")
+        if getattr(e, attr)
+    }
+    for row, employee in parsed:
+        if employee.supervisor_id and employee.supervisor_id not in known:
+            report.reject(row, f"上级工号不存在: {employee.supervisor_id}")
+            continue
+        clash = next(
+            (
+                f"{label}已被 {taken[(attr, getattr(employee, attr))]} 使用: {getattr(employee, attr)}"
+                for attr, label in (("wecom_userid", "企业微信账号"), ("dingtalk_userid", "钉钉账号"))
+                if getattr(employee, attr) and taken.get((attr, getattr(employee, attr)), employee.id) != employee.id
+            ),
+            None,
+        )
+        if clash:
+            report.reject(row, clash)
+            continue
+        for attr in ("wecom_userid", "dingtalk_userid"):
+            if getattr(employee, attr):
+                taken[(attr, getattr(employee, attr))] = employee.id
+        if employee.team and await uow.teams.get(employee.team) is None:
+            await uow.teams.add(Team(name=employee.team))
+        existing = await uow.employees.get(employee.id)
+        if existing is None:
+            await uow.employees.add(employee)
+            report.added += 1
+        else:
+            employee.active = existing.active
+            if employee == existing:
+                report.unchanged += 1
+            else:
+                await uow.employees.update(employee)
+                report.updated += 1
+    await uow.audit.add(AuditEntry(at=now, action="import.employees", detail=report.as_dict()))
+    return report
+
+
+def _customer_values(v: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """The row's non-empty cells as typed values; ValueError names the bad cell."""
+    out: dict[str, Any] = {}
+    if v.get("stage") is not None:
+        stage = parse_stage(str(v["stage"]))
+        if stage is None:
+            raise ValueError(f"阶段看不懂: {v['stage']}")
+        out["stage"] = stage
+    if v.get("amount") is not None:
+        out["amount"] = parse_amount(v["amount"])
+    for key, label in (("expected_close", "预计签约日期"), ("next_action_date", "下一步日期")):
+        if v.get(key) is not None:
+            try:
+                out[key] = parse_date(v[key])
+            except ValueError as exc:
+                raise ValueError(f"{label}{exc}") from exc
+    if v.get("stage_entered_at") is not None:
+        try:
+            day = parse_date(v["stage_entered_at"])
+        except ValueError as exc:
+            raise ValueError(f"进入阶段日期{exc}") from exc
+        assert day is not None
+        out["stage_entered_at"] = datetime.combine(day, time(9, 0), tz)
+    if v.get("confidence") is not None:
+        conf = CONFIDENCE.get(str(v["confidence"]).strip().lower())
+        if conf is None:
+            raise ValueError(f"把握看不懂: {v['confidence']}")
+        out["confidence"] = conf
+    for key in ("next_action", "industry", "region", "size", "source"):
+        if v.get(key) is not None:
+            out[key] = as_text(v[key])
+    if v.get("aliases") is not None:
+        text = str(v["aliases"]).replace("；", ";")
+        out["aliases"] = [a.strip() for a in text.split(";") if a.strip()]
+    return out
+
+
+async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> ImportReport:
+    report = ImportReport()
+    owners = {e.id for e in await uow.employees.find()}
+    seen: set[str] = set()
+    for row in rows:
+        name = as_text(row.values.get("name"))
+        owner_id = as_text(row.values.get("owner_id"))
+        if not name:
+            report.reject(row, "缺少客户名称")
+            continue
+        if name in seen:
+            report.reject(row, f"文件内客户重复: {name}")
+            continue
+        seen.add(name)
+        if not owner_id:
+            report.reject(row, f"缺少负责人工号 ({name})")
+            continue
+        if owner_id not in owners:
+            report.reject(row, f"负责人工号不存在: {owner_id}")
+            continue
+        try:
+            values = _customer_values(row.values, tz)
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        existing = await uow.customers.by_name(name)
+        if existing is None:
+            customer = Customer(
+                name=name,
+                owner_id=owner_id,
+                stage=values.pop("stage", Stage.INITIAL),
+                stage_entered_at=values.pop("stage_entered_at", now),
+                created_at=now,
+                **values,
+            )
+            if customer.stage.is_closed:
+                customer.closed_at = customer.stage_entered_at
+            added = await uow.customers.add(customer)
+            assert added.id is not None
+            await uow.stages.add(
+                StageChange(
+                    customer_id=added.id, from_stage=None, to_stage=added.stage, changed_at=added.stage_entered_at
+                )
+            )
+            report.added += 1
+            continue
+        changed = dataclasses.replace(existing, owner_id=owner_id, **values)
+        if changed.stage != existing.stage:
+            if "stage_entered_at" not in values:
+                changed.stage_entered_at = now
+            changed.closed_at = changed.stage_entered_at if changed.stage.is_closed else None
+            assert existing.id is not None
+            await uow.stages.add(
+                StageChange(
+                    customer_id=existing.id,
+                    from_stage=existing.stage,
+                    to_stage=changed.stage,
+                    changed_at=changed.stage_entered_at,
+                )
+            )
+        if changed == existing:
+            report.unchanged += 1
+        else:
+            await uow.customers.update(changed)
+            report.updated += 1
+    await uow.audit.add(AuditEntry(at=now, action="import.customers", detail=report.as_dict()))
+    return report

@@ -1,0 +1,340 @@
+"""In-memory repositories with the same Protocols, for fast tests of handlers and rules."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Self, TypeVar
+
+from sales.model import (
+    AuditEntry,
+    Brief,
+    BriefStatus,
+    BriefUpdate,
+    Customer,
+    Employee,
+    InboxMessage,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+    StageChange,
+    Team,
+)
+from sales.stages import Stage
+from store.errors import ConflictError as DuplicateKeyError
+
+
+@dataclass
+class MemoryState:
+    employees: dict[str, Employee] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    customers: dict[int, Customer] = field(default_factory=dict)
+    stages: dict[int, StageChange] = field(default_factory=dict)
+    briefs: dict[int, Brief] = field(default_factory=dict)
+    updates: dict[int, BriefUpdate] = field(default_factory=dict)
+    inbox: dict[int, InboxMessage] = field(default_factory=dict)
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    audit: dict[int, AuditEntry] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class MemoryStore:
+    """Committed state shared by every unit of work made from it."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+
+class _Repo:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def s(self) -> MemoryState:
+        return self.uow.state
+
+
+T = TypeVar("T")
+
+
+def _copy(record: T) -> T:
+    return copy.deepcopy(record)
+
+
+class MemoryEmployees(_Repo):
+    async def get(self, employee_id: str) -> Employee | None:
+        e = self.s.employees.get(employee_id)
+        return _copy(e) if e else None
+
+    async def by_platform_user(self, platform: str, user_id: str) -> Employee | None:
+        if platform == "console":
+            return await self.get(user_id)
+        attr = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}.get(platform)
+        for e in self.s.employees.values():
+            if attr and getattr(e, attr) == user_id:
+                return _copy(e)
+        return None
+
+    async def find(self, *, team: str | None = None, active_only: bool = False) -> list[Employee]:
+        found = [
+            e for e in self.s.employees.values() if (team is None or e.team == team) and (not active_only or e.active)
+        ]
+        return [_copy(e) for e in sorted(found, key=lambda e: e.id)]
+
+    def _check_unique(self, employee: Employee) -> None:
+        for other in self.s.employees.values():
+            if other.id == employee.id:
+                continue
+            for attr in ("wecom_userid", "dingtalk_userid"):
+                if getattr(employee, attr) and getattr(other, attr) == getattr(employee, attr):
+                    raise DuplicateKeyError(attr)
+        if employee.team is not None and employee.team not in self.s.teams:
+            raise DuplicateKeyError(f"unknown team {employee.team}")
+
+    async def add(self, employee: Employee) -> None:
+        if employee.id in self.s.employees:
+            raise DuplicateKeyError(employee.id)
+        self._check_unique(employee)
+        self.s.employees[employee.id] = _copy(employee)
+
+    async def update(self, employee: Employee) -> None:
+        self._check_unique(employee)
+        if employee.id in self.s.employees:
+            self.s.employees[employee.id] = _copy(employee)
+
+
+class MemoryTeams(_Repo):
+    async def get(self, name: str) -> Team | None:
+        t = self.s.teams.get(name)
+        return _copy(t) if t else None
+
+    async def find(self) -> list[Team]:
+        return [_copy(t) for _, t in sorted(self.s.teams.items())]
+
+    async def add(self, team: Team) -> None:
+        if team.name in self.s.teams:
+            raise DuplicateKeyError(team.name)
+        self.s.teams[team.name] = _copy(team)
+
+    async def update(self, team: Team) -> None:
+        if team.name in self.s.teams:
+            self.s.teams[team.name] = _copy(team)
+
+
+class MemoryCustomers(_Repo):
+    async def get(self, customer_id: int) -> Customer | None:
+        c = self.s.customers.get(customer_id)
+        return _copy(c) if c else None
+
+    async def by_name(self, name: str) -> Customer | None:
+        return next((_copy(c) for c in self.s.customers.values() if c.name == name), None)
+
+    async def find(
+        self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+    ) -> list[Customer]:
+        return [
+            _copy(c)
+            for _, c in sorted(self.s.customers.items())
+            if (owner_ids is None or c.owner_id in owner_ids) and (stages is None or c.stage in stages)
+        ]
+
+    async def count(self) -> int:
+        return len(self.s.customers)
+
+    async def add(self, customer: Customer) -> Customer:
+        if any(c.name == customer.name for c in self.s.customers.values()):
+            raise DuplicateKeyError(customer.name)
+        if customer.owner_id not in self.s.employees:
+            raise DuplicateKeyError(f"unknown owner {customer.owner_id}")
+        stored = dataclasses.replace(_copy(customer), id=self.s.new_id())
+        self.s.customers[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def update(self, customer: Customer) -> None:
+        if customer.id is None:
+            raise ValueError("customer has no id; add it first")
+        if customer.id in self.s.customers:
+            self.s.customers[customer.id] = _copy(customer)
+
+    async def delete(self, customer_id: int) -> None:
+        self.s.customers.pop(customer_id, None)
+        for key in [k for k, v in self.s.stages.items() if v.customer_id == customer_id]:
+            del self.s.stages[key]
+
+
+class MemoryStageHistory(_Repo):
+    async def add(self, change: StageChange) -> StageChange:
+        stored = dataclasses.replace(_copy(change), id=self.s.new_id())
+        self.s.stages[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def for_customer(self, customer_id: int) -> list[StageChange]:
+        found = [c for c in self.s.stages.values() if c.customer_id == customer_id]
+        return [_copy(c) for c in sorted(found, key=lambda c: (c.changed_at, c.id or 0))]
+
+
+class MemoryBriefs(_Repo):
+    async def add(self, brief: Brief) -> Brief:
+        if brief.platform_msg_id is not None and any(
+            (b.platform, b.platform_msg_id) == (brief.platform, brief.platform_msg_id) for b in self.s.briefs.values()
+        ):
+            raise DuplicateKeyError(brief.platform_msg_id)
+        stored = dataclasses.replace(_copy(brief), id=self.s.new_id())
+        self.s.briefs[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def get(self, brief_id: int) -> Brief | None:
+        b = self.s.briefs.get(brief_id)
+        return _copy(b) if b else None
+
+    async def set_status(self, brief_id: int, status: BriefStatus) -> None:
+        if brief_id in self.s.briefs:
+            self.s.briefs[brief_id].status = status
+
+    async def by_sender(self, sender_id: str, *, since: datetime | None = None) -> list[Brief]:
+        found = [
+            b for b in self.s.briefs.values() if b.sender_id == sender_id and (since is None or b.received_at >= since)
+        ]
+        return [_copy(b) for b in sorted(found, key=lambda b: (b.received_at, b.id or 0))]
+
+    async def add_update(self, update: BriefUpdate) -> BriefUpdate:
+        stored = dataclasses.replace(_copy(update), id=self.s.new_id())
+        self.s.updates[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
+        return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.brief_id == brief_id]
+
+
+class MemoryInbox(_Repo):
+    async def put(self, message: InboxMessage) -> InboxMessage | None:
+        if any((m.platform, m.msg_id) == (message.platform, message.msg_id) for m in self.s.inbox.values()):
+            return None
+        stored = dataclasses.replace(_copy(message), id=self.s.new_id())
+        self.s.inbox[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def claim_next(self) -> InboxMessage | None:
+        for _, m in sorted(self.s.inbox.items()):
+            if m.status is InboxStatus.NEW:
+                m.attempts += 1
+                return _copy(m)
+        return None
+
+    async def finish(self, message_id: int, status: InboxStatus, at: datetime, error: str | None = None) -> None:
+        m = self.s.inbox.get(message_id)
+        if m:
+            m.status, m.processed_at, m.error = status, at, error
+
+    async def get(self, message_id: int) -> InboxMessage | None:
+        m = self.s.inbox.get(message_id)
+        return _copy(m) if m else None
+
+    async def count(self, status: InboxStatus | None = None) -> int:
+        return sum(1 for m in self.s.inbox.values() if status is None or m.status is status)
+
+
+class MemoryOutbox(_Repo):
+    async def enqueue(self, message: OutboxMessage) -> bool:
+        if any(m.key == message.key for m in self.s.outbox.values()):
+            return False
+        stored = dataclasses.replace(_copy(message), id=self.s.new_id())
+        self.s.outbox[stored.id] = stored  # type: ignore[index]
+        return True
+
+    async def lease_due(
+        self, now: datetime, until: datetime, limit: int, platforms: Sequence[str]
+    ) -> list[OutboxMessage]:
+        due = [
+            m
+            for _, m in sorted(self.s.outbox.items())
+            if m.status is OutboxStatus.PENDING
+            and m.platform in platforms
+            and (m.next_attempt_at is None or m.next_attempt_at <= now)
+        ][:limit]
+        for m in due:
+            m.next_attempt_at = until
+            m.attempts += 1
+        return [_copy(m) for m in due]
+
+    async def mark_sent(self, message_id: int, at: datetime) -> None:
+        m = self.s.outbox.get(message_id)
+        if m:
+            m.status, m.sent_at, m.last_error = OutboxStatus.SENT, at, None
+
+    async def retry_later(self, message_id: int, error: str, at: datetime) -> None:
+        m = self.s.outbox.get(message_id)
+        if m:
+            m.next_attempt_at, m.last_error = at, error
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        m = self.s.outbox.get(message_id)
+        if m:
+            m.status, m.last_error = OutboxStatus.FAILED, error
+
+    async def by_key(self, key: str) -> OutboxMessage | None:
+        return next((_copy(m) for m in self.s.outbox.values() if m.key == key), None)
+
+    async def find(self, *, to_user: str | None = None) -> list[OutboxMessage]:
+        return [_copy(m) for _, m in sorted(self.s.outbox.items()) if to_user is None or m.to_user == to_user]
+
+
+class MemoryAudit(_Repo):
+    async def add(self, entry: AuditEntry) -> None:
+        stored = dataclasses.replace(_copy(entry), id=self.s.new_id())
+        self.s.audit[stored.id] = stored  # type: ignore[index]
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        return [_copy(e) for _, e in sorted(self.s.audit.items(), reverse=True)[:limit]]
+
+
+class MemoryUnitOfWork:
+    """Works on a private copy of the store's state; ``commit()`` publishes it."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.state = copy.deepcopy(store.state)
+        self.employees = MemoryEmployees(self)
+        self.teams = MemoryTeams(self)
+        self.customers = MemoryCustomers(self)
+        self.stages = MemoryStageHistory(self)
+        self.briefs = MemoryBriefs(self)
+        self.inbox = MemoryInbox(self)
+        self.outbox = MemoryOutbox(self)
+        self.audit = MemoryAudit(self)
+
+    async def __aenter__(self) -> Self:
+        self.state = copy.deepcopy(self._store.state)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self._store.state = copy.deepcopy(self.state)
+
+    async def rollback(self) -> None:
+        self.state = copy.deepcopy(self._store.state)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        saved = copy.deepcopy(self.state)
+        try:
+            yield self
+        except BaseException:
+            self.state = saved
+            raise

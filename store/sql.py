@@ -1,0 +1,387 @@
+"""The SQLAlchemy repositories and unit of work."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sales.model import (
+    AuditEntry,
+    Brief,
+    BriefStatus,
+    BriefUpdate,
+    Confidence,
+    Customer,
+    Employee,
+    InboxMessage,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    StageChange,
+    Team,
+)
+from sales.stages import Stage
+from store.errors import ConflictError
+from store.orm import (
+    AuditRow,
+    Base,
+    BriefRow,
+    BriefUpdateRow,
+    CustomerRow,
+    EmployeeRow,
+    InboxRow,
+    OutboxRow,
+    StageHistoryRow,
+    TeamRow,
+)
+
+R = TypeVar("R")
+
+# How stored strings become enums again when a row turns into a record.
+_ENUMS: dict[str, Callable[[Any], Any]] = {
+    "role": Role,
+    "stage": Stage,
+    "from_stage": Stage,
+    "to_stage": Stage,
+    "confidence": Confidence,
+}
+_STATUS = {Brief: BriefStatus, InboxMessage: InboxStatus, OutboxMessage: OutboxStatus}
+
+
+def to_record(cls: type[R], row: Base) -> R:
+    """Copy a row into its record; field names equal column names."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = getattr(row, f.name)
+        if value is not None:
+            if f.name in _ENUMS:
+                value = _ENUMS[f.name](value)
+            elif f.name == "status":
+                value = _STATUS[cls](value)
+            elif isinstance(value, list | dict):
+                value = type(value)(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def to_columns(record: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in skip}
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+
+    async def _write(self, statement: Any) -> None:
+        try:
+            await self.session.execute(statement)
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+
+    def _insert(self) -> Any:
+        """The dialect's INSERT, for ON CONFLICT DO NOTHING."""
+        return postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+class SqlEmployees(_Repo):
+    async def get(self, employee_id: str) -> Employee | None:
+        row = await self.session.get(EmployeeRow, employee_id)
+        return to_record(Employee, row) if row else None
+
+    async def by_platform_user(self, platform: str, user_id: str) -> Employee | None:
+        if platform == "console":
+            return await self.get(user_id)
+        column = {"wecom": EmployeeRow.wecom_userid, "dingtalk": EmployeeRow.dingtalk_userid}.get(platform)
+        if column is None:
+            return None
+        row = (await self.session.execute(select(EmployeeRow).where(column == user_id))).scalar_one_or_none()
+        return to_record(Employee, row) if row else None
+
+    async def find(self, *, team: str | None = None, active_only: bool = False) -> list[Employee]:
+        query = select(EmployeeRow).order_by(EmployeeRow.id)
+        if team is not None:
+            query = query.where(EmployeeRow.team == team)
+        if active_only:
+            query = query.where(EmployeeRow.active.is_(True))
+        return [to_record(Employee, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def add(self, employee: Employee) -> None:
+        self.session.add(EmployeeRow(**to_columns(employee)))
+        await self._flush()
+
+    async def update(self, employee: Employee) -> None:
+        await self._write(
+            update(EmployeeRow).where(EmployeeRow.id == employee.id).values(**to_columns(employee, skip=("id",)))
+        )
+
+
+class SqlTeams(_Repo):
+    async def get(self, name: str) -> Team | None:
+        row = await self.session.get(TeamRow, name)
+        return to_record(Team, row) if row else None
+
+    async def find(self) -> list[Team]:
+        rows = (await self.session.execute(select(TeamRow).order_by(TeamRow.name))).scalars()
+        return [to_record(Team, r) for r in rows]
+
+    async def add(self, team: Team) -> None:
+        self.session.add(TeamRow(**to_columns(team)))
+        await self._flush()
+
+    async def update(self, team: Team) -> None:
+        await self._write(update(TeamRow).where(TeamRow.name == team.name).values(**to_columns(team, skip=("name",))))
+
+
+class SqlCustomers(_Repo):
+    async def get(self, customer_id: int) -> Customer | None:
+        row = await self.session.get(CustomerRow, customer_id)
+        return to_record(Customer, row) if row else None
+
+    async def by_name(self, name: str) -> Customer | None:
+        row = (await self.session.execute(select(CustomerRow).where(CustomerRow.name == name))).scalar_one_or_none()
+        return to_record(Customer, row) if row else None
+
+    async def find(
+        self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+    ) -> list[Customer]:
+        query = select(CustomerRow).order_by(CustomerRow.id)
+        if owner_ids is not None:
+            query = query.where(CustomerRow.owner_id.in_(list(owner_ids)))
+        if stages is not None:
+            query = query.where(CustomerRow.stage.in_([s.value for s in stages]))
+        return [to_record(Customer, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(CustomerRow))).scalar_one())
+
+    async def add(self, customer: Customer) -> Customer:
+        row = CustomerRow(**to_columns(customer, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(customer, id=row.id)
+
+    async def update(self, customer: Customer) -> None:
+        if customer.id is None:
+            raise ValueError("customer has no id; add it first")
+        await self._write(
+            update(CustomerRow).where(CustomerRow.id == customer.id).values(**to_columns(customer, skip=("id",)))
+        )
+
+    async def delete(self, customer_id: int) -> None:
+        await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
+        await self.session.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
+
+
+class SqlStageHistory(_Repo):
+    async def add(self, change: StageChange) -> StageChange:
+        row = StageHistoryRow(**to_columns(change, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(change, id=row.id)
+
+    async def for_customer(self, customer_id: int) -> list[StageChange]:
+        query = (
+            select(StageHistoryRow)
+            .where(StageHistoryRow.customer_id == customer_id)
+            .order_by(StageHistoryRow.changed_at, StageHistoryRow.id)
+        )
+        return [to_record(StageChange, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlBriefs(_Repo):
+    async def add(self, brief: Brief) -> Brief:
+        row = BriefRow(**to_columns(brief, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(brief, id=row.id)
+
+    async def get(self, brief_id: int) -> Brief | None:
+        row = await self.session.get(BriefRow, brief_id)
+        return to_record(Brief, row) if row else None
+
+    async def set_status(self, brief_id: int, status: BriefStatus) -> None:
+        await self.session.execute(update(BriefRow).where(BriefRow.id == brief_id).values(status=status.value))
+
+    async def by_sender(self, sender_id: str, *, since: datetime | None = None) -> list[Brief]:
+        query = select(BriefRow).where(BriefRow.sender_id == sender_id).order_by(BriefRow.received_at, BriefRow.id)
+        if since is not None:
+            query = query.where(BriefRow.received_at >= since)
+        return [to_record(Brief, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def add_update(self, update_: BriefUpdate) -> BriefUpdate:
+        row = BriefUpdateRow(**to_columns(update_, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(update_, id=row.id)
+
+    async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
+        query = select(BriefUpdateRow).where(BriefUpdateRow.brief_id == brief_id).order_by(BriefUpdateRow.id)
+        return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlInbox(_Repo):
+    async def put(self, message: InboxMessage) -> InboxMessage | None:
+        values = to_columns(message, skip=("id",))
+        insert = self._insert()
+        stmt = (
+            insert(InboxRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
+            .returning(InboxRow.id)
+        )
+        new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if new_id is None else dataclasses.replace(message, id=new_id)
+
+    async def claim_next(self) -> InboxMessage | None:
+        query = (
+            select(InboxRow)
+            .where(InboxRow.status == InboxStatus.NEW.value)
+            .order_by(InboxRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None:
+            return None
+        row.attempts += 1
+        await self.session.flush()
+        return to_record(InboxMessage, row)
+
+    async def finish(self, message_id: int, status: InboxStatus, at: datetime, error: str | None = None) -> None:
+        await self._write(
+            update(InboxRow).where(InboxRow.id == message_id).values(status=status.value, processed_at=at, error=error)
+        )
+
+    async def get(self, message_id: int) -> InboxMessage | None:
+        row = await self.session.get(InboxRow, message_id)
+        return to_record(InboxMessage, row) if row else None
+
+    async def count(self, status: InboxStatus | None = None) -> int:
+        query = select(func.count()).select_from(InboxRow)
+        if status is not None:
+            query = query.where(InboxRow.status == status.value)
+        return int((await self.session.execute(query)).scalar_one())
+
+
+class SqlOutbox(_Repo):
+    async def enqueue(self, message: OutboxMessage) -> bool:
+        insert = self._insert()
+        stmt = (
+            insert(OutboxRow)
+            .values(**to_columns(message, skip=("id",)))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def lease_due(
+        self, now: datetime, until: datetime, limit: int, platforms: Sequence[str]
+    ) -> list[OutboxMessage]:
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                OutboxRow.platform.in_(list(platforms)),
+                or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list((await self.session.execute(query)).scalars())
+        for row in rows:
+            row.next_attempt_at = until
+            row.attempts += 1
+        await self.session.flush()
+        return [to_record(OutboxMessage, r) for r in rows]
+
+    async def mark_sent(self, message_id: int, at: datetime) -> None:
+        await self._write(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(status=OutboxStatus.SENT.value, sent_at=at, last_error=None)
+        )
+
+    async def retry_later(self, message_id: int, error: str, at: datetime) -> None:
+        await self._write(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(next_attempt_at=at, last_error=error)
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._write(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id)
+            .values(status=OutboxStatus.FAILED.value, last_error=error)
+        )
+
+    async def by_key(self, key: str) -> OutboxMessage | None:
+        row = (await self.session.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()
+        return to_record(OutboxMessage, row) if row else None
+
+    async def find(self, *, to_user: str | None = None) -> list[OutboxMessage]:
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if to_user is not None:
+            query = query.where(OutboxRow.to_user == to_user)
+        return [to_record(OutboxMessage, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlAudit(_Repo):
+    async def add(self, entry: AuditEntry) -> None:
+        self.session.add(AuditRow(**to_columns(entry, skip=("id",))))
+        await self.session.flush()
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return [to_record(AuditEntry, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlUnitOfWork:
+    """One session, one transaction; leaving without ``commit()`` rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.employees = SqlEmployees(self.session)
+        self.teams = SqlTeams(self.session)
+        self.customers = SqlCustomers(self.session)
+        self.stages = SqlStageHistory(self.session)
+        self.briefs = SqlBriefs(self.session)
+        self.inbox = SqlInbox(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.audit = SqlAudit(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        return self.session.begin_nested()
