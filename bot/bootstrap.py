@@ -7,18 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.config import Settings
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
-from store import migrate
-from store.db import create_engine, session_factory
+from store.database import Database
 from store.repositories import UnitOfWorkFactory
-from store.sql import SqlUnitOfWork
 
 log = logging.getLogger("genjin")
 
@@ -26,7 +22,7 @@ log = logging.getLogger("genjin")
 @dataclass
 class App:
     settings: Settings
-    engine: AsyncEngine
+    database: Database
     uow: UnitOfWorkFactory
     router: Router
     errors: ErrorHandler
@@ -36,7 +32,7 @@ class App:
     senders: dict[str, PlatformSender] = field(default_factory=dict)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.database.dispose()
 
 
 def system_clock(settings: Settings) -> Callable[[], datetime]:
@@ -53,18 +49,14 @@ async def build_app(
     migrate_schema: bool = True,
 ) -> App:
     """Engine, migrations, router, worker and sender, wired once."""
-    engine = create_engine(database_url or settings.database_url)
+    database = Database(database_url or settings.database_url)
     if migrate_schema:
-        await migrate.upgrade(engine)
-    sessions = session_factory(engine)
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions)
-
+        await database.upgrade()
+    uow = database.uow
     clock = clock or system_clock(settings)
     errors = ErrorHandler()
     router = build_router()
     senders = dict(senders or {})
     worker = InboxWorker(uow, router, errors, clock, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
-    return App(settings, engine, uow, router, errors, clock, worker, outbox, senders)
+    return App(settings, database, uow, router, errors, clock, worker, outbox, senders)

@@ -154,7 +154,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 print("已取消,数据没有改动。")
                 return 1
         if has_data:
-            await demo.wipe(app.engine)
+            await app.database.wipe()
         summary = await demo.seed(app.uow, app.clock(), seed=args.seed)
     finally:
         await app.close()
@@ -165,17 +165,17 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _db(settings: Settings, command: str) -> int:
-    from store import migrate
-    from store.db import create_engine
+    from store.database import Database
+    from store.migrate import head_revision
 
-    engine = create_engine(settings.database_url)
+    database = Database(settings.database_url)
     try:
         if command == "upgrade":
-            await migrate.upgrade(engine)
-        current = await migrate.current_revision(engine)
-        print(f"数据库结构版本: {current or '(空)'};最新: {migrate.head_revision()}")
+            await database.upgrade()
+        current = await database.revision()
+        print(f"数据库结构版本: {current or '(空)'};最新: {head_revision()}")
     finally:
-        await engine.dispose()
+        await database.dispose()
     return 0
 
 

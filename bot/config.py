@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
+
+from store.db import async_url
 
 ENV_PREFIX = "GENJIN_"
 DEFAULT_CONFIG = Path("genjin.toml")
@@ -70,12 +71,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_url(cls, value: str) -> str:
-        try:
-            backend = make_url(value).get_backend_name()
-        except Exception as exc:
-            raise ValueError(f"not a database URL: {value!r}") from exc
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"use sqlite:/// or postgresql://, not {backend}")
+        async_url(value)  # raises ValueError naming what is wrong
         return value
 
     @field_validator("log_level")
@@ -134,7 +130,7 @@ def load_settings(explicit: str | None = None, **overrides: Any) -> Settings:
 def _one_line(exc: ValidationError, path: Path | None) -> str:
     first = exc.errors()[0]
     key = str(first["loc"][0]) if first["loc"] else "?"
-    where = f"{ENV_PREFIX}{key.upper()} / {path or 'genjin.toml'}: {key}"
+    where = f"{key}(环境变量 {ENV_PREFIX}{key.upper()},或 {path or 'genjin.toml'} 里的 {key})"
     if first["type"] == "extra_forbidden":
         return f"配置错误: 未知配置项 {key} ({path or 'genjin.toml'})"
     value = first.get("input")

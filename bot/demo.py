@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from handlers.help import HELP_LINES
 from sales.model import (
     Brief,
@@ -28,7 +26,6 @@ from sales.model import (
 )
 from sales.stages import OPEN_STAGES, Stage
 from sales.values import wan
-from store import migrate
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_URL = "sqlite:///genjin-demo.db"
@@ -193,12 +190,6 @@ class Summary:
             "输入 exit 退出;想换个身份: genjin chat --user S01(主管)或 E05(另一组的销售)。",
         ]
         return "\n".join(lines)
-
-
-async def wipe(engine: AsyncEngine) -> None:
-    """Drop every table and build the schema again."""
-    await migrate.downgrade(engine, "base")
-    await migrate.upgrade(engine)
 
 
 def _workday(day: date) -> date:

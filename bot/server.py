@@ -7,7 +7,6 @@ import logging
 import signal
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.bootstrap import App
 
@@ -23,8 +22,7 @@ async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            async with app.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await app.database.ping()
     except Exception as exc:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)

@@ -17,7 +17,10 @@ def async_url(url: str) -> URL:
     ``sqlite:///x.db`` uses aiosqlite; ``postgresql://`` (or ``+psycopg2``/``+psycopg``)
     uses asyncpg, so one setting works for the CLI, the server and migrations.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy's ArgumentError for text that is no URL
+        raise ValueError(f"not a database URL: {url!r}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Start a throw-away PostgreSQL server on loopback and export GENJIN_TEST_POSTGRES_URL.
+# Sourced by .ci/run; also usable by hand: `source .ci/postgres.sh` (stop it with pg_stop).
+set -euo pipefail
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "installing PostgreSQL (Debian package postgresql)…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+fi
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PG_PORT=${GENJIN_TEST_PG_PORT:-54329}
+PG_DIR=$(mktemp -d /tmp/genjin-pg.XXXXXX)
+PG_RUN_AS=()
+if [ "$(id -u)" = "0" ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home "$PG_DIR" postgres
+    chown postgres "$PG_DIR"
+    PG_RUN_AS=(runuser -u postgres --)
+fi
+"${PG_RUN_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U genjin -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+"${PG_RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null
+"${PG_RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U genjin genjin_test
+export GENJIN_TEST_POSTGRES_URL="postgresql://genjin@127.0.0.1:$PG_PORT/genjin_test"
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+
+pg_stop() {
+    "${PG_RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+}

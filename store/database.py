@@ -1,0 +1,45 @@
+"""One handle on the database for the rest of the application, so SQLAlchemy stays in here."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from store import migrate
+from store.db import create_engine, session_factory
+from store.sql import SqlUnitOfWork
+
+
+class Database:
+    """The engine, its sessions, migrations and a health check."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self._sessions = session_factory(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> SqlUnitOfWork:
+        """A new unit of work: one session, one transaction."""
+        return SqlUnitOfWork(self._sessions)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def upgrade(self, revision: str = "head") -> None:
+        await migrate.upgrade(self.engine, revision)
+
+    async def revision(self) -> str | None:
+        return await migrate.current_revision(self.engine)
+
+    async def wipe(self) -> None:
+        """Drop every table and build the schema again."""
+        await migrate.downgrade(self.engine, "base")
+        await migrate.upgrade(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,182 @@
+"""Imports of the org and customers: good rows, each kind of bad row, idempotent re-import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from sales.model import Role
+from sales.stages import Stage
+from store.importers import import_customers, import_employees, read_customer_rows, read_employee_rows
+from store.repositories import UnitOfWorkFactory
+from store.tabular import UnreadableFile
+from tests.conftest import NOW, TZ
+
+EMPLOYEES_CN = """工号,姓名,角色,团队,上级工号,企业微信账号,钉钉账号,手机
+S01,陈静,主管,华东一组,,chenjing,ding_cj,13800000001
+E01,张伟,销售,华东一组,S01,zhangwei,ding_zw,13800000002
+E02,李娜,rep,华东一组,S01,lina,,
+E03,,rep,华东一组,S01,,,
+E01,张伟二,rep,华东一组,S01,,,
+E04,王磊,老板,华东一组,S01,,,
+E05,赵敏,rep,华东一组,S99,,,
+E06,孙浩,rep,华东一组,S01,zhangwei,,
+"""
+
+CUSTOMERS_CN = """客户名称,负责人工号,阶段,金额,预计签约日期,下一步,下一步日期,进入阶段日期,行业,地区,规模,来源,别名
+上海瑞达机电,E01,需求确认,65.5万,2026/12/20,方案演示,2026年12月2日,2026-11-20,制造,上海,中型,转介绍,瑞达;瑞达机电
+华东物流集团,E01,demo,"80,000元",2026-12-31,,,,物流,上海,大型,展会,
+青岛海之蓝水产,E02,成交,¥860000,,,,2026-11-01,,,,,
+,E01,initial,,,,,,,,,,
+无主客户,E99,initial,,,,,,,,,,
+日期不对,E01,initial,,2026-13-45,,,,,,,,
+阶段不对,E01,快成了,,,,,,,,,,
+金额不对,E01,initial,好多钱,,,,,,,,,
+上海瑞达机电,E02,initial,,,,,,,,,,
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+async def _import_employees(uow_factory: UnitOfWorkFactory, path: Path):  # type: ignore[no-untyped-def]
+    async with uow_factory() as uow:
+        report = await import_employees(uow, read_employee_rows(path), NOW)
+        await uow.commit()
+    return report
+
+
+async def _import_customers(uow_factory: UnitOfWorkFactory, path: Path):  # type: ignore[no-untyped-def]
+    async with uow_factory() as uow:
+        report = await import_customers(uow, read_customer_rows(path), NOW, TZ)
+        await uow.commit()
+    return report
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+async def test_employees_report_each_bad_row(uow_factory: UnitOfWorkFactory, tmp_path: Path, encoding: str) -> None:
+    report = await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN, encoding))
+    assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
+    reasons = {r["row"]: r["reason"] for r in report.rejected}
+    assert set(reasons) == {5, 6, 7, 8, 9}
+    assert "姓名" in reasons[5] and "重复" in reasons[6] and "角色" in reasons[7]
+    assert "上级" in reasons[8] and "企业微信" in reasons[9]
+    async with uow_factory() as uow:
+        zw = await uow.employees.by_platform_user("wecom", "zhangwei")
+        assert zw is not None and zw.id == "E01" and zw.supervisor_id == "S01"
+        assert (await uow.employees.get("S01")).role is Role.SUPERVISOR  # type: ignore[union-attr]
+        assert [t.name for t in await uow.teams.find()] == ["华东一组"]
+    again = await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN, encoding))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+
+
+async def test_customers_units_dates_stages_and_idempotence(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    path = _write(tmp_path, "c.csv", CUSTOMERS_CN)
+    report = await _import_customers(uow_factory, path)
+    assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
+    reasons = {r["row"]: r["reason"] for r in report.rejected}
+    assert set(reasons) == {5, 6, 7, 8, 9, 10}
+    assert "名称" in reasons[5] and "E99" in reasons[6] and "日期" in reasons[7]
+    assert "阶段" in reasons[8] and "金额" in reasons[9] and "重复" in reasons[10]
+    async with uow_factory() as uow:
+        ruida = await uow.customers.by_name("上海瑞达机电")
+        assert ruida is not None and ruida.id is not None
+        assert ruida.stage is Stage.QUALIFIED and ruida.amount == Decimal("655000.00")
+        assert ruida.expected_close == date(2026, 12, 20) and ruida.next_action_date == date(2026, 12, 2)
+        assert ruida.stage_entered_at.astimezone(TZ).date() == date(2026, 11, 20)
+        assert ruida.aliases == ["瑞达", "瑞达机电"] and ruida.industry == "制造"
+        assert (await uow.customers.by_name("华东物流集团")).amount == Decimal(80000)  # type: ignore[union-attr]
+        won = await uow.customers.by_name("青岛海之蓝水产")
+        assert won is not None and won.stage is Stage.WON and won.closed_at is not None
+        assert [h.to_stage for h in await uow.stages.for_customer(ruida.id)] == [Stage.QUALIFIED]
+    again = await _import_customers(uow_factory, path)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+
+
+async def test_customer_update_moves_stage_with_history(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    await _import_customers(uow_factory, _write(tmp_path, "c.csv", CUSTOMERS_CN))
+    moved = "name,owner_id,stage,amount\n上海瑞达机电,E01,negotiation,70万\n"
+    report = await _import_customers(uow_factory, _write(tmp_path, "c2.csv", moved))
+    assert (report.added, report.updated, report.unchanged, report.rejected) == (0, 1, 0, [])
+    async with uow_factory() as uow:
+        ruida = await uow.customers.by_name("上海瑞达机电")
+        assert ruida is not None and ruida.id is not None
+        assert ruida.stage is Stage.NEGOTIATION and ruida.amount == Decimal(700000) and ruida.stage_entered_at == NOW
+        assert ruida.expected_close == date(2026, 12, 20)  # cells left empty keep their value
+        history = await uow.stages.for_customer(ruida.id)
+        assert [(h.from_stage, h.to_stage) for h in history][-1] == (Stage.QUALIFIED, Stage.NEGOTIATION)
+
+
+async def test_xlsx_with_english_headers(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["id", "name", "role", "team", "supervisor_id", "wecom_userid", "dingtalk_userid", "mobile"])
+    sheet.append(["S01", "陈静", "supervisor", "华南二组", None, None, None, 13800000001])
+    sheet.append(["E01", "张伟", "rep", "华南二组", "S01", "zw", None, None])
+    path = tmp_path / "e.xlsx"
+    book.save(path)
+    report = await _import_employees(uow_factory, path)
+    assert (report.added, report.rejected) == (2, [])
+    async with uow_factory() as uow:
+        assert (await uow.employees.get("S01")).mobile == "13800000001"  # type: ignore[union-attr]
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile, match="不存在"):
+        read_employee_rows(tmp_path / "nope.csv")
+    with pytest.raises(UnreadableFile, match="缺少"):
+        read_employee_rows(_write(tmp_path, "x.csv", "foo,bar\n1,2\n"))
+    with pytest.raises(UnreadableFile, match="xlsx"):
+        read_employee_rows(_write(tmp_path, "x.pdf", "%PDF"))
+    with pytest.raises(UnreadableFile, match="Excel"):
+        read_employee_rows(_write(tmp_path, "broken.xlsx", "not a zip"))
+    with pytest.raises(UnreadableFile, match="空"):
+        read_employee_rows(_write(tmp_path, "empty.csv", ""))
+
+
+def test_cli_import_json_and_list(genjin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    employees = _write(genjin.cwd, "e.csv", EMPLOYEES_CN, "gbk")
+    customers = _write(genjin.cwd, "c.csv", CUSTOMERS_CN)
+    result = genjin("import", "employees", str(employees), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["added"] == 3 and [r["row"] for r in report["rejected"]] == [5, 6, 7, 8, 9]
+    text = genjin("import", "customers", str(customers))
+    assert text.returncode == 0 and "新增 3" in text.stdout and "第 6 行" in text.stdout
+    again = json.loads(genjin("import", "customers", str(customers), "--json").stdout)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    listed = json.loads(genjin("customers", "list", "--owner", "E01", "--json").stdout)
+    assert [c["name"] for c in listed] == ["上海瑞达机电", "华东物流集团"]
+    ruida = listed[0]
+    assert set(ruida) == {
+        "name",
+        "owner",
+        "stage",
+        "stage_entered_at",
+        "amount",
+        "expected_close",
+        "confidence",
+        "next_action",
+        "next_action_date",
+        "last_followup_at",
+    }
+    assert (ruida["owner"], ruida["stage"], ruida["amount"], ruida["expected_close"]) == (
+        "E01",
+        "qualified",
+        655000,
+        "2026-12-20",
+    )
+    assert ruida["stage_entered_at"].startswith("2026-11-20T09:00:00+08:00")
+    bad = genjin("import", "customers", str(genjin.cwd / "missing.xlsx"))
+    assert bad.returncode == 1 and "不存在" in bad.stderr and "Traceback" not in bad.stderr

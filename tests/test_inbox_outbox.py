@@ -1,0 +1,164 @@
+"""The message path: inbox → router → outbox → platform sender, with its failure modes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.errors import APOLOGY, ErrorHandler
+from bot.inbox import InboxWorker
+from bot.outbox import OutboxSender, PermanentSendError, TransientSendError, backoff
+from handlers import build_router
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router, text_is
+from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Role
+from store.repositories import UnitOfWorkFactory
+from tests.conftest import NOW
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class RecordingSender:
+    platform = "wecom"
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.sent: list[OutboxMessage] = []
+
+    async def send(self, message: OutboxMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+
+async def _put(uow_factory: UnitOfWorkFactory, msg_id: str, text: str, user: str = "zhangwei") -> None:
+    async with uow_factory() as uow:
+        await uow.inbox.put(InboxMessage(platform="wecom", msg_id=msg_id, user_id=user, text=text, received_at=NOW))
+        await uow.commit()
+
+
+async def _employee(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟", wecom_userid="zhangwei"))
+        await uow.employees.add(Employee(id="A01", name="王敏", role=Role.ADMIN))
+        await uow.commit()
+
+
+async def test_message_is_answered_once_through_the_outbox(uow_factory: UnitOfWorkFactory) -> None:
+    await _employee(uow_factory)
+    clock, sender = Clock(NOW), RecordingSender()
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), clock)
+    outbox = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock)
+    for _ in range(3):  # the platform retried the callback
+        await _put(uow_factory, "m1", "帮助")
+    assert await worker.drain() == 1
+    assert await outbox.drain() == 1
+    assert await outbox.drain() == 0
+    assert len(sender.sent) == 1 and "Genjin" in sender.sent[0].payload["text"]
+    assert sender.sent[0].to_user == "zhangwei"
+    async with uow_factory() as uow:
+        assert await uow.inbox.count(InboxStatus.DONE) == 1
+
+
+async def test_stranger_is_told_whom_to_ask_and_message_kept(uow_factory: UnitOfWorkFactory) -> None:
+    await _employee(uow_factory)
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW))
+    await _put(uow_factory, "m2", "今天拜访了瑞达", user="stranger")
+    await worker.drain()
+    async with uow_factory() as uow:
+        [reply] = await uow.outbox.find(to_user="stranger")
+        assert "王敏" in reply.payload["text"]
+        kept = await uow.inbox.claim_next()
+        assert kept is None and await uow.inbox.count() == 1
+        assert await uow.employees.by_platform_user("wecom", "stranger") is None
+
+
+async def test_auto_register_makes_a_stranger_a_rep(uow_factory: UnitOfWorkFactory) -> None:
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), auto_register=True)
+    await _put(uow_factory, "m3", "帮助", user="newbie")
+    await worker.drain()
+    async with uow_factory() as uow:
+        employee = await uow.employees.by_platform_user("wecom", "newbie")
+        assert employee is not None and employee.role is Role.REP
+        [reply] = await uow.outbox.find(to_user="newbie")
+        assert "Genjin" in reply.payload["text"]
+
+
+async def test_a_failing_handler_keeps_the_message_and_apologises(uow_factory: UnitOfWorkFactory) -> None:
+    await _employee(uow_factory)
+    router = Router("boom")
+
+    @router.message(text_is("炸"))
+    async def boom(message: Incoming, ctx: Context) -> list[Reply]:
+        await ctx.uow.audit.add(__import__("sales.model").model.AuditEntry(at=NOW, action="half-done"))
+        raise RuntimeError("handler bug")
+
+    errors = ErrorHandler()
+    worker = InboxWorker(uow_factory, router, errors, Clock(NOW))
+    await _put(uow_factory, "m4", "炸")
+    await worker.drain()
+    assert errors.count == 1
+    async with uow_factory() as uow:
+        stored = (await uow.inbox.count(InboxStatus.FAILED), await uow.audit.recent())
+        assert stored == (1, [])  # the handler's half-done write was rolled back
+        [reply] = await uow.outbox.find()
+        assert reply.payload["text"] == APOLOGY
+
+
+async def test_transient_errors_are_retried_with_backoff_then_delivered(uow_factory: UnitOfWorkFactory) -> None:
+    clock = Clock(NOW)
+    sender = RecordingSender([TransientSendError("45009"), TransientSendError("timeout")])
+    outbox = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock)
+    async with uow_factory() as uow:
+        await uow.outbox.enqueue(OutboxMessage(platform="wecom", key="r1", created_at=NOW, payload={"text": "x"}))
+        await uow.commit()
+    assert await outbox.drain_once() == 0
+    assert await outbox.drain_once() == 0  # not due yet
+    clock.now += timedelta(seconds=backoff(1) + 0.1)
+    assert await outbox.drain_once() == 0
+    clock.now += timedelta(seconds=backoff(2) + 0.1)
+    assert await outbox.drain_once() == 1
+    async with uow_factory() as uow:
+        sent = await uow.outbox.by_key("r1")
+        assert sent is not None and sent.status is OutboxStatus.SENT and sent.attempts == 3
+
+
+async def test_permanent_error_and_giving_up_are_recorded(uow_factory: UnitOfWorkFactory) -> None:
+    clock = Clock(NOW)
+    sender = RecordingSender([PermanentSendError("81013 all users invalid")] + [TransientSendError("down")] * 50)
+    outbox = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock, give_up_after=timedelta(minutes=5))
+    async with uow_factory() as uow:
+        for key in ("p1", "p2"):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=key, created_at=NOW, payload={}))
+        await uow.commit()
+    for _ in range(12):
+        await outbox.drain_once()
+        clock.now += timedelta(minutes=1)
+    async with uow_factory() as uow:
+        p1, p2 = await uow.outbox.by_key("p1"), await uow.outbox.by_key("p2")
+        assert p1 is not None and p1.status is OutboxStatus.FAILED and "81013" in (p1.last_error or "")
+        assert p2 is not None and p2.status is OutboxStatus.FAILED and "gave up" in (p2.last_error or "")
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff(n) for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    assert backoff(50) == 300.0
+
+
+@pytest.mark.parametrize("kind", ["image", "voice", "file"])
+async def test_non_text_is_kept_and_explained(uow_factory: UnitOfWorkFactory, kind: str) -> None:
+    await _employee(uow_factory)
+    async with uow_factory() as uow:
+        await uow.inbox.put(InboxMessage(platform="wecom", msg_id=kind, user_id="zhangwei", kind=kind, received_at=NOW))
+        await uow.commit()
+    await InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW)).drain()
+    async with uow_factory() as uow:
+        [reply] = await uow.outbox.find()
+        assert "文字" in reply.payload["text"]

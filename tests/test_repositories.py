@@ -1,0 +1,263 @@
+"""Each repository against the SQLAlchemy store (SQLite, PostgreSQL) and the in-memory fake."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sales.model import (
+    AuditEntry,
+    Brief,
+    BriefStatus,
+    BriefUpdate,
+    Confidence,
+    Customer,
+    Employee,
+    InboxMessage,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    StageChange,
+    Team,
+)
+from sales.stages import Stage
+from store.errors import ConflictError
+from store.repositories import UnitOfWorkFactory
+from tests.conftest import NOW
+
+
+async def _org(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.teams.add(Team(name="华东一组", wecom_chat_id="wrOgAAA"))
+        await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="华东一组"))
+        await uow.employees.add(
+            Employee(
+                id="E01",
+                name="张伟",
+                team="华东一组",
+                supervisor_id="S01",
+                wecom_userid="zhangwei",
+                dingtalk_userid="0123",
+            )
+        )
+        await uow.commit()
+
+
+def _customer(name: str = "上海瑞达机电", owner: str = "E01", **kw: object) -> Customer:
+    return Customer(name=name, owner_id=owner, stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW, **kw)  # type: ignore[arg-type]
+
+
+async def test_employees_and_teams(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        e = await uow.employees.get("E01")
+        assert e is not None and e.role is Role.REP and e.team == "华东一组"
+        assert (await uow.employees.by_platform_user("wecom", "zhangwei")) == e
+        assert (await uow.employees.by_platform_user("dingtalk", "0123")) == e
+        assert (await uow.employees.by_platform_user("console", "E01")) == e
+        assert await uow.employees.by_platform_user("wecom", "nobody") is None
+        assert [x.id for x in await uow.employees.find(team="华东一组")] == ["E01", "S01"]
+        e.mobile, e.active = "13800000000", False
+        await uow.employees.update(e)
+        team = await uow.teams.get("华东一组")
+        assert team is not None and team.wecom_chat_id == "wrOgAAA" and team.standup_time == "15:00"
+        team.standup_time = "16:30"
+        await uow.teams.update(team)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [x.id for x in await uow.employees.find(active_only=True)] == ["S01"]
+        assert (await uow.employees.get("E01")).mobile == "13800000000"  # type: ignore[union-attr]
+        assert [t.standup_time for t in await uow.teams.find()] == ["16:30"]
+
+
+async def test_employee_uniqueness(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        with pytest.raises(ConflictError):
+            await uow.employees.add(Employee(id="E02", name="李娜", wecom_userid="zhangwei"))
+    async with uow_factory() as uow:
+        with pytest.raises(ConflictError):
+            await uow.employees.add(Employee(id="E01", name="重复"))
+
+
+async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        added = await uow.customers.add(
+            _customer(
+                amount=Decimal("655000.10"),
+                aliases=["瑞达"],
+                expected_close=date(2026, 12, 20),
+                confidence=Confidence.HIGH,
+                next_action="方案演示",
+                next_action_date=date(2026, 12, 2),
+            )
+        )
+        other = await uow.customers.add(_customer("华东物流集团", owner="S01"))
+        await uow.commit()
+    assert added.id is not None and other.id is not None and added.id != other.id
+    async with uow_factory() as uow:
+        got = await uow.customers.get(added.id)
+        assert got is not None
+        assert got.amount == Decimal("655000.10") and got.aliases == ["瑞达"]
+        assert got.stage is Stage.QUALIFIED and got.confidence is Confidence.HIGH
+        assert got.stage_entered_at == NOW and got.stage_entered_at.tzinfo is not None
+        assert got.expected_close == date(2026, 12, 20)
+        assert (await uow.customers.by_name("华东物流集团")) is not None
+        assert [c.name for c in await uow.customers.find(owner_ids=["E01"])] == ["上海瑞达机电"]
+        assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]
+        assert await uow.customers.count() == 2
+        got.stage, got.amount = Stage.DEMO, None
+        got.last_followup_at = NOW.astimezone(UTC) + timedelta(hours=1)
+        await uow.customers.update(got)
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.customers.get(added.id)
+        assert again is not None and again.stage is Stage.DEMO and again.amount is None
+        assert again.last_followup_at == NOW + timedelta(hours=1)
+        await uow.customers.delete(added.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.customers.get(added.id) is None
+
+
+async def test_customer_conflicts(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        await uow.customers.add(_customer())
+        with pytest.raises(ConflictError):
+            await uow.customers.add(_customer())
+    async with uow_factory() as uow:
+        with pytest.raises(ConflictError):
+            await uow.customers.add(_customer("无主客户", owner="E99"))
+
+
+async def test_stage_history_and_briefs(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        c = await uow.customers.add(_customer())
+        assert c.id is not None
+        b = await uow.briefs.add(
+            Brief(
+                sender_id="E01",
+                platform="wecom",
+                text="瑞达确认了需求",
+                received_at=NOW,
+                platform_msg_id="m1",
+                parse_result={"intent": "brief"},
+            )
+        )
+        assert b.id is not None
+        await uow.stages.add(StageChange(c.id, Stage.INITIAL, Stage.QUALIFIED, NOW, "E01", b.id))
+        await uow.stages.add(StageChange(c.id, None, Stage.INITIAL, NOW - timedelta(days=3), "E01"))
+        await uow.briefs.add_update(BriefUpdate(b.id, c.id, {"stage": "initial"}, {"stage": "qualified"}))
+        await uow.briefs.set_status(b.id, BriefStatus.APPLIED)
+        await uow.commit()
+    async with uow_factory() as uow:
+        history = await uow.stages.for_customer(c.id)
+        assert [(h.from_stage, h.to_stage) for h in history] == [
+            (None, Stage.INITIAL),
+            (Stage.INITIAL, Stage.QUALIFIED),
+        ]
+        brief = await uow.briefs.get(b.id)
+        assert brief is not None and brief.status is BriefStatus.APPLIED and brief.parse_result == {"intent": "brief"}
+        assert [x.id for x in await uow.briefs.by_sender("E01", since=NOW - timedelta(minutes=1))] == [b.id]
+        assert await uow.briefs.by_sender("E01", since=NOW + timedelta(minutes=1)) == []
+        updates = await uow.briefs.updates_for(b.id)
+        assert updates[0].after == {"stage": "qualified"}
+        with pytest.raises(ConflictError):  # one platform message id is one brief
+            await uow.briefs.add(
+                Brief(sender_id="E01", platform="wecom", text="x", received_at=NOW, platform_msg_id="m1")
+            )
+
+
+async def test_inbox_dedupes_and_hands_out_in_order(uow_factory: UnitOfWorkFactory) -> None:
+    msg = InboxMessage(platform="wecom", msg_id="7001", user_id="zhangwei", text="你好", received_at=NOW)
+    async with uow_factory() as uow:
+        first = await uow.inbox.put(msg)
+        assert first is not None and first.id is not None
+        assert await uow.inbox.put(msg) is None  # the same callback again
+        second = await uow.inbox.put(InboxMessage(platform="dingtalk", msg_id="7001", user_id="u", received_at=NOW))
+        assert second is not None
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbox.put(msg) is None
+        claimed = await uow.inbox.claim_next()
+        assert claimed is not None and claimed.id == first.id and claimed.attempts == 1
+        await uow.inbox.finish(first.id, InboxStatus.DONE, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        nxt = await uow.inbox.claim_next()
+        assert nxt is not None and nxt.platform == "dingtalk"
+        assert await uow.inbox.count() == 2 and await uow.inbox.count(InboxStatus.DONE) == 1
+        done = await uow.inbox.get(first.id)
+        assert done is not None and done.status is InboxStatus.DONE and done.processed_at == NOW
+
+
+async def test_outbox_keys_leases_and_retries(uow_factory: UnitOfWorkFactory) -> None:
+    def message(key: str) -> OutboxMessage:
+        return OutboxMessage(platform="wecom", key=key, created_at=NOW, payload={"text": "hi"}, to_user="zhangwei")
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.enqueue(message("k1"))
+        assert not await uow.outbox.enqueue(message("k1"))
+        assert await uow.outbox.enqueue(message("k2"))
+        await uow.outbox.enqueue(OutboxMessage(platform="dingtalk", key="k3", created_at=NOW, payload={}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        leased = await uow.outbox.lease_due(NOW, NOW + timedelta(minutes=1), 10, ["wecom"])
+        assert [m.key for m in leased] == ["k1", "k2"] and leased[0].attempts == 1
+        await uow.commit()
+    async with uow_factory() as uow:  # leased messages are hidden until the lease ends
+        assert await uow.outbox.lease_due(NOW, NOW, 10, ["wecom"]) == []
+        k1, k2 = leased
+        assert k1.id is not None and k2.id is not None
+        await uow.outbox.mark_sent(k1.id, NOW)
+        await uow.outbox.retry_later(k2.id, "45009", NOW + timedelta(seconds=30))
+        await uow.commit()
+    async with uow_factory() as uow:
+        later = NOW + timedelta(seconds=31)
+        again = await uow.outbox.lease_due(later, later, 10, ["wecom"])
+        assert [m.key for m in again] == ["k2"] and again[0].attempts == 2 and again[0].last_error == "45009"
+        await uow.outbox.mark_failed(k2.id, "gave up")
+        await uow.commit()
+    async with uow_factory() as uow:
+        sent = await uow.outbox.by_key("k1")
+        assert sent is not None and sent.status is OutboxStatus.SENT and sent.sent_at == NOW
+        failed = await uow.outbox.by_key("k2")
+        assert failed is not None and failed.status is OutboxStatus.FAILED
+        assert [m.key for m in await uow.outbox.find(to_user="zhangwei")] == ["k1", "k2"]
+
+
+async def test_audit(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.audit.add(AuditEntry(at=NOW, action="a", actor="E01", detail={"n": 1}))
+        await uow.audit.add(AuditEntry(at=NOW, action="b"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["b", "a"]
+
+
+async def test_unit_of_work_rolls_back_without_commit(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.teams.add(Team(name="T"))
+    async with uow_factory() as uow:
+        assert await uow.teams.find() == []
+        await uow.teams.add(Team(name="T1"))
+        with pytest.raises(RuntimeError):
+            async with uow.savepoint():
+                await uow.teams.add(Team(name="T2"))
+                raise RuntimeError("undo only the inner part")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [t.name for t in await uow.teams.find()] == ["T1"]
+
+
+def test_naive_datetimes_are_refused() -> None:
+    from store.orm import UTCDateTime
+
+    with pytest.raises(ValueError):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
