@@ -18,14 +18,19 @@ if [ "$(id -u)" = "0" ]; then
     chown postgres "$PG_DIR"
     PG_RUN_AS=(runuser -u postgres --)
 fi
-"${PG_RUN_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U genjin -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-"${PG_RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null
-"${PG_RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U genjin genjin_test
+# The server's user may not enter the caller's folder (a clone under a private mktemp -d).
+pg_as() { (cd "$PG_DIR" && "${PG_RUN_AS[@]}" "$@"); }
+pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U genjin -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+if ! pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null; then
+    cat "$PG_DIR/server.log" >&2
+    exit 1
+fi
+pg_as "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U genjin genjin_test
 export GENJIN_TEST_POSTGRES_URL="postgresql://genjin@127.0.0.1:$PG_PORT/genjin_test"
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 
 pg_stop() {
-    "${PG_RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
 }
