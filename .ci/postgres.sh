@@ -10,7 +10,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt-get install -y -qq postgresql >/dev/null
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-PG_PORT=${GENJIN_TEST_PG_PORT:-54329}
+PG_PORT=${GENJIN_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 PG_DIR=$(mktemp -d /tmp/genjin-pg.XXXXXX)
 PG_RUN_AS=()
 if [ "$(id -u)" = "0" ]; then
