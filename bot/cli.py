@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("serve", help="启动服务(回调、收件箱、发件箱)")
 
+    parse = sub.add_parser("parse", help="解析简报:标准输入每行一个 JSON,输出每行一个结果")
+    parse.add_argument("--customers", required=True, help="已知客户名单,每行一个名称")
+    parse.add_argument("--now", help="默认的消息时间(ISO 8601),行内的 now 优先")
+
     chat = sub.add_parser("chat", help="在终端里和机器人对话")
     chat.add_argument("--user", required=True, help="以哪个员工(工号)的身份说话")
 
@@ -61,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "init":
         return _init(Path(args.path), args.force)
+    if args.command == "parse":
+        from bot.parse_command import run_parse
+
+        return run_parse(Path(args.customers), args.now, sys.stdin.buffer, sys.stdout)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -1,0 +1,193 @@
+"""From a rep's message to an intent and per-customer updates (see nlu-contract.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from nlu import facts
+from nlu.customers import CustomerIndex, Mention, find_new
+from nlu.dates import DateHit, find_dates
+from nlu.intents import command, is_chitchat, looks_like_business, query_kind
+from nlu.numbers import find_amounts
+from nlu.result import ParseResult, Update
+from nlu.text import Span, clauses, normalize, segments, strip_marker
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_MASK = "#"
+_PLAN_TODAY = re.compile(r"下午|晚上|晚些|待会|稍后|准备|安排|要|会|计划|约了|约")
+_ACTION_FILLER = re.compile(
+    r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
+)
+_ACTION_TAIL = re.compile(r"(?:[#\s]|了|吧|哦|啊|的)+$")
+
+
+@dataclass
+class _Clause:
+    text: str  # with customer names masked
+    position: int
+    dates: list[DateHit]
+    signals: list[facts.StageSignal]
+    amounts: list[tuple[int, float, bool]]
+    confidence: str | None
+    contact: str | None
+    signs: bool
+
+
+@dataclass
+class _Customer:
+    key: str
+    mention: Mention
+    clauses: list[_Clause] = field(default_factory=list)
+
+
+class BriefParser:
+    """Parses messages against one org's customers; build once, reuse for every message."""
+
+    def __init__(self, customers: CustomerIndex | Iterable[str | tuple[str, Sequence[str]]]) -> None:
+        self.index = customers if isinstance(customers, CustomerIndex) else CustomerIndex(customers)
+
+    def parse(self, raw: str, now: datetime) -> ParseResult:
+        text = normalize(raw)
+        today = (now if now.tzinfo else now.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
+        if not text.strip():
+            return ParseResult("chitchat")
+        name = command(text)
+        if name:
+            return ParseResult("command", query=name)
+        mentions = self._mentions(text)
+        known = [m for m in mentions if len(m.names) == 1]
+        customers = self._brief(text, mentions, today)
+        kind = query_kind(text, names_customer=bool(known))
+        reached = any(s.reached for c in customers for cl in c.clauses for s in cl.signals)
+        if kind and not reached:
+            return ParseResult("query", query=kind, customer=known[0].names[0] if known else None)
+        if customers or looks_like_business(text):
+            return ParseResult("brief", updates=[self._update(c, today) for c in customers])
+        if is_chitchat(text) or not mentions:
+            return ParseResult("chitchat")
+        return ParseResult("brief", updates=[self._update(c, today) for c in customers])
+
+    def _mentions(self, text: str) -> list[Mention]:
+        boundaries: set[int] = set()
+        pos = 0
+        for token in self.index.tokenizer.cut(text):
+            boundaries.add(pos)
+            pos += len(token)
+        boundaries.add(pos)
+        found = self.index.find(text, boundaries)
+        taken = [(m.start, m.end) for m in found]
+        found += self.index.find_typos(text, boundaries, taken)
+        taken = [(m.start, m.end) for m in found]
+        found += find_new(text, taken)
+        return sorted(found, key=lambda m: m.start)
+
+    def _brief(self, text: str, mentions: list[Mention], today: date) -> list[_Customer]:
+        """Give each clause's facts to the customers it speaks of (the last ones named)."""
+        customers: dict[str, _Customer] = {}
+        focus: list[_Customer] = []
+        for segment in segments(text):
+            segment = strip_marker(segment)
+            pending: list[_Clause] = []
+            for clause in clauses(segment):
+                inside = [m for m in mentions if clause.start <= m.start < clause.end]
+                if inside:
+                    focus = []
+                    for m in inside:
+                        key = m.names[0] if len(m.names) == 1 else m.text
+                        customer = customers.setdefault(key, _Customer(key, m))
+                        if customer not in focus:
+                            focus.append(customer)
+                    for c in focus:
+                        c.clauses.extend(pending)
+                    pending = []
+                analysed = self._clause(clause, inside, today)
+                if focus:
+                    for c in focus:
+                        c.clauses.append(analysed)
+                else:
+                    pending.append(analysed)
+        return list(customers.values())
+
+    @staticmethod
+    def _clause(clause: Span, inside: list[Mention], today: date) -> _Clause:
+        chars = list(clause.text)
+        for m in inside:
+            for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+                chars[i] = _MASK
+        masked = "".join(chars)
+        dates = find_dates(masked, today)
+        future = any(h.value is not None and h.value > today for h in dates)
+        signals = facts.stage_signals(masked, future)
+        sign = facts.SIGN_WORDS.search(masked)
+        signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
+        return _Clause(
+            text=masked,
+            position=clause.start,
+            dates=dates,
+            signals=signals,
+            amounts=[(a.start, a.yuan, a.partial) for a in find_amounts(masked)],
+            confidence=facts.confidence(masked),
+            contact=facts.contact(masked),
+            signs=signs,
+        )
+
+    def _update(self, customer: _Customer, today: date) -> Update:
+        m = customer.mention
+        update = Update(
+            customer=customer.key,
+            is_new=m.is_new,
+            candidates=m.names if len(m.names) > 1 else (),
+            matched=m.how if m.how in ("typo", "new") else ("exact" if m.how == "exact" else "alias"),
+        )
+        reached = [s.stage for cl in customer.clauses for s in cl.signals if s.reached]
+        if facts.LOST in reached:
+            update.stage = facts.LOST
+        elif reached:
+            update.stage = max(reached, key=lambda s: facts.RANK[s])
+        elif update.is_new:
+            update.stage = facts.INITIAL
+        amounts = [
+            (cl.position, pos, yuan) for cl in customer.clauses for pos, yuan, partial in cl.amounts if not partial
+        ]
+        if amounts:
+            update.amount = max(amounts)[2]
+        for cl in customer.clauses:
+            update.confidence = cl.confidence or update.confidence
+            update.contact = update.contact or cl.contact
+        self._dates(update, customer.clauses, today)
+        return update
+
+    @staticmethod
+    def _dates(update: Update, clauses_: list[_Clause], today: date) -> None:
+        closes: list[date] = []
+        actions: list[tuple[date, _Clause, DateHit]] = []
+        won_on: date | None = None
+        for cl in clauses_:
+            for hit in cl.dates:
+                if hit.value is None:
+                    continue
+                if cl.signs:
+                    if any(s.stage == facts.WON and s.reached for s in cl.signals) and hit.value <= today:
+                        won_on = hit.value
+                    else:
+                        closes.append(hit.value)
+                elif hit.value > today or (hit.value == today and _PLAN_TODAY.search(cl.text)):
+                    actions.append((hit.value, cl, hit))
+        if update.stage == facts.WON:
+            update.expected_close = won_on or today
+        elif update.stage != facts.LOST and closes:
+            update.expected_close = closes[-1]
+        if actions:
+            day, clause, hit = min(actions, key=lambda a: a[0])
+            update.next_action_date = day
+            update.next_action = _action_text(clause.text, hit)
+
+
+def _action_text(clause: str, hit: DateHit) -> str | None:
+    text = (clause[: hit.start] + " " + clause[hit.end :]).strip()
+    text = _ACTION_TAIL.sub("", _ACTION_FILLER.sub("", text)).strip()
+    return text[:60] or None

@@ -1,0 +1,62 @@
+"""The parser's output, shaped as ``nlu-contract.md`` says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass
+class Update:
+    """What one brief says about one customer."""
+
+    customer: str
+    is_new: bool = False
+    stage: str | None = None
+    amount: float | None = None
+    expected_close: date | None = None
+    next_action: str | None = None
+    next_action_date: date | None = None
+    confidence: str | None = None
+    contact: str | None = None
+    candidates: tuple[str, ...] = ()  # several known customers fit a short form
+    matched: str = "exact"  # exact, alias, typo, new
+
+    def to_dict(self) -> dict[str, Any]:
+        amount: float | int | None = self.amount
+        if amount is not None and float(amount).is_integer():
+            amount = int(amount)
+        out: dict[str, Any] = {
+            "customer": self.customer,
+            "is_new": self.is_new,
+            "stage": self.stage,
+            "amount": amount,
+            "expected_close": self.expected_close.isoformat() if self.expected_close else None,
+            "next_action": self.next_action,
+            "next_action_date": self.next_action_date.isoformat() if self.next_action_date else None,
+            "confidence": self.confidence,
+            "contact": self.contact,
+        }
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        if self.matched == "typo":
+            out["matched"] = "typo"
+        return out
+
+
+@dataclass
+class ParseResult:
+    intent: str  # brief, query, command, chitchat
+    query: str | None = None
+    customer: str | None = None
+    updates: list[Update] = field(default_factory=list)
+
+    def to_dict(self, message_id: object = None) -> dict[str, Any]:
+        return {
+            "id": message_id,
+            "intent": self.intent,
+            "query": self.query,
+            "customer": self.customer,
+            "updates": [u.to_dict() for u in self.updates],
+        }
