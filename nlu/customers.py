@@ -23,7 +23,8 @@ from nlu.text import is_cjk
 from nlu.tokenizer import Tokenizer, word_frequency
 
 EXACT, DERIVED, WEAK = 0, 1, 2
-COMMON_WORD = 300  # a jieba frequency above which a short form is also an everyday word
+COMMON_WORD = 300  # a jieba frequency above which a short form is also a common word
+_EVERYDAY = 5000  # so common (中国, 发展) that it never stands for one customer alone
 _TYPO_MIN = 3
 
 # Before a short form that is also a common word: where a customer's name may start.
@@ -39,7 +40,8 @@ _GENERIC_ENDINGS = frozenset(
     "自动化 互联网 民族 建设 咨询 网络 软件 科技 能源 贸易 包装 照明 包装 中心".split()
 )
 _NEW_MARKER = re.compile(
-    r"(?:新客户|新开发的?客户|新增客户|新接触的?客户|新的客户|新签约?的?客户|一家新公司|新公司)\s*[:：]?\s*(?:叫|是|为|名叫)?\s*"
+    r"(?:新客户|新开发的?客户|新增客户|新接触的?客户|新的客户|新签约?的?客户|一家新公司|新公司)\s*[:：,，]?\s*"
+    r"(?:叫做|叫|是|为|名叫|名字叫)?\s*"
 )
 _NAME_STOP = re.compile(
     r"的|了|在|是|有|说|想|需|要|对|已|约|朋友|今天|明天|后天|昨天|下周|本周|这周|上午|下午|那边|这边|方面|"
@@ -123,7 +125,7 @@ def forms_of(name: str) -> dict[str, int]:
             candidates.append(partial)
         candidates += [core + w for w in words]
         for form in candidates:
-            if len(form) < 2 or form in REGIONS or form in INDUSTRY_WORDS:
+            if len(form) < 2 or form in REGIONS or form in INDUSTRY_WORDS or word_frequency(form) >= _EVERYDAY:
                 continue
             weak = len(form) <= 2 or word_frequency(form) >= COMMON_WORD
             level = WEAK if weak else DERIVED
@@ -152,16 +154,29 @@ class CustomerIndex:
                     self._add(alias, cid, EXACT if len(alias) >= 3 else WEAK)
         self._lengths = sorted({len(f) for f in self._forms}, reverse=True)
         self._first = {f[0] for f in self._forms}
+        # Typos: every eligible form with one character replaced by "?". One wrong character
+        # leaves the first or last two characters intact (or, in a name of three, the outer
+        # two), so only windows that share such an anchor with some name are looked up.
         self._wild: dict[str, set[int]] = {}
-        for form, owners in self._forms.items():
-            if len(form) < _TYPO_MIN or all(level == WEAK for level in owners.values()):
-                continue
-            if not all(is_cjk(ch) for ch in form):
-                continue
+        for form in self._typo_forms():
             for j in range(len(form)):
-                self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).update(owners)
-        self._typo_lengths = sorted({len(k) for k in self._wild}, reverse=True)
+                self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).update(self._forms[form])
+        self._starts: dict[str, set[int]] = {}  # first two characters -> name lengths
+        self._ends: dict[str, set[int]] = {}  # last two characters -> name lengths
+        self._outer: set[str] = set()  # first and last character of three-character names
+        for form in self._typo_forms():
+            self._starts.setdefault(form[:2], set()).add(len(form))
+            self._ends.setdefault(form[-2:], set()).add(len(form))
+            if len(form) == 3:
+                self._outer.add(form[0] + form[2])
         self.tokenizer = Tokenizer(f for f, o in self._forms.items() if min(o.values()) != WEAK)
+
+    def _typo_forms(self) -> list[str]:
+        return [
+            form
+            for form, owners in self._forms.items()
+            if len(form) >= _TYPO_MIN and min(owners.values()) != WEAK and all(is_cjk(ch) for ch in form)
+        ]
 
     def _add(self, form: str, cid: int, level: int) -> None:
         owners = self._forms.setdefault(form, {})
@@ -200,36 +215,42 @@ class CustomerIndex:
             i = hit.end
         return found
 
+    def _typo_windows(self, text: str) -> list[tuple[int, int]]:
+        """(start, length) of the windows that share an intact anchor with some name."""
+        windows: set[tuple[int, int]] = set()
+        for p in range(len(text) - 1):
+            pair = text[p : p + 2]
+            for size in self._starts.get(pair, ()):
+                windows.add((p, size))
+            for size in self._ends.get(pair, ()):
+                if p + 2 - size >= 0:
+                    windows.add((p + 2 - size, size))
+            if p + 2 < len(text) and text[p] + text[p + 2] in self._outer:
+                windows.add((p, 3))
+        return sorted(windows, key=lambda w: (w[0], -w[1]))
+
     def find_typos(self, text: str, boundaries: set[int], taken: list[tuple[int, int]]) -> list[Mention]:
         """Names written with one wrong character (海之兰 for 海之蓝), outside ``taken`` spans."""
         found: list[Mention] = []
         n = len(text)
-        i = 0
-        while i < n:
-            if not is_cjk(text[i]) or any(a <= i < b for a, b in taken):
-                i += 1
+        covered = [False] * (n + 1)
+        for a, b in taken:
+            covered[a:b] = [True] * (b - a)
+        for start, size in self._typo_windows(text):
+            end = start + size
+            if end > n or any(covered[start:end]):
                 continue
-            hit = None
-            for size in self._typo_lengths:
-                end = i + size
-                if end > n or any(a < end and i < b for a, b in taken):
-                    continue
-                piece = text[i:end]
-                if not all(is_cjk(ch) for ch in piece):
-                    continue
-                if size == _TYPO_MIN and word_frequency(piece) > 50:
-                    continue  # an ordinary word, not a misspelt name
-                owners: set[int] = set()
-                for j in range(size):
-                    owners |= self._wild.get(piece[:j] + "?" + piece[j + 1 :], set())
-                if len(owners) == 1 and self._edge_ok(text, i, end, boundaries, lenient=True):
-                    hit = Mention(i, end, piece, (self.names[owners.pop()],), "typo")
-                    break
-            if hit is None:
-                i += 1
+            piece = text[start:end]
+            if not all(is_cjk(ch) for ch in piece):
                 continue
-            found.append(hit)
-            i = hit.end
+            if size == _TYPO_MIN and word_frequency(piece) > 50:
+                continue  # an ordinary word, not a misspelt name
+            owners: set[int] = set()
+            for j in range(size):
+                owners |= self._wild.get(piece[:j] + "?" + piece[j + 1 :], set())
+            if len(owners) == 1 and self._edge_ok(text, start, end, boundaries, lenient=True):
+                found.append(Mention(start, end, piece, (self.names[owners.pop()],), "typo"))
+                covered[start:end] = [True] * size
         return found
 
     @staticmethod
@@ -300,23 +321,23 @@ def find_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     return sorted(found, key=lambda m: m.start)
 
 
-_RUN = re.compile(r"[\u3400-\u9fff]{3,40}")
+_RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")
 
 
 _ENDINGS = tuple(sorted((INDUSTRY_WORDS | set(LEGAL_SUFFIXES)) - _GENERIC_ENDINGS, key=len, reverse=True))
 
 
+_ENDING_RE = re.compile("|".join(map(re.escape, _ENDINGS)))
+
+
 def _org_end(chunk: str) -> int:
     """Where the first company-looking name in ``chunk`` ends (物流集团, 科技有限公司 …), or -1."""
-    first = min(
-        ((pos, word) for word in _ENDINGS if (pos := chunk.find(word, 2)) != -1),
-        default=None,
-    )
+    first = _ENDING_RE.search(chunk, 2)
     if first is None:
         return -1
-    end = first[0] + len(first[1])
-    while (nxt := next((w for w in _ENDINGS if chunk.startswith(w, end)), None)) is not None:
-        end += len(nxt)
+    end = first.end()
+    while (nxt := _ENDING_RE.match(chunk, end)) is not None:
+        end = nxt.end()
     return end
 
 

@@ -120,7 +120,9 @@ def _month_day(m: re.Match[str], today: date) -> date | None:
     return _future_month_day(today, month, day)
 
 
-@_rule(r"(?<![\w.\-/:¥$])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkK元倍折/])")
+@_rule(
+    r"(?<![A-Za-z0-9.\-/:¥$])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkK元倍折/])(?!\s*(?:版|代|期|倍|折|个|分|级|寸|米|吨|G|g|T))"
+)
 def _dotted(m: re.Match[str], today: date) -> date | None:
     return _future_month_day(today, int(m["m"]), int(m["d"]))
 
@@ -160,6 +162,13 @@ def _part_of(year: int, month: int, part: str) -> date | None:
     if part == "中旬":
         return date(year, month, 20)
     return _month_end(year, month)
+
+
+@_rule(r"(?P<which>下个?月|本月|这个?月|次月)\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日)")
+def _relative_month_day(m: re.Match[str], today: date) -> date | None:
+    day = _num(m["d"])
+    base = _add_months(today.replace(day=1), 1) if m["which"].startswith(("下", "次")) else today.replace(day=1)
+    return None if day is None else _safe(base.year, base.month, day)
 
 
 @_rule(r"(?P<which>明年|今年|本年)?\s*(?:年底|年末)")
@@ -270,7 +279,8 @@ def find_dates(text: str, today: date) -> list[DateHit]:
             if value is None:
                 continue
             deadline = "前" in m.group(0)[-2:] and pattern.pattern.startswith("(?P<name>")
-            found.append(DateHit(m.start(), m.end(), value, deadline))
+            start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+            found.append(DateHit(start, m.end(), value, deadline))
     for m in _VAGUE.finditer(text):
         found.append(DateHit(m.start(), m.end(), None))
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))

@@ -50,7 +50,7 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     (
         "customer",
         re.compile(
-            r"到哪一?步|哪个阶段|什么阶段|进展(?:如何|怎么样|到哪)?|情况(?:如何|怎么样)?|详情|状态|"
+            r"^(?:查|查一下|查下|查查|看看|看一下|给我看看?|帮我看看?)|到哪一?步|哪个阶段|什么阶段|进展(?:如何|怎么样|到哪)?|情况(?:如何|怎么样)?|详情|状态|"
             r"怎么样了|最新|跟进记录|历史"
         ),
     ),
@@ -91,7 +91,7 @@ def query_kind(text: str, *, names_customer: bool) -> str | None:
             ):
                 continue
             return kind
-    if names_customer and asks and len(stripped) <= 30 and re.search(r"[?？]|吗|呢|怎么样|如何", stripped):
+    if names_customer and len(stripped) <= 16 and re.search(r"[?？]|吗|呢|怎么样|如何", stripped):
         return "customer"
     return None
 

@@ -95,7 +95,8 @@ def find_amounts(text: str) -> list[Amount]:
         if yuan < 100 and not unit:
             continue
         partial = bool(_DEPOSIT_BEFORE.search(text[max(0, m.start() - 4) : m.start()]))
-        out.append(Amount(m.start(), m.end(), round(yuan, 2), partial))
+        start = m.start("pre") if m["pre"] else m.start("num")
+        out.append(Amount(start, m.end(), round(yuan, 2), partial))
     return out
 
 

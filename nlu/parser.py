@@ -6,23 +6,50 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from nlu import facts
 from nlu.customers import CustomerIndex, Mention, find_new
 from nlu.dates import DateHit, find_dates
 from nlu.intents import command, is_chitchat, looks_like_business, query_kind
-from nlu.numbers import find_amounts
+from nlu.numbers import Amount, find_amounts
 from nlu.result import ParseResult, Update
 from nlu.text import Span, clauses, normalize, segments, strip_marker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MASK = "#"
 _PLAN_TODAY = re.compile(r"下午|晚上|晚些|待会|稍后|准备|安排|要|会|计划|约了|约")
+_TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休")
 _ACTION_FILLER = re.compile(
     r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
 )
 _ACTION_TAIL = re.compile(r"(?:[#\s]|了|吧|哦|啊|的)+$")
+
+
+class _Located(Protocol):
+    @property
+    def start(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Located)
+
+
+class _Queue(Generic[T]):
+    """Hits sorted by start, handed out clause by clause."""
+
+    def __init__(self, items: list[T]) -> None:
+        self.items = items
+        self.next = 0
+
+    def take(self, start: int, end: int) -> list[T]:
+        while self.next < len(self.items) and self.items[self.next].start < start:
+            self.next += 1  # in a separator or a list marker
+        out: list[T] = []
+        while self.next < len(self.items) and self.items[self.next].start < end:
+            out.append(self.items[self.next])
+            self.next += 1
+        return out
 
 
 @dataclass
@@ -87,13 +114,21 @@ class BriefParser:
 
     def _brief(self, text: str, mentions: list[Mention], today: date) -> list[_Customer]:
         """Give each clause's facts to the customers it speaks of (the last ones named)."""
+        chars = list(text)
+        for m in mentions:
+            chars[m.start : m.end] = _MASK * (m.end - m.start)
+        masked = "".join(chars)  # names hidden, so that no name is read as a date or a stage
+        # One pass per rule over the whole text, then each hit goes to the clause it starts in.
+        mention_q = _Queue(sorted(mentions, key=lambda m: m.start))
+        date_q = _Queue(find_dates(masked, today))
+        amount_q = _Queue(find_amounts(masked))
         customers: dict[str, _Customer] = {}
         focus: list[_Customer] = []
-        for segment in segments(text):
+        for segment in segments(masked):
             segment = strip_marker(segment)
             pending: list[_Clause] = []
             for clause in clauses(segment):
-                inside = [m for m in mentions if clause.start <= m.start < clause.end]
+                inside = mention_q.take(clause.start, clause.end)
                 if inside:
                     focus = []
                     for m in inside:
@@ -104,7 +139,9 @@ class BriefParser:
                     for c in focus:
                         c.clauses.extend(pending)
                     pending = []
-                analysed = self._clause(clause, inside, today)
+                analysed = self._clause(
+                    clause, date_q.take(clause.start, clause.end), amount_q.take(clause.start, clause.end), today
+                )
                 if focus:
                     for c in focus:
                         c.clauses.append(analysed)
@@ -113,23 +150,19 @@ class BriefParser:
         return list(customers.values())
 
     @staticmethod
-    def _clause(clause: Span, inside: list[Mention], today: date) -> _Clause:
-        chars = list(clause.text)
-        for m in inside:
-            for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
-                chars[i] = _MASK
-        masked = "".join(chars)
-        dates = find_dates(masked, today)
+    def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date) -> _Clause:
+        masked = clause.text
+        offset = clause.start
+        dates = [DateHit(h.start - offset, h.end - offset, h.value, h.deadline) for h in dates]
         future = any(h.value is not None and h.value > today for h in dates)
-        signals = facts.stage_signals(masked, future)
         sign = facts.SIGN_WORDS.search(masked)
         signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
         return _Clause(
             text=masked,
-            position=clause.start,
+            position=offset,
             dates=dates,
-            signals=signals,
-            amounts=[(a.start, a.yuan, a.partial) for a in find_amounts(masked)],
+            signals=facts.stage_signals(masked, future),
+            amounts=[(a.start, a.yuan, a.partial) for a in amounts],
             confidence=facts.confidence(masked),
             contact=facts.contact(masked),
             signs=signs,
@@ -175,6 +208,8 @@ class BriefParser:
                         won_on = hit.value
                     else:
                         closes.append(hit.value)
+                elif _TIME_OFF.search(cl.text):
+                    continue  # 明天过元旦, 周末休息: a day off, not a step with the customer
                 elif hit.value > today or (hit.value == today and _PLAN_TODAY.search(cl.text)):
                     actions.append((hit.value, cl, hit))
         if update.stage == facts.WON:
