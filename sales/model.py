@@ -170,6 +170,22 @@ class OutboxMessage:
 
 
 @dataclass
+class PendingQuestion:
+    """A question the bot asked and waits on, per (platform, chat, user)."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    employee_id: str
+    kind: str  # new_customer, choose_customer, confirm_stage
+    payload: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    brief_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
 class AuditEntry:
     at: datetime
     action: str

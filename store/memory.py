@@ -22,6 +22,7 @@ from sales.model import (
     InboxStatus,
     OutboxMessage,
     OutboxStatus,
+    PendingQuestion,
     StageChange,
     Team,
 )
@@ -40,6 +41,7 @@ class MemoryState:
     inbox: dict[int, InboxMessage] = field(default_factory=dict)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     audit: dict[int, AuditEntry] = field(default_factory=dict)
+    pending: dict[int, PendingQuestion] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -173,6 +175,12 @@ class MemoryCustomers(_Repo):
         for key in [k for k, v in self.s.stages.items() if v.customer_id == customer_id]:
             del self.s.stages[key]
 
+    async def signature(self) -> tuple[int, int]:
+        return len(self.s.customers), max(self.s.customers, default=0)
+
+    async def names(self) -> list[tuple[str, list[str]]]:
+        return [(c.name, list(c.aliases)) for _, c in sorted(self.s.customers.items())]
+
 
 class MemoryStageHistory(_Repo):
     async def add(self, change: StageChange) -> StageChange:
@@ -183,6 +191,12 @@ class MemoryStageHistory(_Repo):
     async def for_customer(self, customer_id: int) -> list[StageChange]:
         found = [c for c in self.s.stages.values() if c.customer_id == customer_id]
         return [_copy(c) for c in sorted(found, key=lambda c: (c.changed_at, c.id or 0))]
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        doomed = [k for k, v in self.s.stages.items() if v.brief_id == brief_id]
+        for key in doomed:
+            del self.s.stages[key]
+        return len(doomed)
 
 
 class MemoryBriefs(_Repo):
@@ -216,6 +230,12 @@ class MemoryBriefs(_Repo):
 
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.brief_id == brief_id]
+
+    async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
+        ids = {u.brief_id for u in self.s.updates.values() if u.customer_id == customer_id}
+        found = [b for i, b in self.s.briefs.items() if i in ids and b.status is not BriefStatus.UNDONE]
+        found.sort(key=lambda b: (b.received_at, b.id or 0), reverse=True)
+        return [_copy(b) for b in found[:limit]]
 
 
 class MemoryInbox(_Repo):
@@ -291,6 +311,29 @@ class MemoryOutbox(_Repo):
         return [_copy(m) for _, m in sorted(self.s.outbox.items()) if to_user is None or m.to_user == to_user]
 
 
+class MemoryPending(_Repo):
+    async def add(self, question: PendingQuestion) -> PendingQuestion:
+        stored = dataclasses.replace(_copy(question), id=self.s.new_id())
+        self.s.pending[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def for_conversation(self, platform: str, chat_id: str, user_id: str) -> list[PendingQuestion]:
+        return [
+            _copy(q)
+            for _, q in sorted(self.s.pending.items())
+            if (q.platform, q.chat_id, q.user_id) == (platform, chat_id, user_id)
+        ]
+
+    async def delete(self, question_id: int) -> None:
+        self.s.pending.pop(question_id, None)
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        doomed = [k for k, q in self.s.pending.items() if q.brief_id == brief_id]
+        for key in doomed:
+            del self.s.pending[key]
+        return len(doomed)
+
+
 class MemoryAudit(_Repo):
     async def add(self, entry: AuditEntry) -> None:
         stored = dataclasses.replace(_copy(entry), id=self.s.new_id())
@@ -314,6 +357,7 @@ class MemoryUnitOfWork:
         self.inbox = MemoryInbox(self)
         self.outbox = MemoryOutbox(self)
         self.audit = MemoryAudit(self)
+        self.pending = MemoryPending(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)

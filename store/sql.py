@@ -26,6 +26,7 @@ from sales.model import (
     InboxStatus,
     OutboxMessage,
     OutboxStatus,
+    PendingQuestion,
     Role,
     StageChange,
     Team,
@@ -41,6 +42,7 @@ from store.orm import (
     EmployeeRow,
     InboxRow,
     OutboxRow,
+    PendingRow,
     StageHistoryRow,
     TeamRow,
 )
@@ -187,6 +189,14 @@ class SqlCustomers(_Repo):
         await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
         await self.session.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
 
+    async def signature(self) -> tuple[int, int]:
+        row = (await self.session.execute(select(func.count(), func.max(CustomerRow.id)))).one()
+        return int(row[0]), int(row[1] or 0)
+
+    async def names(self) -> list[tuple[str, list[str]]]:
+        rows = await self.session.execute(select(CustomerRow.name, CustomerRow.aliases).order_by(CustomerRow.id))
+        return [(name, list(aliases or [])) for name, aliases in rows]
+
 
 class SqlStageHistory(_Repo):
     async def add(self, change: StageChange) -> StageChange:
@@ -202,6 +212,10 @@ class SqlStageHistory(_Repo):
             .order_by(StageHistoryRow.changed_at, StageHistoryRow.id)
         )
         return [to_record(StageChange, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        result = await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.brief_id == brief_id))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlBriefs(_Repo):
@@ -233,6 +247,17 @@ class SqlBriefs(_Repo):
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         query = select(BriefUpdateRow).where(BriefUpdateRow.brief_id == brief_id).order_by(BriefUpdateRow.id)
         return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
+        query = (
+            select(BriefRow)
+            .join(BriefUpdateRow, BriefUpdateRow.brief_id == BriefRow.id)
+            .where(BriefUpdateRow.customer_id == customer_id, BriefRow.status != BriefStatus.UNDONE.value)
+            .order_by(BriefRow.received_at.desc(), BriefRow.id.desc())
+            .distinct()
+            .limit(limit)
+        )
+        return [to_record(Brief, r) for r in (await self.session.execute(query)).scalars()]
 
 
 class SqlInbox(_Repo):
@@ -341,6 +366,29 @@ class SqlOutbox(_Repo):
         return [to_record(OutboxMessage, r) for r in (await self.session.execute(query)).scalars()]
 
 
+class SqlPending(_Repo):
+    async def add(self, question: PendingQuestion) -> PendingQuestion:
+        row = PendingRow(**to_columns(question, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(question, id=row.id)
+
+    async def for_conversation(self, platform: str, chat_id: str, user_id: str) -> list[PendingQuestion]:
+        query = (
+            select(PendingRow)
+            .where(PendingRow.platform == platform, PendingRow.chat_id == chat_id, PendingRow.user_id == user_id)
+            .order_by(PendingRow.id)
+        )
+        return [to_record(PendingQuestion, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def delete(self, question_id: int) -> None:
+        await self.session.execute(delete(PendingRow).where(PendingRow.id == question_id))
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        result = await self.session.execute(delete(PendingRow).where(PendingRow.brief_id == brief_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class SqlAudit(_Repo):
     async def add(self, entry: AuditEntry) -> None:
         self.session.add(AuditRow(**to_columns(entry, skip=("id",))))
@@ -367,6 +415,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session)
         self.outbox = SqlOutbox(self.session)
         self.audit = SqlAudit(self.session)
+        self.pending = SqlPending(self.session)
         return self
 
     async def __aexit__(

@@ -10,7 +10,18 @@ from store import migrate
 from store.db import create_engine
 from store.orm import Base
 
-TABLES = {"employees", "teams", "customers", "stage_history", "briefs", "brief_updates", "inbox", "outbox", "audit_log"}
+TABLES = {
+    "employees",
+    "teams",
+    "customers",
+    "stage_history",
+    "briefs",
+    "brief_updates",
+    "inbox",
+    "outbox",
+    "audit_log",
+    "pending_questions",
+}
 
 
 def _diff(conn: Connection) -> list[object]:
