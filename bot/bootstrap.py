@@ -13,6 +13,7 @@ from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
+from handlers.services import Services
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
 
@@ -29,6 +30,7 @@ class App:
     clock: Callable[[], datetime]
     worker: InboxWorker
     outbox: OutboxSender
+    services: Services
     senders: dict[str, PlatformSender] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -57,6 +59,7 @@ async def build_app(
     errors = ErrorHandler()
     router = build_router()
     senders = dict(senders or {})
-    worker = InboxWorker(uow, router, errors, clock, auto_register=settings.auto_register)
+    services = Services(timezone=settings.tz)
+    worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
-    return App(settings, database, uow, router, errors, clock, worker, outbox, senders)
+    return App(settings, database, uow, router, errors, clock, worker, outbox, services, senders)

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="在终端里和机器人对话")
     chat.add_argument("--user", required=True, help="以哪个员工(工号)的身份说话")
+    chat.add_argument("--now", help="把时钟固定在这个时间(ISO 8601),用于演示和测试")
 
     demo = sub.add_parser("demo", help="生成演示公司的数据并打开终端对话")
     demo.add_argument("--database", help="数据库地址(默认 $GENJIN_DATABASE_URL 或 sqlite:///genjin-demo.db)")
@@ -90,7 +91,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return await _serve(settings)
     if args.command == "chat":
-        return await _chat(settings, args.user)
+        return await _chat(settings, args.user, now=args.now)
     if args.command == "demo":
         return await _demo(settings, args)
     if args.command == "db":
@@ -120,22 +121,37 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _chat(settings: Settings, user: str, database_url: str | None = None, intro: str | None = None) -> int:
+async def _chat(
+    settings: Settings,
+    user: str,
+    database_url: str | None = None,
+    intro: str | None = None,
+    now: str | None = None,
+) -> int:
     from bot.bootstrap import build_app
     from bot.console.adapter import PLATFORM, ConsoleChat, ConsoleSender
+    from bot.parse_command import parse_time
 
     interactive = sys.stdin.isatty()
     sender = ConsoleSender(sys.stdout, interactive=interactive)
-    app = await build_app(settings, database_url=database_url, senders={PLATFORM: sender})
+    clock = None
+    if now:
+        try:
+            fixed = parse_time(now).astimezone(settings.tz)
+        except ValueError:
+            print(f"--now 不是 ISO 8601 时间: {now}", file=sys.stderr)
+            return 2
+        clock = lambda: fixed  # noqa: E731 - a fixed clock for demos and tests
+    app = await build_app(settings, database_url=database_url, senders={PLATFORM: sender}, clock=clock)
     try:
         async with app.uow() as uow:
             employee = await uow.employees.get(user)
         if employee is None:
-            print(f"没有工号为 {user} 的员工;先用 genjin import employees 导入,或运行 genjin demo", file=sys.stderr)
-            return 1
+            # Same path as a stranger on WeCom or DingTalk: the bot keeps the message and says whom to ask.
+            print(f"注意:{user} 不在员工名单里,机器人会把你当作陌生人。", file=sys.stderr)
         if intro:
             print(intro)
-        elif interactive:
+        elif interactive and employee is not None:
             print(f"你好,{employee.name}!输入消息和 Genjin 对话,输入「帮助」看看能做什么,exit 退出。")
         chat = ConsoleChat(app.uow, user, app.clock, app.worker.drain, app.outbox.drain)
         await chat.run(sys.stdin, interactive=interactive, out=sys.stdout)

@@ -173,6 +173,7 @@ class Summary:
     demo_name: str
     demo_team: str
     demo_customers: int
+    examples: list[tuple[str, str, str]]  # (name, short form, stage) of a few of the demo rep's customers
 
     def describe(self, url: str) -> str:
         return (
@@ -181,12 +182,26 @@ class Summary:
             f"\n数据库: {url}"
         )
 
+    def _tries(self) -> list[str]:
+        if not self.examples:
+            return [f"  · {line}" for line in HELP_LINES]
+        first = self.examples[0][1]
+        second = self.examples[-1][1]
+        return [
+            f"  · 发简报:「{first} 方案演示完成,客户很满意,下周三报价,预计月底签约,金额80万」",
+            f"  · 一条说几个客户:「1、{first} 下周一再约 2、{second} 报价已发,把握很大」",
+            "  · 新客户:「今天拜访了新客户宁波新港物流,对方有意向」(会先问你要不要新建)",
+            f"  · 查客户:「{first}现在到哪一步了」",
+            "  · 撤销:「撤销」撤回上一条简报;「帮助」看全部用法",
+        ]
+
     def intro(self) -> str:
         lines = [
             f"你现在是「{self.demo_team}」的销售 {self.demo_name}(工号 {self.demo_user}),"
             f"名下 {self.demo_customers} 个客户。",
+            "名下的客户例如:" + "、".join(f"{name}({stage})" for name, _, stage in self.examples) + "。",
             "可以试试:",
-            *[f"  · {line}" for line in HELP_LINES],
+            *self._tries(),
             "输入 exit 退出;想换个身份: genjin chat --user S01(主管)或 E05(另一组的销售)。",
         ]
         return "\n".join(lines)
@@ -210,30 +225,37 @@ class _History:
         """A time in working hours on ``day``, in the org's time zone."""
         return datetime.combine(day, time(self.rng.randint(9, 17), self.rng.choice((0, 15, 30, 45))), self.now.tzinfo)
 
-    async def brief(self, uow: UnitOfWork, owner: str, when: datetime, text: str) -> int:
+    async def brief(self, uow: UnitOfWork, owner: str, customer_id: int, when: datetime, text: str) -> int:
+        """A brief and its link to the customer, as intake would have stored it."""
         stored = await uow.briefs.add(
             Brief(sender_id=owner, platform="demo", text=text, received_at=when, status=BriefStatus.APPLIED)
         )
         self.briefs += 1
         assert stored.id is not None
+        await uow.briefs.add_update(BriefUpdate(stored.id, customer_id, {}, {}))
         return stored.id
 
 
 def _names(rng: random.Random, count: int) -> list[tuple[str, str, Segment, str]]:
-    """Unique (name, short form, segment, team) tuples."""
+    """Unique (name, short form, segment, team) tuples.
+
+    Brand + industry word is unique (天成医药 names one customer) while a bare brand is
+    shared (天成 fits several), as in a real customer list.
+    """
     out: list[tuple[str, str, Segment, str]] = []
-    seen: set[str] = set()
+    taken: set[tuple[str, str]] = set()
     while len(out) < count:
         team = rng.choice(list(TEAMS))
         segment = rng.choice(SEGMENTS)
         brand = rng.choice(BRANDS)
-        name = rng.choice(REGIONS[team]) + brand + rng.choice(segment.suffixes)
+        suffix = rng.choice(segment.suffixes)
+        if (brand, suffix) in taken:
+            continue
+        taken.add((brand, suffix))
+        name = rng.choice(REGIONS[team]) + brand + suffix
         if rng.random() < 0.2:
             name += rng.choice(("集团", "有限公司", "股份"))
-        if name in seen or any(name.startswith(s[:-2]) and s.endswith("集团") for s in seen):
-            continue
-        seen.add(name)
-        out.append((name, brand, segment, team))
+        out.append((name, brand + suffix, segment, team))
     return out
 
 
@@ -274,12 +296,15 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
                     )
                 )
             reps_by_team[team] = [r for r, _ in reps]
+        shorts: dict[str, str] = {}
         for name, short, segment, team in _names(rng, customers):
             owner = rng.choice(reps_by_team[team])
             outcome = await _customer(uow, history, name, short, segment, team, owner)
             won += outcome == Stage.WON
             lost += outcome == Stage.LOST
-        demo_count = len(await uow.customers.find(owner_ids=[DEMO_USER]))
+            shorts[name] = short
+        mine = await uow.customers.find(owner_ids=[DEMO_USER])
+        examples = [(c.name, shorts[c.name], c.stage.label) for c in mine if not c.stage.is_closed][:3]
         await uow.commit()
     return Summary(
         teams=len(TEAMS),
@@ -292,7 +317,8 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
         demo_user=DEMO_USER,
         demo_name=TEAMS["华东一组"][2][0][1],
         demo_team="华东一组",
-        demo_customers=demo_count,
+        demo_customers=len(mine),
+        examples=examples,
     )
 
 
@@ -321,13 +347,12 @@ async def _customer(
             region=name[:2],
             size=size,
             source=source,
-            aliases=[short + name[-2:]] if rng.random() < 0.3 else [],
         )
     )
     assert customer.id is not None
     cid = customer.id
     opening = rng.choice(("加了微信", "初次电话沟通", "初步介绍了产品"))
-    brief_id = await h.brief(uow, owner, created, f"新客户 {name},{source}来的,{opening},对方有意向")
+    brief_id = await h.brief(uow, owner, cid, created, f"新客户 {name},{source}来的,{opening},对方有意向")
     await uow.stages.add(StageChange(cid, None, Stage.INITIAL, created, owner, brief_id))
     stage, entered, last_touch = Stage.INITIAL, created, created
     for index, next_stage in enumerate((*OPEN_STAGES[1:], Stage.WON)):
@@ -337,23 +362,24 @@ async def _customer(
         touch = entered + timedelta(days=gap)
         while touch < entered + timedelta(days=span) and touch < now:
             note = rng.choice(("对方在内部讨论", "回答了几个技术问题", "发了资料", "电话沟通了进度"))
-            await h.brief(uow, owner, touch, f"{short} 跟进了一次,{note}")
+            await h.brief(uow, owner, cid, touch, f"{short} 跟进了一次,{note}")
             last_touch = touch
             touch += timedelta(days=gap)
         moved_at = h.at(_workday((entered + timedelta(days=span)).date()))
         if moved_at >= now:
             break
         if not fate_win and stage == loss_stage:
-            lost_brief = await h.brief(uow, owner, moved_at, f"{short} {loss_text}")
+            lost_brief = await h.brief(uow, owner, cid, moved_at, f"{short} {loss_text}")
             await uow.stages.add(StageChange(cid, stage, Stage.LOST, moved_at, owner, lost_brief))
             customer.stage, customer.stage_entered_at, customer.closed_at = Stage.LOST, moved_at, moved_at
             customer.lost_reason, customer.last_followup_at = loss_reason, moved_at
             customer.amount = amount if stage.rank >= Stage.QUALIFIED.rank else None
             await uow.customers.update(customer)
             return Stage.LOST
-        advance = await h.brief(uow, owner, moved_at, _advance_text(short, next_stage, segment, amount, plays, rng))
+        advance = await h.brief(
+            uow, owner, cid, moved_at, _advance_text(short, next_stage, segment, amount, plays, rng)
+        )
         await uow.stages.add(StageChange(cid, stage, next_stage, moved_at, owner, advance))
-        await uow.briefs.add_update(BriefUpdate(advance, cid, {"stage": stage.value}, {"stage": next_stage.value}))
         stage, entered, last_touch = next_stage, moved_at, moved_at
     customer.stage, customer.stage_entered_at, customer.last_followup_at = stage, entered, max(last_touch, entered)
     if stage == Stage.WON:

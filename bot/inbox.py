@@ -16,6 +16,7 @@ from bot.loops import run_until_stopped
 from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
+from handlers.services import Services
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -89,9 +90,11 @@ class InboxWorker:
         errors: ErrorHandler,
         clock: Clock,
         *,
+        services: Services,
         auto_register: bool = False,
         poll_seconds: float = 1.0,
     ) -> None:
+        self.services = services
         self.uow = uow
         self.router = router
         self.errors = errors
@@ -112,7 +115,7 @@ class InboxWorker:
             try:
                 async with uow.savepoint():
                     employee = await resolve_sender(uow, message, auto_register=self.auto_register)
-                    ctx = Context(uow=uow, now=now, employee=employee)
+                    ctx = Context(uow=uow, now=now, employee=employee, services=self.services)
                     replies = await self.router.dispatch(message, ctx) or []
                     await enqueue_replies(uow, message, employee, replies, now)
                 status, error = InboxStatus.DONE, None

@@ -48,6 +48,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     await site.start()
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
     tasks = [
+        asyncio.create_task(app.services.parser.warm(app.uow), name="warm-parser"),
         asyncio.create_task(app.worker.run(stop), name="inbox"),
         asyncio.create_task(app.outbox.run(stop), name="outbox"),
     ]

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from handlers.messages import Incoming, Reply
-from handlers.routing import Context, Router
+from handlers.routing import Context, Router, intent_is
 
 router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
+QUERY_NAMES = {
+    "overdue": "超期客户",
+    "funnel": "销售漏斗",
+    "recommend": "推进建议",
+    "forecast": "业绩预测",
+    "commission": "提成",
+    "goal": "目标进度",
+    "points": "积分",
+    "activity": "团队简报情况",
+}
 
 
 @router.message(lambda m, ctx: m.kind != "text" and not m.kind.startswith("event:"))
@@ -20,8 +30,22 @@ async def ignored_event(message: Incoming, ctx: Context) -> list[Reply]:
     return []
 
 
+@router.message(intent_is("query"))
+async def query_not_yet(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.parsed is not None
+    name = QUERY_NAMES.get(ctx.parsed.query or "", "这类")
+    return [Reply(f"「{name}」查询还没有上线,你的问题已记下。发送「帮助」看看现在能做什么。")]
+
+
+@router.message(intent_is("command"))
+async def command_not_yet(message: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply("这个命令我还不会。发送「帮助」看看现在能做什么。")]
+
+
 @router.message()
-async def not_understood(message: Incoming, ctx: Context) -> list[Reply]:
+async def chitchat(message: Incoming, ctx: Context) -> list[Reply]:
     if not message.text.strip():
         return []
-    return [Reply("收到,你的消息已保存,不过这句话我还没看懂。发送「帮助」看看我能做什么。")]
+    if any(w in message.text for w in ("谢谢", "多谢", "感谢", "辛苦")):
+        return [Reply("不客气!有客户进展随时发给我。")]
+    return [Reply("你好!我是跟进助手,直接发今天的客户进展给我就行;发送「帮助」看看我能做什么。")]

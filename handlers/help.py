@@ -1,17 +1,22 @@
-"""``帮助``: what the bot understands, assembled from the routers that are installed."""
+"""``帮助``: what the bot understands, with examples — only what is installed."""
 
 from __future__ import annotations
 
 from handlers.messages import Incoming, Reply
-from handlers.routing import Context, Router, text_is
+from handlers.routing import Context, Router, command_is, text_is
 
 router = Router("help")
 
 HELP_WORDS = ("help", "/help", "帮助", "？", "?", "怎么用", "使用说明", "菜单")
 
-# Each conversation module adds its own lines when it is installed, so help never
-# promises what the bot cannot do.
-HELP_LINES: list[str] = ["「帮助」— 看这份说明"]
+HELP_LINES: list[str] = [
+    "发简报:直接说今天的进展,一条可以说好几个客户。例如「今天拜访了天成建材的王总,确认了需求,"
+    "下周三做方案演示,预计月底签约,金额大概50万」",
+    "查客户:「天成建材现在到哪一步了」",
+    "撤销:撤回你 24 小时内发的上一条简报",
+    "取消:放弃正在等你回答的问题",
+    "帮助:看这份说明",
+]
 
 
 def help_text() -> str:
@@ -22,4 +27,9 @@ def help_text() -> str:
 
 @router.message(text_is(*HELP_WORDS))
 async def show_help(message: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(help_text())]
+
+
+@router.message(command_is("help"))
+async def show_help_command(message: Incoming, ctx: Context) -> list[Reply]:
     return [Reply(help_text())]

@@ -1,4 +1,8 @@
-"""A small router: handlers register with filters, routers nest, the first match answers."""
+"""A small router: handlers register with filters, routers nest, the first match answers.
+
+A handler that returns None passes the message on, so a handler can decide with the store
+(async) what a filter (sync) cannot.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from handlers.messages import Incoming, Reply
 from sales.model import Employee
 
 if TYPE_CHECKING:
+    from handlers.services import Services
+    from nlu import ParseResult
     from store.repositories import UnitOfWork
 
 
@@ -21,11 +27,14 @@ class Context:
     uow: UnitOfWork
     now: datetime
     employee: Employee | None
-    settings: dict[str, object] = field(default_factory=dict)
+    services: Services
+    parsed: ParseResult | None = None
+    notes: dict[str, object] = field(default_factory=dict)
 
 
 Filter = Callable[[Incoming, Context], bool]
-Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+Handler = Callable[[Incoming, Context], Awaitable[list[Reply] | None]]
+Hook = Callable[[Incoming, Context], Awaitable[None]]
 
 
 @dataclass
@@ -41,6 +50,7 @@ class Router:
         self.name = name
         self._routes: list[_Route] = []
         self._children: list[Router] = []
+        self._before: list[Hook] = []
 
     def message(self, *filters: Filter) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -49,15 +59,24 @@ class Router:
 
         return register
 
+    def before(self, hook: Hook) -> Hook:
+        """Run ``hook`` before this router's handlers see a message (e.g. parse it once)."""
+        self._before.append(hook)
+        return hook
+
     def include(self, *routers: Router) -> Router:
         self._children.extend(routers)
         return self
 
     async def dispatch(self, message: Incoming, ctx: Context) -> list[Reply] | None:
-        """The replies of the first handler whose filters all pass; None when none does."""
+        """The replies of the first handler that takes the message; None when none does."""
+        for hook in self._before:
+            await hook(message, ctx)
         for route in self._routes:
             if all(f(message, ctx) for f in route.filters):
-                return await route.handler(message, ctx)
+                replies = await route.handler(message, ctx)
+                if replies is not None:
+                    return replies
         for child in self._children:
             replies = await child.dispatch(message, ctx)
             if replies is not None:
@@ -73,6 +92,18 @@ def text_is(*words: str) -> Filter:
 
 def kind_is(*kinds: str) -> Filter:
     return lambda m, _ctx: m.kind in kinds
+
+
+def intent_is(*intents: str) -> Filter:
+    return lambda _m, ctx: ctx.parsed is not None and ctx.parsed.intent in intents
+
+
+def query_is(*kinds: str) -> Filter:
+    return lambda _m, ctx: ctx.parsed is not None and ctx.parsed.intent == "query" and ctx.parsed.query in kinds
+
+
+def command_is(*names: str) -> Filter:
+    return lambda _m, ctx: ctx.parsed is not None and ctx.parsed.intent == "command" and ctx.parsed.query in names
 
 
 def known_sender(m: Incoming, ctx: Context) -> bool:

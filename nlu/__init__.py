@@ -10,9 +10,9 @@ from datetime import datetime
 
 from nlu.customers import CustomerIndex
 from nlu.parser import BriefParser
-from nlu.result import ParseResult, Update
+from nlu.result import ParseResult, Update, update_from_dict
 
-__all__ = ["BriefParser", "CustomerIndex", "ParseResult", "Update", "parse"]
+__all__ = ["BriefParser", "CustomerIndex", "ParseResult", "Update", "parse", "update_from_dict"]
 
 
 def parse(text: str, now: datetime, customers: Iterable[str | tuple[str, Sequence[str]]]) -> ParseResult:

@@ -302,13 +302,17 @@ def _valid_name(name: str) -> bool:
     return not (name in REGIONS or name in INDUSTRY_WORDS)
 
 
-def find_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
-    """Customers the org does not know yet: after 新客户 …, or names that look like companies."""
-    found: list[Mention] = []
-
+def _free(taken: list[tuple[int, int]], found: list[Mention]) -> Callable[[int, int], bool]:
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in taken + [(m.start, m.end) for m in found])
 
+    return free
+
+
+def find_marked_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """Names a rep announces as new: 新客户 X, 拜访了一家新客户X, 新客户,叫X."""
+    found: list[Mention] = []
+    free = _free(taken, found)
     for marker in _NEW_MARKER.finditer(text):
         run = re.match(r"[\u3400-\u9fffA-Za-z0-9·&()（）]+", text[marker.end() :])
         if not run:
@@ -317,8 +321,38 @@ def find_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
         start = marker.end()
         if _valid_name(name) and free(start, start + len(name)):
             found.append(Mention(start, start + len(name), name, (), "new"))
-    found += _org_like(text, free)
-    return sorted(found, key=lambda m: m.start)
+    return found
+
+
+def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """Unknown names that look like companies (a region, a brand, an industry word)."""
+    return _org_like(text, _free(taken, []))
+
+
+def prefer(typos: list[Mention], orgs: list[Mention]) -> list[Mention]:
+    """Settle a misspelt known name against a longer unknown company name around it.
+
+    海之兰水产 is 海之蓝水产 misspelt; 宁夏塞上明珠酒业 is a new customer even though
+    明珠酒业 is one character from 明德酒业: more than a region around the typo means new.
+    """
+    kept_orgs: list[Mention] = []
+    dropped: set[int] = set()
+    for org in orgs:
+        inside = [i for i, t in enumerate(typos) if org.start <= t.start and t.end <= org.end]
+        if not inside:
+            if not any(t.start < org.end and org.start < t.end for t in typos):
+                kept_orgs.append(org)
+            continue
+        typo = typos[inside[0]]
+        extra = text_outside(org, typo)
+        if extra and _strip_region(extra + "某某") != "某某" and extra not in REGIONS:
+            dropped.update(inside)
+            kept_orgs.append(org)
+    return [t for i, t in enumerate(typos) if i not in dropped] + kept_orgs
+
+
+def text_outside(outer: Mention, inner: Mention) -> str:
+    return outer.text[: inner.start - outer.start] + outer.text[inner.end - outer.start :]
 
 
 _RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")

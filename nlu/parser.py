@@ -10,7 +10,7 @@ from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from nlu import facts
-from nlu.customers import CustomerIndex, Mention, find_new
+from nlu.customers import CustomerIndex, Mention, find_marked_new, find_org_like, prefer
 from nlu.dates import DateHit, find_dates
 from nlu.intents import command, is_chitchat, looks_like_business, query_kind
 from nlu.numbers import Amount, find_amounts
@@ -106,10 +106,10 @@ class BriefParser:
             pos += len(token)
         boundaries.add(pos)
         found = self.index.find(text, boundaries)
+        found += find_marked_new(text, [(m.start, m.end) for m in found])
         taken = [(m.start, m.end) for m in found]
-        found += self.index.find_typos(text, boundaries, taken)
-        taken = [(m.start, m.end) for m in found]
-        found += find_new(text, taken)
+        typos = self.index.find_typos(text, boundaries, taken)
+        found += prefer(typos, find_org_like(text, taken))
         return sorted(found, key=lambda m: m.start)
 
     def _brief(self, text: str, mentions: list[Mention], today: date) -> list[_Customer]:
@@ -223,6 +223,6 @@ class BriefParser:
 
 
 def _action_text(clause: str, hit: DateHit) -> str | None:
-    text = (clause[: hit.start] + " " + clause[hit.end :]).strip()
-    text = _ACTION_TAIL.sub("", _ACTION_FILLER.sub("", text)).strip()
-    return text[:60] or None
+    text = _ACTION_TAIL.sub("", (clause[: hit.start] + " " + clause[hit.end :]).strip()).strip(" #")
+    core = _ACTION_FILLER.sub("", text).strip()
+    return (core or text)[:60] or None  # "再约" stays "再约" rather than nothing

@@ -45,6 +45,28 @@ class Update:
         return out
 
 
+def update_from_dict(data: dict[str, Any]) -> Update:
+    """The inverse of ``Update.to_dict``, for an update kept while the bot asks a question."""
+
+    def day(key: str) -> date | None:
+        value = data.get(key)
+        return date.fromisoformat(value) if value else None
+
+    return Update(
+        customer=str(data["customer"]),
+        is_new=bool(data.get("is_new")),
+        stage=data.get("stage"),
+        amount=data.get("amount"),
+        expected_close=day("expected_close"),
+        next_action=data.get("next_action"),
+        next_action_date=day("next_action_date"),
+        confidence=data.get("confidence"),
+        contact=data.get("contact"),
+        candidates=tuple(data.get("candidates") or ()),
+        matched=str(data.get("matched") or "exact"),
+    )
+
+
 @dataclass
 class ParseResult:
     intent: str  # brief, query, command, chitchat

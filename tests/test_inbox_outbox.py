@@ -12,6 +12,7 @@ from bot.outbox import OutboxSender, PermanentSendError, TransientSendError, bac
 from handlers import build_router
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, text_is
+from handlers.services import Services
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Role
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import NOW
@@ -54,7 +55,7 @@ async def _employee(uow_factory: UnitOfWorkFactory) -> None:
 async def test_message_is_answered_once_through_the_outbox(uow_factory: UnitOfWorkFactory) -> None:
     await _employee(uow_factory)
     clock, sender = Clock(NOW), RecordingSender()
-    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), clock)
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), clock, services=Services())
     outbox = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock)
     for _ in range(3):  # the platform retried the callback
         await _put(uow_factory, "m1", "帮助")
@@ -69,7 +70,7 @@ async def test_message_is_answered_once_through_the_outbox(uow_factory: UnitOfWo
 
 async def test_stranger_is_told_whom_to_ask_and_message_kept(uow_factory: UnitOfWorkFactory) -> None:
     await _employee(uow_factory)
-    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW))
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), services=Services())
     await _put(uow_factory, "m2", "今天拜访了瑞达", user="stranger")
     await worker.drain()
     async with uow_factory() as uow:
@@ -81,7 +82,9 @@ async def test_stranger_is_told_whom_to_ask_and_message_kept(uow_factory: UnitOf
 
 
 async def test_auto_register_makes_a_stranger_a_rep(uow_factory: UnitOfWorkFactory) -> None:
-    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), auto_register=True)
+    worker = InboxWorker(
+        uow_factory, build_router(), ErrorHandler(), Clock(NOW), services=Services(), auto_register=True
+    )
     await _put(uow_factory, "m3", "帮助", user="newbie")
     await worker.drain()
     async with uow_factory() as uow:
@@ -101,7 +104,7 @@ async def test_a_failing_handler_keeps_the_message_and_apologises(uow_factory: U
         raise RuntimeError("handler bug")
 
     errors = ErrorHandler()
-    worker = InboxWorker(uow_factory, router, errors, Clock(NOW))
+    worker = InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services())
     await _put(uow_factory, "m4", "炸")
     await worker.drain()
     assert errors.count == 1
@@ -158,7 +161,7 @@ async def test_non_text_is_kept_and_explained(uow_factory: UnitOfWorkFactory, ki
     async with uow_factory() as uow:
         await uow.inbox.put(InboxMessage(platform="wecom", msg_id=kind, user_id="zhangwei", kind=kind, received_at=NOW))
         await uow.commit()
-    await InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW)).drain()
+    await InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), services=Services()).drain()
     async with uow_factory() as uow:
         [reply] = await uow.outbox.find()
         assert "文字" in reply.payload["text"]

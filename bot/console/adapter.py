@@ -88,6 +88,8 @@ class ConsoleChat:
             text = line.rstrip("\r\n")
             if interactive and text.strip().lower() in EXIT_WORDS:
                 break
+            if not interactive:
+                text = text.replace("\\n", "\n")  # one message per line; a literal \n inside is a line break
             if not text.strip():
                 continue
             await self.say(text)

@@ -1,0 +1,40 @@
+"""A rep's brief in chat becomes customer updates, confirmed where a guess could be wrong."""
+
+from __future__ import annotations
+
+from handlers.intake import Outcome, apply_update, store_questions, summary
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router, intent_is
+from sales.model import Brief, BriefStatus
+
+router = Router("briefs")
+
+
+@router.message(intent_is("brief"))
+async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None and ctx.parsed is not None
+    parsed = ctx.parsed
+    brief = await ctx.uow.briefs.add(
+        Brief(
+            sender_id=ctx.employee.id,
+            platform=message.platform,
+            platform_msg_id=message.msg_id,
+            text=message.text,
+            received_at=ctx.now,
+            parse_result=parsed.to_dict(message.msg_id),
+        )
+    )
+    assert brief.id is not None
+    outcome = Outcome()
+    for update in parsed.updates:
+        await apply_update(ctx, message, brief.id, update, outcome)
+    await store_questions(ctx, outcome)
+    if not parsed.updates:
+        status = BriefStatus.UNPARSED
+    elif outcome.questions:
+        status = BriefStatus.PENDING
+    else:
+        status = BriefStatus.APPLIED
+    await ctx.uow.briefs.set_status(brief.id, status)
+    text, buttons = summary(outcome, unparsed=not parsed.updates)
+    return [Reply(text, buttons=buttons)]

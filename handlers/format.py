@@ -1,0 +1,45 @@
+"""Short Chinese text that fits the platforms' limits (WeCom text: 2,048 bytes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+TEXT_LIMIT = 2048
+WEEKDAYS = "一二三四五六日"
+
+
+def day(value: date | None) -> str:
+    """12月2日(周三)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    return f"{value.month}月{value.day}日(周{WEEKDAYS[value.weekday()]})"
+
+
+def size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fit(lines: list[str], *, limit: int = TEXT_LIMIT, more: Callable[[int], str] | None = None) -> str:
+    """Join ``lines``; if that is too long, keep what fits and say how many were left out."""
+    text = "\n".join(lines)
+    if size(text) <= limit:
+        return text
+    describe = more or (lambda n: f"……还有 {n} 行没有列出")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        tail = describe(len(lines) - index)
+        if size("\n".join([*kept, line, tail])) > limit:
+            return "\n".join([*kept, tail])
+        kept.append(line)
+    return "\n".join(kept)  # pragma: no cover - the whole text would have fitted
+
+
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    """Cut one long text at a character boundary so it fits ``limit`` bytes."""
+    if size(text) <= limit:
+        return text
+    encoded = text.encode("utf-8")[: limit - 3]
+    return encoded.decode("utf-8", errors="ignore") + "…"

@@ -1,0 +1,23 @@
+"""Who may see and change whose customers."""
+
+from __future__ import annotations
+
+from sales.model import Employee, Role
+
+
+def may_update(actor: Employee, owner: Employee | None) -> bool:
+    """Reps change their own customers, supervisors their team's, admins everyone's."""
+    if actor.role is Role.ADMIN:
+        return True
+    if owner is None:
+        return False
+    if actor.id == owner.id:
+        return True
+    if actor.role is Role.SUPERVISOR:
+        return owner.supervisor_id == actor.id or (actor.team is not None and owner.team == actor.team)
+    return False
+
+
+def may_see(actor: Employee, owner: Employee | None) -> bool:
+    """Seeing follows the same lines as changing: own, team, company."""
+    return may_update(actor, owner)
