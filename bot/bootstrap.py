@@ -6,6 +6,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
 
 from bot.config import Settings
 from bot.errors import ErrorHandler
@@ -32,8 +36,13 @@ class App:
     outbox: OutboxSender
     services: Services
     senders: dict[str, PlatformSender] = field(default_factory=dict)
+    routes: list[web.RouteDef] = field(default_factory=list)  # the platforms' callbacks
+    http: aiohttp.ClientSession | None = None  # for the platforms' APIs
+    extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
         await self.database.dispose()
 
 
@@ -62,4 +71,29 @@ async def build_app(
     services = Services(timezone=settings.tz)
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
-    return App(settings, database, uow, router, errors, clock, worker, outbox, services, senders)
+    app = App(settings, database, uow, router, errors, clock, worker, outbox, services, senders)
+    if settings.wecom_enabled and "wecom" not in senders:
+        _install_wecom(app)
+    return app
+
+
+def _install_wecom(app: App) -> None:
+    """The WeCom callback route and sender, sharing one HTTP session and one token cache."""
+    from bot.wecom.api import WeComClient
+    from bot.wecom.callback import WeComCallback
+    from bot.wecom.crypto import CallbackCrypto
+    from bot.wecom.sender import WeComSender
+
+    s = app.settings
+    assert s.wecom_corp_id and s.wecom_secret and s.wecom_token and s.wecom_aes_key and s.wecom_agent_id
+    app.http = app.http or aiohttp.ClientSession()
+    client = WeComClient(
+        app.http, base_url=s.wecom_api_base, corp_id=s.wecom_corp_id, secret=s.wecom_secret, agent_id=s.wecom_agent_id
+    )
+    app.senders["wecom"] = WeComSender(client)
+    callback = WeComCallback(
+        app, CallbackCrypto(s.wecom_token, s.wecom_aes_key, s.wecom_corp_id), max_body=s.max_body_bytes
+    )
+    app.routes.extend(callback.routes())
+    app.extras["wecom_client"] = client
+    app.extras["wecom_callback"] = callback

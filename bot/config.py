@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -58,6 +58,29 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="HTTP 服务端口")
     log_level: str = Field("INFO", description="日志级别")
     auto_register: bool = Field(False, description="陌生发送人自动登记为销售(试用时用)")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024, description="回调请求体上限(字节)")
+
+    wecom_corp_id: str | None = Field(None, description="企业微信 企业ID(设置后启用企业微信)")
+    wecom_agent_id: int | None = Field(None, description="企业微信 自建应用 AgentId")
+    wecom_secret: str | None = Field(None, description="企业微信 自建应用 Secret")
+    wecom_token: str | None = Field(None, description="企业微信 接收消息 Token")
+    wecom_aes_key: str | None = Field(None, description="企业微信 接收消息 EncodingAESKey(43 位)")
+    wecom_api_base: str = Field("https://qyapi.weixin.qq.com", description="企业微信 API 地址")
+
+    @model_validator(mode="after")
+    def _wecom_complete(self) -> Settings:
+        """With the corp id set, WeCom needs every other key; say which one is missing."""
+        if self.wecom_corp_id:
+            for key in ("wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key"):
+                if not getattr(self, key):
+                    raise ValueError(f"{key} is required when wecom_corp_id is set")
+            if len(self.wecom_aes_key or "") != 43:
+                raise ValueError("wecom_aes_key must be the 43-character EncodingAESKey")
+        return self
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_corp_id)
 
     @field_validator("timezone")
     @classmethod
@@ -130,6 +153,10 @@ def load_settings(explicit: str | None = None, **overrides: Any) -> Settings:
 def _one_line(exc: ValidationError, path: Path | None) -> str:
     first = exc.errors()[0]
     key = str(first["loc"][0]) if first["loc"] else "?"
+    if not first["loc"]:  # a rule across keys names its key in the message
+        message = first["msg"].removeprefix("Value error, ")
+        named = message.split(" ")[0]
+        return f"配置错误: {named}(环境变量 {ENV_PREFIX}{named.upper()}): {message}"
     where = f"{key}(环境变量 {ENV_PREFIX}{key.upper()},或 {path or 'genjin.toml'} 里的 {key})"
     if first["type"] == "extra_forbidden":
         return f"配置错误: 未知配置项 {key} ({path or 'genjin.toml'})"
@@ -158,4 +185,14 @@ log_level = "INFO"
 
 # 陌生发送人是否自动登记为销售(只建议试用时打开)。
 auto_register = false
+
+# 企业微信自建应用。填了 corp_id 就会启用,其余几项都要填。
+# 回调地址:http(s)://你的域名/wecom/callback
+# [wecom]
+# corp_id = "ww..."            # 我的企业 → 企业ID
+# agent_id = 1000002           # 应用管理 → 自建应用 → AgentId
+# secret = "..."               # 同上 → Secret
+# token = "..."                # 应用 → 接收消息 → API 接收 → Token
+# aes_key = "..."              # 同上 → EncodingAESKey(43 位)
+# api_base = "https://qyapi.weixin.qq.com"
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +21,9 @@ from store.repositories import UnitOfWorkFactory
 
 log = logging.getLogger("genjin.outbox")
 
+DIGEST_HEAD = "合并发送的 {n} 条消息:\n"
+DIGEST_GAP = "\n——\n"
+
 
 class TransientSendError(Exception):
     """Worth trying again later: network trouble, 5xx, a platform's rate limit."""
@@ -30,7 +34,11 @@ class PermanentSendError(Exception):
 
 
 class PlatformSender(Protocol):
-    """What each adapter provides to deliver one message."""
+    """What each adapter provides to deliver one message.
+
+    A sender may also declare ``per_recipient = (count, seconds)``, the platform's limit per
+    person, and ``text_limit`` in bytes; the outbox then merges what would exceed the limit.
+    """
 
     platform: str
 
@@ -64,6 +72,7 @@ class OutboxSender:
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
+        self._recent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
 
     async def drain_once(self) -> int:
         """Send what is due now; how many were delivered."""
@@ -75,23 +84,109 @@ class OutboxSender:
                 now, now + timedelta(seconds=self.lease_seconds), self.batch, list(self.senders)
             )
             await uow.commit()
-        delivered = 0
+        groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for message in due:
-            delivered += await self._deliver(message)
+            groups[(message.platform, message.to_user or message.to_chat or "")].append(message)
+        delivered = 0
+        for (platform, recipient), messages in groups.items():
+            delivered += await self._deliver_group(platform, recipient, messages)
         return delivered
 
-    async def _deliver(self, message: OutboxMessage) -> int:
+    async def _deliver_group(self, platform: str, recipient: str, messages: list[OutboxMessage]) -> int:
+        """Send one person's due messages within the platform's per-person limit.
+
+        What would go over the limit is merged into one digest rather than dropped; what does
+        not fit even then waits for the window to move on.
+        """
+        sender = self.senders[platform]
+        limit: tuple[int, float] | None = getattr(sender, "per_recipient", None)
+        if limit is None:
+            return sum([await self._deliver(m) for m in messages])
+        count, seconds = limit
+        now = self.clock()
+        recent = self._recent[(platform, recipient)]
+        while recent and (now - recent[0]).total_seconds() >= seconds:
+            recent.popleft()
+        budget = count - len(recent)
+        window_end = (recent[0] if recent else now) + timedelta(seconds=seconds)
+        singles = messages if len(messages) <= budget else messages[: max(budget - 1, 0)]
+        delivered = 0
+        for message in singles:
+            if await self._deliver(message):
+                recent.append(self.clock())
+                delivered += 1
+        rest = messages[len(singles) :]
+        if not rest:
+            return delivered
+        merged, waiting = self._digest_parts(rest, getattr(sender, "text_limit", 2048)) if budget > 0 else ([], rest)
+        if merged:
+            if await self._deliver_digest(merged):
+                recent.append(self.clock())
+                delivered += len(merged)
+        for message in waiting:
+            assert message.id is not None
+            await self._record(message.id, retry=("per-person limit reached; waiting for the next window", window_end))
+        return delivered
+
+    @staticmethod
+    def _digest_parts(messages: list[OutboxMessage], limit: int) -> tuple[list[OutboxMessage], list[OutboxMessage]]:
+        """The messages that fit into one digest (no buttons, within ``limit`` bytes), and the rest."""
+        merged: list[OutboxMessage] = []
+        size = len(DIGEST_HEAD.format(n=len(messages)).encode())
+        for message in messages:
+            text = str(message.payload.get("text", ""))
+            cost = len(text.encode()) + len(DIGEST_GAP.encode())
+            if message.payload.get("buttons") or size + cost > limit:
+                continue
+            merged.append(message)
+            size += cost
+        return merged, [m for m in messages if m not in merged]
+
+    async def _deliver_digest(self, messages: list[OutboxMessage]) -> bool:
+        first = messages[0]
+        texts = [str(m.payload.get("text", "")) for m in messages]
+        digest = OutboxMessage(
+            platform=first.platform,
+            key=f"digest:{first.key}",
+            created_at=first.created_at,
+            payload={"text": DIGEST_HEAD.format(n=len(messages)) + DIGEST_GAP.join(texts), "format": "text"},
+            to_user=first.to_user,
+            to_chat=first.to_chat,
+            attempts=first.attempts,
+            id=first.id,
+        )
+        if not await self._deliver(digest, record=False):
+            for message in messages:
+                assert message.id is not None
+                await self._record(
+                    message.id,
+                    retry=("digest not delivered", self.clock() + timedelta(seconds=backoff(message.attempts))),
+                )
+            return False
+        for message in messages:
+            assert message.id is not None
+            await self._record(message.id, sent=self.clock())
+        return True
+
+    async def _deliver(self, message: OutboxMessage, *, record: bool = True) -> int:
+        """Send one message and record the result; 1 when it was delivered.
+
+        With ``record`` False (a digest) only success or failure is reported back.
+        """
         assert message.id is not None
         sender = self.senders[message.platform]
         try:
             await sender.send(message)
         except PermanentSendError as exc:
-            await self._record(message.id, failed=f"{exc}")
+            if record:
+                await self._record(message.id, failed=f"{exc}")
             log.warning("outbox %s gave up: %s", message.key, exc)
             return 0
         except Exception as exc:
             if not isinstance(exc, TransientSendError):
                 self.errors.on_job(exc, f"send {message.key}")
+            if not record:
+                return 0
             now = self.clock()
             if now - message.created_at >= self.give_up_after:
                 await self._record(message.id, failed=f"gave up after {message.attempts} attempts: {exc}")
@@ -99,7 +194,8 @@ class OutboxSender:
                 retry_at = now + timedelta(seconds=backoff(message.attempts))
                 await self._record(message.id, retry=(f"{type(exc).__name__}: {exc}", retry_at))
             return 0
-        await self._record(message.id, sent=self.clock())
+        if record:
+            await self._record(message.id, sent=self.clock())
         return 1
 
     async def _record(

@@ -33,6 +33,7 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Applica
     web_app = web.Application(client_max_size=client_max_size)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    web_app.add_routes(app.routes)
     return web_app
 
 

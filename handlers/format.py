@@ -43,3 +43,21 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
         return text
     encoded = text.encode("utf-8")[: limit - 3]
     return encoded.decode("utf-8", errors="ignore") + "…"
+
+
+def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut ``text`` into parts of at most ``limit`` bytes, at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = clip(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if size(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = line
+    if current or not parts:
+        parts.append(current)
+    return parts

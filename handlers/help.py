@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.messages import Incoming, Reply
-from handlers.routing import Context, Router, command_is, text_is
+from handlers.routing import Context, Router, command_is, kind_is, text_is
 
 router = Router("help")
 
@@ -28,6 +28,12 @@ def help_text() -> str:
 @router.message(text_is(*HELP_WORDS))
 async def show_help(message: Incoming, ctx: Context) -> list[Reply]:
     return [Reply(help_text())]
+
+
+@router.message(kind_is("event:enter_agent"))
+async def welcome(message: Incoming, ctx: Context) -> list[Reply]:
+    name = ctx.employee.name if ctx.employee else ""
+    return [Reply(f"{name}你好,欢迎使用跟进助手!\n" + help_text())]
 
 
 @router.message(command_is("help"))

@@ -1,0 +1,95 @@
+"""``GET/POST /wecom/callback``: verify, decrypt, store in the inbox, answer 200 at once.
+
+The work happens after the answer (WeCom waits 5 s, then retries three times); a retried
+callback is the same inbox row (MsgId, or FromUserName + CreateTime for events).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.bootstrap import App
+from bot.wecom.crypto import CallbackCrypto, CallbackRejected
+from bot.wecom.sender import PLATFORM
+from sales.model import InboxMessage
+
+log = logging.getLogger("genjin.wecom")
+
+NOT_TEXT = ("image", "voice", "video", "file", "location", "link")
+TEXT_EVENTS = ("click", "template_card_event")  # a menu key or a button key, read as the user's words
+
+
+def to_inbox(fields: dict[str, str], now: datetime) -> InboxMessage:
+    """The neutral inbox row for one decrypted WeCom message."""
+    user = fields.get("FromUserName", "")
+    msgtype = fields.get("MsgType", "")
+    raw: dict[str, Any] = {"wecom": fields}
+    if msgtype == "event":
+        event = fields.get("Event", "")
+        msg_id = f"event:{user}:{fields.get('CreateTime', '')}:{event}"
+        if event in TEXT_EVENTS:
+            return InboxMessage(PLATFORM, msg_id, user, now, kind="text", text=fields.get("EventKey", ""), raw=raw)
+        return InboxMessage(PLATFORM, msg_id, user, now, kind=f"event:{event}", raw=raw)
+    msg_id = fields.get("MsgId") or f"{user}:{fields.get('CreateTime', '')}"
+    if msgtype == "text":
+        return InboxMessage(PLATFORM, msg_id, user, now, kind="text", text=fields.get("Content", ""), raw=raw)
+    return InboxMessage(PLATFORM, msg_id, user, now, kind=msgtype or "unknown", raw=raw)
+
+
+class WeComCallback:
+    def __init__(self, app: App, crypto: CallbackCrypto, *, max_body: int) -> None:
+        self.app = app
+        self.crypto = crypto
+        self.max_body = max_body
+        self.accepted = 0
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/wecom/callback", self.verify), web.post("/wecom/callback", self.receive)]
+
+    @staticmethod
+    def _query(request: web.Request, *names: str) -> list[str]:
+        values = [request.query.get(n) for n in names]
+        if not all(values):
+            raise CallbackRejected("missing " + ", ".join(n for n, v in zip(names, values, strict=True) if not v))
+        return [str(v) for v in values]
+
+    async def verify(self, request: web.Request) -> web.Response:
+        try:
+            signature, timestamp, nonce, echostr = self._query(
+                request, "msg_signature", "timestamp", "nonce", "echostr"
+            )
+            plain = self.crypto.verify_url(signature, timestamp, nonce, echostr)
+        except CallbackRejected as exc:
+            return self._refuse(request, exc)
+        return web.Response(text=plain, content_type="text/plain")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        try:
+            signature, timestamp, nonce = self._query(request, "msg_signature", "timestamp", "nonce")
+            if request.content_length is not None and request.content_length > self.max_body:
+                raise CallbackRejected(f"body over {self.max_body} bytes", 413)
+            body = await request.content.read(self.max_body + 1)
+            if len(body) > self.max_body:
+                raise CallbackRejected(f"body over {self.max_body} bytes", 413)
+            fields = self.crypto.decrypt(body, signature, timestamp, nonce)
+        except CallbackRejected as exc:
+            return self._refuse(request, exc)
+        message = to_inbox(fields, self.app.clock())
+        async with self.app.uow() as uow:
+            stored = await uow.inbox.put(message)
+            await uow.commit()
+        if stored is None:
+            log.info("duplicate WeCom callback %s ignored", message.msg_id)
+        else:
+            self.accepted += 1
+            self.app.worker.wake.set()
+        return web.Response(status=200, body=b"")
+
+    @staticmethod
+    def _refuse(request: web.Request, exc: CallbackRejected) -> web.Response:
+        log.warning("WeCom callback refused from %s: %s", request.remote, exc.reason)
+        return web.Response(status=exc.status, text="invalid request")

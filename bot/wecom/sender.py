@@ -1,0 +1,65 @@
+"""Delivering outbox messages through WeCom: text, markdown, button cards, group chats."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.wecom.api import WeComClient
+from handlers.format import TEXT_LIMIT, clip, split
+from sales.model import OutboxMessage
+
+PLATFORM = "wecom"
+MARKDOWN_LIMIT = 4096  # the group robot's; the app's markdown shares text's 2,048 bytes
+CARD_BUTTONS = 6  # a button_interaction card holds at most six
+WEBHOOK_PREFIX = "webhook:"  # a team's group target given as a group robot key
+
+
+class WeComSender:
+    """One outbox message may become several WeCom messages when it is long."""
+
+    platform = PLATFORM
+    per_recipient = (30, 60.0)  # WeCom drops (silently) a member's 31st message in a minute
+    text_limit = TEXT_LIMIT
+
+    def __init__(self, client: WeComClient) -> None:
+        self.client = client
+
+    async def send(self, message: OutboxMessage) -> None:
+        payload = message.payload
+        text = str(payload.get("text", ""))
+        msgtype = "markdown" if payload.get("format") == "markdown" else "text"
+        buttons = list(payload.get("buttons") or [])
+        if message.to_chat:
+            await self._to_group(message.to_chat, msgtype, text)
+            return
+        assert message.to_user, "a WeCom message needs a user or a chat"
+        if buttons and len(buttons) <= CARD_BUTTONS:
+            body, _, question = text.rpartition("\n")
+            for part in split(body) if body else []:
+                await self.client.send(message.to_user, msgtype, {"content": part})
+            await self.client.send(message.to_user, "template_card", self._card(message, question, buttons))
+            return
+        for part in split(text):
+            await self.client.send(message.to_user, msgtype, {"content": part})
+
+    async def _to_group(self, target: str, msgtype: str, text: str) -> None:
+        if target.startswith(WEBHOOK_PREFIX):
+            key = target[len(WEBHOOK_PREFIX) :]
+            limit = MARKDOWN_LIMIT if msgtype == "markdown" else TEXT_LIMIT
+            for part in split(text, limit):
+                await self.client.webhook_send(key, msgtype, {"content": part})
+            return
+        for part in split(text):
+            await self.client.appchat_send(target, msgtype, {"content": part})
+
+    @staticmethod
+    def _card(message: OutboxMessage, question: str, buttons: list[dict[str, str]]) -> dict[str, object]:
+        """A button card; the clicked key comes back as a template_card_event and is read as the answer."""
+        task_id = hashlib.sha1(message.key.encode()).hexdigest()[:32]
+        return {
+            "card_type": "button_interaction",
+            "main_title": {"title": "请选择"},
+            "sub_title_text": clip(question, 300),
+            "task_id": task_id,
+            "button_list": [{"text": b["label"][:10], "style": 1, "key": b["key"]} for b in buttons],
+        }
