@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.errors import ErrorHandler
-from bot.inbox import InboxWorker
+from bot.inbox import InboxWorker, InboxWriter
 from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
@@ -35,6 +35,7 @@ class App:
     worker: InboxWorker
     outbox: OutboxSender
     services: Services
+    inbox: InboxWriter
     senders: dict[str, PlatformSender] = field(default_factory=dict)
     routes: list[web.RouteDef] = field(default_factory=list)  # the platforms' callbacks
     http: aiohttp.ClientSession | None = None  # for the platforms' APIs
@@ -71,7 +72,8 @@ async def build_app(
     services = Services(timezone=settings.tz)
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
-    app = App(settings, database, uow, router, errors, clock, worker, outbox, services, senders)
+    inbox = InboxWriter(uow, worker.wake)
+    app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders)
     if settings.wecom_enabled and "wecom" not in senders:
         _install_wecom(app)
     return app

@@ -105,6 +105,9 @@ class InboxWorker:
 
     async def process_one(self) -> bool:
         """Handle the oldest new message; False when there was none."""
+        # Rebuild the parser's index (slow, in a thread) before the write transaction opens,
+        # so that callbacks are never kept waiting on the database behind it.
+        await self.services.parser.warm(self.uow)
         async with self.uow() as uow:
             stored = await uow.inbox.claim_next()
             if stored is None or stored.id is None:
@@ -138,3 +141,41 @@ class InboxWorker:
         await run_until_stopped(
             self.drain, stop=stop, wake=self.wake, poll_seconds=self.poll_seconds, errors=self.errors, name="inbox"
         )
+
+
+class InboxWriter:
+    """Stores incoming messages in batches: callbacks that arrive while one write is under way
+    are committed together in the next, so a single-writer SQLite keeps up with bursts.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, wake: asyncio.Event) -> None:
+        self.uow = uow
+        self.wake = wake
+        self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def put(self, message: InboxMessage) -> bool:
+        """Store ``message``; False when the platform already delivered it (a retry)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, future))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.uow() as uow:
+                    stored = [await uow.inbox.put(message) is not None for message, _ in batch]
+                    await uow.commit()
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), new in zip(batch, stored, strict=True):
+                if not future.done():
+                    future.set_result(new)
+            if any(stored):
+                self.wake.set()

@@ -43,13 +43,13 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await app.services.parser.warm(app.uow)  # jieba and the customer index, before the first callback
     runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, app.settings.host, app.settings.port)
     await site.start()
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
     tasks = [
-        asyncio.create_task(app.services.parser.warm(app.uow), name="warm-parser"),
         asyncio.create_task(app.worker.run(stop), name="inbox"),
         asyncio.create_task(app.outbox.run(stop), name="outbox"),
     ]

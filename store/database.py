@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import text
 
 from store import migrate
@@ -16,6 +18,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = session_factory(self.engine)
+        self._writer: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -23,7 +26,7 @@ class Database:
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work: one session, one transaction."""
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self._writer)
 
     async def ping(self) -> None:
         """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""

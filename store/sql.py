@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -400,12 +401,19 @@ class SqlAudit(_Repo):
 
 
 class SqlUnitOfWork:
-    """One session, one transaction; leaving without ``commit()`` rolls back."""
+    """One session, one transaction; leaving without ``commit()`` rolls back.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    With ``writer`` (SQLite, one writer at a time) units of work in this process take turns
+    in arrival order instead of polling SQLite's lock, which would let a busy one starve the rest.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], writer: asyncio.Lock | None = None) -> None:
         self._sessions = sessions
+        self._writer = writer
 
     async def __aenter__(self) -> Self:
+        if self._writer is not None:
+            await self._writer.acquire()
         self.session = self._sessions()
         self.employees = SqlEmployees(self.session)
         self.teams = SqlTeams(self.session)
@@ -424,7 +432,11 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -79,14 +79,15 @@ class WeComCallback:
         except CallbackRejected as exc:
             return self._refuse(request, exc)
         message = to_inbox(fields, self.app.clock())
-        async with self.app.uow() as uow:
-            stored = await uow.inbox.put(message)
-            await uow.commit()
-        if stored is None:
-            log.info("duplicate WeCom callback %s ignored", message.msg_id)
-        else:
+        try:
+            new = await self.app.inbox.put(message)
+        except Exception as exc:  # the database is busy or down: WeCom will retry, nothing is lost
+            log.error("WeCom callback %s not stored: %s", message.msg_id, exc)
+            return web.Response(status=503, text="busy, retry later")
+        if new:
             self.accepted += 1
-            self.app.worker.wake.set()
+        else:
+            log.info("duplicate WeCom callback %s ignored", message.msg_id)
         return web.Response(status=200, body=b"")
 
     @staticmethod
