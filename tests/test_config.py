@@ -88,3 +88,31 @@ def test_cli_init_and_bad_value(genjin) -> None:  # type: ignore[no-untyped-def]
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "GENJIN_PORT" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_wecom_settings_must_be_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENJIN_WECOM_CORP_ID", "ww1436e0e65a779aee")
+    with pytest.raises(ConfigError, match="wecom_agent_id"):
+        load_settings()
+    for key, value in {"AGENT_ID": "1000002", "SECRET": "s", "TOKEN": "t", "AES_KEY": "short"}.items():
+        monkeypatch.setenv(f"GENJIN_WECOM_{key}", value)
+    with pytest.raises(ConfigError, match="43"):
+        load_settings()
+    monkeypatch.setenv("GENJIN_WECOM_AES_KEY", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt")
+    settings = load_settings()
+    assert settings.wecom_enabled and settings.wecom_api_base == "https://qyapi.weixin.qq.com"
+
+
+def test_wecom_table_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(
+        '[wecom]\ncorp_id = "ww1"\nagent_id = 7\nsecret = "s"\ntoken = "t"\n'
+        'aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"\napi_base = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(str(path))
+    assert (settings.wecom_corp_id, settings.wecom_agent_id, settings.wecom_api_base) == (
+        "ww1",
+        7,
+        "http://127.0.0.1:9",
+    )

@@ -165,3 +165,23 @@ async def test_non_text_is_kept_and_explained(uow_factory: UnitOfWorkFactory, ki
     async with uow_factory() as uow:
         [reply] = await uow.outbox.find()
         assert "文字" in reply.payload["text"]
+
+
+async def test_outbox_is_idempotent_across_restarts(uow_factory: UnitOfWorkFactory) -> None:
+    """A sender that dies after leasing leaves the message hidden, then due again once; never twice."""
+    clock = Clock(NOW)
+    async with uow_factory() as uow:
+        await uow.outbox.enqueue(OutboxMessage(platform="wecom", key="once", created_at=NOW, payload={"text": "x"}))
+        assert not await uow.outbox.enqueue(OutboxMessage(platform="wecom", key="once", created_at=NOW, payload={}))
+        await uow.commit()
+    async with uow_factory() as uow:  # the first process leases it, then dies before sending
+        assert len(await uow.outbox.lease_due(NOW, NOW + timedelta(seconds=60), 10, ["wecom"])) == 1
+        await uow.commit()
+    sender = RecordingSender()
+    restarted = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock, lease_seconds=60)
+    assert await restarted.drain() == 0  # still leased to the dead process
+    clock.now += timedelta(seconds=61)
+    assert await restarted.drain() == 1
+    other = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock)
+    clock.now += timedelta(hours=1)
+    assert await other.drain() == 0 and len(sender.sent) == 1
