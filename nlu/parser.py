@@ -199,11 +199,15 @@ class BriefParser:
         closes: list[date] = []
         actions: list[tuple[date, _Clause, DateHit]] = []
         won_on: date | None = None
+        previous_signs = False
         for cl in clauses_:
+            # "还没签,预计下月中旬": a clause with nothing but a date continues the signing before it
+            signs = cl.signs or (previous_signs and _only_a_date(cl))
+            previous_signs = bool(facts.SIGN_WORDS.search(cl.text))  # 还没签 too: the date that follows is when
             for hit in cl.dates:
                 if hit.value is None:
                     continue
-                if cl.signs:
+                if signs:
                     if any(s.stage == facts.WON and s.reached for s in cl.signals) and hit.value <= today:
                         won_on = hit.value
                     else:
@@ -220,6 +224,16 @@ class BriefParser:
             day, clause, hit = min(actions, key=lambda a: a[0])
             update.next_action_date = day
             update.next_action = _action_text(clause.text, hit)
+
+
+_DATE_ONLY_FILLER = re.compile(r"[#\s]|预计|预期|大概|大约|应该|估计|争取|能|可以|会|在|就|吧|左右|之前|以前|前")
+
+
+def _only_a_date(clause: _Clause) -> bool:
+    text = clause.text
+    for hit in sorted(clause.dates, key=lambda h: h.start, reverse=True):
+        text = text[: hit.start] + text[hit.end :]
+    return bool(clause.dates) and not _DATE_ONLY_FILLER.sub("", text)
 
 
 def _action_text(clause: str, hit: DateHit) -> str | None:
