@@ -76,7 +76,35 @@ async def build_app(
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders)
     if settings.wecom_enabled and "wecom" not in senders:
         _install_wecom(app)
+    if settings.dingtalk_enabled and "dingtalk" not in senders:
+        _install_dingtalk(app)
     return app
+
+
+def _install_dingtalk(app: App) -> None:
+    """DingTalk's sender, and its way in: the stream thread (started by serve) or the HTTP route."""
+    from bot.dingtalk.api import DingTalkClient
+    from bot.dingtalk.callback import DingTalkCallback
+    from bot.dingtalk.sender import DingTalkSender
+    from bot.dingtalk.stream import StreamRunner
+
+    s = app.settings
+    assert s.dingtalk_app_key and s.dingtalk_app_secret
+    app.http = app.http or aiohttp.ClientSession()
+    client = DingTalkClient(
+        app.http, api_base=s.dingtalk_api_base, oapi_base=s.dingtalk_oapi_base, app_key=s.dingtalk_app_key,
+        app_secret=s.dingtalk_app_secret, robot_code=s.dingtalk_robot_code or s.dingtalk_app_key,
+    )  # fmt: skip
+    app.senders["dingtalk"] = DingTalkSender(client)
+    app.extras["dingtalk_client"] = client
+    if s.dingtalk_mode == "http":
+        callback = DingTalkCallback(app.inbox, app.clock, app_secret=s.dingtalk_app_secret, max_body=s.max_body_bytes)
+        app.routes.extend(callback.routes())
+    else:
+        app.extras["dingtalk_stream"] = StreamRunner(
+            app_key=s.dingtalk_app_key, app_secret=s.dingtalk_app_secret, api_base=s.dingtalk_api_base,
+            put=app.inbox.put, clock=app.clock, watchdog_seconds=s.dingtalk_watchdog_seconds,
+        )  # fmt: skip
 
 
 def _install_wecom(app: App) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -66,6 +66,24 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(None, description="企业微信 接收消息 Token")
     wecom_aes_key: str | None = Field(None, description="企业微信 接收消息 EncodingAESKey(43 位)")
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", description="企业微信 API 地址")
+
+    dingtalk_app_key: str | None = Field(None, description="钉钉 应用 AppKey / Client ID(设置后启用钉钉)")
+    dingtalk_app_secret: str | None = Field(None, description="钉钉 应用 AppSecret / Client Secret")
+    dingtalk_robot_code: str | None = Field(None, description="钉钉 机器人 robotCode(一般等于 AppKey)")
+    dingtalk_mode: Literal["stream", "http"] = Field("stream", description="钉钉 接收消息的方式")
+    dingtalk_api_base: str = Field("https://api.dingtalk.com", description="钉钉 新版 API 地址")
+    dingtalk_oapi_base: str = Field("https://oapi.dingtalk.com", description="钉钉 旧版 API 地址")
+    dingtalk_watchdog_seconds: float = Field(180.0, ge=1, description="钉钉 Stream 连接多久没有任何帧就重连")
+
+    @model_validator(mode="after")
+    def _dingtalk_complete(self) -> Settings:
+        if self.dingtalk_app_key and not self.dingtalk_app_secret:
+            raise ValueError("dingtalk_app_secret is required when dingtalk_app_key is set")
+        return self
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_app_key)
 
     @model_validator(mode="after")
     def _wecom_complete(self) -> Settings:
@@ -195,4 +213,11 @@ auto_register = false
 # token = "..."                # 应用 → 接收消息 → API 接收 → Token
 # aes_key = "..."              # 同上 → EncodingAESKey(43 位)
 # api_base = "https://qyapi.weixin.qq.com"
+
+# 钉钉企业内部应用的机器人。填了 app_key 就会启用。
+# [dingtalk]
+# app_key = "ding..."          # 应用 → 凭证与基础信息 → Client ID (AppKey)
+# app_secret = "..."           # 同上 → Client Secret (AppSecret)
+# robot_code = "ding..."       # 机器人 → robotCode,一般与 AppKey 相同
+# mode = "stream"              # stream:长连接,无需公网地址;http:回调地址 /dingtalk/callback
 """

@@ -23,6 +23,7 @@ from store.repositories import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger("genjin.inbox")
 
 Clock = Callable[[], datetime]
+REPLY_KEYS = ("reply_webhook", "reply_webhook_expires")
 
 
 def to_incoming(message: InboxMessage) -> Incoming:
@@ -46,6 +47,7 @@ async def enqueue_replies(
     for index, reply in enumerate(replies):
         to_user: str | None = message.user_id
         to_chat = message.chat_id if message.is_group else None
+        back_here = reply.to_employee is None and reply.to_chat is None
         if reply.to_employee is not None:
             target = await uow.employees.get(reply.to_employee)
             to_user = platform_user(target, message.platform) if target else None
@@ -65,6 +67,8 @@ async def enqueue_replies(
                     "format": reply.format,
                     "buttons": [{"key": b.key, "label": b.label} for b in reply.buttons],
                     "sender": employee.id if employee else None,
+                    # a platform's way back to this very conversation (DingTalk's sessionWebhook), while valid
+                    **({k: message.extra[k] for k in REPLY_KEYS if message.extra.get(k)} if back_here else {}),
                 },
                 to_user=to_user,
                 to_chat=to_chat,

@@ -8,6 +8,7 @@ under the same key, which the platforms use to drop the duplicate.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -84,13 +85,58 @@ class OutboxSender:
                 now, now + timedelta(seconds=self.lease_seconds), self.batch, list(self.senders)
             )
             await uow.commit()
+        delivered = 0
+        due, batches = self._batches(due)
+        for batch in batches:
+            delivered += await self._deliver_batch(batch)
         groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for message in due:
             groups[(message.platform, message.to_user or message.to_chat or "")].append(message)
-        delivered = 0
         for (platform, recipient), messages in groups.items():
             delivered += await self._deliver_group(platform, recipient, messages)
         return delivered
+
+    def _batches(self, due: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[list[OutboxMessage]]]:
+        """Split off the messages a platform can send to many people in one call (same text)."""
+        alone: list[OutboxMessage] = []
+        same: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        for message in due:
+            sender = self.senders[message.platform]
+            if hasattr(sender, "send_batch") and sender.batchable(message):  # type: ignore[attr-defined]
+                same[(message.platform, json.dumps(message.payload, sort_keys=True))].append(message)
+            else:
+                alone.append(message)
+        batches = []
+        for (platform, _), messages in same.items():
+            size = int(getattr(self.senders[platform], "batch_size", 1))
+            batches += [messages[i : i + size] for i in range(0, len(messages), size)]
+        return alone, batches
+
+    async def _deliver_batch(self, messages: list[OutboxMessage]) -> int:
+        """One call for several recipients; the throttled ones wait and go again."""
+        sender = self.senders[messages[0].platform]
+        try:
+            throttled = await sender.send_batch(messages)  # type: ignore[attr-defined]
+        except Exception as exc:
+            if not isinstance(exc, (TransientSendError, PermanentSendError)):
+                self.errors.on_job(exc, f"batch {messages[0].key}")
+            for message in messages:
+                assert message.id is not None
+                if isinstance(exc, PermanentSendError):
+                    await self._record(message.id, failed=str(exc))
+                else:
+                    retry_at = self.clock() + timedelta(seconds=backoff(message.attempts))
+                    await self._record(message.id, retry=(f"{type(exc).__name__}: {exc}", retry_at))
+            return 0
+        held = {m.id for m in throttled}
+        for message in messages:
+            assert message.id is not None
+            if message.id in held:
+                retry_at = self.clock() + timedelta(seconds=backoff(message.attempts))
+                await self._record(message.id, retry=("throttled by the platform", retry_at))
+            else:
+                await self._record(message.id, sent=self.clock())
+        return len(messages) - len(held)
 
     async def _deliver_group(self, platform: str, recipient: str, messages: list[OutboxMessage]) -> int:
         """Send one person's due messages within the platform's per-person limit.

@@ -14,7 +14,7 @@ log = logging.getLogger("genjin.server")
 
 APP_KEY = web.AppKey("genjin", App)
 HEALTH_TIMEOUT = 2.0
-STOP_GRACE = 3.0  # with the 1 s HTTP shutdown, SIGTERM to exit stays within 5 s
+STOP_GRACE = 2.0  # with the stream stop and the 1 s HTTP shutdown, SIGTERM to exit stays within 5 s
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -49,6 +49,9 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     site = web.TCPSite(runner, app.settings.host, app.settings.port)
     await site.start()
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+    stream = app.extras.get("dingtalk_stream")
+    if stream is not None:
+        stream.start()
     tasks = [
         asyncio.create_task(app.worker.run(stop), name="inbox"),
         asyncio.create_task(app.outbox.run(stop), name="outbox"),
@@ -56,6 +59,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     try:
         await stop.wait()
         log.info("stopping")
+        if stream is not None:  # the SDK's thread: closed first, so no new message arrives
+            await asyncio.to_thread(stream.stop, 1.5)
         await runner.cleanup()
         _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
         for task in pending:  # a step that outlives the grace period is rolled back, not half-done

@@ -7,8 +7,8 @@ import socket
 from typing import Any
 
 
-class NetworkAccessError(RuntimeError):
-    """A test tried to open a connection outside loopback."""
+class NetworkAccessError(OSError):
+    """A test tried to open a connection outside loopback (an OSError, as a refused connection is)."""
 
 
 _real_connect = socket.socket.connect

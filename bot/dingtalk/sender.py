@@ -1,0 +1,71 @@
+"""Delivering outbox messages through DingTalk: the session webhook first, the robot APIs after."""
+
+from __future__ import annotations
+
+import time
+
+from bot.dingtalk.api import MAX_BATCH, DingTalkClient
+from bot.dingtalk.messages import PLATFORM
+from bot.outbox import TransientSendError
+from handlers.format import split
+from sales.model import OutboxMessage
+
+TEXT_LIMIT = 4000  # bytes per message we send; DingTalk's own limit is higher
+ROBOT_PREFIX = "robot:"  # a group's custom robot: robot:<access_token>:<secret>
+WEBHOOK_MARGIN_MS = 60_000  # do not use a session webhook in its last minute
+
+
+class DingTalkSender:
+    platform = PLATFORM
+    batch_size = MAX_BATCH
+    text_limit = TEXT_LIMIT
+
+    def __init__(self, client: DingTalkClient) -> None:
+        self.client = client
+
+    async def send(self, message: OutboxMessage) -> None:
+        text = self._text(message)
+        markdown = message.payload.get("format") == "markdown"
+        webhook = message.payload.get("reply_webhook")
+        expires = int(message.payload.get("reply_webhook_expires") or 0)
+        if webhook and expires - WEBHOOK_MARGIN_MS > time.time() * 1000:
+            for part in split(text, TEXT_LIMIT):
+                await self.client.session_send(str(webhook), part, markdown=markdown)
+            return
+        if message.to_chat:
+            if message.to_chat.startswith(ROBOT_PREFIX):
+                token, _, secret = message.to_chat[len(ROBOT_PREFIX) :].partition(":")
+                for index, part in enumerate(split(text, TEXT_LIMIT)):
+                    await self.client.custom_robot_send(token, secret, part, key=f"{message.key}:{index}")
+                return
+            for part in split(text, TEXT_LIMIT):
+                await self.client.group_send(message.to_chat, part, markdown=markdown)
+            return
+        assert message.to_user, "a DingTalk message needs a user or a group"
+        for part in split(text, TEXT_LIMIT):
+            if await self.client.batch_send([message.to_user], part, markdown=markdown):
+                raise TransientSendError(f"{message.to_user} is throttled by DingTalk")
+
+    async def send_batch(self, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+        """The same message to several people, 20 a call; those DingTalk throttled come back."""
+        assert len(messages) <= MAX_BATCH
+        first = messages[0]
+        throttled = await self.client.batch_send(
+            [str(m.to_user) for m in messages], self._text(first), markdown=first.payload.get("format") == "markdown"
+        )
+        return [m for m in messages if m.to_user in throttled]
+
+    @staticmethod
+    def batchable(message: OutboxMessage) -> bool:
+        """Proactive one-to-one text that fits one call: no group, no webhook, no buttons."""
+        payload = message.payload
+        return bool(message.to_user) and not message.to_chat and not payload.get("reply_webhook") \
+            and len(str(payload.get("text", "")).encode()) <= TEXT_LIMIT  # fmt: skip
+
+    @staticmethod
+    def _text(message: OutboxMessage) -> str:
+        text = str(message.payload.get("text", ""))
+        buttons = message.payload.get("buttons") or []
+        if buttons:  # no button card here: the choices are written out and answered by text
+            text += "\n(回复:" + " / ".join(str(b["label"]) for b in buttons) + ")"
+        return text
