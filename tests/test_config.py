@@ -116,3 +116,17 @@ def test_wecom_table_in_the_file(tmp_path: Path) -> None:
         7,
         "http://127.0.0.1:9",
     )
+
+
+def test_dingtalk_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENJIN_DINGTALK_APP_KEY", "dingkey")
+    with pytest.raises(ConfigError, match="dingtalk_app_secret"):
+        load_settings()
+    monkeypatch.setenv("GENJIN_DINGTALK_APP_SECRET", "secret")
+    monkeypatch.setenv("GENJIN_DINGTALK_MODE", "websocket")
+    with pytest.raises(ConfigError, match="GENJIN_DINGTALK_MODE"):
+        load_settings()
+    monkeypatch.setenv("GENJIN_DINGTALK_MODE", "http")
+    settings = load_settings()
+    assert settings.dingtalk_enabled and settings.dingtalk_api_base == "https://api.dingtalk.com"
+    assert settings.dingtalk_oapi_base == "https://oapi.dingtalk.com"
