@@ -18,6 +18,10 @@ from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
 from handlers.services import Services
+from sales.calendar import WorkCalendar, china_provider, read_overrides
+from sales.stages import Stage
+from sales.stall import StallPolicy
+from scheduler.jobs import Scheduler
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
 
@@ -41,10 +45,30 @@ class App:
     http: aiohttp.ClientSession | None = None  # for the platforms' APIs
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def scheduler(self) -> Scheduler:
+        """The scheduler over this app's store and services (built here, started by serve)."""
+        return Scheduler(self.uow, self.services, self.clock, self.errors.on_job, scan_time=self.settings.scan_time)
+
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
         await self.database.dispose()
+
+
+def work_calendar(settings: Settings) -> WorkCalendar:
+    """chinesecalendar where it has data, the admin's file over it (checked at start-up)."""
+    overrides = read_overrides(settings.holidays_file) if settings.holidays_file else {}
+    return WorkCalendar(overrides, provider=china_provider())
+
+
+def stall_policy(settings: Settings) -> StallPolicy:
+    limits = {
+        Stage.INITIAL: settings.stall_initial_days,
+        Stage.QUALIFIED: settings.stall_qualified_days,
+        Stage.DEMO: settings.stall_demo_days,
+        Stage.NEGOTIATION: settings.stall_negotiation_days,
+    }
+    return StallPolicy(limits, settings.stall_supervisor_after, settings.stall_high_risk_after)
 
 
 def system_clock(settings: Settings) -> Callable[[], datetime]:
@@ -69,7 +93,7 @@ async def build_app(
     errors = ErrorHandler()
     router = build_router()
     senders = dict(senders or {})
-    services = Services(timezone=settings.tz)
+    services = Services(timezone=settings.tz, calendar=work_calendar(settings), stall=stall_policy(settings))
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
     inbox = InboxWriter(uow, worker.wake)
@@ -78,6 +102,7 @@ async def build_app(
         _install_wecom(app)
     if settings.dingtalk_enabled and "dingtalk" not in senders:
         _install_dingtalk(app)
+    services.platforms = (*(p for p in ("wecom", "dingtalk") if p in app.senders), "console")
     return app
 
 

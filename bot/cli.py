@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="升级到最新结构(启动时也会自动执行)")
     db_sub.add_parser("current", help="显示当前结构版本")
 
+    remind = sub.add_parser("remind", help="停滞提醒")
+    r_sub = remind.add_subparsers(dest="remind_command", required=True)
+    r_run = r_sub.add_parser("run", help="立即检查一次停滞客户并发出提醒")
+    r_run.add_argument("--now", help="按这个时间检查(ISO 8601)")
+    r_run.add_argument("--dry-run", action="store_true", help="只看结果,不记录也不发送")
+    r_run.add_argument("--json", action="store_true")
+
+    schedule = sub.add_parser("schedule", help="定时任务")
+    s_sub = schedule.add_subparsers(dest="schedule_command", required=True)
+    s_sub.add_parser("list", help="列出定时任务和下次运行时间")
+
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
     imp.add_argument("kind", choices=["employees", "customers"])
     imp.add_argument("file")
@@ -75,12 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in ("chat", "demo", "import", "customers")
+    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule")
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start plugin lines are noise
     try:
         return asyncio.run(_run(args, settings))
     except KeyboardInterrupt:
@@ -100,6 +112,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _import(settings, args.kind, Path(args.file), as_json=args.json)
     if args.command == "customers":
         return await _customers_list(settings, args.owner, as_json=args.json)
+    if args.command == "remind":
+        return await _remind(settings, args.now, dry_run=args.dry_run, as_json=args.json)
+    if args.command == "schedule":
+        return await _schedule_list(settings)
     raise AssertionError(args.command)
 
 
@@ -228,6 +244,40 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print("\n".join(report.lines("员工" if kind == "employees" else "客户")))
+    return 0
+
+
+async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json: bool) -> int:
+    from bot.bootstrap import build_app
+    from bot.parse_command import parse_time
+    from scheduler.reminders import scan
+
+    app = await build_app(settings)
+    try:
+        when = parse_time(now) if now else app.clock()
+        notices = await scan(app.uow, app.services, when, dry_run=dry_run)
+    finally:
+        await app.close()
+    if as_json:
+        print(json.dumps([n.as_json() for n in notices], ensure_ascii=False))
+        return 0
+    if not notices:
+        print("没有新的提醒要发。")
+    for notice in notices:
+        print(f"→ {notice.to}({notice.kind})\n{notice.text}\n")
+    return 0
+
+
+async def _schedule_list(settings: Settings) -> int:
+    from bot.bootstrap import build_app
+
+    app = await build_app(settings)
+    try:
+        scheduler = app.scheduler()
+        for job, when in scheduler.next_runs(app.clock()):
+            print(f"{job.id}\t{when.isoformat() if when else '—'}\t{job.description}")
+    finally:
+        await app.close()
     return 0
 
 

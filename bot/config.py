@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sales.calendar import read_overrides
 from store.db import async_url
 
 ENV_PREFIX = "GENJIN_"
@@ -66,6 +67,24 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(None, description="企业微信 接收消息 Token")
     wecom_aes_key: str | None = Field(None, description="企业微信 接收消息 EncodingAESKey(43 位)")
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", description="企业微信 API 地址")
+
+    holidays_file: Path | None = Field(None, description="额外的节假日/调休上班日文件,优先于内置日历")
+    stall_initial_days: int = Field(5, ge=1, le=120, description="意向初探 停留上限(工作日)")
+    stall_qualified_days: int = Field(5, ge=1, le=120, description="需求确认 停留上限(工作日)")
+    stall_demo_days: int = Field(5, ge=1, le=120, description="方案演示 停留上限(工作日)")
+    stall_negotiation_days: int = Field(7, ge=1, le=120, description="报价谈判 停留上限(工作日)")
+    stall_supervisor_after: int = Field(2, ge=1, le=60, description="超限后再过几个工作日告知主管")
+    stall_high_risk_after: int = Field(5, ge=1, le=60, description="超限后再过几个工作日标为高风险")
+    scan_time: str = Field("10:00", pattern=r"^\d{2}:\d{2}$", description="每个工作日检查停滞客户的时间")
+
+    @field_validator("holidays_file")
+    @classmethod
+    def _holidays_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            if not value.is_file():
+                raise ValueError(f"no such file: {value}")
+            read_overrides(value)  # a bad line stops start-up here, with its line number
+        return value
 
     dingtalk_app_key: str | None = Field(None, description="钉钉 应用 AppKey / Client ID(设置后启用钉钉)")
     dingtalk_app_secret: str | None = Field(None, description="钉钉 应用 AppSecret / Client Secret")
@@ -203,6 +222,21 @@ log_level = "INFO"
 
 # 陌生发送人是否自动登记为销售(只建议试用时打开)。
 auto_register = false
+
+# 停滞提醒:每个阶段最多停留几个工作日;超限提醒负责人,再过 supervisor_after 个工作日告知主管,
+# 再过 high_risk_after 个工作日标为高风险。
+# [stall]
+# initial_days = 5
+# qualified_days = 5
+# demo_days = 5
+# negotiation_days = 7
+# supervisor_after = 2
+# high_risk_after = 5
+
+# 额外的节假日和调休上班日(内置日历没有数据的年份要靠它),每行一个日期,例如:
+#   2027-01-01 休
+#   2027-02-07 上班
+# holidays_file = "holidays.txt"
 
 # 企业微信自建应用。填了 corp_id 就会启用,其余几项都要填。
 # 回调地址:http(s)://你的域名/wecom/callback

@@ -49,6 +49,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     site = web.TCPSite(runner, app.settings.host, app.settings.port)
     await site.start()
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+    scheduler = app.scheduler()
+    scheduler.start()
     stream = app.extras.get("dingtalk_stream")
     if stream is not None:
         stream.start()
@@ -59,6 +61,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     try:
         await stop.wait()
         log.info("stopping")
+        scheduler.shutdown()
         if stream is not None:  # the SDK's thread: closed first, so no new message arrives
             await asyncio.to_thread(stream.stop, 1.5)
         await runner.cleanup()

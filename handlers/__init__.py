@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import access, briefs, commands, customers, fallback, help, pending
+from handlers import access, briefs, commands, customers, fallback, help, overdue, pending
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
 
@@ -19,5 +19,5 @@ def build_router() -> Router:
     next, then everything that needs the parsed text, the fallback last."""
     understood = Router("understood")
     understood.before(parse_once)
-    understood.include(help.router, commands.router, customers.router, briefs.router, fallback.router)
+    understood.include(help.router, commands.router, customers.router, overdue.router, briefs.router, fallback.router)
     return Router("root").include(access.router, pending.router, understood)

@@ -9,7 +9,6 @@ router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
 QUERY_NAMES = {
-    "overdue": "超期客户",
     "funnel": "销售漏斗",
     "recommend": "推进建议",
     "forecast": "业绩预测",

@@ -8,6 +8,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
+from sales.calendar import WorkCalendar, china_provider
+from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 
@@ -48,3 +50,6 @@ class Services:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     question_ttl: timedelta = timedelta(minutes=30)
     undo_window: timedelta = timedelta(hours=24)
+    calendar: WorkCalendar = field(default_factory=lambda: WorkCalendar(provider=china_provider()))
+    stall: StallPolicy = field(default_factory=StallPolicy)
+    platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -26,7 +26,8 @@ from sales.model import (
     StageChange,
     Team,
 )
-from sales.stages import Stage
+from sales.stages import OPEN_STAGES, Stage
+from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
 
 
@@ -42,6 +43,7 @@ class MemoryState:
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     audit: dict[int, AuditEntry] = field(default_factory=dict)
     pending: dict[int, PendingQuestion] = field(default_factory=dict)
+    reminders: dict[str, Reminder] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -358,6 +360,7 @@ class MemoryUnitOfWork:
         self.outbox = MemoryOutbox(self)
         self.audit = MemoryAudit(self)
         self.pending = MemoryPending(self)
+        self.reminders = MemoryReminders(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -382,3 +385,35 @@ class MemoryUnitOfWork:
         except BaseException:
             self.state = saved
             raise
+
+
+def _scan_row(c: Customer) -> ScanRow:
+    assert c.id is not None
+    return ScanRow(c.id, c.name, c.owner_id, c.stage, c.stage_entered_at, c.next_action, c.next_action_date,
+                   c.last_followup_at)  # fmt: skip
+
+
+class MemoryReminders(_Repo):
+    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
+        found = [c for c in self.s.customers.values() if c.stage is stage and c.stage_entered_at < entered_before]
+        return [_scan_row(c) for c in sorted(found, key=lambda c: c.id or 0)]
+
+    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
+        found = [
+            c
+            for c in self.s.customers.values()
+            if c.stage in OPEN_STAGES and c.next_action_date is not None and c.next_action_date <= due_by
+        ]
+        return [_scan_row(c) for c in sorted(found, key=lambda c: c.id or 0)]
+
+    async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
+        wanted = set(customer_ids)
+        return [r for r in self.s.reminders.values() if r.customer_id in wanted]
+
+    async def record(self, reminders: Sequence[Reminder]) -> set[str]:
+        new = set()
+        for reminder in reminders:
+            if reminder.key not in self.s.reminders:
+                self.s.reminders[reminder.key] = reminder
+                new.add(reminder.key)
+        return new

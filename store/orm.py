@@ -95,7 +95,10 @@ class EmployeeRow(Base):
 
 class CustomerRow(Base):
     __tablename__ = "customers"
-    __table_args__ = (Index("ix_customers_stage_entered", "stage", "stage_entered_at"),)
+    __table_args__ = (
+        Index("ix_customers_stage_entered", "stage", "stage_entered_at"),
+        Index("ix_customers_next_action_date", "next_action_date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -207,6 +210,18 @@ class PendingRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     brief_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class ReminderRow(Base):
+    __tablename__ = "reminders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    stay: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    to_employee: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):

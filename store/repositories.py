@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -23,6 +23,7 @@ from sales.model import (
     Team,
 )
 from sales.stages import Stage
+from sales.stall import Reminder, ScanRow
 
 
 class EmployeeRepository(Protocol):
@@ -120,6 +121,22 @@ class PendingRepository(Protocol):
     async def delete_for_brief(self, brief_id: int) -> int: ...
 
 
+class ReminderRepository(Protocol):
+    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
+        """Customers in ``stage`` since before ``entered_before`` (uses the stage index)."""
+        ...
+
+    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
+        """Open customers whose planned step is dated ``due_by`` or earlier."""
+        ...
+
+    async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]: ...
+
+    async def record(self, reminders: Sequence[Reminder]) -> set[str]:
+        """Store reminders; the keys that were new (a key another scan stored first is skipped)."""
+        ...
+
+
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def recent(self, limit: int = 50) -> list[AuditEntry]: ...
@@ -146,6 +163,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def pending(self) -> PendingRepository: ...
+    @property
+    def reminders(self) -> ReminderRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -32,7 +32,8 @@ from sales.model import (
     StageChange,
     Team,
 )
-from sales.stages import Stage
+from sales.stages import OPEN_STAGES, Stage
+from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
 from store.orm import (
     AuditRow,
@@ -44,6 +45,7 @@ from store.orm import (
     InboxRow,
     OutboxRow,
     PendingRow,
+    ReminderRow,
     StageHistoryRow,
     TeamRow,
 )
@@ -424,6 +426,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.audit = SqlAudit(self.session)
         self.pending = SqlPending(self.session)
+        self.reminders = SqlReminders(self.session)
         return self
 
     async def __aexit__(
@@ -446,3 +449,60 @@ class SqlUnitOfWork:
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         return self.session.begin_nested()
+
+
+_SCAN_COLUMNS = (
+    CustomerRow.id,
+    CustomerRow.name,
+    CustomerRow.owner_id,
+    CustomerRow.stage,
+    CustomerRow.stage_entered_at,
+    CustomerRow.next_action,
+    CustomerRow.next_action_date,
+    CustomerRow.last_followup_at,
+)
+_OPEN = [s.value for s in OPEN_STAGES]
+
+
+def _scan_row(row: Any) -> ScanRow:
+    return ScanRow(row[0], row[1], row[2], Stage(row[3]), row[4], row[5], row[6], row[7])
+
+
+class SqlReminders(_Repo):
+    """The stall scan's queries: plain columns through the indexes, no ORM objects per row."""
+
+    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
+        query = select(*_SCAN_COLUMNS).where(
+            CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before
+        )
+        return [_scan_row(r) for r in (await self.session.execute(query)).all()]
+
+    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
+        query = select(*_SCAN_COLUMNS).where(CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN))
+        return [_scan_row(r) for r in (await self.session.execute(query)).all()]
+
+    async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
+        out: list[Reminder] = []
+        ids = list(customer_ids)
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            query = select(ReminderRow).where(ReminderRow.customer_id.in_(ids[start : start + 900]))
+            for r in (await self.session.execute(query)).scalars():
+                out.append(Reminder(r.customer_id, r.reason, r.stay, r.level, r.to_employee, r.sent_at))
+        return out
+
+    async def record(self, reminders: Sequence[Reminder]) -> set[str]:
+        new: set[str] = set()
+        insert = self._insert()
+        for reminder in reminders:
+            stmt = (
+                insert(ReminderRow)
+                .values(key=reminder.key, customer_id=reminder.customer_id, reason=reminder.reason,
+                        stay=reminder.stay, level=reminder.level, to_employee=reminder.to_employee,
+                        sent_at=reminder.sent_at)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(ReminderRow.key)
+            )  # fmt: skip
+            key = (await self.session.execute(stmt)).scalar_one_or_none()
+            if key is not None:
+                new.add(key)
+        return new

@@ -1,0 +1,128 @@
+"""The stall scan: one digest per person, each reminder level sent once per stay.
+
+Keys live in the store (``reminders``), so scans, restarts and several processes on one
+database send a reminder once; a brief about the customer after a reminder clears it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from handlers.delivery import notify
+from handlers.services import Services
+from handlers.stalls import EXPECTED, Stalled, describe, find_stalled
+from sales.model import Employee, Role
+from sales.stall import Reminder
+from store.repositories import UnitOfWorkFactory
+
+
+@dataclass
+class Notice:
+    to: str
+    kind: str  # reminder (to the owner) or escalation (to the supervisor)
+    items: list[Stalled]
+    cc: list[str] = field(default_factory=list)
+    text: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "to": self.to,
+            "cc": self.cc,
+            "kind": self.kind,
+            "customers": [
+                {"name": i.row.name, "level": i.finding.level, "reason": i.finding.reason, "days": i.finding.days}
+                for i in self.items
+            ],
+        }
+
+
+def supervisor_of(owner: Employee, employees: dict[str, Employee]) -> Employee | None:
+    if owner.supervisor_id and owner.supervisor_id in employees:
+        return employees[owner.supervisor_id]
+    return next(
+        (e for e in employees.values() if e.role is Role.SUPERVISOR and e.team and e.team == owner.team and e.active),
+        None,
+    )
+
+
+def due(found: list[Stalled], sent: list[Reminder]) -> list[Stalled]:
+    """What is new: a level higher than any sent for the same stay, unless a brief since cleared it."""
+    best: dict[tuple[int, str, str], Reminder] = {}
+    for r in sent:
+        key = (r.customer_id, r.reason, r.stay)
+        if key not in best or r.level > best[key].level:
+            best[key] = r
+    out = []
+    for item in found:
+        prior = best.get((item.row.id, item.finding.reason, item.finding.stay))
+        if prior is not None and prior.level >= item.finding.level:
+            continue
+        if prior is not None and item.row.last_followup_at and item.row.last_followup_at > prior.sent_at:
+            continue  # the owner answered the last reminder
+        out.append(item)
+    return out
+
+
+def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[Notice]:
+    """One message per person: the owner hears of all their customers, the supervisor of level 2 and up."""
+    per_owner: dict[str, list[Stalled]] = defaultdict(list)
+    per_supervisor: dict[str, list[Stalled]] = defaultdict(list)
+    for item in items:
+        per_owner[item.row.owner_id].append(item)
+        owner = employees.get(item.row.owner_id)
+        supervisor = supervisor_of(owner, employees) if owner else None
+        if item.finding.level >= 2 and supervisor is not None:
+            per_supervisor[supervisor.id].append(item)
+    notices = []
+    for owner_id, own in per_owner.items():
+        own.sort(key=lambda i: (-i.finding.level, -i.finding.days))
+        example = own[0].row.name
+        lines = [f"跟进提醒:这 {len(own)} 个客户需要你更新进展,{EXPECTED},例如「{example} 下周三演示」。"]
+        lines += [describe(i) for i in own]
+        notices.append(Notice(owner_id, "reminder", own, text="\n".join(lines)))
+    for supervisor_id, team in per_supervisor.items():
+        team.sort(key=lambda i: (-i.finding.level, -i.finding.days))
+        owners = sorted({i.row.owner_id for i in team})
+        lines = [f"升级提醒:团队里这 {len(team)} 个客户停滞较久,已同时提醒负责人;需要时请介入。"]
+        lines += [describe(i, owner=employees[i.row.owner_id].name if i.row.owner_id in employees else None)
+                  for i in team]  # fmt: skip
+        notices.append(Notice(supervisor_id, "escalation", team, cc=owners, text="\n".join(lines)))
+    return notices
+
+
+async def scan(
+    uow_factory: UnitOfWorkFactory, services: Services, now: datetime, *, dry_run: bool = False
+) -> list[Notice]:
+    """Find what is due, record it, queue the digests — all in one unit of work."""
+    tz = services.timezone
+    today = now.astimezone(tz).date()
+    if not services.calendar.is_workday(today):
+        return []  # nothing on weekends and holidays
+    async with uow_factory() as uow:
+        found = await find_stalled(uow, services.calendar, services.stall, today, tz)
+        items = due(found, await uow.reminders.sent(sorted({i.row.id for i in found})))
+        employees = {e.id: e for e in await uow.employees.find()}
+        if not dry_run:
+            records = []
+            for item in items:
+                owner = employees.get(item.row.owner_id)
+                supervisor = supervisor_of(owner, employees) if owner else None
+                to = supervisor.id if item.finding.level >= 2 and supervisor else item.row.owner_id
+                records.append(Reminder(item.row.id, item.finding.reason, item.finding.stay, item.finding.level,
+                                        to, now))  # fmt: skip
+            new = await uow.reminders.record(records)
+            items = [i for i, r in zip(items, records, strict=True) if r.key in new]
+        notices = build_notices(items, employees)
+        if not dry_run:
+            for notice in notices:
+                digest = hashlib.sha1("|".join(sorted(f"{i.row.id}:{i.finding.stay}:{i.finding.level}"
+                                                      for i in notice.items)).encode()).hexdigest()[:16]  # fmt: skip
+                key = f"notice:{today.isoformat()}:{notice.kind}:{notice.to}:{digest}"
+                if notice.to in employees:
+                    await notify(uow, employees[notice.to], notice.text, key=key, now=now, platforms=services.platforms)
+            await uow.commit()
+    return notices
