@@ -57,6 +57,9 @@ class WorkCalendar:
         self.provider = provider
         self._warned: set[int] = set()
         self._cache: dict[date, bool] = {}
+        # running count of working days from _first (exclusive): counts over any span in O(1)
+        self._first: int | None = None
+        self._running: list[int] = []
 
     def is_workday(self, day: date) -> bool:
         cached = self._cache.get(day)
@@ -80,7 +83,21 @@ class WorkCalendar:
         """Working days in (start, end]: the day of entry does not count, today does."""
         if end <= start:
             return 0
-        return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))
+        self._cover(start.toordinal(), end.toordinal())
+        assert self._first is not None
+        return self._running[end.toordinal() - self._first] - self._running[start.toordinal() - self._first]
+
+    def _cover(self, low: int, high: int) -> None:
+        """Extend the running count so that it spans the ordinals ``low`` to ``high``."""
+        if self._first is not None and self._first <= low and high < self._first + len(self._running):
+            return
+        first = min(low, self._first if self._first is not None else low) - 31
+        last = max(high, (self._first or high) + len(self._running)) + 31
+        running, total = [], 0
+        for ordinal in range(first, last + 1):
+            total += self.is_workday(date.fromordinal(ordinal))
+            running.append(total)
+        self._first, self._running = first, running
 
     def back(self, today: date, count: int) -> date:
         """The latest day D with exactly ``count`` working days in (D, today] (count ≥ 1)."""

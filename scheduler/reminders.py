@@ -40,6 +40,13 @@ class Notice:
         }
 
 
+LISTED = 40  # lines written into one digest; a chat message holds about that many anyway
+
+
+def _more(total: int) -> list[str]:
+    return [f"……还有 {total - LISTED} 个,发「哪些客户超期了」查看全部。"] if total > LISTED else []
+
+
 def supervisor_of(owner: Employee, employees: dict[str, Employee]) -> Employee | None:
     if owner.supervisor_id and owner.supervisor_id in employees:
         return employees[owner.supervisor_id]
@@ -82,14 +89,14 @@ def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[
         own.sort(key=lambda i: (-i.finding.level, -i.finding.days))
         example = own[0].row.name
         lines = [f"跟进提醒:这 {len(own)} 个客户需要你更新进展,{EXPECTED},例如「{example} 下周三演示」。"]
-        lines += [describe(i) for i in own]
+        lines += [describe(i) for i in own[:LISTED]] + _more(len(own))
         notices.append(Notice(owner_id, "reminder", own, text="\n".join(lines)))
     for supervisor_id, team in per_supervisor.items():
         team.sort(key=lambda i: (-i.finding.level, -i.finding.days))
         owners = sorted({i.row.owner_id for i in team})
         lines = [f"升级提醒:团队里这 {len(team)} 个客户停滞较久,已同时提醒负责人;需要时请介入。"]
         lines += [describe(i, owner=employees[i.row.owner_id].name if i.row.owner_id in employees else None)
-                  for i in team]  # fmt: skip
+                  for i in team[:LISTED]] + _more(len(team))  # fmt: skip
         notices.append(Notice(supervisor_id, "escalation", team, cc=owners, text="\n".join(lines)))
     return notices
 

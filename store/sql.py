@@ -475,34 +475,41 @@ class SqlReminders(_Repo):
         query = select(*_SCAN_COLUMNS).where(
             CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before
         )
-        return [_scan_row(r) for r in (await self.session.execute(query)).all()]
+        return [_scan_row(r) for r in await self._rows(query)]
 
     async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
         query = select(*_SCAN_COLUMNS).where(CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN))
-        return [_scan_row(r) for r in (await self.session.execute(query)).all()]
+        return [_scan_row(r) for r in await self._rows(query)]
 
     async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
         out: list[Reminder] = []
         ids = list(customer_ids)
+        columns = (ReminderRow.customer_id, ReminderRow.reason, ReminderRow.stay, ReminderRow.level,
+                   ReminderRow.to_employee, ReminderRow.sent_at)  # fmt: skip
         for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
-            query = select(ReminderRow).where(ReminderRow.customer_id.in_(ids[start : start + 900]))
-            for r in (await self.session.execute(query)).scalars():
-                out.append(Reminder(r.customer_id, r.reason, r.stay, r.level, r.to_employee, r.sent_at))
+            query = select(*columns).where(ReminderRow.customer_id.in_(ids[start : start + 900]))
+            out += [Reminder(*row) for row in await self._rows(query)]
         return out
+
+    async def _rows(self, query: Any) -> Sequence[Any]:
+        """Plain rows over the session's connection: no ORM bookkeeping for tens of thousands of rows."""
+        connection = await self.session.connection()
+        return (await connection.execute(query)).all()
 
     async def record(self, reminders: Sequence[Reminder]) -> set[str]:
         new: set[str] = set()
         insert = self._insert()
-        for reminder in reminders:
+        rows = [
+            {"key": r.key, "customer_id": r.customer_id, "reason": r.reason, "stay": r.stay, "level": r.level,
+             "to_employee": r.to_employee, "sent_at": r.sent_at}
+            for r in reminders
+        ]  # fmt: skip
+        for start in range(0, len(rows), 500):  # one statement per 500 rows, within SQLite's parameter limit
             stmt = (
                 insert(ReminderRow)
-                .values(key=reminder.key, customer_id=reminder.customer_id, reason=reminder.reason,
-                        stay=reminder.stay, level=reminder.level, to_employee=reminder.to_employee,
-                        sent_at=reminder.sent_at)
+                .values(rows[start : start + 500])
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(ReminderRow.key)
-            )  # fmt: skip
-            key = (await self.session.execute(stmt)).scalar_one_or_none()
-            if key is not None:
-                new.add(key)
+            )
+            new.update((await self.session.execute(stmt)).scalars())
         return new
