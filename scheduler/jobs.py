@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from handlers.services import Services
+from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_list
 from scheduler.reminders import scan
 from store.repositories import UnitOfWorkFactory
 
@@ -46,14 +47,26 @@ class Scheduler:
         self.on_error = on_error
         tz: ZoneInfo = services.timezone
         hour, minute = (int(x) for x in scan_time.split(":"))
+
+        def at(h: int, m: int) -> CronTrigger:
+            return CronTrigger(hour=h, minute=m, timezone=tz)
+
         self.jobs = [
-            Job("stall-scan", "停滞客户提醒与升级(工作日)", CronTrigger(hour=hour, minute=minute, timezone=tz),
-                self.stall_scan),
+            Job("stall-scan", "停滞客户提醒与升级(工作日)", at(hour, minute), self.stall_scan),
+            Job("brief-ask", "17:30 请没发简报的销售发简报(工作日)", at(17, 30), lambda: self._prompt(ASK)),
+            Job("brief-nudge", "20:00 再提醒一次(工作日)", at(20, 0), lambda: self._prompt(NUDGE)),
+            Job("brief-report", "09:00 告诉主管前一个工作日谁没发简报", at(9, 0),
+                lambda: missing_report(self.uow, self.services, self.clock())),
+            Job("monday-list", "每周第一个工作日 09:00 本周任务清单", at(9, 0),
+                lambda: monday_list(self.uow, self.services, self.clock())),
         ]  # fmt: skip
         self._scheduler = AsyncIOScheduler(timezone=tz)
 
     async def stall_scan(self) -> object:
         return await scan(self.uow, self.services, self.clock())
+
+    async def _prompt(self, kind: str) -> object:
+        return await brief_prompts(self.uow, self.services, self.clock(), kind)
 
     def _guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

@@ -1,0 +1,119 @@
+"""Daily brief prompts and the Monday task list: nobody has to remember, the bot asks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from handlers.delivery import notify
+from handlers.format import day
+from handlers.services import Services
+from handlers.stalls import describe, find_stalled, start_of
+from sales.model import Customer, Employee, Role
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+ASK, NUDGE = "ask", "nudge"
+
+
+async def _reported(uow: UnitOfWork, employee: Employee, on: date, services: Services) -> bool:
+    tz = services.timezone
+    briefs = await uow.briefs.by_sender(employee.id, since=start_of(on, tz))
+    return any(b.received_at < start_of(on + timedelta(days=1), tz) for b in briefs)
+
+
+def _needs_update(customers: list[Customer], today: date, services: Services, limit: int = 3) -> list[str]:
+    """The customers a rep should mention first: the longest without a word."""
+    tz = services.timezone
+    open_ = [c for c in customers if not c.stage.is_closed]
+
+    def silence(c: Customer) -> int:
+        last = (c.last_followup_at or c.stage_entered_at).astimezone(tz).date()
+        return services.calendar.workdays_after(last, today)
+
+    open_.sort(key=silence, reverse=True)
+    return [f"{c.name}({c.stage.label},{silence(c)} 个工作日没有消息)" for c in open_[:limit]]
+
+
+async def brief_prompts(uow_factory: UnitOfWorkFactory, services: Services, now: datetime, kind: str) -> list[str]:
+    """17:30 ask, 20:00 nudge: each active rep with no brief today; the ids asked."""
+    today = now.astimezone(services.timezone).date()
+    if not services.calendar.is_workday(today):
+        return []
+    asked = []
+    async with uow_factory() as uow:
+        for rep in await uow.employees.find(active_only=True):
+            if rep.role is not Role.REP or await _reported(uow, rep, today, services):
+                continue
+            if kind == ASK:
+                tops = _needs_update(await uow.customers.find(owner_ids=[rep.id]), today, services)
+                text = "今天还没收到你的简报,花一分钟说说今天的进展吧(一条可以说好几个客户)。"
+                if tops:
+                    text += "\n最需要更新的客户:\n" + "\n".join(f"· {t}" for t in tops)
+            else:
+                text = "提醒一下:今天的简报还没发,一句话就行,例如「天成建材 电话沟通了,下周三演示」。"
+            if await notify(uow, rep, text, key=f"prompt:{today}:{kind}:{rep.id}", now=now,
+                            platforms=services.platforms):  # fmt: skip
+                asked.append(rep.id)
+        await uow.commit()
+    return asked
+
+
+async def missing_report(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> dict[str, list[str]]:
+    """09:00: each supervisor hears who sent no brief on the previous working day."""
+    today = now.astimezone(services.timezone).date()
+    if not services.calendar.is_workday(today):
+        return {}
+    previous = services.calendar.previous_workday(today)
+    out: dict[str, list[str]] = {}
+    async with uow_factory() as uow:
+        staff = await uow.employees.find(active_only=True)
+        for supervisor in (e for e in staff if e.role is Role.SUPERVISOR):
+            team = [e for e in staff if e.role is Role.REP and (e.supervisor_id == supervisor.id
+                    or (supervisor.team and e.team == supervisor.team))]  # fmt: skip
+            missing = [e.name for e in team if not await _reported(uow, e, previous, services)]
+            if not team:
+                continue
+            out[supervisor.id] = missing
+            text = (f"{day(previous)} 团队 {len(team)} 人中有 {len(missing)} 人没发简报:" + "、".join(missing)
+                    if missing else f"{day(previous)} 团队 {len(team)} 人都发了简报。")  # fmt: skip
+            await notify(uow, supervisor, text, key=f"prompt:{today}:report:{supervisor.id}", now=now,
+                         platforms=services.platforms)  # fmt: skip
+        await uow.commit()
+    return out
+
+
+async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> dict[str, str]:
+    """The first working day of the week: each rep's week, each supervisor the team's."""
+    tz, calendar = services.timezone, services.calendar
+    today = now.astimezone(tz).date()
+    if not calendar.is_first_workday_of_week(today):
+        return {}
+    sunday = today - timedelta(days=today.weekday()) + timedelta(days=6)
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    sent: dict[str, str] = {}
+    async with uow_factory() as uow:
+        stalled = await find_stalled(uow, calendar, services.stall, today, tz)
+        staff = await uow.employees.find(active_only=True)
+        for person in staff:
+            if person.role is Role.ADMIN:
+                continue
+            team = {e.id for e in staff if e.id == person.id or (person.role is Role.SUPERVISOR and (
+                e.supervisor_id == person.id or (person.team and e.team == person.team)))}  # fmt: skip
+            customers = [c for c in await uow.customers.find(owner_ids=sorted(team)) if not c.stage.is_closed]
+            steps = sorted((c for c in customers if c.next_action_date and today <= c.next_action_date <= sunday),
+                           key=lambda c: c.next_action_date or today)  # fmt: skip
+            closes = [c for c in customers if c.expected_close and today <= c.expected_close <= month_end]
+            mine = [s for s in stalled if s.row.owner_id in team]
+            who = "团队" if person.role is Role.SUPERVISOR else "你"
+            lines = [f"本周任务清单({day(today)} 起):"]
+            lines.append(f"本周要做的下一步({len(steps)}):")
+            lines += [f"· {c.name}:{c.next_action or '跟进'} {day(c.next_action_date)}" for c in steps[:15]]
+            lines.append(f"停滞的客户({len(mine)}):")
+            lines += [describe(s) for s in mine[:10]]
+            lines.append(f"{who}本月预计签约({len(closes)}):")
+            lines += [f"· {c.name} {day(c.expected_close)}" for c in closes[:10]]
+            text = "\n".join(lines)
+            if await notify(uow, person, text, key=f"monday:{today}:{person.id}", now=now,
+                            platforms=services.platforms):  # fmt: skip
+                sent[person.id] = text
+        await uow.commit()
+    return sent
