@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--dry-run", action="store_true", help="只看结果,不记录也不发送")
     r_run.add_argument("--json", action="store_true")
 
+    standup = sub.add_parser("standup", help="站会")
+    standup.add_argument("action", choices=["open", "close"])
+    standup.add_argument("--team", required=True)
+    standup.add_argument("--now", help="按这个时间(ISO 8601)")
+
     schedule = sub.add_parser("schedule", help="定时任务")
     s_sub = schedule.add_subparsers(dest="schedule_command", required=True)
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule")
+    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule", "standup")
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -116,6 +121,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _remind(settings, args.now, dry_run=args.dry_run, as_json=args.json)
     if args.command == "schedule":
         return await _schedule_list(settings)
+    if args.command == "standup":
+        return await _standup(settings, args.action, args.team, args.now)
     raise AssertionError(args.command)
 
 
@@ -266,6 +273,31 @@ async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json
     for notice in notices:
         print(f"→ {notice.to}({notice.kind})\n{notice.text}\n")
     return 0
+
+
+async def _standup(settings: Settings, action: str, team: str, now: str | None) -> int:
+    from bot.bootstrap import build_app
+    from bot.parse_command import parse_time
+    from handlers.standup import close_standup, open_standup
+
+    app = await build_app(settings)
+    try:
+        when = parse_time(now) if now else app.clock()
+        if action == "open":
+            opened = await open_standup(app.uow, app.services, when, team, any_weekday=True)
+            if opened is None:
+                print(f"没有开站会:团队「{team}」不存在、没启用站会、今天已经开过,或今天是节假日。", file=sys.stderr)
+                return 1
+            print(f"「{team}」站会已开始,{opened.closes_at.astimezone(settings.tz):%H:%M} 收尾。")
+            return 0
+        text = await close_standup(app.uow, app.services, when, team)
+        if text is None:
+            print(f"「{team}」没有进行中的站会。", file=sys.stderr)
+            return 1
+        print(text)
+        return 0
+    finally:
+        await app.close()
 
 
 async def _schedule_list(settings: Settings) -> int:

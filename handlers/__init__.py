@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import access, briefs, commands, customers, fallback, help, overdue, pending
+from handlers import access, briefs, commands, customers, fallback, help, overdue, pending, standup
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
 
@@ -20,4 +20,4 @@ def build_router() -> Router:
     understood = Router("understood")
     understood.before(parse_once)
     understood.include(help.router, commands.router, customers.router, overdue.router, briefs.router, fallback.router)
-    return Router("root").include(access.router, pending.router, understood)
+    return Router("root").include(access.router, pending.router, standup.router, understood)

@@ -186,6 +186,31 @@ class PendingQuestion:
 
 
 @dataclass
+class Standup:
+    """One team's standup on one day: opened in the group, closed with a summary."""
+
+    team: str
+    day: date
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class StandupEntry:
+    standup_id: int
+    employee_id: str
+    done: str
+    blockers: str
+    plans: str
+    received_at: datetime
+    late: bool = False
+    via: str = "dm"  # dm or group
+    id: int | None = None
+
+
+@dataclass
 class AuditEntry:
     at: datetime
     action: str

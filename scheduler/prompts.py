@@ -81,6 +81,21 @@ async def missing_report(uow_factory: UnitOfWorkFactory, services: Services, now
     return out
 
 
+async def _late_answers(uow: UnitOfWork, team: str, names: dict[str, str]) -> list[str]:
+    """Standup answers that came after the summary: the supervisor sees them in this digest."""
+    standup = await uow.standups.latest(team)
+    if standup is None or standup.id is None:
+        return []
+    late = [e for e in await uow.standups.entries(standup.id) if e.late]
+    if not late:
+        return []
+    lines = [f"上次站会({day(standup.day)})迟交的回答:"]
+    for e in late:
+        blocker = f";阻塞 {e.blockers}" if e.blockers else ""
+        lines.append(f"· {names.get(e.employee_id, e.employee_id)}:完成 {e.done or '—'}{blocker};下周 {e.plans or '—'}")
+    return lines
+
+
 async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> dict[str, str]:
     """The first working day of the week: each rep's week, each supervisor the team's."""
     tz, calendar = services.timezone, services.calendar
@@ -111,6 +126,8 @@ async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: d
             lines += [describe(s) for s in mine[:10]]
             lines.append(f"{who}本月预计签约({len(closes)}):")
             lines += [f"· {c.name} {day(c.expected_close)}" for c in closes[:10]]
+            if person.role is Role.SUPERVISOR and person.team:
+                lines += await _late_answers(uow, person.team, {e.id: e.name for e in staff})
             text = "\n".join(lines)
             if await notify(uow, person, text, key=f"monday:{today}:{person.id}", now=now,
                             platforms=services.platforms):  # fmt: skip

@@ -24,6 +24,8 @@ from sales.model import (
     OutboxStatus,
     PendingQuestion,
     StageChange,
+    Standup,
+    StandupEntry,
     Team,
 )
 from sales.stages import OPEN_STAGES, Stage
@@ -44,6 +46,8 @@ class MemoryState:
     audit: dict[int, AuditEntry] = field(default_factory=dict)
     pending: dict[int, PendingQuestion] = field(default_factory=dict)
     reminders: dict[str, Reminder] = field(default_factory=dict)
+    standups: dict[int, Standup] = field(default_factory=dict)
+    entries: dict[int, StandupEntry] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -361,6 +365,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAudit(self)
         self.pending = MemoryPending(self)
         self.reminders = MemoryReminders(self)
+        self.standups = MemoryStandups(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -417,3 +422,39 @@ class MemoryReminders(_Repo):
                 self.s.reminders[reminder.key] = reminder
                 new.add(reminder.key)
         return new
+
+
+class MemoryStandups(_Repo):
+    async def open(self, standup: Standup) -> Standup | None:
+        if any((s.team, s.day) == (standup.team, standup.day) for s in self.s.standups.values()):
+            return None
+        stored = dataclasses.replace(_copy(standup), id=self.s.new_id())
+        self.s.standups[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def get(self, team: str, day: date) -> Standup | None:
+        return next((_copy(s) for s in self.s.standups.values() if (s.team, s.day) == (team, day)), None)
+
+    async def latest(self, team: str) -> Standup | None:
+        mine = [s for s in self.s.standups.values() if s.team == team]
+        return _copy(max(mine, key=lambda s: s.day)) if mine else None
+
+    async def due_to_close(self, now: datetime) -> list[Standup]:
+        return [_copy(s) for s in self.s.standups.values() if s.closed_at is None and s.closes_at <= now]
+
+    async def close(self, standup_id: int, at: datetime) -> bool:
+        s = self.s.standups.get(standup_id)
+        if s is None or s.closed_at is not None:
+            return False
+        s.closed_at = at
+        return True
+
+    async def answer(self, entry: StandupEntry) -> None:
+        for key in [k for k, e in self.s.entries.items()
+                    if (e.standup_id, e.employee_id) == (entry.standup_id, entry.employee_id)]:  # fmt: skip
+            del self.s.entries[key]
+        stored = dataclasses.replace(_copy(entry), id=self.s.new_id())
+        self.s.entries[stored.id] = stored  # type: ignore[index]
+
+    async def entries(self, standup_id: int) -> list[StandupEntry]:
+        return [_copy(e) for _, e in sorted(self.s.entries.items()) if e.standup_id == standup_id]

@@ -224,6 +224,31 @@ class ReminderRow(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StandupRow(Base):
+    __tablename__ = "standups"
+    __table_args__ = (UniqueConstraint("team", "day", name="uq_standups_team_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(String(100))
+    day: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StandupEntryRow(Base):
+    __tablename__ = "standup_entries"
+    __table_args__ = (UniqueConstraint("standup_id", "employee_id", name="uq_standup_entries_member"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    standup_id: Mapped[int] = mapped_column(ForeignKey("standups.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[str] = mapped_column(String(64))
+    done: Mapped[str] = mapped_column(Text)
+    blockers: Mapped[str] = mapped_column(Text)
+    plans: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    via: Mapped[str] = mapped_column(String(10), default="dm")
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -30,6 +30,8 @@ from sales.model import (
     PendingQuestion,
     Role,
     StageChange,
+    Standup,
+    StandupEntry,
     Team,
 )
 from sales.stages import OPEN_STAGES, Stage
@@ -47,6 +49,8 @@ from store.orm import (
     PendingRow,
     ReminderRow,
     StageHistoryRow,
+    StandupEntryRow,
+    StandupRow,
     TeamRow,
 )
 
@@ -427,6 +431,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session)
         self.pending = SqlPending(self.session)
         self.reminders = SqlReminders(self.session)
+        self.standups = SqlStandups(self.session)
         return self
 
     async def __aexit__(
@@ -513,3 +518,48 @@ class SqlReminders(_Repo):
             )
             new.update((await self.session.execute(stmt)).scalars())
         return new
+
+
+class SqlStandups(_Repo):
+    async def open(self, standup: Standup) -> Standup | None:
+        stmt = (
+            self._insert()(StandupRow)
+            .values(**to_columns(standup, skip=("id",)))
+            .on_conflict_do_nothing(index_elements=["team", "day"])
+            .returning(StandupRow.id)
+        )
+        new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if new_id is None else dataclasses.replace(standup, id=new_id)
+
+    async def get(self, team: str, day: date) -> Standup | None:
+        query = select(StandupRow).where(StandupRow.team == team, StandupRow.day == day)
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return to_record(Standup, row) if row else None
+
+    async def latest(self, team: str) -> Standup | None:
+        query = select(StandupRow).where(StandupRow.team == team).order_by(StandupRow.day.desc()).limit(1)
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return to_record(Standup, row) if row else None
+
+    async def due_to_close(self, now: datetime) -> list[Standup]:
+        query = select(StandupRow).where(StandupRow.closed_at.is_(None), StandupRow.closes_at <= now)
+        return [to_record(Standup, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def close(self, standup_id: int, at: datetime) -> bool:
+        result = await self.session.execute(
+            update(StandupRow).where(StandupRow.id == standup_id, StandupRow.closed_at.is_(None)).values(closed_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def answer(self, entry: StandupEntry) -> None:
+        await self.session.execute(
+            delete(StandupEntryRow).where(
+                StandupEntryRow.standup_id == entry.standup_id, StandupEntryRow.employee_id == entry.employee_id
+            )
+        )
+        self.session.add(StandupEntryRow(**to_columns(entry, skip=("id",))))
+        await self._flush()
+
+    async def entries(self, standup_id: int) -> list[StandupEntry]:
+        query = select(StandupEntryRow).where(StandupEntryRow.standup_id == standup_id).order_by(StandupEntryRow.id)
+        return [to_record(StandupEntry, r) for r in (await self.session.execute(query)).scalars()]

@@ -21,6 +21,9 @@ TABLES = {
     "outbox",
     "audit_log",
     "pending_questions",
+    "reminders",
+    "standups",
+    "standup_entries",
 }
 
 

@@ -1,0 +1,152 @@
+"""Friday standup: opening it in the group, collecting answers, closing with a summary.
+
+The answers arrive by direct message or by @-ing the bot in the group; both come here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from handlers.delivery import notify
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router
+from handlers.services import Services
+from nlu.standup import parse_standup
+from sales.model import Employee, OutboxMessage, Role, Standup, StandupEntry, Team
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+router = Router("standup")
+
+ASK = ("本周站会开始啦,{minutes} 分钟内回复就好:本周完成 / 阻塞 / 下周计划,私聊我或在群里 @我 都可以。\n"
+       "例如「本周完成:签了天成建材;阻塞:无;下周计划:跟进博远报价」")  # fmt: skip
+
+
+def members(staff: list[Employee], team: str) -> list[Employee]:
+    return [e for e in staff if e.active and e.team == team and e.role is Role.REP]
+
+
+def group_target(team: Team, platforms: tuple[str, ...]) -> tuple[str, str] | None:
+    """Where the team's group chat is: WeCom app chat or robot, DingTalk group or robot, else the console."""
+    for platform in platforms:
+        if platform == "wecom" and (team.wecom_chat_id or team.wecom_webhook_key):
+            return platform, team.wecom_chat_id or f"webhook:{team.wecom_webhook_key}"
+        if platform == "dingtalk" and (team.dingtalk_conversation_id or team.dingtalk_webhook):
+            return platform, team.dingtalk_conversation_id or f"robot:{team.dingtalk_webhook}"
+        if platform == "console":
+            return platform, f"team:{team.name}"
+    return None
+
+
+async def post_to_group(uow: UnitOfWork, team: Team, text: str, *, key: str, now: datetime, services: Services) -> bool:
+    target = group_target(team, services.platforms)
+    if target is None:
+        return False
+    return await uow.outbox.enqueue(
+        OutboxMessage(platform=target[0], key=key, created_at=now, payload={"text": text}, to_chat=target[1])
+    )
+
+
+async def open_standup(
+    uow_factory: UnitOfWorkFactory, services: Services, now: datetime, team_name: str, *, any_weekday: bool = False
+) -> Standup | None:
+    """Open today's standup: never on a holiday, and only on the week's last working day unless asked."""
+    today = now.astimezone(services.timezone).date()
+    calendar = services.calendar
+    if not calendar.is_workday(today) or not (any_weekday or calendar.is_last_workday_of_week(today)):
+        return None
+    async with uow_factory() as uow:
+        team = await uow.teams.get(team_name)
+        if team is None or not team.standup_enabled:
+            return None
+        window = timedelta(minutes=team.standup_window_minutes)
+        standup = await uow.standups.open(Standup(team.name, today, now, now + window))
+        if standup is None:
+            return None  # opened already, here or by another process
+        text = ASK.format(minutes=team.standup_window_minutes)
+        await post_to_group(uow, team, text, key=f"standup:{team.name}:{today}:open", now=now, services=services)
+        for member in members(await uow.employees.find(), team.name):
+            await notify(uow, member, f"{member.name},{text}", key=f"standup:{team.name}:{today}:ask:{member.id}",
+                         now=now, platforms=services.platforms)  # fmt: skip
+        await uow.commit()
+        return standup
+
+
+def summary(team: Team, staff: list[Employee], entries: list[StandupEntry]) -> tuple[str, list[str]]:
+    """The group's summary (blockers first, then each member, then who is missing) and the blocker lines."""
+    names = {e.id: e.name for e in staff}
+    on_time = [e for e in entries if not e.late]
+    answered = {e.employee_id for e in on_time}
+    team_members = members(staff, team.name)
+    blockers = [f"· {names.get(e.employee_id, e.employee_id)}:{e.blockers}" for e in on_time if e.blockers]
+    lines = [f"本周站会小结({len(answered)}/{len(team_members)} 人回复)"]
+    if blockers:
+        lines += ["【阻塞】", *blockers]
+    lines.append("【各人进展】")
+    for e in on_time:
+        lines.append(f"· {names.get(e.employee_id, e.employee_id)}:完成 {e.done or '—'};下周 {e.plans or '—'}")
+    missing = [m.name for m in team_members if m.id not in answered]
+    if missing:
+        lines.append("未回复:" + "、".join(missing))
+    return "\n".join(lines), blockers
+
+
+async def close_standup(
+    uow_factory: UnitOfWorkFactory, services: Services, now: datetime, team_name: str
+) -> str | None:
+    """Close the team's latest open standup: the summary to the group, the blockers to the supervisor."""
+    async with uow_factory() as uow:
+        standup = await uow.standups.latest(team_name)
+        team = await uow.teams.get(team_name)
+        if standup is None or standup.id is None or team is None or standup.closed_at is not None:
+            return None
+        if not await uow.standups.close(standup.id, now):
+            return None
+        staff = await uow.employees.find()
+        text, blockers = summary(team, staff, await uow.standups.entries(standup.id))
+        await post_to_group(uow, team, text, key=f"standup:{team.name}:{standup.day}:summary", now=now,
+                            services=services)  # fmt: skip
+        for supervisor in (e for e in staff if e.role is Role.SUPERVISOR and e.team == team.name and e.active):
+            note = (
+                f"{team.name} 本周站会的阻塞:\n" + "\n".join(blockers)
+                if blockers
+                else f"{team.name} 本周站会没有阻塞。"
+            )
+            await notify(uow, supervisor, note, key=f"standup:{team.name}:{standup.day}:blockers:{supervisor.id}",
+                         now=now, platforms=services.platforms)  # fmt: skip
+        await uow.commit()
+        return text
+
+
+async def tick(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> None:
+    """Each minute: open what is due (each team at its own time), close what has run its window."""
+    local = now.astimezone(services.timezone)
+    async with uow_factory() as uow:
+        teams = await uow.teams.find()
+        closing = await uow.standups.due_to_close(now)
+    for team in teams:
+        hour, minute = (int(x) for x in team.standup_time.split(":"))
+        if team.standup_enabled and local.time() >= time(hour, minute):
+            await open_standup(uow_factory, services, now, team.name)
+    for standup in closing:
+        await close_standup(uow_factory, services, now, standup.team)
+
+
+@router.message(lambda m, ctx: m.kind == "text" and ctx.employee is not None and ctx.employee.team is not None)
+async def answer(message: Incoming, ctx: Context) -> list[Reply] | None:
+    """A member's 本周完成 / 阻塞 / 下周计划, while this week's standup is open (or late, after it)."""
+    assert ctx.employee is not None and ctx.employee.team is not None
+    parsed = parse_standup(message.text)
+    if parsed is None:
+        return None
+    standup = await ctx.uow.standups.latest(ctx.employee.team)
+    today = ctx.now.astimezone(ctx.services.timezone).date()
+    if standup is None or standup.id is None or (today - standup.day).days > 3:
+        return None
+    late = standup.closed_at is not None or ctx.now > standup.closes_at
+    await ctx.uow.standups.answer(StandupEntry(
+        standup.id, ctx.employee.id, parsed.done, parsed.blockers, parsed.plans, ctx.now, late=late,
+        via="group" if message.is_group else "dm",
+    ))  # fmt: skip
+    if late:
+        return [Reply("站会已经结束,你的回答已记下,会放进主管的下一份周报。")]
+    return [Reply("收到,已记入本周站会。" + ("阻塞会转给主管。" if parsed.blockers else ""))]
