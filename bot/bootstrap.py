@@ -18,6 +18,8 @@ from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
 from handlers.services import Services
+from recommender.embeddings import Embedder, SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
+from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider, read_overrides
 from sales.stages import Stage
 from sales.stall import StallPolicy
@@ -61,6 +63,16 @@ def work_calendar(settings: Settings) -> WorkCalendar:
     return WorkCalendar(overrides, provider=china_provider())
 
 
+def embedder_factory(settings: Settings) -> Callable[[], Embedder]:
+    """TF-IDF by default; sentence-transformers from a local model path when configured."""
+    if settings.embedding_backend == "sentence-transformers":
+        path = settings.embedding_model_path or packaged_minilm()
+        if path is None:
+            raise ValueError("embedding_model_path is required for the sentence-transformers backend")
+        return lambda: SentenceTransformerEmbedder(path)
+    return TfidfEmbedder
+
+
 def stall_policy(settings: Settings) -> StallPolicy:
     limits = {
         Stage.INITIAL: settings.stall_initial_days,
@@ -96,6 +108,9 @@ async def build_app(
     services = Services(timezone=settings.tz, calendar=work_calendar(settings), stall=stall_policy(settings))
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
+    services.recommender = Recommender(
+        uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings)
+    )
     inbox = InboxWriter(uow, worker.wake)
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders)
     if settings.wecom_enabled and "wecom" not in senders:

@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--dry-run", action="store_true", help="只看结果,不记录也不发送")
     r_run.add_argument("--json", action="store_true")
 
+    rec = sub.add_parser("recommend", help="相似客户与推进建议")
+    rec.add_argument("--customer", required=True)
+    rec.add_argument("--json", action="store_true")
+
     standup = sub.add_parser("standup", help="站会")
     standup.add_argument("action", choices=["open", "close"])
     standup.add_argument("--team", required=True)
@@ -91,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule", "standup")
+    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule", "standup", "recommend")
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -123,6 +127,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _schedule_list(settings)
     if args.command == "standup":
         return await _standup(settings, args.action, args.team, args.now)
+    if args.command == "recommend":
+        return await _recommend(settings, args.customer, as_json=args.json)
     raise AssertionError(args.command)
 
 
@@ -275,6 +281,30 @@ async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json
     return 0
 
 
+async def _recommend(settings: Settings, name: str, *, as_json: bool) -> int:
+    from bot.bootstrap import build_app
+    from handlers.recommend import render
+
+    app = await build_app(settings)
+    try:
+        assert app.services.recommender is not None
+        async with app.uow() as uow:
+            customer = await uow.customers.by_name(name)
+            if customer is None:  # the admin may type a short form: resolve it as the chat would
+                parsed = (await app.services.parser.get(uow)).parse(name, app.clock())
+                known = [u for u in parsed.updates if not u.is_new and not u.candidates]
+                customer = await uow.customers.by_name(known[0].customer) if known else None
+        if customer is None:
+            print(f"没有找到客户「{name}」", file=sys.stderr)
+            return 1
+        rec = await app.services.recommender.recommend(customer.name, lambda _owner: True)
+    finally:
+        await app.close()
+    assert rec is not None
+    print(json.dumps(rec.as_json(), ensure_ascii=False) if as_json else render(rec))
+    return 0
+
+
 async def _standup(settings: Settings, action: str, team: str, now: str | None) -> int:
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
@@ -331,6 +361,7 @@ async def _customers_list(settings: Settings, owner: str | None, *, as_json: boo
     try:
         async with app.uow() as uow:
             customers = await uow.customers.find(owner_ids=[owner] if owner else None)
+        scores = await app.services.recommender.scores() if app.services.recommender else {}
     finally:
         await app.close()
     if as_json:
@@ -345,7 +376,12 @@ async def _customers_list(settings: Settings, owner: str | None, *, as_json: boo
             "last_followup_at",
         )
         out = [
-            {"name": c.name, "owner": c.owner_id, **{k: _json_value(getattr(c, k), settings) for k in keys}}
+            {
+                "name": c.name,
+                "owner": c.owner_id,
+                **{k: _json_value(getattr(c, k), settings) for k in keys},
+                **({"win_probability": round(scores[c.name], 3)} if c.name in scores else {}),
+            }
             for c in customers
         ]
         print(json.dumps(out, ensure_ascii=False))

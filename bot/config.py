@@ -86,6 +86,9 @@ class Settings(BaseSettings):
             read_overrides(value)  # a bad line stops start-up here, with its line number
         return value
 
+    embedding_backend: Literal["tfidf", "sentence-transformers"] = Field("tfidf", description="相似客户的文本向量")
+    embedding_model_path: Path | None = Field(None, description="sentence-transformers 模型所在的本地目录")
+
     dingtalk_app_key: str | None = Field(None, description="钉钉 应用 AppKey / Client ID(设置后启用钉钉)")
     dingtalk_app_secret: str | None = Field(None, description="钉钉 应用 AppSecret / Client Secret")
     dingtalk_robot_code: str | None = Field(None, description="钉钉 机器人 robotCode(一般等于 AppKey)")

@@ -51,6 +51,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
     scheduler = app.scheduler()
     scheduler.start()
+    if app.services.recommender is not None:  # built in a thread; answers wait for it only when asked
+        app.extras["recommender_warmup"] = asyncio.create_task(app.services.recommender.ready())
     stream = app.extras.get("dingtalk_stream")
     if stream is not None:
         stream.start()
@@ -70,6 +72,10 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     finally:
+        warmup = app.extras.get("recommender_warmup")
+        if warmup is not None and not warmup.done():
+            warmup.cancel()
+            await asyncio.gather(warmup, return_exceptions=True)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await app.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import access, briefs, commands, customers, fallback, help, overdue, pending, standup
+from handlers import access, briefs, commands, customers, fallback, help, overdue, pending, recommend, standup
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
 
@@ -19,5 +19,7 @@ def build_router() -> Router:
     next, then everything that needs the parsed text, the fallback last."""
     understood = Router("understood")
     understood.before(parse_once)
-    understood.include(help.router, commands.router, customers.router, overdue.router, briefs.router, fallback.router)
+    understood.include(
+        help.router, commands.router, customers.router, overdue.router, recommend.router, briefs.router, fallback.router
+    )
     return Router("root").include(access.router, pending.router, standup.router, understood)

@@ -43,6 +43,10 @@ async def customer_state(message: Incoming, ctx: Context) -> list[Reply]:
         facts.append(f"把握 {CONFIDENCE_LABEL[customer.confidence.value]}")
     if facts:
         lines.append(" · ".join(facts))
+    if ctx.services.recommender is not None and not customer.stage.is_closed:
+        score = await ctx.services.recommender.score(customer.name, ctx.uow)
+        if score is not None:
+            lines.append(f"赢单概率:{score.probability:.0%}(" + ";".join(score.reasons[:2]) + ")")
     history = await ctx.uow.briefs.for_customer(customer.id, limit=5)
     if history:
         lines.append("最近的跟进:")

@@ -10,7 +10,6 @@ router = Router("fallback")
 READABLE = "我目前能读文字消息"
 QUERY_NAMES = {
     "funnel": "销售漏斗",
-    "recommend": "推进建议",
     "forecast": "业绩预测",
     "commission": "提成",
     "goal": "目标进度",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
+from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -53,3 +54,4 @@ class Services:
     calendar: WorkCalendar = field(default_factory=lambda: WorkCalendar(provider=china_provider()))
     stall: StallPolicy = field(default_factory=StallPolicy)
     platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference
+    recommender: Recommender | None = None

@@ -92,7 +92,7 @@ class WorkCalendar:
         if self._first is not None and self._first <= low and high < self._first + len(self._running):
             return
         first = min(low, self._first if self._first is not None else low) - 31
-        last = max(high, (self._first or high) + len(self._running)) + 31
+        last = max(high, (self._first or high) + len(self._running) - 1)  # not past what was asked: no data warnings
         running, total = [], 0
         for ordinal in range(first, last + 1):
             total += self.is_workday(date.fromordinal(ordinal))

@@ -198,6 +198,9 @@ class MemoryStageHistory(_Repo):
         found = [c for c in self.s.stages.values() if c.customer_id == customer_id]
         return [_copy(c) for c in sorted(found, key=lambda c: (c.changed_at, c.id or 0))]
 
+    async def everything(self) -> list[StageChange]:
+        return [_copy(c) for c in sorted(self.s.stages.values(), key=lambda c: (c.changed_at, c.id or 0))]
+
     async def delete_for_brief(self, brief_id: int) -> int:
         doomed = [k for k, v in self.s.stages.items() if v.brief_id == brief_id]
         for key in doomed:
@@ -236,6 +239,14 @@ class MemoryBriefs(_Repo):
 
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.brief_id == brief_id]
+
+    async def texts(self) -> list[tuple[int, datetime, str]]:
+        out = []
+        for u in self.s.updates.values():
+            brief = self.s.briefs.get(u.brief_id)
+            if brief is not None and brief.status is not BriefStatus.UNDONE:
+                out.append((u.customer_id, brief.received_at, brief.text))
+        return sorted(out, key=lambda t: t[1])
 
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         ids = {u.brief_id for u in self.s.updates.values() if u.customer_id == customer_id}

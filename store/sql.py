@@ -224,6 +224,10 @@ class SqlStageHistory(_Repo):
         result = await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.brief_id == brief_id))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def everything(self) -> list[StageChange]:
+        query = select(StageHistoryRow).order_by(StageHistoryRow.changed_at, StageHistoryRow.id)
+        return [to_record(StageChange, r) for r in (await self.session.execute(query)).scalars()]
+
 
 class SqlBriefs(_Repo):
     async def add(self, brief: Brief) -> Brief:
@@ -254,6 +258,16 @@ class SqlBriefs(_Repo):
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         query = select(BriefUpdateRow).where(BriefUpdateRow.brief_id == brief_id).order_by(BriefUpdateRow.id)
         return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def texts(self) -> list[tuple[int, datetime, str]]:
+        query = (
+            select(BriefUpdateRow.customer_id, BriefRow.received_at, BriefRow.text)
+            .join(BriefRow, BriefRow.id == BriefUpdateRow.brief_id)
+            .where(BriefRow.status != BriefStatus.UNDONE.value)
+            .order_by(BriefRow.received_at, BriefRow.id)
+        )
+        connection = await self.session.connection()
+        return [(int(c), at, str(t)) for c, at, t in (await connection.execute(query)).all()]
 
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         query = (
@@ -419,7 +433,11 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         if self._writer is not None:
+            task = asyncio.current_task()
+            if self._writer.locked() and getattr(self._writer, "holder", None) is task:
+                raise RuntimeError("a unit of work opened inside another in the same task would wait forever")
             await self._writer.acquire()
+            self._writer.holder = task  # type: ignore[attr-defined]
         self.session = self._sessions()
         self.employees = SqlEmployees(self.session)
         self.teams = SqlTeams(self.session)
@@ -444,6 +462,7 @@ class SqlUnitOfWork:
                 await self.session.close()
             finally:
                 if self._writer is not None:
+                    self._writer.holder = None  # type: ignore[attr-defined]
                     self._writer.release()
 
     async def commit(self) -> None:

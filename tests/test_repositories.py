@@ -261,3 +261,17 @@ def test_naive_datetimes_are_refused() -> None:
 
     with pytest.raises(ValueError):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+
+
+async def test_a_nested_unit_of_work_on_sqlite_fails_fast_instead_of_hanging(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from store.database import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'n.db'}")
+    await database.upgrade()
+    async with database.uow():
+        with pytest.raises(RuntimeError, match="inside another"):
+            async with database.uow():
+                pass
+    async with database.uow() as uow:  # and the lock was released
+        assert await uow.teams.find() == []
+    await database.dispose()

@@ -1,0 +1,61 @@
+"""The ``recommend`` query: how customers like this one were won, for one the asker may see."""
+
+from __future__ import annotations
+
+from handlers.format import fit
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router, query_is
+from handlers.stalls import visible_owners
+from recommender.service import Recommendation
+from sales.permissions import may_see
+
+router = Router("recommend")
+
+
+def render(rec: Recommendation) -> str:
+    name = rec.customer.customer.name
+    strategy = rec.strategy
+    lines = [f"「{name}」的推进建议(参考 {strategy.won} 个相似的已成交、{strategy.lost} 个流失的客户):"]
+    if not strategy.enough:
+        lines.append(f"相似的已成交客户只有 {strategy.won} 个,历史太少,给不出可靠的建议;多积累些简报后再问我。")
+    for n, suggestion in enumerate(strategy.suggestions, start=1):
+        lines.append(f"{n}. {suggestion.text}({suggestion.evidence})")
+    if strategy.interval:
+        lines.append(f"跟进节奏:{strategy.interval}")
+    if rec.score is not None:
+        lines.append(f"赢单概率:{rec.score.probability:.0%}(" + ";".join(rec.score.reasons) + ")")
+    if rec.examples:
+        lines.append("可以参考:" + "、".join(rec.examples))
+    return fit(lines)
+
+
+@router.message(query_is("recommend"))
+async def recommend(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None and ctx.parsed is not None
+    recommender = ctx.services.recommender
+    if recommender is None:
+        return [Reply("推进建议暂时不可用。")]
+    name = ctx.parsed.customer or await _last_talked_about(ctx)
+    if not name:
+        return [Reply("想问哪个客户?例如「天成建材这类客户怎么推进」。")]
+    customer = await ctx.uow.customers.by_name(name)
+    if customer is None:
+        return [Reply(f"没有找到客户「{name}」。")]
+    owner = await ctx.uow.employees.get(customer.owner_id)
+    if not may_see(ctx.employee, owner):
+        return [Reply(f"「{customer.name}」不是你能查看的客户。")]
+    owners = await visible_owners(ctx.uow, ctx.employee)
+    rec = await recommender.recommend(customer.name, lambda owner_id: owners is None or owner_id in owners, uow=ctx.uow)
+    if rec is None:
+        return [Reply("推进建议还在准备中,请稍后再问。")]
+    return [Reply(render(rec))]
+
+
+async def _last_talked_about(ctx: Context) -> str | None:
+    """The first customer of the asker's latest brief, for "这个客户怎么推进"."""
+    assert ctx.employee is not None
+    for brief in reversed(await ctx.uow.briefs.by_sender(ctx.employee.id)):
+        updates = (brief.parse_result or {}).get("updates") or []
+        if updates and not updates[0].get("candidates"):
+            return str(updates[0]["customer"])
+    return None

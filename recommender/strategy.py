@@ -1,0 +1,147 @@
+"""What worked on similar customers that were won, and what killed those that were lost."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from recommender.history import History
+from recommender.similarity import stage_days
+from sales.calendar import WorkCalendar
+from sales.stages import OPEN_STAGES, Stage
+
+MIN_WON = 3  # fewer similar won customers than this: say so instead of advising
+ACTIONS = {
+    "POC验证": ("POC", "试点", "试用"),
+    "高层拜访": ("高层拜访", "总经理亲自", "老板亲自"),
+    "案例参观": ("案例参观", "参观了", "上线案例"),
+    "技术交流会": ("技术交流",),
+    "驻场培训": ("驻场培训", "培训"),
+}
+OBJECTIONS = {
+    "价格": ("价格偏高", "嫌贵", "价格高", "太贵"),
+    "实施周期": ("实施周期",),
+    "合规审核": ("合规", "审核严格"),
+    "系统对接": ("对接难", "系统对接"),
+    "使用门槛": ("不会用",),
+}
+LOSS_WORDS = {"价格": ("价格", "便宜"), "竞品": ("竞品", "别家", "友商"), "预算冻结": ("预算冻结",),
+              "项目取消": ("项目取消", "取消了"), "没有需求": ("不采购", "没有需求")}  # fmt: skip
+_ANSWER = re.compile(r"我们([^。;;!!\n]{2,30})")
+
+
+@dataclass
+class Suggestion:
+    text: str
+    evidence: str
+
+
+@dataclass
+class Strategy:
+    won: int
+    lost: int
+    suggestions: list[Suggestion] = field(default_factory=list)
+    interval: str | None = None
+    enough: bool = True
+
+
+def _share(n: int, total: int) -> str:
+    return f"{total} 个相似的已成交客户中有 {n} 个"
+
+
+def _before_advance(h: History, action_words: tuple[str, ...]) -> bool:
+    """Whether the action shows up in the notes up to the last stage advance."""
+    advances = [at for stage, at in h.path if not stage.is_closed or stage is Stage.WON]
+    last = advances[-1] if advances else None
+    return any(any(w in text for w in action_words) for at, text in h.notes if last is None or at <= last)
+
+
+def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
+    demo = next((at for s, at in h.path if s is Stage.DEMO), None)
+    quote = next((at for s, at in h.path if s is Stage.NEGOTIATION), None)
+    if demo is None or quote is None:
+        return False
+    return calendar.workdays_after(demo.astimezone(tz).date(), quote.astimezone(tz).date()) <= 3
+
+
+def _gaps(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> list[int]:
+    days = sorted({at.astimezone(tz).date() for at, _ in h.notes})
+    return [calendar.workdays_after(a, b) for a, b in itertools.pairwise(days) if b > a]
+
+
+def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: ZoneInfo, today: date) -> Strategy:
+    """Three to five concrete suggestions with their evidence, or a plain "not enough history"."""
+    strategy = Strategy(len(won), len(lost))
+    if len(won) < MIN_WON:
+        strategy.enough = False
+        return strategy
+    n = len(won)
+    # the path and its pace
+    medians = []
+    for stage in OPEN_STAGES[1:]:
+        spans = [stage_days(h, calendar, tz, today).get(stage.value) for h in won]
+        values = [v for v in spans if v is not None]
+        if values:
+            medians.append(f"{stage.label}约 {statistics.median(values):.0f} 个工作日")
+    if medians:
+        strategy.suggestions.append(Suggestion(
+            "按这个节奏推进:" + " → ".join(medians) + "(中位数)", f"来自 {n} 个相似的已成交客户"))  # fmt: skip
+    # the moves that came before winning, most common first, compared with the lost
+    moves = []
+    for label, words in ACTIONS.items():
+        won_with = sum(_before_advance(h, words) for h in won)
+        lost_with = sum(_before_advance(h, words) for h in lost)
+        if won_with and won_with / n >= 0.4 and (not lost or won_with / n > lost_with / max(1, len(lost))):
+            moves.append((won_with, label, lost_with))
+    quick = sum(_quick_quote(h, calendar, tz) for h in won)
+    quick_lost = sum(_quick_quote(h, calendar, tz) for h in lost)
+    if quick / n >= 0.4 and (not lost or quick / n > quick_lost / max(1, len(lost))):
+        moves.append((quick, "演示后三天内报价", quick_lost))
+    for count, label, against in sorted(moves, reverse=True)[:2]:
+        lost_part = f";流失的 {len(lost)} 个中只有 {against} 个这样做" if lost else ""
+        strategy.suggestions.append(Suggestion(f"安排{label}", f"{_share(count, n)}在推进中做了这一步{lost_part}"))
+    # objections met, and how the winners answered them
+    seen: Counter[str] = Counter()
+    answers: dict[str, Counter[str]] = {}
+    for h in won:
+        for label, words in OBJECTIONS.items():
+            hits = [t for _, t in h.notes if any(w in t for w in words)]
+            if hits:
+                seen[label] += 1
+                for text in hits:
+                    m = _ANSWER.search(text)
+                    if m:
+                        answers.setdefault(label, Counter())[m.group(1)] += 1
+    for label, count in seen.most_common(1):
+        how = answers.get(label)
+        if how:
+            reply = how.most_common(1)[0][0]
+            strategy.suggestions.append(
+                Suggestion(f"客户担心「{label}」时:{reply}", f"{_share(count, n)}遇到过这个顾虑")
+            )
+    # what killed the lost ones, and where
+    if lost:
+        reasons: Counter[tuple[str, str]] = Counter()
+        for h in lost:
+            text = (h.customer.lost_reason or "") + " " + " ".join(t for _, t in h.notes[-2:])
+            reason = next((r for r, words in LOSS_WORDS.items() if any(w in text for w in words)), None)
+            if reason:
+                reasons[(reason, h.reached.label)] += 1
+        if reasons:
+            (reason, where), count = reasons.most_common(1)[0]
+            evidence = f"{len(lost)} 个相似的流失客户中有 {count} 个因此丢单"
+            strategy.suggestions.append(Suggestion(f"提前防范「{reason}」风险,尤其在{where}阶段", evidence))
+    # how often to follow up
+    won_gaps = [g for h in won for g in _gaps(h, calendar, tz)]
+    lost_gaps = [g for h in lost for g in _gaps(h, calendar, tz)]
+    if won_gaps:
+        aim = statistics.median(won_gaps)
+        other = f",流失的中位 {statistics.median(lost_gaps):.0f} 天" if lost_gaps else ""
+        strategy.interval = f"约每 {max(1, round(aim))} 个工作日跟进一次(成交的中位 {aim:.0f} 天{other})"
+    strategy.suggestions = strategy.suggestions[:5]
+    return strategy
