@@ -52,6 +52,8 @@ class App:
         return Scheduler(self.uow, self.services, self.clock, self.errors.on_job, scan_time=self.settings.scan_time)
 
     async def close(self) -> None:
+        if self.services.recommender is not None:
+            await self.services.recommender.close()
         if self.http is not None:
             await self.http.close()
         await self.database.dispose()

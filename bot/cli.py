@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
-    imp.add_argument("kind", choices=["employees", "customers"])
+    imp.add_argument("kind", choices=["employees", "customers", "followups"])
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
 
@@ -234,10 +234,13 @@ async def _db(settings: Settings, command: str) -> int:
 
 async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -> int:
     from bot.bootstrap import build_app
+    from handlers.history_import import import_followups, read_followup_rows
     from store import importers
     from store.tabular import UnreadableFile
 
-    reader = importers.read_employee_rows if kind == "employees" else importers.read_customer_rows
+    readers = {"employees": importers.read_employee_rows, "customers": importers.read_customer_rows,
+               "followups": read_followup_rows}  # fmt: skip
+    reader = readers[kind]
     try:
         rows = await asyncio.to_thread(reader, path)
     except UnreadableFile as exc:
@@ -248,15 +251,18 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         async with app.uow() as uow:
             if kind == "employees":
                 report = await importers.import_employees(uow, rows, app.clock())
-            else:
+            elif kind == "customers":
                 report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
+            else:
+                parser = await app.services.parser.get(uow)
+                report = await import_followups(uow, rows, parser, settings.tz, app.clock())
             await uow.commit()
     finally:
         await app.close()
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        print("\n".join(report.lines("员工" if kind == "employees" else "客户")))
+        print("\n".join(report.lines({"employees": "员工", "customers": "客户", "followups": "跟进记录"}[kind])))
     return 0
 
 

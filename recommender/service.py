@@ -69,7 +69,13 @@ class Recommender:
         self.snapshot: Snapshot | None = None
         self._stale = True
         self._lock = asyncio.Lock()
+        self._rebuild: asyncio.Task[Snapshot] | None = None
         self.builds = 0
+
+    async def close(self) -> None:
+        if self._rebuild is not None and not self._rebuild.done():
+            self._rebuild.cancel()
+            await asyncio.gather(self._rebuild, return_exceptions=True)
 
     def mark_stale(self) -> None:
         """A brief changed the history: the next request rebuilds (in a thread) before answering."""
@@ -78,6 +84,14 @@ class Recommender:
     async def ready(self, uow: UnitOfWork | None = None) -> Snapshot:
         """The current snapshot, rebuilt first when stale. Inside a unit of work pass it as ``uow``:
         a second one opened in the same task would wait on the first (SQLite has one writer)."""
+        if self.snapshot is not None:
+            if self._stale and (self._rebuild is None or self._rebuild.done()):
+                # answer from the current snapshot; a fresh one is built beside, in its own unit of work
+                self._rebuild = asyncio.create_task(self._refresh(None))
+            return self.snapshot
+        return await self._refresh(uow)
+
+    async def _refresh(self, uow: UnitOfWork | None) -> Snapshot:
         async with self._lock:
             if self.snapshot is None or self._stale:
                 self._stale = False
@@ -88,7 +102,8 @@ class Recommender:
                     data = await self._load(uow)
                 self.snapshot = await asyncio.to_thread(self._build, *data)
                 self.builds += 1
-        return self.snapshot
+            assert self.snapshot is not None
+            return self.snapshot
 
     @staticmethod
     async def _load(uow: UnitOfWork) -> tuple[Any, Any, Any, Any]:
