@@ -13,7 +13,9 @@ _LIST_MARKER = re.compile(
     r"(?:^|(?<=[\n;；。!?]))\s*(?:\d{1,2}[、.．)）]|[(（]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,2}、)\s*"
 )
 _SEGMENT_BREAK = re.compile(r"[\n;；]+|(?=[①-⑳])|(?<=\S)\s+(?=\d{1,2}[、．)]\S)|(?<=[。!?])\s*(?=\d{1,2}[、.．)]\S)")
-_CLAUSE_BREAK = re.compile(r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff])\s+|\s+(?=[\u3400-\u9fff])|\s+(?=[~¥])")
+# Spaces separate phrases between Chinese words ("合同签了 80万 下周二启动"), not between a Latin
+# word and what it goes with ("POC 已完成", "quotation sent").
+_CLAUSE_BREAK = re.compile(r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff0-9])\s+(?=[\u3400-\u9fff0-9])|\s+(?=[~¥])")
 
 
 def is_cjk(ch: str) -> bool:
