@@ -72,6 +72,12 @@ class Recommender:
         self._rebuild: asyncio.Task[Snapshot] | None = None
         self.builds = 0
 
+    @staticmethod
+    def preload() -> None:
+        """Import the numeric libraries (seconds of GIL-heavy work) before the server takes traffic."""
+        import sklearn.decomposition
+        import sklearn.feature_extraction.text  # noqa: F401
+
     async def close(self) -> None:
         if self._rebuild is not None and not self._rebuild.done():
             self._rebuild.cancel()
