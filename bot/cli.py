@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--dry-run", action="store_true", help="只看结果,不记录也不发送")
     r_run.add_argument("--json", action="store_true")
 
+    report = sub.add_parser("report", help="漏斗、简报情况")
+    report.add_argument("kind", choices=["funnel", "activity"])
+    report.add_argument("--team")
+    report.add_argument("--period", choices=["this_month", "last_month", "this_quarter", "this_week"],
+                        default="this_month")  # fmt: skip
+    report.add_argument("--now", help="按这个时间(ISO 8601)")
+    report.add_argument("--json", action="store_true")
+
     rec = sub.add_parser("recommend", help="相似客户与推进建议")
     rec.add_argument("--customer", required=True)
     rec.add_argument("--json", action="store_true")
@@ -95,7 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in ("chat", "demo", "import", "customers", "remind", "schedule", "standup", "recommend")
+    quiet = args.command in (
+        "chat",
+        "demo",
+        "import",
+        "customers",
+        "remind",
+        "schedule",
+        "standup",
+        "recommend",
+        "report",
+    )
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -127,6 +145,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _schedule_list(settings)
     if args.command == "standup":
         return await _standup(settings, args.action, args.team, args.now)
+    if args.command == "report":
+        return await _report(settings, args)
     if args.command == "recommend":
         return await _recommend(settings, args.customer, as_json=args.json)
     raise AssertionError(args.command)
@@ -284,6 +304,42 @@ async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json
         print("没有新的提醒要发。")
     for notice in notices:
         print(f"→ {notice.to}({notice.kind})\n{notice.text}\n")
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from bot.bootstrap import build_app
+    from bot.parse_command import parse_time
+    from handlers.reports import build_activity, build_funnel, render_activity, render_funnel
+
+    app = await build_app(settings)
+    try:
+        now = parse_time(args.now) if args.now else app.clock()
+        async with app.uow() as uow:
+            owners = {e.id for e in await uow.employees.find(team=args.team)} if args.team else None
+            names = {e.id: e.name for e in await uow.employees.find()}
+            if args.kind == "funnel":
+                result: Any = await build_funnel(uow, app.services, now, owners, args.period)
+                text = render_funnel(result, f"{args.team}团队" if args.team else "全公司", names)
+            else:
+                result = await build_activity(uow, app.services, now, owners)
+                text = render_activity(result, f"{args.team}团队" if args.team else "全公司", names)
+    finally:
+        await app.close()
+    if not args.json:
+        print(text)
+        return 0
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(getattr(k, "value", k)): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return _json_value(getattr(value, "value", value), settings)
+
+    print(json.dumps(plain(dataclasses.asdict(result)), ensure_ascii=False))
     return 0
 
 

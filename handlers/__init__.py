@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from handlers import access, briefs, commands, customers, fallback, help, overdue, pending, recommend, standup
+from handlers import (
+    access,
+    briefs,
+    commands,
+    customers,
+    fallback,
+    help,
+    overdue,
+    pending,
+    recommend,
+    reports,
+    standup,
+)
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
 
@@ -20,6 +32,13 @@ def build_router() -> Router:
     understood = Router("understood")
     understood.before(parse_once)
     understood.include(
-        help.router, commands.router, customers.router, overdue.router, recommend.router, briefs.router, fallback.router
+        help.router,
+        commands.router,
+        customers.router,
+        overdue.router,
+        recommend.router,
+        reports.router,
+        briefs.router,
+        fallback.router,
     )
     return Router("root").include(access.router, pending.router, standup.router, understood)

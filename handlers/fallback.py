@@ -9,12 +9,10 @@ router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
 QUERY_NAMES = {
-    "funnel": "销售漏斗",
     "forecast": "业绩预测",
     "commission": "提成",
     "goal": "目标进度",
     "points": "积分",
-    "activity": "团队简报情况",
 }
 
 

@@ -248,6 +248,10 @@ class MemoryBriefs(_Repo):
                 out.append((u.customer_id, brief.received_at, brief.text))
         return sorted(out, key=lambda t: t[1])
 
+    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        return [(b.sender_id, b.received_at) for b in self.s.briefs.values()
+                if b.received_at >= since and b.status is not BriefStatus.UNDONE]  # fmt: skip
+
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         ids = {u.brief_id for u in self.s.updates.values() if u.customer_id == customer_id}
         found = [b for i, b in self.s.briefs.items() if i in ids and b.status is not BriefStatus.UNDONE]

@@ -87,6 +87,10 @@ class BriefRepository(Protocol):
         """(customer id, received at, text) of every brief that named a customer, oldest first."""
         ...
 
+    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(sender, received at) of every brief since ``since`` (activity reports)."""
+        ...
+
 
 class InboxRepository(Protocol):
     async def put(self, message: InboxMessage) -> InboxMessage | None:

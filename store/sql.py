@@ -269,6 +269,13 @@ class SqlBriefs(_Repo):
         connection = await self.session.connection()
         return [(int(c), at, str(t)) for c, at, t in (await connection.execute(query)).all()]
 
+    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        query = select(BriefRow.sender_id, BriefRow.received_at).where(
+            BriefRow.received_at >= since, BriefRow.status != BriefStatus.UNDONE.value
+        )
+        connection = await self.session.connection()
+        return [(str(s), at) for s, at in (await connection.execute(query)).all()]
+
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         query = (
             select(BriefRow)

@@ -1,0 +1,197 @@
+"""Pipeline numbers as pure functions over records: the funnel and team activity."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sales.calendar import WorkCalendar
+from sales.model import Customer, Employee, StageChange
+from sales.stages import OPEN_STAGES, Stage
+
+PERIODS = {"this_month": "本月", "last_month": "上月", "this_quarter": "本季度", "this_week": "本周"}
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: date
+    end: date  # inclusive
+
+    @property
+    def label(self) -> str:
+        return PERIODS[self.key]
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def _month_start(day: date, shift: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period(key: str, today: date) -> tuple[Period, Period]:
+    """The period and the one before it."""
+    if key == "last_month":
+        start, end = _month_start(today, -1), _month_start(today) - timedelta(days=1)
+        prev = (_month_start(today, -2), start - timedelta(days=1))
+    elif key == "this_quarter":
+        first = _month_start(today, -((today.month - 1) % 3))
+        start, end = first, _month_start(first, 3) - timedelta(days=1)
+        prev = (_month_start(first, -3), first - timedelta(days=1))
+    elif key == "this_week":
+        start = today - timedelta(days=today.weekday())
+        end = start + timedelta(days=6)
+        prev = (start - timedelta(days=7), start - timedelta(days=1))
+    else:
+        key = "this_month"
+        start, end = _month_start(today), _month_start(today, 1) - timedelta(days=1)
+        prev = (_month_start(today, -1), start - timedelta(days=1))
+    return Period(key, start, end), Period(key, *prev)
+
+
+def period_in(text: str) -> str:
+    """The period a question names (default this month)."""
+    for key, words in (("last_month", ("上月", "上个月")), ("this_quarter", ("本季度", "这季度", "这个季度", "季度")),
+                       ("this_week", ("本周", "这周", "这个星期", "这礼拜"))):  # fmt: skip
+        if any(w in text for w in words):
+            return key
+    return "this_month"
+
+
+@dataclass
+class StageLine:
+    stage: Stage
+    count: int
+    amount: Decimal
+
+
+@dataclass
+class Funnel:
+    period: Period
+    stages: list[StageLine]
+    won: StageLine
+    lost: StageLine
+    conversion: dict[Stage, tuple[int, int]]  # entered in the period -> (entered, moved on since)
+    median_days: dict[Stage, float | None]
+    entered: dict[Stage, int]
+    entered_before: dict[Stage, int]  # the previous period
+    per_owner: dict[str, dict[Stage, int]] = field(default_factory=dict)
+
+
+def funnel(
+    customers: Sequence[Customer],
+    changes: Sequence[StageChange],
+    span: Period,
+    previous: Period,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    today: date,
+) -> Funnel:
+    mine = {c.id for c in customers}
+    by_customer: dict[int, list[StageChange]] = defaultdict(list)
+    for change in sorted(changes, key=lambda c: (c.changed_at, c.id or 0)):
+        if change.customer_id in mine:
+            by_customer[change.customer_id].append(change)
+
+    def local(at: datetime) -> date:
+        return at.astimezone(tz).date()
+
+    lines = []
+    for stage in OPEN_STAGES:
+        here = [c for c in customers if c.stage is stage]
+        lines.append(StageLine(stage, len(here), sum((c.amount or Decimal(0) for c in here), Decimal(0))))
+    closed = {s: [c for c in customers if c.stage is s and c.closed_at and span.contains(local(c.closed_at))]
+              for s in (Stage.WON, Stage.LOST)}  # fmt: skip
+    won = StageLine(
+        Stage.WON, len(closed[Stage.WON]), sum((c.amount or Decimal(0) for c in closed[Stage.WON]), Decimal(0))
+    )
+    lost = StageLine(
+        Stage.LOST, len(closed[Stage.LOST]), sum((c.amount or Decimal(0) for c in closed[Stage.LOST]), Decimal(0))
+    )
+    conversion: dict[Stage, tuple[int, int]] = {}
+    entered: Counter[Stage] = Counter()
+    entered_before: Counter[Stage] = Counter()
+    stays: dict[Stage, list[int]] = defaultdict(list)
+    for path in by_customer.values():
+        for index, change in enumerate(path):
+            day = local(change.changed_at)
+            if span.contains(day):
+                entered[change.to_stage] += 1
+            elif previous.contains(day):
+                entered_before[change.to_stage] += 1
+            later = path[index + 1 :]
+            if change.to_stage in OPEN_STAGES and span.contains(day):
+                moved = any(c.to_stage.rank > change.to_stage.rank and c.to_stage is not Stage.LOST for c in later)
+                got, on = conversion.get(change.to_stage, (0, 0))
+                conversion[change.to_stage] = (got + 1, on + moved)
+            if change.to_stage in OPEN_STAGES and later and span.contains(local(later[0].changed_at)):
+                stays[change.to_stage].append(calendar.workdays_after(day, local(later[0].changed_at)))
+    per_owner: dict[str, dict[Stage, int]] = defaultdict(dict)
+    for c in customers:
+        if c.stage in OPEN_STAGES:
+            per_owner[c.owner_id][c.stage] = per_owner[c.owner_id].get(c.stage, 0) + 1
+    median = {s: (statistics.median(stays[s]) if stays[s] else None) for s in OPEN_STAGES}
+    return Funnel(span, lines, won, lost, conversion, median, dict(entered), dict(entered_before), dict(per_owner))
+
+
+@dataclass
+class Activity:
+    today: date
+    sent_today: list[str]
+    silent_today: list[str]
+    sent_week: list[str]
+    silent_week: list[str]
+    days: list[date]  # the working days of the heatmap, oldest first
+    heat: dict[str, list[int]]  # employee id -> briefs per day
+    stalled: list[tuple[str, int]]  # (employee id, stalled customers), most first
+
+
+def activity(
+    reps: Sequence[Employee],
+    sent: Sequence[tuple[str, datetime]],
+    stalled_by_owner: dict[str, int],
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    today: date,
+    *,
+    weeks: int = 4,
+) -> Activity:
+    """Who reported today and this week, briefs per working day over the last ``weeks``, who is stuck."""
+    days: list[date] = []
+    day = today
+    while len(days) < weeks * 5 and (today - day).days <= weeks * 7 + 14:
+        if calendar.is_workday(day):
+            days.append(day)
+        day -= timedelta(days=1)
+    days.reverse()
+    index = {d: i for i, d in enumerate(days)}
+    heat = {r.id: [0] * len(days) for r in reps}
+    monday = today - timedelta(days=today.weekday())
+    today_ids, week_ids = set(), set()
+    for employee_id, at in sent:
+        local = at.astimezone(tz).date()
+        if employee_id in heat and local in index:
+            heat[employee_id][index[local]] += 1
+        if local == today:
+            today_ids.add(employee_id)
+        if monday <= local <= today:
+            week_ids.add(employee_id)
+    ids = [r.id for r in reps]
+    stalled = sorted(((i, stalled_by_owner.get(i, 0)) for i in ids if stalled_by_owner.get(i)), key=lambda x: -x[1])
+    return Activity(
+        today,
+        [i for i in ids if i in today_ids],
+        [i for i in ids if i not in today_ids],
+        [i for i in ids if i in week_ids],
+        [i for i in ids if i not in week_ids],
+        days,
+        heat,
+        stalled,
+    )
