@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", help="漏斗、简报情况")
-    report.add_argument("kind", choices=["funnel", "activity"])
+    report.add_argument("kind", choices=["funnel", "activity", "forecast"])
     report.add_argument("--team")
     report.add_argument("--period", choices=["this_month", "last_month", "this_quarter", "this_week"],
                         default="this_month")  # fmt: skip
@@ -312,6 +312,7 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
+    from handlers.forecast import build_forecast, render_forecast
     from handlers.reports import build_activity, build_funnel, render_activity, render_funnel
 
     app = await build_app(settings)
@@ -323,9 +324,12 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
             if args.kind == "funnel":
                 result: Any = await build_funnel(uow, app.services, now, owners, args.period)
                 text = render_funnel(result, f"{args.team}团队" if args.team else "全公司", names)
-            else:
+            elif args.kind == "activity":
                 result = await build_activity(uow, app.services, now, owners)
                 text = render_activity(result, f"{args.team}团队" if args.team else "全公司", names)
+            else:
+                result = await build_forecast(uow, app.services, now, owners)
+                text = render_forecast(result, f"{args.team}团队" if args.team else "全公司", names)
     finally:
         await app.close()
     if not args.json:

@@ -8,6 +8,7 @@ from handlers import (
     commands,
     customers,
     fallback,
+    forecast,
     help,
     overdue,
     pending,
@@ -38,6 +39,7 @@ def build_router() -> Router:
         overdue.router,
         recommend.router,
         reports.router,
+        forecast.router,
         briefs.router,
         fallback.router,
     )

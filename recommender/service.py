@@ -129,8 +129,8 @@ class Recommender:
             return None
         return snap.scorer.score(snap.histories[customer_id])
 
-    async def scores(self) -> dict[str, float]:
-        snap = await self.ready()
+    async def scores(self, uow: UnitOfWork | None = None) -> dict[str, float]:
+        snap = await self.ready(uow)
         out = {}
         for h in snap.histories.values():
             if h.outcome == "open" and (s := snap.scorer.score(h)) is not None:

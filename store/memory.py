@@ -11,6 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
+from sales.forecast import Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -48,6 +49,7 @@ class MemoryState:
     reminders: dict[str, Reminder] = field(default_factory=dict)
     standups: dict[int, Standup] = field(default_factory=dict)
     entries: dict[int, StandupEntry] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str, date], Snapshot] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -381,6 +383,7 @@ class MemoryUnitOfWork:
         self.pending = MemoryPending(self)
         self.reminders = MemoryReminders(self)
         self.standups = MemoryStandups(self)
+        self.forecasts = MemoryForecasts(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -473,3 +476,17 @@ class MemoryStandups(_Repo):
 
     async def entries(self, standup_id: int) -> list[StandupEntry]:
         return [_copy(e) for _, e in sorted(self.s.entries.items()) if e.standup_id == standup_id]
+
+
+class MemoryForecasts(_Repo):
+    async def snapshot(self, snapshots: Sequence[Snapshot]) -> int:
+        count = 0
+        for s in snapshots:
+            key = (s.owner_id, s.month, s.taken_on)
+            if key not in self.s.snapshots:
+                self.s.snapshots[key] = s
+                count += 1
+        return count
+
+    async def snapshots(self) -> list[Snapshot]:
+        return sorted(self.s.snapshots.values(), key=lambda s: s.taken_on)

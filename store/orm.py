@@ -249,6 +249,16 @@ class StandupEntryRow(Base):
     via: Mapped[str] = mapped_column(String(10), default="dm")
 
 
+class ForecastSnapshotRow(Base):
+    __tablename__ = "forecast_snapshots"
+    __table_args__ = (UniqueConstraint("owner_id", "month", "taken_on", name="uq_forecast_snapshots_owner_month_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    expected: Mapped[Decimal] = mapped_column(Money)
+    taken_on: Mapped[date] = mapped_column(Date, index=True)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from sales.forecast import Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -169,6 +170,14 @@ class StandupRepository(Protocol):
     async def entries(self, standup_id: int) -> list[StandupEntry]: ...
 
 
+class ForecastRepository(Protocol):
+    async def snapshot(self, snapshots: Sequence[Snapshot]) -> int:
+        """Keep a week's forecast; rows already kept for that day are left as they are."""
+        ...
+
+    async def snapshots(self) -> list[Snapshot]: ...
+
+
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def recent(self, limit: int = 50) -> list[AuditEntry]: ...
@@ -199,6 +208,8 @@ class UnitOfWork(Protocol):
     def reminders(self) -> ReminderRepository: ...
     @property
     def standups(self) -> StandupRepository: ...
+    @property
+    def forecasts(self) -> ForecastRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sales.forecast import Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -44,6 +45,7 @@ from store.orm import (
     BriefUpdateRow,
     CustomerRow,
     EmployeeRow,
+    ForecastSnapshotRow,
     InboxRow,
     OutboxRow,
     PendingRow,
@@ -457,6 +459,7 @@ class SqlUnitOfWork:
         self.pending = SqlPending(self.session)
         self.reminders = SqlReminders(self.session)
         self.standups = SqlStandups(self.session)
+        self.forecasts = SqlForecasts(self.session)
         return self
 
     async def __aexit__(
@@ -589,3 +592,23 @@ class SqlStandups(_Repo):
     async def entries(self, standup_id: int) -> list[StandupEntry]:
         query = select(StandupEntryRow).where(StandupEntryRow.standup_id == standup_id).order_by(StandupEntryRow.id)
         return [to_record(StandupEntry, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlForecasts(_Repo):
+    async def snapshot(self, snapshots: Sequence[Snapshot]) -> int:
+        count = 0
+        for s in snapshots:
+            stmt = (
+                self._insert()(ForecastSnapshotRow)
+                .values(owner_id=s.owner_id, month=s.month, expected=s.expected, taken_on=s.taken_on)
+                .on_conflict_do_nothing(index_elements=["owner_id", "month", "taken_on"])
+                .returning(ForecastSnapshotRow.id)
+            )
+            count += (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return count
+
+    async def snapshots(self) -> list[Snapshot]:
+        query = select(ForecastSnapshotRow).order_by(ForecastSnapshotRow.taken_on, ForecastSnapshotRow.id)
+        return [
+            Snapshot(r.owner_id, r.month, r.expected, r.taken_on) for r in (await self.session.execute(query)).scalars()
+        ]

@@ -1,0 +1,89 @@
+"""The ``forecast`` answer and the weekly snapshot that makes its accuracy measurable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.format import fit
+from handlers.messages import Incoming, Reply
+from handlers.reports import scope
+from handlers.routing import Context, Router, query_is
+from handlers.services import Services
+from sales.forecast import (
+    BUCKETS,
+    Forecast,
+    Snapshot,
+    bias_factors,
+    days_to_close,
+    forecast,
+    owner_months,
+    quarter_error,
+    stage_win_rates,
+    won_by_month,
+)
+from sales.values import wan
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+router = Router("forecast")
+
+
+async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list, list, dict[int, float], dict]:  # type: ignore[type-arg]
+    customers = await uow.customers.find()
+    changes = await uow.stages.everything()
+    rates = stage_win_rates(customers, changes)
+    scores = await services.recommender.scores(uow) if services.recommender is not None else {}
+    probability = {c.id: scores.get(c.name, rates.get(c.stage, 0.0)) for c in customers if c.id is not None}
+    return customers, changes, probability, days_to_close(customers, changes, services.timezone)
+
+
+async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
+    tz = services.timezone
+    today = now.astimezone(tz).date()
+    customers, _, probability, close_days = await _inputs(uow, services)
+    actual = won_by_month(customers, tz)
+    snapshots = await uow.forecasts.snapshots()
+    bias = bias_factors(snapshots, actual, today)
+    mine = [c for c in customers if owners is None or c.owner_id in owners]
+    return forecast(mine, probability, close_days, bias, today, error=quarter_error(snapshots, actual, today, owners))
+
+
+async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
+    """Monday: keep every rep's uncorrected forecast for each month ahead."""
+    today = now.astimezone(services.timezone).date()
+    if not services.calendar.is_first_workday_of_week(today):
+        return 0
+    async with uow_factory() as uow:
+        customers, _, probability, close_days = await _inputs(uow, services)
+        values = owner_months(customers, probability, close_days, today)
+        kept = await uow.forecasts.snapshot([Snapshot(o, m, v, today) for (o, m), v in values.items()])
+        await uow.commit()
+    return kept
+
+
+def render_forecast(f: Forecast, who: str, names: dict[str, str]) -> str:
+    lines = [f"{who}成交预测(金额 × 赢单概率,按预计签约月份计):"]
+    for key, label in BUCKETS.items():
+        band = f.buckets[key]
+        lines.append(f"· {label}:预计 {wan(band.expected)}(区间 {wan(band.low)} – {wan(band.high)})")
+    corrected = {o: b for o, b in f.bias.items() if abs(b - 1) >= 0.05}
+    if corrected:
+        shown = [f"{names.get(o, o)} ×{b:.2f}({'常高估' if b < 1 else '常低估'})" for o, b in sorted(corrected.items())]
+        lines.append("按各人历史准确度校正:" + "、".join(shown))
+    if f.error is not None:
+        lines.append(f"上季度预测误差:{f.error:.0%}(月初预测与实际成交相比)")
+    else:
+        lines.append("上季度还没有足够的预测快照来算误差(每周一自动保存)。")
+    return fit(lines)
+
+
+@router.message(query_is("forecast"))
+async def answer(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None
+    teams = [t.name for t in await ctx.uow.teams.find() if t.name in message.text]
+    try:
+        owners, who = await scope(ctx.uow, ctx.employee, teams[0] if teams else None)
+    except ValueError:
+        return [Reply(f"「{teams[0]}」不是你的团队,看不到它的预测。")]
+    f = await build_forecast(ctx.uow, ctx.services, ctx.now, owners)
+    names = {e.id: e.name for e in await ctx.uow.employees.find()}
+    return [Reply(render_forecast(f, who, names))]

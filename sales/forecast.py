@@ -1,0 +1,193 @@
+"""A rolling forecast: each open customer's amount × its win probability, in the month it should close.
+
+Probabilities come from the lead score where there is one, else the stage's historical win rate.
+Each rep's record of forecasts against outcomes gives a bias factor that is applied and shown; the
+reps' confidence marks widen or narrow the low/high band.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sales.model import Customer, StageChange
+from sales.stages import OPEN_STAGES, Stage
+
+LOW = {"high": 0.9, "medium": 0.6, "low": 0.3, None: 0.5}  # share of the expected kept in the low case
+HIGH = {"high": 1.4, "medium": 1.2, "low": 1.0, None: 1.2}  # probability multiplier in the high case
+BUCKETS = {"this_month": "本月", "next_month": "下月", "this_quarter": "本季度", "next_90_days": "未来 90 天"}
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _month_start(day: date, shift: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What was forecast for one rep and one month, on the day it was taken."""
+
+    owner_id: str
+    month: str
+    expected: Decimal
+    taken_on: date
+
+
+@dataclass
+class Band:
+    low: Decimal = Decimal(0)
+    expected: Decimal = Decimal(0)
+    high: Decimal = Decimal(0)
+
+    def add(self, low: Decimal, expected: Decimal, high: Decimal) -> None:
+        self.low += low
+        self.expected += expected
+        self.high += high
+
+
+@dataclass
+class Forecast:
+    today: date
+    buckets: dict[str, Band]
+    by_month: dict[str, Decimal]
+    bias: dict[str, float]  # owner -> factor applied (1.0 = no correction)
+    error: float | None  # last quarter's mean absolute percentage error
+    per_owner: dict[str, Decimal] = field(default_factory=dict)  # expected, this quarter
+
+
+def stage_win_rates(customers: Sequence[Customer], changes: Sequence[StageChange]) -> dict[Stage, float]:
+    """Of the closed customers that reached a stage, the share that was won (smoothed)."""
+    reached: dict[int, set[Stage]] = defaultdict(set)
+    for change in changes:
+        reached[change.customer_id].add(change.to_stage)
+    rates = {}
+    for stage in OPEN_STAGES:
+        closed = [c for c in customers if c.stage.is_closed and (stage in reached.get(c.id or -1, set()))]
+        won = sum(c.stage is Stage.WON for c in closed)
+        rates[stage] = (won + 1) / (len(closed) + 2)
+    return rates
+
+
+def days_to_close(customers: Sequence[Customer], changes: Sequence[StageChange], tz: ZoneInfo) -> dict[Stage, int]:
+    """Median calendar days from entering each stage to signing, over the won customers."""
+    entered: dict[tuple[int, Stage], datetime] = {}
+    for change in changes:
+        entered.setdefault((change.customer_id, change.to_stage), change.changed_at)
+    spans: dict[Stage, list[int]] = defaultdict(list)
+    for c in customers:
+        if c.stage is Stage.WON and c.closed_at is not None and c.id is not None:
+            for stage in OPEN_STAGES:
+                if (c.id, stage) in entered:
+                    spans[stage].append(
+                        (c.closed_at.astimezone(tz).date() - entered[(c.id, stage)].astimezone(tz).date()).days
+                    )
+    defaults = {Stage.INITIAL: 60, Stage.QUALIFIED: 45, Stage.DEMO: 30, Stage.NEGOTIATION: 15}
+    return {s: int(statistics.median(spans[s])) if spans[s] else defaults[s] for s in OPEN_STAGES}
+
+
+def won_by_month(customers: Sequence[Customer], tz: ZoneInfo) -> dict[tuple[str, str], Decimal]:
+    """Signed amount per (owner, month)."""
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for c in customers:
+        if c.stage is Stage.WON and c.closed_at is not None:
+            out[(c.owner_id, month_key(c.closed_at.astimezone(tz).date()))] += c.amount or Decimal(0)
+    return out
+
+
+def bias_factors(
+    snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], Decimal], today: date
+) -> dict[str, float]:
+    """actual ÷ forecast per rep over past months (the first snapshot of each month counts), clamped to 0.5–1.5."""
+    first: dict[tuple[str, str], Snapshot] = {}
+    for s in sorted(snapshots, key=lambda s: s.taken_on):
+        if s.month < month_key(today) and s.taken_on.strftime("%Y-%m") == s.month:
+            first.setdefault((s.owner_id, s.month), s)
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    months: dict[str, int] = defaultdict(int)
+    for (owner, month), snap in first.items():
+        if snap.expected > 0:
+            sums[owner][0] += actual.get((owner, month), Decimal(0))
+            sums[owner][1] += snap.expected
+            months[owner] += 1
+    return {o: max(0.5, min(1.5, float(a / f))) for o, (a, f) in sums.items() if months[o] >= 2 and f > 0}
+
+
+def quarter_error(snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], Decimal], today: date,
+                  owners: set[str] | None) -> float | None:  # fmt: skip
+    """Mean absolute percentage error of last quarter's months (forecast at each month's start)."""
+    start = _month_start(today, -((today.month - 1) % 3) - 3)
+    months = [month_key(_month_start(start, i)) for i in range(3)]
+    errors = []
+    for month in months:
+        forecast = Decimal(0)
+        seen = set()
+        for s in sorted(snapshots, key=lambda s: s.taken_on):
+            if s.month == month and (owners is None or s.owner_id in owners) and (s.owner_id, month) not in seen:
+                seen.add((s.owner_id, month))
+                forecast += s.expected
+        real = sum((v for (o, m), v in actual.items() if m == month and (owners is None or o in owners)), Decimal(0))
+        if real > 0 and forecast > 0:
+            errors.append(abs(float(forecast - real)) / float(real))
+    return statistics.mean(errors) if errors else None
+
+
+def forecast(
+    open_customers: Sequence[Customer],
+    probability: dict[int, float],
+    close_days: dict[Stage, int],
+    bias: dict[str, float],
+    today: date,
+    *,
+    error: float | None = None,
+) -> Forecast:
+    this_month, next_month = _month_start(today), _month_start(today, 1)
+    quarter_start = _month_start(today, -((today.month - 1) % 3))
+    quarter_end = _month_start(quarter_start, 3) - timedelta(days=1)
+    horizon = today + timedelta(days=90)
+    buckets = {k: Band() for k in BUCKETS}
+    by_month: dict[str, Decimal] = defaultdict(Decimal)
+    per_owner: dict[str, Decimal] = defaultdict(Decimal)
+    for c in open_customers:
+        if c.amount is None or c.id is None or c.stage.is_closed:
+            continue
+        p = probability.get(c.id, 0.0)
+        when = c.expected_close or today + timedelta(days=close_days.get(c.stage, 30))
+        when = max(when, today)  # an expected close in the past is still to come: this month
+        factor = Decimal(str(bias.get(c.owner_id, 1.0)))
+        conf = c.confidence.value if c.confidence else None
+        expected = c.amount * Decimal(str(p)) * factor
+        low = expected * Decimal(str(LOW[conf]))
+        high = c.amount * Decimal(str(min(1.0, p * HIGH[conf]))) * factor
+        by_month[month_key(when)] += expected
+        if _month_start(when) == this_month:
+            buckets["this_month"].add(low, expected, high)
+        if _month_start(when) == next_month:
+            buckets["next_month"].add(low, expected, high)
+        if quarter_start <= when <= quarter_end:
+            buckets["this_quarter"].add(low, expected, high)
+            per_owner[c.owner_id] += expected
+        if when <= horizon:
+            buckets["next_90_days"].add(low, expected, high)
+    return Forecast(today, buckets, dict(by_month), dict(bias), error, dict(per_owner))
+
+
+def owner_months(
+    open_customers: Sequence[Customer], probability: dict[int, float], close_days: dict[Stage, int], today: date
+) -> dict[tuple[str, str], Decimal]:
+    """The uncorrected forecast per (rep, month): what the weekly snapshot keeps."""
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for c in open_customers:
+        if c.amount is None or c.id is None or c.stage.is_closed:
+            continue
+        when = max(c.expected_close or today + timedelta(days=close_days.get(c.stage, 30)), today)
+        out[(c.owner_id, month_key(when))] += c.amount * Decimal(str(probability.get(c.id, 0.0)))
+    return dict(out)

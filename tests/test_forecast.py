@@ -1,0 +1,89 @@
+"""The forecast on a fixed history, by hand: buckets, the band, a rep who overestimates by 30 %."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from handlers.forecast import build_forecast, take_snapshot
+from handlers.services import Services
+from sales.calendar import WorkCalendar
+from sales.forecast import Snapshot, bias_factors, forecast, quarter_error, stage_win_rates
+from sales.model import Confidence, Customer, Employee, StageChange
+from sales.stages import Stage
+from sales.stall import StallPolicy
+from store.memory import MemoryStore
+from tests.conftest import TZ
+
+TODAY = date(2026, 11, 26)
+
+
+def at(d: date) -> datetime:
+    return datetime.combine(d, time(10), TZ)
+
+
+def customer(i: int, stage: Stage, amount: int, close: date | None, owner: str = "E01",
+             confidence: Confidence | None = None) -> Customer:  # fmt: skip
+    return Customer(name=f"C{i}", owner_id=owner, stage=stage, stage_entered_at=at(TODAY), created_at=at(TODAY), id=i,
+                    amount=Decimal(amount), expected_close=close, confidence=confidence)  # fmt: skip
+
+
+def test_buckets_and_band_by_hand() -> None:
+    open_ = [
+        customer(1, Stage.NEGOTIATION, 1_000_000, date(2026, 11, 30), confidence=Confidence.HIGH),  # this month
+        customer(2, Stage.DEMO, 500_000, date(2026, 12, 15)),  # next month, this quarter
+        customer(3, Stage.QUALIFIED, 200_000, None),  # no date: 45 days after today → 2027-01-10
+        customer(4, Stage.QUALIFIED, 300_000, date(2026, 11, 1)),  # a date already past: counts as now
+    ]
+    p = {1: 0.8, 2: 0.5, 3: 0.2, 4: 0.1}
+    f = forecast(open_, p, {Stage.QUALIFIED: 45}, {}, TODAY)
+    assert f.buckets["this_month"].expected == Decimal("830000.0")  # 800,000 + 30,000
+    assert f.buckets["next_month"].expected == Decimal("250000.0")
+    assert f.buckets["this_quarter"].expected == Decimal("1080000.0")
+    assert f.buckets["next_90_days"].expected == Decimal("1120000.0")  # + 40,000 in January
+    # low keeps 90 % of a high-confidence expectation and half of an unmarked one
+    assert f.buckets["this_month"].low == Decimal("720000.00") + Decimal("15000.00")
+    # high lifts the probability (1.4× marked high, capped at 1) → 1,000,000 + 300,000 × 0.12
+    assert f.buckets["this_month"].high == Decimal("1000000") + Decimal("36000.0")
+
+
+def test_a_rep_who_overestimates_by_30_percent_gets_a_bias_factor() -> None:
+    snapshots, actual = [], {}
+    for month in ("2026-08", "2026-09", "2026-10"):
+        day = date(int(month[:4]), int(month[5:]), 3)
+        snapshots += [Snapshot("E01", month, Decimal(1_300_000), day), Snapshot("E02", month, Decimal(1_000_000), day)]
+        actual[("E01", month)] = Decimal(1_000_000)
+        actual[("E02", month)] = Decimal(1_000_000)
+    bias = bias_factors(snapshots, actual, TODAY)
+    assert round(bias["E01"], 3) == round(1 / 1.3, 3) and bias["E02"] == 1.0
+    f = forecast([customer(1, Stage.NEGOTIATION, 1_300_000, date(2026, 11, 30))], {1: 1.0}, {}, bias, TODAY)
+    assert round(float(f.buckets["this_month"].expected)) == 1_000_000  # corrected
+    # last quarter (Jul–Sep): E01 +30 %, E02 exact → company error (2.3 − 2.0) / 2.0 = 15 % in Aug and Sep
+    assert round(quarter_error(snapshots, actual, TODAY, None) or 0, 3) == 0.15
+    assert round(quarter_error(snapshots, actual, TODAY, {"E01"}) or 0, 3) == 0.3
+
+
+def test_stage_win_rates_are_smoothed_shares() -> None:
+    customers = [customer(1, Stage.WON, 1, None), customer(2, Stage.LOST, 1, None), customer(3, Stage.WON, 1, None)]
+    changes = [StageChange(1, None, Stage.DEMO, at(TODAY)), StageChange(2, None, Stage.DEMO, at(TODAY)),
+               StageChange(3, None, Stage.QUALIFIED, at(TODAY))]  # fmt: skip
+    rates = stage_win_rates(customers, changes)
+    assert rates[Stage.DEMO] == (1 + 1) / (2 + 2) and rates[Stage.QUALIFIED] == (1 + 1) / (1 + 2)
+
+
+async def test_monday_snapshot_and_the_answer() -> None:
+    store = MemoryStore()
+    services = Services(timezone=TZ, calendar=WorkCalendar(), stall=StallPolicy())
+    async with store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.customers.add(customer(1, Stage.NEGOTIATION, 1_000_000, date(2026, 12, 10)))
+        await uow.stages.add(StageChange(1, None, Stage.NEGOTIATION, at(TODAY)))
+        await uow.commit()
+    assert await take_snapshot(store, services, at(date(2026, 11, 24))) == 0  # a Tuesday
+    assert await take_snapshot(store, services, at(date(2026, 11, 23))) == 1  # Monday
+    assert await take_snapshot(store, services, at(date(2026, 11, 23))) == 0  # kept once
+    async with store() as uow:
+        [snap] = await uow.forecasts.snapshots()
+        assert (snap.owner_id, snap.month) == ("E01", "2026-12")
+        f = await build_forecast(uow, services, at(TODAY), None)
+    assert f.buckets["next_month"].expected > 0 and f.error is None
