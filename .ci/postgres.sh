@@ -3,11 +3,11 @@
 # Sourced by .ci/run; also usable by hand: `source .ci/postgres.sh` (stop it with pg_stop).
 set -euo pipefail
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    echo "installing PostgreSQL (Debian package postgresql)…"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    echo "installing PostgreSQL and a CJK font for charts (Debian packages postgresql, fonts-wqy-microhei)…"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get install -y -qq postgresql fonts-wqy-microhei fontconfig >/dev/null
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 PG_PORT=${GENJIN_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}

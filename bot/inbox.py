@@ -7,6 +7,7 @@ message new (handled again later) or done with its replies queued, never half-ha
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -67,12 +68,13 @@ async def enqueue_replies(
                     "format": reply.format,
                     "buttons": [{"key": b.key, "label": b.label} for b in reply.buttons],
                     "sender": employee.id if employee else None,
+                    **({"image_b64": base64.b64encode(reply.image).decode()} if reply.image else {}),
                     # a platform's way back to this very conversation (DingTalk's sessionWebhook), while valid
                     **({k: message.extra[k] for k in REPLY_KEYS if message.extra.get(k)} if back_here else {}),
                 },
                 to_user=to_user,
                 to_chat=to_chat,
-                kind=reply.format,
+                kind="image" if reply.image else reply.format,
             )
         )
 

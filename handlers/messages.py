@@ -46,3 +46,4 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     to_employee: str | None = None
     to_chat: str | None = None
+    image: bytes | None = None  # a PNG; only sent where the platform shows pictures

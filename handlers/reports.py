@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
+from handlers.charts import funnel_png, heatmap_png, picture
 from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
@@ -105,8 +107,19 @@ async def report(message: Incoming, ctx: Context) -> list[Reply]:
     except ValueError:
         return [Reply(f"「{teams[0]}」不是你的团队,看不到它的数字;需要的话请找该团队主管。")]
     names = {e.id: e.name for e in await ctx.uow.employees.find()}
+    pictures = message.platform in ctx.services.image_platforms
     if ctx.parsed.query == "funnel":
         f = await build_funnel(ctx.uow, ctx.services, ctx.now, owners, period_in(message.text))
-        return [Reply(render_funnel(f, who, names))]
-    a = await build_activity(ctx.uow, ctx.services, ctx.now, owners)
-    return [Reply(render_activity(a, who, names))]
+        replies = [Reply(render_funnel(f, who, names))]
+        png = await asyncio.to_thread(picture, funnel_png, f, f"{who}{f.period.label}漏斗") if pictures else None
+    else:
+        a = await build_activity(ctx.uow, ctx.services, ctx.now, owners)
+        replies = [Reply(render_activity(a, who, names))]
+        png = (
+            await asyncio.to_thread(picture, heatmap_png, a, names, f"{who}近 {len(a.days)} 个工作日简报数")
+            if pictures
+            else None
+        )
+    if png:  # the text stands on its own; the picture follows it
+        replies.append(Reply("", image=png))
+    return replies

@@ -55,3 +55,4 @@ class Services:
     stall: StallPolicy = field(default_factory=StallPolicy)
     platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference
     recommender: Recommender | None = None
+    image_platforms: tuple[str, ...] = ("wecom",)  # where a chart is sent after the text

@@ -274,3 +274,40 @@ async def test_acknowledgement_is_quick_even_when_processing_is_not(rig: Rig) ->
     assert asyncio.get_running_loop().time() - started < 5
     async with rig.app.uow() as uow:
         assert await uow.inbox.count() == 1 and await uow.briefs.by_sender("E01") == []
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_a_picture_is_uploaded_then_sent_to_a_user_a_chat_and_a_robot(rig: Rig) -> None:
+    import base64
+    import hashlib
+
+    sender = rig.app.senders["wecom"]
+    image = {"image_b64": base64.b64encode(PNG).decode()}
+    await sender.send(OutboxMessage(platform="wecom", key="i1", created_at=NOW, payload=image, to_user="zhangwei"))
+    await sender.send(OutboxMessage(platform="wecom", key="i2", created_at=NOW, payload=image,
+                                    to_chat="wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA"))  # fmt: skip
+    await sender.send(OutboxMessage(platform="wecom", key="i3", created_at=NOW, payload=image,
+                                    to_chat="webhook:abc-key"))  # fmt: skip
+    [sent] = [m for m in rig.fake.messages if m["msgtype"] == "image"]
+    assert rig.fake.uploads[sent["image"]["media_id"]] == PNG and len(rig.fake.uploads) == 2
+    assert rig.fake.group_messages[0]["image"]["media_id"] in rig.fake.uploads
+    robot = rig.fake.webhook_messages[0]["image"]
+    assert base64.b64decode(robot["base64"]) == PNG and robot["md5"] == hashlib.md5(PNG).hexdigest()
+
+
+async def test_an_unknown_media_id_is_refused_by_the_fake(rig: Rig) -> None:
+    client = rig.app.extras["wecom_client"]
+    with pytest.raises(PermanentSendError):
+        await client.send("zhangwei", "image", {"media_id": "never-uploaded"})
+
+
+async def test_asking_for_the_funnel_in_wecom_brings_text_then_a_chart(rig: Rig) -> None:
+    await rig.post(text_message("wangmin", "本月漏斗", "9501"))
+    await rig.settle()
+    kinds = [m["msgtype"] for m in rig.fake.messages if m["touser"] == "wangmin"]
+    assert kinds[0] == "text" and kinds[-1] == "image"
+    [png] = rig.fake.uploads.values()
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000
+    assert "本月漏斗" in rig.fake.texts_for("wangmin")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 from bot.wecom.api import WeComClient
@@ -26,6 +27,9 @@ class WeComSender:
 
     async def send(self, message: OutboxMessage) -> None:
         payload = message.payload
+        if payload.get("image_b64"):
+            await self._image(message, base64.b64decode(str(payload["image_b64"])))
+            return
         text = str(payload.get("text", ""))
         msgtype = "markdown" if payload.get("format") == "markdown" else "text"
         buttons = list(payload.get("buttons") or [])
@@ -41,6 +45,19 @@ class WeComSender:
             return
         for part in split(text):
             await self.client.send(message.to_user, msgtype, {"content": part})
+
+    async def _image(self, message: OutboxMessage, png: bytes) -> None:
+        """The app sends an uploaded media_id; a group robot takes the picture inline (base64 + md5)."""
+        if message.to_chat and message.to_chat.startswith(WEBHOOK_PREFIX):
+            content = {"base64": base64.b64encode(png).decode(), "md5": hashlib.md5(png).hexdigest()}
+            await self.client.webhook_send(message.to_chat[len(WEBHOOK_PREFIX) :], "image", content)
+            return
+        media_id = await self.client.upload_image(png)
+        if message.to_chat:
+            await self.client.appchat_send(message.to_chat, "image", {"media_id": media_id})
+        else:
+            assert message.to_user, "a WeCom message needs a user or a chat"
+            await self.client.send(message.to_user, "image", {"media_id": media_id})
 
     async def _to_group(self, target: str, msgtype: str, text: str) -> None:
         if target.startswith(WEBHOOK_PREFIX):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import time
 from collections import defaultdict
@@ -34,6 +36,7 @@ class FakeWeCom:
     always_invalid_token: bool = False
     per_member: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     dropped_over_limit: int = 0
+    uploads: dict[str, bytes] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
     def app(self) -> web.Application:
@@ -42,6 +45,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/send", self.message_send)
         app.router.add_post("/cgi-bin/appchat/send", self.appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self.webhook_send)
+        app.router.add_post("/cgi-bin/media/upload", self.media_upload)
         return app
 
     def expire_tokens(self) -> None:
@@ -88,6 +92,8 @@ class FakeWeCom:
         content = body.get(msgtype, {})
         if msgtype in ("text", "markdown") and len(content.get("content", "").encode()) > TEXT_LIMIT:
             return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
+        if msgtype == "image" and content.get("media_id") not in self.uploads:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
         for user in str(body.get("touser", "")).split("|"):
             now = time.monotonic()
             window = [t for t in self.per_member[user] if now - t < 60]
@@ -99,6 +105,20 @@ class FakeWeCom:
             self.messages.append({"touser": user, "msgtype": msgtype, msgtype: content})
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": f"m{next(self._ids)}", "invaliduser": ""})
 
+    async def media_upload(self, request: web.Request) -> web.Response:
+        if (error := self._token_error(request)) is not None:
+            return web.json_response(error)
+        if request.query.get("type") != "image":
+            return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
+        form = await request.post()
+        media = form.get("media")
+        data = media.file.read() if hasattr(media, "file") else b""
+        if not data.startswith(b"\x89PNG"):
+            return web.json_response({"errcode": 40005, "errmsg": "invalid file type"})
+        media_id = f"media-{len(self.uploads)}"
+        self.uploads[media_id] = data
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id})
+
     async def appchat_send(self, request: web.Request) -> web.Response:
         if (error := self._token_error(request)) is not None:
             return web.json_response(error)
@@ -108,7 +128,12 @@ class FakeWeCom:
     async def webhook_send(self, request: web.Request) -> web.Response:
         if not request.query.get("key"):
             return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url"})
-        self.webhook_messages.append(await request.json())
+        body = await request.json()
+        if body.get("msgtype") == "image":  # the robot checks the picture against its md5
+            raw = base64.b64decode(body["image"]["base64"])
+            if hashlib.md5(raw).hexdigest() != body["image"]["md5"]:
+                return web.json_response({"errcode": 301019, "errmsg": "media md5 not match"})
+        self.webhook_messages.append(body)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     def texts_for(self, user: str) -> list[str]:
