@@ -38,7 +38,8 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
     span, previous = period(key, today)
     customers = await uow.customers.find(owner_ids=sorted(owners) if owners is not None else None)
     ids = {c.id for c in customers}
-    changes = [c for c in await uow.stages.everything() if c.customer_id in ids]
+    touched = await uow.stages.touched_since(start_of(previous.start, tz))
+    changes = [c for c in touched if c.customer_id in ids]
     return funnel(customers, changes, span, previous, services.calendar, tz, today)
 
 

@@ -203,6 +203,10 @@ class MemoryStageHistory(_Repo):
     async def everything(self) -> list[StageChange]:
         return [_copy(c) for c in sorted(self.s.stages.values(), key=lambda c: (c.changed_at, c.id or 0))]
 
+    async def touched_since(self, since: datetime) -> list[StageChange]:
+        touched = {c.customer_id for c in self.s.stages.values() if c.changed_at >= since}
+        return [c for c in await self.everything() if c.customer_id in touched]
+
     async def delete_for_brief(self, brief_id: int) -> int:
         doomed = [k for k, v in self.s.stages.items() if v.brief_id == brief_id]
         for key in doomed:

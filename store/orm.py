@@ -126,7 +126,7 @@ class StageHistoryRow(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     employee_id: Mapped[str | None] = mapped_column(String(64))
     brief_id: Mapped[int | None] = mapped_column(ForeignKey("briefs.id", ondelete="SET NULL"), index=True)
 
@@ -142,7 +142,7 @@ class BriefRow(Base):
     platform: Mapped[str] = mapped_column(String(20))
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     parse_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="received")
 

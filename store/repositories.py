@@ -72,6 +72,11 @@ class StageHistoryRepository(Protocol):
         """All stage changes, oldest first (the recommender learns from them)."""
         ...
 
+    async def touched_since(self, since: datetime) -> list[StageChange]:
+        """The whole history of every customer that changed stage at or after ``since``, oldest
+        first: a period's funnel needs only these, not years of history."""
+        ...
+
 
 class BriefRepository(Protocol):
     async def add(self, brief: Brief) -> Brief: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
@@ -83,6 +84,32 @@ def to_record(cls: type[R], row: Base) -> R:
                 value = type(value)(value)
         values[f.name] = value
     return cls(**values)
+
+
+@functools.cache
+def _converters(cls: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    out: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for f in dataclasses.fields(cls):
+        convert = _ENUMS.get(f.name) or (_STATUS.get(cls) if f.name == "status" else None)
+        if f.name == "aliases":
+            convert = list
+        out.append((f.name, convert))
+    return out
+
+
+async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
+    """Records straight from rows of columns, without ORM instances: reports read whole tables,
+    and building a mapped object per row costs several times the query."""
+    fields = _converters(cls)
+    query = select(*(getattr(table, name) for name, _ in fields)).where(*where)
+    if order is not None:
+        query = query.order_by(*order)
+    connection = await session.connection()
+    records = []
+    for row in await connection.execute(query):
+        pairs = zip(fields, row, strict=True)
+        records.append(cls(**{name: (convert(v) if convert and v is not None else v) for (name, convert), v in pairs}))
+    return records
 
 
 def to_columns(record: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -171,12 +198,12 @@ class SqlCustomers(_Repo):
     async def find(
         self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
     ) -> list[Customer]:
-        query = select(CustomerRow).order_by(CustomerRow.id)
+        where = []
         if owner_ids is not None:
-            query = query.where(CustomerRow.owner_id.in_(list(owner_ids)))
+            where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         if stages is not None:
-            query = query.where(CustomerRow.stage.in_([s.value for s in stages]))
-        return [to_record(Customer, r) for r in (await self.session.execute(query)).scalars()]
+            where.append(CustomerRow.stage.in_([s.value for s in stages]))
+        return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,))
 
     async def count(self) -> int:
         return int((await self.session.execute(select(func.count()).select_from(CustomerRow))).scalar_one())
@@ -227,8 +254,15 @@ class SqlStageHistory(_Repo):
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def everything(self) -> list[StageChange]:
-        query = select(StageHistoryRow).order_by(StageHistoryRow.changed_at, StageHistoryRow.id)
-        return [to_record(StageChange, r) for r in (await self.session.execute(query)).scalars()]
+        order = (StageHistoryRow.changed_at, StageHistoryRow.id)
+        return await load_many(self.session, StageChange, StageHistoryRow, order=order)
+
+    async def touched_since(self, since: datetime) -> list[StageChange]:
+        touched = select(StageHistoryRow.customer_id).where(StageHistoryRow.changed_at >= since)
+        order = (StageHistoryRow.changed_at, StageHistoryRow.id)
+        return await load_many(
+            self.session, StageChange, StageHistoryRow, StageHistoryRow.customer_id.in_(touched), order=order
+        )
 
 
 class SqlBriefs(_Repo):
@@ -608,7 +642,5 @@ class SqlForecasts(_Repo):
         return count
 
     async def snapshots(self) -> list[Snapshot]:
-        query = select(ForecastSnapshotRow).order_by(ForecastSnapshotRow.taken_on, ForecastSnapshotRow.id)
-        return [
-            Snapshot(r.owner_id, r.month, r.expected, r.taken_on) for r in (await self.session.execute(query)).scalars()
-        ]
+        order = (ForecastSnapshotRow.taken_on, ForecastSnapshotRow.id)
+        return await load_many(self.session, Snapshot, ForecastSnapshotRow, order=order)

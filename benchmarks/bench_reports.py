@@ -1,0 +1,165 @@
+"""Funnel, forecast and activity over 100,000 customers and 1,000,000 briefs on SQLite
+(target: each under 1 second).
+
+Run: python benchmarks/bench_reports.py [--customers 100000] [--briefs 1000000] [--rounds 5]
+Seeds a SQLite file directly (bulk insert): 500 reps in five teams, each customer with its path
+through the stages, a year of briefs and half a year of weekly forecast snapshots. Then times
+each answer as the chat builds it (reading the store and computing), for the company (admin)
+and for one team (supervisor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from handlers.forecast import build_forecast  # noqa: E402
+from handlers.reports import build_activity, build_funnel  # noqa: E402
+from handlers.services import Services  # noqa: E402
+from sales.calendar import WorkCalendar, china_provider  # noqa: E402
+from sales.stall import StallPolicy  # noqa: E402
+from store.database import Database  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+OPEN = ["initial", "qualified", "demo", "negotiation"]
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+NOW = datetime(2026, 11, 26, 2, tzinfo=UTC)
+TEAMS, PER_TEAM = 5, 100
+
+
+def seed(path: Path, count: int, briefs: int) -> None:
+    rng = random.Random(5)
+    db = sqlite3.connect(path)
+    db.executemany(
+        "insert into teams (name, standup_enabled, standup_time, standup_window_minutes) values (?, 0, '15:00', 15)",
+        [(f"T{t}",) for t in range(TEAMS)],
+    )
+    staff = [(f"S{t}", f"主管{t}", "supervisor", f"T{t}", None) for t in range(TEAMS)]
+    staff += [(f"E{n}", f"销售{n}", "rep", f"T{n // PER_TEAM}", f"S{n // PER_TEAM}") for n in range(TEAMS * PER_TEAM)]
+    db.executemany(
+        "insert into employees (id, name, role, team, supervisor_id, active) values (?, ?, ?, ?, ?, 1)", staff
+    )
+    reps = TEAMS * PER_TEAM
+    customers, history = [], []
+    for n in range(count):
+        created = NOW - timedelta(days=rng.uniform(0, 365))
+        steps = rng.randint(0, 3)
+        path = OPEN[: steps + 1]
+        closed = rng.random() < 0.4
+        if closed:
+            path.append("won" if rng.random() < 0.35 else "lost")
+        at, times = created, []
+        for _ in path:
+            times.append(at)
+            at = min(at + timedelta(days=rng.expovariate(1 / 12)), NOW)
+        stage, entered = path[-1], times[-1]
+        amount = rng.choice([None, rng.randint(5, 300) * 10_000])
+        close = (NOW + timedelta(days=rng.randint(-20, 150))).date() if rng.random() < 0.5 else None
+        confidence = rng.choice([None, "high", "medium", "low"])
+        customers.append((n + 1, f"客户{n:06d}", "[]", f"E{n % reps}", stage, entered.strftime(FMT), amount,
+                          close.isoformat() if close else None, confidence, created.strftime(FMT),
+                          entered.strftime(FMT) if closed else None))  # fmt: skip
+        previous = None
+        for s, t in zip(path, times, strict=True):
+            history.append((n + 1, previous, s, t.strftime(FMT), f"E{n % reps}"))
+            previous = s
+    db.executemany(
+        "insert into customers (id, name, aliases, owner_id, stage, stage_entered_at, amount, expected_close,"
+        " confidence, created_at, closed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", customers,
+    )  # fmt: skip
+    db.executemany(
+        "insert into stage_history (customer_id, from_stage, to_stage, changed_at, employee_id) values (?, ?, ?, ?, ?)",
+        history,
+    )
+    rows = (
+        (f"E{rng.randrange(reps)}", f"m{n}", (NOW - timedelta(days=rng.uniform(0, 365))).strftime(FMT))
+        for n in range(briefs)
+    )
+    db.executemany(
+        "insert into briefs (sender_id, platform, platform_msg_id, text, received_at, status)"
+        " values (?, 'wecom', ?, '今天拜访了客户', ?, 'applied')",
+        rows,
+    )
+    snaps = []
+    for week in range(26):
+        taken = (NOW - timedelta(weeks=week)).date() - timedelta(days=NOW.weekday())
+        for r in range(reps):
+            for ahead in range(3):
+                month = date(taken.year + (taken.month + ahead - 1) // 12, (taken.month + ahead - 1) % 12 + 1, 1)
+                snaps.append((f"E{r}", f"{month:%Y-%m}", rng.randint(0, 2_000_000), taken.isoformat()))
+    db.executemany("insert into forecast_snapshots (owner_id, month, expected, taken_on) values (?, ?, ?, ?)", snaps)
+    db.commit()
+    print(f"  {len(history):,} stage changes, {len(snaps):,} forecast snapshots")
+    db.close()
+
+
+async def timed(rounds: int, run: Callable[[], Awaitable[Any]]) -> tuple[float, float, float]:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times), max(times)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--briefs", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reports.db"
+        database = Database(f"sqlite:///{path}")
+        await database.upgrade()
+        await database.dispose()
+        started = time.perf_counter()
+        seed(path, args.customers, args.briefs)
+        print(
+            f"seeded {args.customers:,} customers and {args.briefs:,} briefs in {time.perf_counter() - started:.0f} s"
+        )
+        database = Database(f"sqlite:///{path}")
+        services = Services(timezone=TZ, calendar=WorkCalendar(provider=china_provider()), stall=StallPolicy())
+        services.calendar.workdays_after(date(2025, 1, 1), date(2026, 12, 31))  # warm the day cache
+        now = NOW.astimezone(TZ)
+        team = {f"E{n}" for n in range(PER_TEAM)}
+
+        def report(build: Callable[..., Awaitable[Any]], *extra: Any) -> Callable[[], Awaitable[Any]]:
+            async def run() -> Any:
+                async with database.uow() as uow:
+                    return await build(uow, services, now, *extra)
+
+            return run
+
+        cases = {
+            "funnel, company, this month": report(build_funnel, None, "this_month"),
+            "funnel, one team, this quarter": report(build_funnel, team, "this_quarter"),
+            "forecast, company": report(build_forecast, None),
+            "forecast, one team": report(build_forecast, team),
+            "activity, company": report(build_activity, None),
+            "activity, one team": report(build_activity, team),
+        }
+        print(f"median of {args.rounds} rounds (min – max), target < 1 s each:")
+        for label, run in cases.items():
+            median, low, high = await timed(args.rounds, run)
+            verdict = "ok" if median < 1 else "OVER"
+            print(f"  {label:<32} {median:6.2f} s ({low:.2f} – {high:.2f})  {verdict}")
+        await database.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
