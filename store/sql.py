@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -100,7 +100,7 @@ def _converters(cls: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
     """Records straight from rows of columns, without ORM instances: reports read whole tables,
     and building a mapped object per row costs several times the query."""
-    fields = _converters(cls)
+    fields = _converters(cast(Any, cls))
     query = select(*(getattr(table, name) for name, _ in fields)).where(*where)
     if order is not None:
         query = query.order_by(*order)
