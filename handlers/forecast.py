@@ -12,39 +12,42 @@ from handlers.services import Services
 from sales.forecast import (
     BUCKETS,
     Forecast,
+    OpenDeal,
     Snapshot,
     bias_factors,
-    days_to_close,
+    close_days,
     forecast,
     owner_months,
     quarter_error,
-    stage_win_rates,
+    win_rates,
     won_by_month,
 )
+from sales.stages import Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 router = Router("forecast")
 
 
-async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list, list, dict[int, float], dict]:  # type: ignore[type-arg]
-    customers = await uow.customers.find()
-    changes = await uow.stages.everything()
-    rates = stage_win_rates(customers, changes)
+async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], dict[int, float], dict[Stage, int]]:
+    """Open deals and their win probabilities, and each stage's median days to close: aggregates
+    from the store, so a forecast never reads the whole history row by row."""
+    deals = await uow.customers.open_deals()
+    rates = win_rates(await uow.stages.reach_outcomes())
     scores = await services.recommender.scores(uow) if services.recommender is not None else {}
-    probability = {c.id: scores.get(c.name, rates.get(c.stage, 0.0)) for c in customers if c.id is not None}
-    return customers, changes, probability, days_to_close(customers, changes, services.timezone)
+    probability = {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
+    return deals, probability, close_days(await uow.stages.won_entries(), services.timezone)
 
 
 async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
     tz = services.timezone
     today = now.astimezone(tz).date()
-    customers, _, probability, close_days = await _inputs(uow, services)
-    actual = won_by_month(customers, tz)
+    deals, probability, days = await _inputs(uow, services)
+    actual = won_by_month(await uow.customers.find(stages=[Stage.WON]), tz)
     snapshots = await uow.forecasts.snapshots()
     bias = bias_factors(snapshots, actual, today)
-    mine = [c for c in customers if owners is None or c.owner_id in owners]
-    return forecast(mine, probability, close_days, bias, today, error=quarter_error(snapshots, actual, today, owners))
+    mine = [d for d in deals if owners is None or d.owner_id in owners]
+    return forecast(mine, probability, days, bias, today, error=quarter_error(snapshots, actual, today, owners))
 
 
 async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
@@ -53,8 +56,8 @@ async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now:
     if not services.calendar.is_first_workday_of_week(today):
         return 0
     async with uow_factory() as uow:
-        customers, _, probability, close_days = await _inputs(uow, services)
-        values = owner_months(customers, probability, close_days, today)
+        deals, probability, days = await _inputs(uow, services)
+        values = owner_months(deals, probability, days, today)
         kept = await uow.forecasts.snapshot([Snapshot(o, m, v, today) for (o, m), v in values.items()])
         await uow.commit()
     return kept

@@ -36,11 +36,13 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
     tz = services.timezone
     today = now.astimezone(tz).date()
     span, previous = period(key, today)
-    customers = await uow.customers.find(owner_ids=sorted(owners) if owners is not None else None)
-    ids = {c.id for c in customers}
-    touched = await uow.stages.touched_since(start_of(previous.start, tz))
-    changes = [c for c in touched if c.customer_id in ids]
-    return funnel(customers, changes, span, previous, services.calendar, tz, today)
+    mine = sorted(owners) if owners is not None else None
+    totals = await uow.customers.stage_totals(mine)
+    closed = await uow.customers.closed_between(
+        start_of(span.start, tz), start_of(span.end + timedelta(days=1), tz), mine
+    )
+    changes = await uow.stages.touched_since(start_of(previous.start, tz), mine)
+    return funnel(totals, closed, changes, span, previous, services.calendar, tz, today)
 
 
 async def build_activity(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Activity:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sales.model import Customer, StageChange
+from sales.model import Confidence, Customer, StageChange
 from sales.stages import OPEN_STAGES, Stage
 
 LOW = {"high": 0.9, "medium": 0.6, "low": 0.3, None: 0.5}  # share of the expected kept in the low case
@@ -64,34 +65,90 @@ class Forecast:
     per_owner: dict[str, Decimal] = field(default_factory=dict)  # expected, this quarter
 
 
-def stage_win_rates(customers: Sequence[Customer], changes: Sequence[StageChange]) -> dict[Stage, float]:
-    """Of the closed customers that reached a stage, the share that was won (smoothed)."""
+class Deal(Protocol):
+    """What the forecast reads of an open customer (a Customer, or the store's lighter OpenDeal)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def amount(self) -> Decimal | None: ...
+    @property
+    def expected_close(self) -> date | None: ...
+    @property
+    def confidence(self) -> Confidence | None: ...
+
+
+@dataclass(frozen=True)
+class OpenDeal:
+    """An open customer with an amount, only the columns a forecast needs."""
+
+    id: int
+    name: str
+    owner_id: str
+    stage: Stage
+    amount: Decimal | None
+    expected_close: date | None
+    confidence: Confidence | None
+
+
+def reach_outcomes(customers: Sequence[Customer], changes: Sequence[StageChange]) -> dict[tuple[Stage, Stage], int]:
+    """(stage reached, won or lost) -> closed customers; a store computes this with one GROUP BY."""
     reached: dict[int, set[Stage]] = defaultdict(set)
     for change in changes:
         reached[change.customer_id].add(change.to_stage)
+    out: dict[tuple[Stage, Stage], int] = defaultdict(int)
+    for c in customers:
+        if c.stage.is_closed and c.id is not None:
+            for stage in reached.get(c.id, set()):
+                out[(stage, c.stage)] += 1
+    return dict(out)
+
+
+def win_rates(outcomes: Mapping[tuple[Stage, Stage], int]) -> dict[Stage, float]:
+    """Of the closed customers that reached a stage, the share that was won (smoothed)."""
     rates = {}
     for stage in OPEN_STAGES:
-        closed = [c for c in customers if c.stage.is_closed and (stage in reached.get(c.id or -1, set()))]
-        won = sum(c.stage is Stage.WON for c in closed)
-        rates[stage] = (won + 1) / (len(closed) + 2)
+        won, lost = outcomes.get((stage, Stage.WON), 0), outcomes.get((stage, Stage.LOST), 0)
+        rates[stage] = (won + 1) / (won + lost + 2)
     return rates
 
 
-def days_to_close(customers: Sequence[Customer], changes: Sequence[StageChange], tz: ZoneInfo) -> dict[Stage, int]:
-    """Median calendar days from entering each stage to signing, over the won customers."""
+def stage_win_rates(customers: Sequence[Customer], changes: Sequence[StageChange]) -> dict[Stage, float]:
+    return win_rates(reach_outcomes(customers, changes))
+
+
+def won_entries(
+    customers: Sequence[Customer], changes: Sequence[StageChange]
+) -> list[tuple[Stage, datetime, datetime]]:
+    """(stage, first entered, signed) for every stage a won customer went through."""
     entered: dict[tuple[int, Stage], datetime] = {}
-    for change in changes:
+    for change in sorted(changes, key=lambda c: c.changed_at):
         entered.setdefault((change.customer_id, change.to_stage), change.changed_at)
+    return [
+        (stage, entered[(c.id, stage)], c.closed_at)
+        for c in customers
+        if c.stage is Stage.WON and c.closed_at is not None and c.id is not None
+        for stage in OPEN_STAGES
+        if (c.id, stage) in entered
+    ]
+
+
+def close_days(entries: Sequence[tuple[Stage, datetime, datetime]], tz: ZoneInfo) -> dict[Stage, int]:
+    """Median calendar days from entering each stage to signing, over the won customers."""
     spans: dict[Stage, list[int]] = defaultdict(list)
-    for c in customers:
-        if c.stage is Stage.WON and c.closed_at is not None and c.id is not None:
-            for stage in OPEN_STAGES:
-                if (c.id, stage) in entered:
-                    spans[stage].append(
-                        (c.closed_at.astimezone(tz).date() - entered[(c.id, stage)].astimezone(tz).date()).days
-                    )
+    for stage, entered, signed in entries:
+        if stage in OPEN_STAGES:
+            spans[stage].append((signed.astimezone(tz).date() - entered.astimezone(tz).date()).days)
     defaults = {Stage.INITIAL: 60, Stage.QUALIFIED: 45, Stage.DEMO: 30, Stage.NEGOTIATION: 15}
     return {s: int(statistics.median(spans[s])) if spans[s] else defaults[s] for s in OPEN_STAGES}
+
+
+def days_to_close(customers: Sequence[Customer], changes: Sequence[StageChange], tz: ZoneInfo) -> dict[Stage, int]:
+    return close_days(won_entries(customers, changes), tz)
 
 
 def won_by_month(customers: Sequence[Customer], tz: ZoneInfo) -> dict[tuple[str, str], Decimal]:
@@ -141,7 +198,7 @@ def quarter_error(snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], D
 
 
 def forecast(
-    open_customers: Sequence[Customer],
+    open_customers: Sequence[Deal],
     probability: dict[int, float],
     close_days: dict[Stage, int],
     bias: dict[str, float],
@@ -181,7 +238,7 @@ def forecast(
 
 
 def owner_months(
-    open_customers: Sequence[Customer], probability: dict[int, float], close_days: dict[Stage, int], today: date
+    open_customers: Sequence[Deal], probability: dict[int, float], close_days: dict[Stage, int], today: date
 ) -> dict[tuple[str, str], Decimal]:
     """The uncorrected forecast per (rep, month): what the weekly snapshot keeps."""
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
@@ -85,8 +86,29 @@ class Funnel:
     per_owner: dict[str, dict[Stage, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StageTotal:
+    """Open customers of one rep in one stage: what the store sums for a funnel."""
+
+    owner_id: str
+    stage: Stage
+    count: int
+    amount: Decimal
+
+
+def stage_totals(customers: Sequence[Customer]) -> list[StageTotal]:
+    """The totals a store would compute, from records (tests and the in-memory store)."""
+    sums: dict[tuple[str, Stage], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    for c in customers:
+        if c.stage in OPEN_STAGES:
+            sums[(c.owner_id, c.stage)][0] += 1
+            sums[(c.owner_id, c.stage)][1] += c.amount or Decimal(0)
+    return [StageTotal(o, s, n, a) for (o, s), (n, a) in sorted(sums.items())]
+
+
 def funnel(
-    customers: Sequence[Customer],
+    totals: Sequence[StageTotal],
+    closed: Sequence[Customer],
     changes: Sequence[StageChange],
     span: Period,
     previous: Period,
@@ -94,49 +116,51 @@ def funnel(
     tz: ZoneInfo,
     today: date,
 ) -> Funnel:
-    mine = {c.id for c in customers}
+    """``totals`` of open customers, ``closed`` customers (any closed in ``span`` count) and the stage
+    history of the customers in scope that moved since ``previous`` began."""
     by_customer: dict[int, list[StageChange]] = defaultdict(list)
     for change in sorted(changes, key=lambda c: (c.changed_at, c.id or 0)):
-        if change.customer_id in mine:
-            by_customer[change.customer_id].append(change)
+        by_customer[change.customer_id].append(change)
 
     def local(at: datetime) -> date:
         return at.astimezone(tz).date()
 
     lines = []
     for stage in OPEN_STAGES:
-        here = [c for c in customers if c.stage is stage]
-        lines.append(StageLine(stage, len(here), sum((c.amount or Decimal(0) for c in here), Decimal(0))))
-    closed = {s: [c for c in customers if c.stage is s and c.closed_at and span.contains(local(c.closed_at))]
-              for s in (Stage.WON, Stage.LOST)}  # fmt: skip
+        here = [t for t in totals if t.stage is stage]
+        lines.append(StageLine(stage, sum(t.count for t in here), sum((t.amount for t in here), Decimal(0))))
+    ended = {s: [c for c in closed if c.stage is s and c.closed_at and span.contains(local(c.closed_at))]
+             for s in (Stage.WON, Stage.LOST)}  # fmt: skip
     won = StageLine(
-        Stage.WON, len(closed[Stage.WON]), sum((c.amount or Decimal(0) for c in closed[Stage.WON]), Decimal(0))
+        Stage.WON, len(ended[Stage.WON]), sum((c.amount or Decimal(0) for c in ended[Stage.WON]), Decimal(0))
     )
     lost = StageLine(
-        Stage.LOST, len(closed[Stage.LOST]), sum((c.amount or Decimal(0) for c in closed[Stage.LOST]), Decimal(0))
+        Stage.LOST, len(ended[Stage.LOST]), sum((c.amount or Decimal(0) for c in ended[Stage.LOST]), Decimal(0))
     )
     conversion: dict[Stage, tuple[int, int]] = {}
     entered: Counter[Stage] = Counter()
     entered_before: Counter[Stage] = Counter()
     stays: dict[Stage, list[int]] = defaultdict(list)
     for path in by_customer.values():
+        days = [local(c.changed_at) for c in path]
         for index, change in enumerate(path):
-            day = local(change.changed_at)
+            day = days[index]
             if span.contains(day):
                 entered[change.to_stage] += 1
             elif previous.contains(day):
                 entered_before[change.to_stage] += 1
+            if change.to_stage not in OPEN_STAGES:
+                continue
             later = path[index + 1 :]
-            if change.to_stage in OPEN_STAGES and span.contains(day):
+            if span.contains(day):
                 moved = any(c.to_stage.rank > change.to_stage.rank and c.to_stage is not Stage.LOST for c in later)
                 got, on = conversion.get(change.to_stage, (0, 0))
                 conversion[change.to_stage] = (got + 1, on + moved)
-            if change.to_stage in OPEN_STAGES and later and span.contains(local(later[0].changed_at)):
-                stays[change.to_stage].append(calendar.workdays_after(day, local(later[0].changed_at)))
+            if later and span.contains(days[index + 1]):
+                stays[change.to_stage].append(calendar.workdays_after(day, days[index + 1]))
     per_owner: dict[str, dict[Stage, int]] = defaultdict(dict)
-    for c in customers:
-        if c.stage in OPEN_STAGES:
-            per_owner[c.owner_id][c.stage] = per_owner[c.owner_id].get(c.stage, 0) + 1
+    for t in totals:
+        per_owner[t.owner_id][t.stage] = per_owner[t.owner_id].get(t.stage, 0) + t.count
     median = {s: (statistics.median(stays[s]) if stays[s] else None) for s in OPEN_STAGES}
     return Funnel(span, lines, won, lost, conversion, median, dict(entered), dict(entered_before), dict(per_owner))
 

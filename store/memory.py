@@ -11,7 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
-from sales.forecast import Snapshot
+from sales.forecast import OpenDeal, Snapshot, reach_outcomes, won_entries
 from sales.model import (
     AuditEntry,
     Brief,
@@ -29,6 +29,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.reports import StageTotal, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
@@ -189,6 +190,19 @@ class MemoryCustomers(_Repo):
     async def names(self) -> list[tuple[str, list[str]]]:
         return [(c.name, list(c.aliases)) for _, c in sorted(self.s.customers.items())]
 
+    async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
+        return stage_totals(await self.find(owner_ids=owner_ids))
+
+    async def closed_between(
+        self, start: datetime, end: datetime, owner_ids: Sequence[str] | None = None
+    ) -> list[Customer]:
+        return [c for c in await self.find(owner_ids=owner_ids, stages=[Stage.WON, Stage.LOST])
+                if c.closed_at is not None and start <= c.closed_at < end]  # fmt: skip
+
+    async def open_deals(self) -> list[OpenDeal]:
+        return [OpenDeal(c.id, c.name, c.owner_id, c.stage, c.amount, c.expected_close, c.confidence)
+                for c in await self.find(stages=OPEN_STAGES) if c.id is not None and c.amount is not None]  # fmt: skip
+
 
 class MemoryStageHistory(_Repo):
     async def add(self, change: StageChange) -> StageChange:
@@ -203,9 +217,16 @@ class MemoryStageHistory(_Repo):
     async def everything(self) -> list[StageChange]:
         return [_copy(c) for c in sorted(self.s.stages.values(), key=lambda c: (c.changed_at, c.id or 0))]
 
-    async def touched_since(self, since: datetime) -> list[StageChange]:
-        touched = {c.customer_id for c in self.s.stages.values() if c.changed_at >= since}
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
+        mine = {i for i, c in self.s.customers.items() if owner_ids is None or c.owner_id in owner_ids}
+        touched = {c.customer_id for c in self.s.stages.values() if c.changed_at >= since} & mine
         return [c for c in await self.everything() if c.customer_id in touched]
+
+    async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
+        return reach_outcomes(list(self.s.customers.values()), list(self.s.stages.values()))
+
+    async def won_entries(self) -> list[tuple[Stage, datetime, datetime]]:
+        return won_entries(list(self.s.customers.values()), list(self.s.stages.values()))
 
     async def delete_for_brief(self, brief_id: int) -> int:
         doomed = [k for k, v in self.s.stages.items() if v.brief_id == brief_id]

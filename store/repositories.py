@@ -8,7 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from sales.forecast import Snapshot
+from sales.forecast import OpenDeal, Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -25,6 +25,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.reports import StageTotal
 from sales.stages import Stage
 from sales.stall import Reminder, ScanRow
 
@@ -63,6 +64,20 @@ class CustomerRepository(Protocol):
         """Every customer's name with its aliases, for the parser's index."""
         ...
 
+    async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
+        """Open customers counted and summed per (owner, stage): a funnel without reading every row."""
+        ...
+
+    async def closed_between(
+        self, start: datetime, end: datetime, owner_ids: Sequence[str] | None = None
+    ) -> list[Customer]:
+        """Customers won or lost with ``start <= closed_at < end``."""
+        ...
+
+    async def open_deals(self) -> list[OpenDeal]:
+        """Open customers with an amount, only the columns a forecast reads."""
+        ...
+
 
 class StageHistoryRepository(Protocol):
     async def add(self, change: StageChange) -> StageChange: ...
@@ -72,9 +87,17 @@ class StageHistoryRepository(Protocol):
         """All stage changes, oldest first (the recommender learns from them)."""
         ...
 
-    async def touched_since(self, since: datetime) -> list[StageChange]:
-        """The whole history of every customer that changed stage at or after ``since``, oldest
-        first: a period's funnel needs only these, not years of history."""
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
+        """The whole history of every customer (of ``owner_ids``) that changed stage at or after
+        ``since``, oldest first: a period's funnel needs only these, not years of history."""
+        ...
+
+    async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
+        """(stage reached, won or lost) -> closed customers, for the stages' win rates."""
+        ...
+
+    async def won_entries(self) -> list[tuple[Stage, datetime, datetime]]:
+        """(stage, first entered, signed) for each stage of each won customer: time to close."""
         ...
 
 

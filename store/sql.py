@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -16,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sales.forecast import Snapshot
+from sales.forecast import OpenDeal, Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -36,6 +37,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.reports import StageTotal
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
@@ -233,6 +235,34 @@ class SqlCustomers(_Repo):
         rows = await self.session.execute(select(CustomerRow.name, CustomerRow.aliases).order_by(CustomerRow.id))
         return [(name, list(aliases or [])) for name, aliases in rows]
 
+    async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
+        query = (
+            select(CustomerRow.owner_id, CustomerRow.stage, func.count(), func.sum(CustomerRow.amount))
+            .where(CustomerRow.stage.in_([s.value for s in OPEN_STAGES]))
+            .group_by(CustomerRow.owner_id, CustomerRow.stage)
+            .order_by(CustomerRow.owner_id, CustomerRow.stage)
+        )
+        if owner_ids is not None:
+            query = query.where(CustomerRow.owner_id.in_(list(owner_ids)))
+        connection = await self.session.connection()
+        return [
+            StageTotal(str(owner), Stage(stage), int(count), Decimal(total or 0))
+            for owner, stage, count, total in await connection.execute(query)
+        ]
+
+    async def closed_between(
+        self, start: datetime, end: datetime, owner_ids: Sequence[str] | None = None
+    ) -> list[Customer]:
+        where = [CustomerRow.closed_at >= start, CustomerRow.closed_at < end,
+                 CustomerRow.stage.in_([Stage.WON.value, Stage.LOST.value])]  # fmt: skip
+        if owner_ids is not None:
+            where.append(CustomerRow.owner_id.in_(list(owner_ids)))
+        return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,))
+
+    async def open_deals(self) -> list[OpenDeal]:
+        where = (CustomerRow.stage.in_([s.value for s in OPEN_STAGES]), CustomerRow.amount.is_not(None))
+        return await load_many(self.session, OpenDeal, CustomerRow, *where, order=(CustomerRow.id,))
+
 
 class SqlStageHistory(_Repo):
     async def add(self, change: StageChange) -> StageChange:
@@ -257,12 +287,36 @@ class SqlStageHistory(_Repo):
         order = (StageHistoryRow.changed_at, StageHistoryRow.id)
         return await load_many(self.session, StageChange, StageHistoryRow, order=order)
 
-    async def touched_since(self, since: datetime) -> list[StageChange]:
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
         touched = select(StageHistoryRow.customer_id).where(StageHistoryRow.changed_at >= since)
+        where = [StageHistoryRow.customer_id.in_(touched)]
+        if owner_ids is not None:
+            mine = select(CustomerRow.id).where(CustomerRow.owner_id.in_(list(owner_ids)))
+            where.append(StageHistoryRow.customer_id.in_(mine))
         order = (StageHistoryRow.changed_at, StageHistoryRow.id)
-        return await load_many(
-            self.session, StageChange, StageHistoryRow, StageHistoryRow.customer_id.in_(touched), order=order
+        return await load_many(self.session, StageChange, StageHistoryRow, *where, order=order)
+
+    async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
+        query = (
+            select(StageHistoryRow.to_stage, CustomerRow.stage, func.count(func.distinct(CustomerRow.id)))
+            .join(CustomerRow, CustomerRow.id == StageHistoryRow.customer_id)
+            .where(CustomerRow.stage.in_([Stage.WON.value, Stage.LOST.value]))
+            .group_by(StageHistoryRow.to_stage, CustomerRow.stage)
         )
+        connection = await self.session.connection()
+        return {(Stage(reached), Stage(final)): int(n) for reached, final, n in await connection.execute(query)}
+
+    async def won_entries(self) -> list[tuple[Stage, datetime, datetime]]:
+        query = (
+            select(StageHistoryRow.to_stage, func.min(StageHistoryRow.changed_at), CustomerRow.closed_at)
+            .join(CustomerRow, CustomerRow.id == StageHistoryRow.customer_id)
+            .where(CustomerRow.stage == Stage.WON.value, CustomerRow.closed_at.is_not(None))
+            .where(StageHistoryRow.to_stage.in_([s.value for s in OPEN_STAGES]))
+            .group_by(StageHistoryRow.customer_id, StageHistoryRow.to_stage, CustomerRow.closed_at)
+        )
+        connection = await self.session.connection()
+        rows = await connection.execute(query)
+        return [(Stage(stage), entered, signed) for stage, entered, signed in rows if signed is not None]
 
 
 class SqlBriefs(_Repo):

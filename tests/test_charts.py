@@ -10,7 +10,7 @@ import pytest
 from handlers import charts
 from sales.calendar import WorkCalendar
 from sales.model import Employee
-from sales.reports import activity, funnel, period
+from sales.reports import activity, funnel, period, stage_totals
 from tests.conftest import TZ
 from tests.test_reports import TODAY, at, history
 
@@ -24,7 +24,7 @@ def size(png: bytes) -> tuple[int, int]:
 def the_funnel():  # type: ignore[no-untyped-def]
     customers, changes = history()
     span, previous = period("this_month", TODAY)
-    return funnel(customers, changes, span, previous, WorkCalendar(), TZ, TODAY)
+    return funnel(stage_totals(customers), customers, changes, span, previous, WorkCalendar(), TZ, TODAY)
 
 
 def test_a_cjk_font_is_installed() -> None:

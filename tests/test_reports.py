@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sales.calendar import WorkCalendar
 from sales.model import Customer, Employee, StageChange
-from sales.reports import activity, funnel, period, period_in
+from sales.reports import activity, funnel, period, period_in, stage_totals
 from sales.stages import Stage
 from tests.conftest import TZ
 
@@ -44,7 +44,7 @@ def history() -> tuple[list[Customer], list[StageChange]]:
 def test_funnel_by_hand() -> None:
     customers, changes = history()
     span, previous = period("this_month", TODAY)
-    f = funnel(customers, changes, span, previous, WorkCalendar(), TZ, TODAY)
+    f = funnel(stage_totals(customers), customers, changes, span, previous, WorkCalendar(), TZ, TODAY)
     assert [(s.stage, s.count, s.amount) for s in f.stages] == [
         (Stage.INITIAL, 0, 0),
         (Stage.QUALIFIED, 1, 200_000),

@@ -275,3 +275,57 @@ async def test_a_nested_unit_of_work_on_sqlite_fails_fast_instead_of_hanging(tmp
     async with database.uow() as uow:  # and the lock was released
         assert await uow.teams.find() == []
     await database.dispose()
+
+
+async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWorkFactory) -> None:
+    """The store's GROUP BYs for reports equal what sales/ computes from the records themselves."""
+    from sales.forecast import reach_outcomes, won_entries
+    from sales.reports import stage_totals
+
+    await _org(uow_factory)
+    day = timedelta(days=1)
+    plan = [  # name, owner, final stage, amount, path of (stage, days before NOW)
+        ("甲", "E01", Stage.WON, "300000", [(Stage.INITIAL, 40), (Stage.DEMO, 20), (Stage.WON, 5)]),
+        ("乙", "E01", Stage.LOST, None, [(Stage.INITIAL, 30), (Stage.LOST, 2)]),
+        ("丙", "E01", Stage.DEMO, "120000.50", [(Stage.INITIAL, 50), (Stage.QUALIFIED, 3), (Stage.DEMO, 1)]),
+        ("丁", "S01", Stage.DEMO, "80000", [(Stage.DEMO, 90)]),
+        ("戊", "S01", Stage.QUALIFIED, None, [(Stage.QUALIFIED, 10)]),
+    ]
+    async with uow_factory() as uow:
+        for name, owner, stage, amount, path in plan:
+            closed = NOW - path[-1][1] * day if stage.is_closed else None
+            c = await uow.customers.add(
+                _customer(
+                    name,
+                    owner,
+                    amount=Decimal(amount) if amount else None,
+                    closed_at=closed,
+                    confidence=Confidence.HIGH,
+                )
+            )
+            c.stage = stage
+            await uow.customers.update(c)
+            previous = None
+            for to, ago in path:
+                assert c.id is not None
+                await uow.stages.add(StageChange(c.id, previous, to, NOW - ago * day))
+                previous = to
+        await uow.commit()
+    async with uow_factory() as uow:
+        customers, changes = await uow.customers.find(), await uow.stages.everything()
+        assert await uow.customers.stage_totals() == stage_totals(customers)
+        [mine] = [t for t in await uow.customers.stage_totals(["E01"])]
+        assert (mine.stage, mine.count, mine.amount) == (Stage.DEMO, 1, Decimal("120000.50"))
+        closed = await uow.customers.closed_between(NOW - 3 * day, NOW, ["E01"])
+        assert [c.name for c in closed] == ["乙"]
+        deals = await uow.customers.open_deals()
+        assert [(d.name, d.amount, d.confidence) for d in deals] == [
+            ("丙", Decimal("120000.50"), Confidence.HIGH), ("丁", Decimal("80000.00"), Confidence.HIGH)]  # fmt: skip
+        assert await uow.stages.reach_outcomes() == reach_outcomes(customers, changes) == {
+            (Stage.INITIAL, Stage.WON): 1, (Stage.DEMO, Stage.WON): 1, (Stage.WON, Stage.WON): 1,
+            (Stage.INITIAL, Stage.LOST): 1, (Stage.LOST, Stage.LOST): 1}  # fmt: skip
+        assert sorted(await uow.stages.won_entries()) == sorted(won_entries(customers, changes))
+        touched = await uow.stages.touched_since(NOW - 4 * day)
+        assert {c.customer_id for c in touched} == {c.id for c in customers if c.name in ("乙", "丙")}
+        assert len(touched) == 5 and touched == sorted(touched, key=lambda c: c.changed_at)
+        assert {c.customer_id for c in await uow.stages.touched_since(NOW - 4 * day, ["S01"])} == set()
