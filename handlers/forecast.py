@@ -43,7 +43,7 @@ async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, own
     tz = services.timezone
     today = now.astimezone(tz).date()
     deals, probability, days = await _inputs(uow, services)
-    actual = won_by_month(await uow.customers.find(stages=[Stage.WON]), tz)
+    actual = won_by_month(await uow.customers.signed(), tz)
     snapshots = await uow.forecasts.snapshots()
     bias = bias_factors(snapshots, actual, today)
     mine = [d for d in deals if owners is None or d.owner_id in owners]

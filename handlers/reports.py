@@ -50,7 +50,7 @@ async def build_activity(uow: UnitOfWork, services: Services, now: datetime, own
     today = now.astimezone(tz).date()
     reps = [e for e in await uow.employees.find(active_only=True)
             if e.role is Role.REP and (owners is None or e.id in owners)]  # fmt: skip
-    sent = await uow.briefs.sent_since(start_of(today - timedelta(days=42), tz))
+    sent = await uow.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
     stalled: dict[str, int] = {}
     for item in await find_stalled(uow, services.calendar, services.stall, today, tz):
         stalled[item.row.owner_id] = stalled.get(item.row.owner_id, 0) + 1

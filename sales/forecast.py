@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -151,7 +152,17 @@ def days_to_close(customers: Sequence[Customer], changes: Sequence[StageChange],
     return close_days(won_entries(customers, changes), tz)
 
 
-def won_by_month(customers: Sequence[Customer], tz: ZoneInfo) -> dict[tuple[str, str], Decimal]:
+@dataclass(frozen=True)
+class Signed:
+    """A won customer, only what the forecast's accuracy needs."""
+
+    owner_id: str
+    stage: Stage
+    amount: Decimal | None
+    closed_at: datetime | None
+
+
+def won_by_month(customers: Sequence[Customer | Signed], tz: ZoneInfo) -> dict[tuple[str, str], Decimal]:
     """Signed amount per (owner, month)."""
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for c in customers:
@@ -197,6 +208,12 @@ def quarter_error(snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], D
     return statistics.mean(errors) if errors else None
 
 
+@lru_cache(maxsize=4096)
+def exact(value: float) -> Decimal:
+    """A float as the Decimal of its shortest repr (cached: the same few probabilities recur)."""
+    return Decimal(str(value))
+
+
 def forecast(
     open_customers: Sequence[Deal],
     probability: dict[int, float],
@@ -219,11 +236,11 @@ def forecast(
         p = probability.get(c.id, 0.0)
         when = c.expected_close or today + timedelta(days=close_days.get(c.stage, 30))
         when = max(when, today)  # an expected close in the past is still to come: this month
-        factor = Decimal(str(bias.get(c.owner_id, 1.0)))
+        factor = exact(bias.get(c.owner_id, 1.0))
         conf = c.confidence.value if c.confidence else None
-        expected = c.amount * Decimal(str(p)) * factor
-        low = expected * Decimal(str(LOW[conf]))
-        high = c.amount * Decimal(str(min(1.0, p * HIGH[conf]))) * factor
+        expected = c.amount * exact(p) * factor
+        low = expected * exact(LOW[conf])
+        high = c.amount * exact(min(1.0, p * HIGH[conf])) * factor
         by_month[month_key(when)] += expected
         if _month_start(when) == this_month:
             buckets["this_month"].add(low, expected, high)
@@ -246,5 +263,5 @@ def owner_months(
         if c.amount is None or c.id is None or c.stage.is_closed:
             continue
         when = max(c.expected_close or today + timedelta(days=close_days.get(c.stage, 30)), today)
-        out[(c.owner_id, month_key(when))] += c.amount * Decimal(str(probability.get(c.id, 0.0)))
+        out[(c.owner_id, month_key(when))] += c.amount * exact(probability.get(c.id, 0.0))
     return dict(out)

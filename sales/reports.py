@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -177,9 +177,15 @@ class Activity:
     stalled: list[tuple[str, int]]  # (employee id, stalled customers), most first
 
 
+def per_day(sent: Iterable[tuple[str, datetime]], tz: ZoneInfo) -> list[tuple[str, date, int]]:
+    """(sender, local day, briefs): what a store counts with a GROUP BY."""
+    counts: Counter[tuple[str, date]] = Counter((sender, at.astimezone(tz).date()) for sender, at in sent)
+    return [(sender, day, n) for (sender, day), n in sorted(counts.items())]
+
+
 def activity(
     reps: Sequence[Employee],
-    sent: Sequence[tuple[str, datetime]],
+    sent: Sequence[tuple[str, date, int]],
     stalled_by_owner: dict[str, int],
     calendar: WorkCalendar,
     tz: ZoneInfo,
@@ -199,10 +205,9 @@ def activity(
     heat = {r.id: [0] * len(days) for r in reps}
     monday = today - timedelta(days=today.weekday())
     today_ids, week_ids = set(), set()
-    for employee_id, at in sent:
-        local = at.astimezone(tz).date()
+    for employee_id, local, count in sent:
         if employee_id in heat and local in index:
-            heat[employee_id][index[local]] += 1
+            heat[employee_id][index[local]] += count
         if local == today:
             today_ids.add(employee_id)
         if monday <= local <= today:

@@ -23,7 +23,8 @@ class StallPolicy:
         return limit, limit + self.supervisor_after, limit + self.high_risk_after
 
     def level(self, count: int, limit: int) -> int:
-        return sum(1 for threshold in self.thresholds(limit) if count > threshold)
+        owner, supervisor, high_risk = self.thresholds(limit)
+        return (count > owner) + (count > supervisor) + (count > high_risk)  # scans call this per customer
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Self, TypeVar
+from zoneinfo import ZoneInfo
 
-from sales.forecast import OpenDeal, Snapshot, reach_outcomes, won_entries
+from sales.forecast import OpenDeal, Signed, Snapshot, reach_outcomes, won_entries
 from sales.model import (
     AuditEntry,
     Brief,
@@ -29,7 +30,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
-from sales.reports import StageTotal, stage_totals
+from sales.reports import StageTotal, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
@@ -199,6 +200,9 @@ class MemoryCustomers(_Repo):
         return [c for c in await self.find(owner_ids=owner_ids, stages=[Stage.WON, Stage.LOST])
                 if c.closed_at is not None and start <= c.closed_at < end]  # fmt: skip
 
+    async def signed(self) -> list[Signed]:
+        return [Signed(c.owner_id, c.stage, c.amount, c.closed_at) for c in await self.find(stages=[Stage.WON])]
+
     async def open_deals(self) -> list[OpenDeal]:
         return [OpenDeal(c.id, c.name, c.owner_id, c.stage, c.amount, c.expected_close, c.confidence)
                 for c in await self.find(stages=OPEN_STAGES) if c.id is not None and c.amount is not None]  # fmt: skip
@@ -275,9 +279,9 @@ class MemoryBriefs(_Repo):
                 out.append((u.customer_id, brief.received_at, brief.text))
         return sorted(out, key=lambda t: t[1])
 
-    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
-        return [(b.sender_id, b.received_at) for b in self.s.briefs.values()
-                if b.received_at >= since and b.status is not BriefStatus.UNDONE]  # fmt: skip
+    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
+        return per_day(((b.sender_id, b.received_at) for b in self.s.briefs.values()
+                        if b.received_at >= since and b.status is not BriefStatus.UNDONE), tz)  # fmt: skip
 
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         ids = {u.brief_id for u in self.s.updates.values() if u.customer_id == customer_id}

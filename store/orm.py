@@ -136,13 +136,14 @@ class BriefRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "platform_msg_id", name="uq_briefs_platform_msg"),
         Index("ix_briefs_sender_received", "sender_id", "received_at"),
+        Index("ix_briefs_received_sender_status", "received_at", "sender_id", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sender_id: Mapped[str] = mapped_column(String(64))
     platform: Mapped[str] = mapped_column(String(20))
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     parse_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="received")
 

@@ -7,8 +7,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
+from zoneinfo import ZoneInfo
 
-from sales.forecast import OpenDeal, Snapshot
+from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -78,6 +79,10 @@ class CustomerRepository(Protocol):
         """Open customers with an amount, only the columns a forecast reads."""
         ...
 
+    async def signed(self) -> list[Signed]:
+        """Every won customer's owner, amount and signing time: forecast accuracy."""
+        ...
+
 
 class StageHistoryRepository(Protocol):
     async def add(self, change: StageChange) -> StageChange: ...
@@ -116,8 +121,8 @@ class BriefRepository(Protocol):
         """(customer id, received at, text) of every brief that named a customer, oldest first."""
         ...
 
-    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
-        """(sender, received at) of every brief since ``since`` (activity reports)."""
+    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
+        """(sender, local day in ``tz``, briefs) since ``since``, undone briefs left out (activity)."""
         ...
 
 

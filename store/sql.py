@@ -10,14 +10,16 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
+from typing import cast as typing_cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Date, cast, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sales.forecast import OpenDeal, Snapshot
+from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.model import (
     AuditEntry,
     Brief,
@@ -37,7 +39,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
-from sales.reports import StageTotal
+from sales.reports import StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
@@ -102,15 +104,15 @@ def _converters(cls: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
     """Records straight from rows of columns, without ORM instances: reports read whole tables,
     and building a mapped object per row costs several times the query."""
-    fields = _converters(cast(Any, cls))
+    fields = _converters(typing_cast(Any, cls))
     query = select(*(getattr(table, name) for name, _ in fields)).where(*where)
     if order is not None:
         query = query.order_by(*order)
     connection = await session.connection()
     records = []
-    for row in await connection.execute(query):
-        pairs = zip(fields, row, strict=True)
-        records.append(cls(**{name: (convert(v) if convert and v is not None else v) for (name, convert), v in pairs}))
+    converters = [convert for _, convert in fields]
+    for row in await connection.execute(query):  # positional: the fields' order is the columns' order
+        records.append(cls(*[c(v) if c and v is not None else v for c, v in zip(converters, row, strict=True)]))
     return records
 
 
@@ -259,6 +261,10 @@ class SqlCustomers(_Repo):
             where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,))
 
+    async def signed(self) -> list[Signed]:
+        where = (CustomerRow.stage == Stage.WON.value,)
+        return await load_many(self.session, Signed, CustomerRow, *where, order=(CustomerRow.id,))
+
     async def open_deals(self) -> list[OpenDeal]:
         where = (CustomerRow.stage.in_([s.value for s in OPEN_STAGES]), CustomerRow.amount.is_not(None))
         return await load_many(self.session, OpenDeal, CustomerRow, *where, order=(CustomerRow.id,))
@@ -359,12 +365,24 @@ class SqlBriefs(_Repo):
         connection = await self.session.connection()
         return [(int(c), at, str(t)) for c, at, t in (await connection.execute(query)).all()]
 
-    async def sent_since(self, since: datetime) -> list[tuple[str, datetime]]:
-        query = select(BriefRow.sender_id, BriefRow.received_at).where(
-            BriefRow.received_at >= since, BriefRow.status != BriefStatus.UNDONE.value
-        )
+    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
+        where = (BriefRow.received_at >= since, BriefRow.status != BriefStatus.UNDONE.value)
         connection = await self.session.connection()
-        return [(str(s), at) for s, at in (await connection.execute(query)).all()]
+        offset = tz.utcoffset(since)
+        if offset is None or offset != tz.utcoffset(datetime.now(tz)):  # a clock change since: day by day in Python
+            rows = await connection.execute(select(BriefRow.sender_id, BriefRow.received_at).where(*where))
+            return per_day(((str(s), at) for s, at in rows), tz)
+        # one offset over the whole span (China's zones always): the database counts per local day
+        minutes = int(offset.total_seconds() // 60)
+        day: Any
+        if connection.dialect.name == "postgresql":
+            day = cast(BriefRow.received_at + literal_column(f"interval '{minutes} minutes'"), Date)
+        else:
+            day = func.date(BriefRow.received_at, f"{minutes:+d} minutes")
+        query = select(BriefRow.sender_id, day, func.count()).where(*where).group_by(BriefRow.sender_id, day)
+        out = [(str(s), d if isinstance(d, date) else date.fromisoformat(d), int(n))
+               for s, d, n in await connection.execute(query)]  # fmt: skip
+        return sorted(out)
 
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         query = (

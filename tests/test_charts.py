@@ -10,7 +10,7 @@ import pytest
 from handlers import charts
 from sales.calendar import WorkCalendar
 from sales.model import Employee
-from sales.reports import activity, funnel, period, stage_totals
+from sales.reports import activity, funnel, per_day, period, stage_totals
 from tests.conftest import TZ
 from tests.test_reports import TODAY, at, history
 
@@ -38,7 +38,7 @@ def test_funnel_and_heatmap_are_pngs_without_missing_glyphs() -> None:
         png = charts.funnel_png(the_funnel(), "华东一组本月漏斗")
         reps = [Employee(id="E01", name="张伟"), Employee(id="E02", name="欧阳娜娜")]
         sent = [("E01", at(TODAY)), ("E02", at(TODAY)), ("E02", at(TODAY))]
-        heat = charts.heatmap_png(activity(reps, sent, {}, WorkCalendar(), TZ, TODAY), {"E01": "张伟"},
+        heat = charts.heatmap_png(activity(reps, per_day(sent, TZ), {}, WorkCalendar(), TZ, TODAY), {"E01": "张伟"},
                                   "近 20 个工作日简报数")  # fmt: skip
     assert png is not None and heat is not None
     assert size(png)[0] > 400 and size(heat)[0] > 400 and png != heat

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sales.calendar import WorkCalendar
 from sales.model import Customer, Employee, StageChange
-from sales.reports import activity, funnel, period, period_in, stage_totals
+from sales.reports import activity, funnel, per_day, period, period_in, stage_totals
 from sales.stages import Stage
 from tests.conftest import TZ
 
@@ -76,7 +76,7 @@ def test_activity_by_hand() -> None:
     reps = [Employee(id="E01", name="张伟"), Employee(id="E02", name="李娜")]
     sent = [("E01", at(TODAY)), ("E01", at(date(2026, 11, 23))), ("E01", at(date(2026, 11, 23))),
             ("E02", at(date(2026, 11, 20)))]  # fmt: skip
-    a = activity(reps, sent, {"E02": 3}, WorkCalendar(), TZ, TODAY)
+    a = activity(reps, per_day(sent, TZ), {"E02": 3}, WorkCalendar(), TZ, TODAY)
     assert (a.sent_today, a.silent_today, a.sent_week, a.silent_week) == (["E01"], ["E02"], ["E01"], ["E02"])
     assert len(a.days) == 20 and a.days[-1] == TODAY and a.days[0] == date(2026, 10, 30)
     assert a.heat["E01"][-1] == 1 and a.heat["E01"][-4] == 2 and a.heat["E02"][-5] == 1 and sum(a.heat["E02"]) == 1

@@ -325,7 +325,39 @@ async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWor
             (Stage.INITIAL, Stage.WON): 1, (Stage.DEMO, Stage.WON): 1, (Stage.WON, Stage.WON): 1,
             (Stage.INITIAL, Stage.LOST): 1, (Stage.LOST, Stage.LOST): 1}  # fmt: skip
         assert sorted(await uow.stages.won_entries()) == sorted(won_entries(customers, changes))
+        [signed] = await uow.customers.signed()
+        assert (signed.owner_id, signed.amount, signed.closed_at) == ("E01", Decimal("300000.00"), NOW - 5 * day)
         touched = await uow.stages.touched_since(NOW - 4 * day)
         assert {c.customer_id for c in touched} == {c.id for c in customers if c.name in ("乙", "丙")}
         assert len(touched) == 5 and touched == sorted(touched, key=lambda c: c.changed_at)
         assert {c.customer_id for c in await uow.stages.touched_since(NOW - 4 * day, ["S01"])} == set()
+
+
+async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
+    """Counted in the database per Beijing day: 23:30 UTC is the next morning there."""
+    from zoneinfo import ZoneInfo
+
+    from sales.reports import per_day
+
+    tz = ZoneInfo("Asia/Shanghai")
+    await _org(uow_factory)
+    times = [datetime(2026, 11, 24, 23, 30, tzinfo=UTC), datetime(2026, 11, 25, 1, 0, tzinfo=UTC),
+             datetime(2026, 11, 25, 15, 59, tzinfo=UTC), datetime(2026, 11, 25, 16, 0, tzinfo=UTC),
+             datetime(2026, 11, 20, 9, 0, tzinfo=UTC)]  # fmt: skip
+    async with uow_factory() as uow:
+        for n, at in enumerate(times):
+            b = await uow.briefs.add(Brief(sender_id="E01", platform="wecom", platform_msg_id=f"d{n}", text="t",
+                                           received_at=at))  # fmt: skip
+            if n == 1:
+                assert b.id is not None
+                await uow.briefs.set_status(b.id, BriefStatus.UNDONE)
+        await uow.commit()
+    async with uow_factory() as uow:
+        got = await uow.briefs.sent_per_day(datetime(2026, 11, 21, tzinfo=UTC), tz)
+    assert got == [("E01", date(2026, 11, 25), 2), ("E01", date(2026, 11, 26), 1)]
+    kept = [("E01", at) for n, at in enumerate(times) if n != 1 and at >= datetime(2026, 11, 21, tzinfo=UTC)]
+    assert got == per_day(kept, tz)
+    # a zone whose clock changes inside the span is counted row by row, still per local day
+    async with uow_factory() as uow:
+        york = await uow.briefs.sent_per_day(datetime(2026, 10, 1, tzinfo=UTC), ZoneInfo("America/New_York"))
+    assert sum(n for _, _, n in york) == 4 and ("E01", date(2026, 11, 24), 1) in york
