@@ -176,8 +176,9 @@ def bias_factors(
 ) -> dict[str, float]:
     """actual ÷ forecast per rep over past months (the first snapshot of each month counts), clamped to 0.5–1.5."""
     first: dict[tuple[str, str], Snapshot] = {}
-    for s in sorted(snapshots, key=lambda s: s.taken_on):
-        if s.month < month_key(today) and s.taken_on.strftime("%Y-%m") == s.month:
+    now = month_key(today)
+    for s in sorted((s for s in snapshots if s.month < now), key=lambda s: s.taken_on):
+        if month_key(s.taken_on) == s.month:
             first.setdefault((s.owner_id, s.month), s)
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     months: dict[str, int] = defaultdict(int)
@@ -194,14 +195,13 @@ def quarter_error(snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], D
     """Mean absolute percentage error of last quarter's months (forecast at each month's start)."""
     start = _month_start(today, -((today.month - 1) % 3) - 3)
     months = [month_key(_month_start(start, i)) for i in range(3)]
+    first: dict[tuple[str, str], Snapshot] = {}
+    for s in sorted((s for s in snapshots if s.month in months), key=lambda s: s.taken_on):
+        if owners is None or s.owner_id in owners:
+            first.setdefault((s.owner_id, s.month), s)
     errors = []
     for month in months:
-        forecast = Decimal(0)
-        seen = set()
-        for s in sorted(snapshots, key=lambda s: s.taken_on):
-            if s.month == month and (owners is None or s.owner_id in owners) and (s.owner_id, month) not in seen:
-                seen.add((s.owner_id, month))
-                forecast += s.expected
+        forecast = sum((s.expected for (_, m), s in first.items() if m == month), Decimal(0))
         real = sum((v for (o, m), v in actual.items() if m == month and (owners is None or o in owners)), Decimal(0))
         if real > 0 and forecast > 0:
             errors.append(abs(float(forecast - real)) / float(real))
@@ -242,9 +242,10 @@ def forecast(
         low = expected * exact(LOW[conf])
         high = c.amount * exact(min(1.0, p * HIGH[conf])) * factor
         by_month[month_key(when)] += expected
-        if _month_start(when) == this_month:
+        month = when.replace(day=1)
+        if month == this_month:
             buckets["this_month"].add(low, expected, high)
-        if _month_start(when) == next_month:
+        if month == next_month:
             buckets["next_month"].add(low, expected, high)
         if quarter_start <= when <= quarter_end:
             buckets["this_quarter"].add(low, expected, high)

@@ -98,6 +98,7 @@ class CustomerRow(Base):
     __table_args__ = (
         Index("ix_customers_stage_entered", "stage", "stage_entered_at"),
         Index("ix_customers_next_action_date", "next_action_date"),
+        Index("ix_customers_stage_closed", "stage", "closed_at", "owner_id", "amount"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -122,6 +123,7 @@ class CustomerRow(Base):
 
 class StageHistoryRow(Base):
     __tablename__ = "stage_history"
+    __table_args__ = (Index("ix_stage_history_customer_stage_time", "customer_id", "to_stage", "changed_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20))
