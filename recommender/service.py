@@ -69,6 +69,7 @@ class Recommender:
         self.snapshot: Snapshot | None = None
         self._stale = True
         self._lock = asyncio.Lock()
+        self._scores: tuple[Snapshot, dict[str, float]] | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
         self.builds = 0
 
@@ -131,10 +132,13 @@ class Recommender:
 
     async def scores(self, uow: UnitOfWork | None = None) -> dict[str, float]:
         snap = await self.ready(uow)
+        if self._scores is not None and self._scores[0] is snap:  # a forecast asks for all of them, often
+            return self._scores[1]
         out = {}
         for h in snap.histories.values():
             if h.outcome == "open" and (s := snap.scorer.score(h)) is not None:
                 out[h.customer.name] = s.probability
+        self._scores = (snap, out)
         return out
 
     async def recommend(
