@@ -97,3 +97,17 @@ def test_reports_through_chat_and_cli(genjin) -> None:  # type: ignore[no-untype
                              "--json").stdout)  # fmt: skip
     assert data["period"]["start"] == "2026-11-01" and data["stages"][0]["stage"] == "initial"
     assert json.loads(genjin("report", "activity", "--json").stdout)["days"]
+
+
+def test_forecast_through_chat_and_cli(genjin) -> None:  # type: ignore[no-untyped-def]
+    assert genjin("demo", "--no-chat").returncode == 0
+    now = "2026-11-26T18:00:00+08:00"
+    chat = genjin("chat", "--user", "S01", "--now", now, input="本月预计能成交多少\n华南二组的成交预测\n")
+    replies = [b for b in chat.stdout.split("\n\n") if b.strip()]
+    assert "华东一组团队成交预测" in replies[0] and "· 本月:预计" in replies[0] and "未来 90 天" in replies[0]
+    assert "不是你的团队" in replies[1]
+    data = json.loads(genjin("report", "forecast", "--team", "华东一组", "--now", now, "--json").stdout)
+    month = data["buckets"]["this_month"]
+    assert float(month["low"]) <= float(month["expected"]) <= float(month["high"])
+    text = genjin("report", "forecast", "--team", "华东一组", "--now", now).stdout
+    assert "成交预测" in text and str(int(float(month["expected"]) / 10_000)) in text.replace(",", "")
