@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -35,24 +37,34 @@ def cjk_font() -> str | None:
     return found
 
 
-def _figure(width: float, height: float) -> tuple[object, object]:
+_DRAWING = threading.Lock()
+
+
+@contextmanager
+def _drawing(family: str) -> Iterator[None]:
+    """One chart at a time, in its font: charts are drawn in worker threads, and matplotlib's
+    settings are process-wide."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(width, height), dpi=110)
-    return figure, axes
+    with _DRAWING, matplotlib.rc_context({"font.family": family}):
+        yield
 
 
-def _png(figure: object) -> bytes:
-    from matplotlib import pyplot
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A Figure of its own on the Agg canvas, never pyplot's global figure manager."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
+    figure = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots()
+
+
+def _png(figure: Any) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # a missing glyph must fail, not draw a box
-        figure.savefig(buffer, format="png", bbox_inches="tight")  # type: ignore[attr-defined]
-    pyplot.close(figure)  # type: ignore[arg-type]
+        figure.savefig(buffer, format="png", bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -60,25 +72,27 @@ def funnel_png(funnel: Funnel, title: str) -> bytes | None:
     family = cjk_font()
     if family is None:
         return None
-    import matplotlib
+    with _drawing(family):
+        return _funnel(funnel, title)
 
-    matplotlib.rcParams["font.family"] = family
+
+def _funnel(funnel: Funnel, title: str) -> bytes:
     figure, axes = _figure(6.4, 3.6)
     labels = [line.stage.label for line in funnel.stages] + ["成交(本期)"]
     counts = [line.count for line in funnel.stages] + [funnel.won.count]
     amounts = [float(line.amount) / 10_000 for line in funnel.stages] + [float(funnel.won.amount) / 10_000]
     positions = list(range(len(labels)))[::-1]
-    bars = axes.barh(positions, counts, color=["#4C78A8", "#5F9ED1", "#72B7B2", "#F2A65A", "#54A24B"])  # type: ignore[attr-defined]
-    axes.set_yticks(positions, labels)  # type: ignore[attr-defined]
+    bars = axes.barh(positions, counts, color=["#4C78A8", "#5F9ED1", "#72B7B2", "#F2A65A", "#54A24B"])
+    axes.set_yticks(positions, labels)
     for bar, count, amount in zip(bars, counts, amounts, strict=True):
-        axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count} 个 · {amount:.0f}万",  # type: ignore[attr-defined]
+        axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count} 个 · {amount:.0f}万",
                   va="center")  # fmt: skip
-    axes.set_title(title)  # type: ignore[attr-defined]
-    axes.set_xlabel("客户数")  # type: ignore[attr-defined]
+    axes.set_title(title)
+    axes.set_xlabel("客户数")
     from matplotlib.ticker import MaxNLocator
 
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # type: ignore[attr-defined]
-    axes.margins(x=0.35)  # type: ignore[attr-defined]
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.margins(x=0.35)
     return _png(figure)
 
 
@@ -86,18 +100,20 @@ def heatmap_png(activity: Activity, names: dict[str, str], title: str) -> bytes 
     family = cjk_font()
     if family is None or not activity.heat:
         return None
-    import matplotlib
+    with _drawing(family):
+        return _heatmap(activity, names, title)
 
-    matplotlib.rcParams["font.family"] = family
+
+def _heatmap(activity: Activity, names: dict[str, str], title: str) -> bytes:
     people = list(activity.heat)
     figure, axes = _figure(max(6.0, len(activity.days) * 0.32), 1.0 + 0.4 * len(people))
     grid = [activity.heat[p] for p in people]
-    image = axes.imshow(grid, cmap="Greens", aspect="auto", vmin=0)  # type: ignore[attr-defined]
-    axes.set_yticks(range(len(people)), [names.get(p, p) for p in people])  # type: ignore[attr-defined]
-    axes.set_xticks(range(len(activity.days)), [f"{d.month}/{d.day}" for d in activity.days], rotation=90,  # type: ignore[attr-defined]
+    image = axes.imshow(grid, cmap="Greens", aspect="auto", vmin=0)
+    axes.set_yticks(range(len(people)), [names.get(p, p) for p in people])
+    axes.set_xticks(range(len(activity.days)), [f"{d.month}/{d.day}" for d in activity.days], rotation=90,
                     fontsize=7)  # fmt: skip
-    figure.colorbar(image, ax=axes, label="简报数")  # type: ignore[attr-defined]
-    axes.set_title(title)  # type: ignore[attr-defined]
+    figure.colorbar(image, ax=axes, label="简报数")
+    axes.set_title(title)
     return _png(figure)
 
 

@@ -42,7 +42,7 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
         start_of(span.start, tz), start_of(span.end + timedelta(days=1), tz), mine
     )
     changes = await uow.stages.touched_since(start_of(previous.start, tz), mine)
-    return funnel(totals, closed, changes, span, previous, services.calendar, tz, today)
+    return await asyncio.to_thread(funnel, totals, closed, changes, span, previous, services.calendar, tz, today)
 
 
 async def build_activity(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Activity:
@@ -54,7 +54,7 @@ async def build_activity(uow: UnitOfWork, services: Services, now: datetime, own
     stalled: dict[str, int] = {}
     for item in await find_stalled(uow, services.calendar, services.stall, today, tz):
         stalled[item.row.owner_id] = stalled.get(item.row.owner_id, 0) + 1
-    return activity(reps, sent, stalled, services.calendar, tz, today)
+    return await asyncio.to_thread(activity, reps, sent, stalled, services.calendar, tz, today)
 
 
 def render_funnel(f: Funnel, who: str, names: dict[str, str]) -> str:

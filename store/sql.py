@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,31 +74,31 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
 _STATUS = {Brief: BriefStatus, InboxMessage: InboxStatus, OutboxMessage: OutboxStatus}
 
 
-def to_record(cls: type[R], row: Base) -> R:
-    """Copy a row into its record; field names equal column names."""
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        value = getattr(row, f.name)
-        if value is not None:
-            if f.name in _ENUMS:
-                value = _ENUMS[f.name](value)
-            elif f.name == "status":
-                value = _STATUS[cls](value)
-            elif isinstance(value, list | dict):
-                value = type(value)(value)
-        values[f.name] = value
-    return cls(**values)
+def _copy_json(value: Any) -> Any:
+    return type(value)(value)
 
 
 @functools.cache
 def _converters(cls: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """Per field, how a stored value becomes the record's: enums back from strings, JSON copied so a
+    record never shares a list or dict with a row; None where the value is taken as it is."""
     out: list[tuple[str, Callable[[Any], Any] | None]] = []
     for f in dataclasses.fields(cls):
         convert = _ENUMS.get(f.name) or (_STATUS.get(cls) if f.name == "status" else None)
-        if f.name == "aliases":
-            convert = list
+        if convert is None and str(f.type).startswith(("list[", "dict[")):
+            convert = _copy_json
         out.append((f.name, convert))
     return out
+
+
+def _record(cls: type[R], values: Iterable[Any]) -> R:
+    converters = _converters(typing_cast(Any, cls))  # positional: the fields' order is the columns' order
+    return cls(*[c(v) if c and v is not None else v for (_, c), v in zip(converters, values, strict=True)])
+
+
+def to_record(cls: type[R], row: Base) -> R:
+    """Copy a row into its record; field names equal column names."""
+    return _record(cls, (getattr(row, name) for name, _ in _converters(typing_cast(Any, cls))))
 
 
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
@@ -109,11 +109,7 @@ async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *whe
     if order is not None:
         query = query.order_by(*order)
     connection = await session.connection()
-    records = []
-    converters = [convert for _, convert in fields]
-    for row in await connection.execute(query):  # positional: the fields' order is the columns' order
-        records.append(cls(*[c(v) if c and v is not None else v for c, v in zip(converters, row, strict=True)]))
-    return records
+    return [_record(cls, row) for row in await connection.execute(query)]
 
 
 def to_columns(record: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
