@@ -107,7 +107,12 @@ async def build_app(
     errors = ErrorHandler()
     router = build_router()
     senders = dict(senders or {})
-    services = Services(timezone=settings.tz, calendar=work_calendar(settings), stall=stall_policy(settings))
+    services = Services(
+        timezone=settings.tz,
+        calendar=work_calendar(settings),
+        stall=stall_policy(settings),
+        commission=settings.commission_rules(),
+    )
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)
     services.recommender = Recommender(

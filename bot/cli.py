@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--now", help="按这个时间(ISO 8601)")
     report.add_argument("--json", action="store_true")
 
+    commission = sub.add_parser("commission", help="提成")
+    cm_sub = commission.add_subparsers(dest="commission_command", required=True)
+    cm_report = cm_sub.add_parser("report", help="每个销售某月的提成明细")
+    cm_report.add_argument("--month", help="YYYY-MM,默认本月")
+    cm_report.add_argument("--team")
+    cm_report.add_argument("--json", action="store_true")
+
     rec = sub.add_parser("recommend", help="相似客户与推进建议")
     rec.add_argument("--customer", required=True)
     rec.add_argument("--json", action="store_true")
@@ -113,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "standup",
         "recommend",
         "report",
+        "commission",
     )
     logging.basicConfig(
         level=logging.WARNING if quiet else getattr(logging, settings.log_level),
@@ -147,6 +155,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await _standup(settings, args.action, args.team, args.now)
     if args.command == "report":
         return await _report(settings, args)
+    if args.command == "commission":
+        return await _commission_report(settings, args.month, args.team, as_json=args.json)
     if args.command == "recommend":
         return await _recommend(settings, args.customer, as_json=args.json)
     raise AssertionError(args.command)
@@ -344,6 +354,31 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
         return _json_value(getattr(value, "value", value), settings)
 
     print(json.dumps(plain(dataclasses.asdict(result)), ensure_ascii=False))
+    return 0
+
+
+async def _commission_report(settings: Settings, month: str | None, team: str | None, *, as_json: bool) -> int:
+    import re
+
+    from bot.bootstrap import build_app
+    from handlers.commission import build_statements, report_rows, report_text
+    from sales.forecast import month_key
+    from sales.model import Role
+
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        print(f"月份要写成 YYYY-MM,例如 2026-11: {month}", file=sys.stderr)
+        return 2
+    app = await build_app(settings)
+    try:
+        month = month or month_key(app.clock().astimezone(settings.tz).date())
+        async with app.uow() as uow:
+            staff = await uow.employees.find()
+            reps = [e for e in staff if e.role is Role.REP and (team is None or e.team == team)]
+            statements = await build_statements(uow, app.services, month, reps)
+    finally:
+        await app.close()
+    rows = report_rows(statements, staff, app.services)
+    print(json.dumps(rows, ensure_ascii=False) if as_json else report_text(rows, month))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sales.calendar import read_overrides
+from sales.commission import DEFAULT_BANDS, Band, CommissionRules
 from store.db import async_url
 
 ENV_PREFIX = "GENJIN_"
@@ -85,6 +87,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"no such file: {value}")
             read_overrides(value)  # a bad line stops start-up here, with its line number
         return value
+
+    commission_bands: list[tuple[Decimal, Decimal]] = Field(
+        default_factory=lambda: [(b.floor, b.rate) for b in DEFAULT_BANDS],
+        description="提成档位:[毛利率下限, 提成比例],按毛利率从低到高",
+    )
+    commission_default_margin: Decimal = Field(Decimal("0.25"), ge=-1, le=1, description="成交没有毛利率时按此计")
+    commission_big_deal_amount: Decimal | None = Field(
+        Decimal("1000000"), ge=0, description="大客户奖:单笔不低于此金额"
+    )
+    commission_big_deal_bonus: Decimal = Field(Decimal("5000"), ge=0, description="大客户奖:每单奖励(元)")
+    commission_fast_payment_days: int | None = Field(30, ge=0, le=365, description="回款奖:签约后几天内回款")
+    commission_fast_payment_rate: Decimal = Field(Decimal("0.005"), ge=0, le=1, description="回款奖:合同额的比例")
+
+    @model_validator(mode="after")
+    def _commission_valid(self) -> Settings:
+        try:
+            self.commission_rules()
+        except ValueError as exc:
+            raise ValueError(f"commission_bands {exc}") from exc
+        return self
+
+    def commission_rules(self) -> CommissionRules:
+        return CommissionRules(
+            bands=tuple(Band(floor, rate) for floor, rate in self.commission_bands),
+            default_margin=self.commission_default_margin,
+            big_deal_amount=self.commission_big_deal_amount,
+            big_deal_bonus=self.commission_big_deal_bonus,
+            fast_payment_days=self.commission_fast_payment_days,
+            fast_payment_rate=self.commission_fast_payment_rate,
+        )
 
     embedding_backend: Literal["tfidf", "sentence-transformers"] = Field("tfidf", description="相似客户的文本向量")
     embedding_model_path: Path | None = Field(None, description="sentence-transformers 模型所在的本地目录")
@@ -240,6 +272,15 @@ auto_register = false
 #   2027-01-01 休
 #   2027-02-07 上班
 # holidays_file = "holidays.txt"
+
+# 提成:按每笔成交的毛利率分档计提,另有大客户奖和回款奖。金额单位元,比例写小数(0.03 = 3%)。
+# [commission]
+# bands = [[0, 0.02], [0.20, 0.03], [0.30, 0.04], [0.40, 0.05]]   # [毛利率下限, 提成比例]
+# default_margin = 0.25          # 成交没有毛利率时按此计
+# big_deal_amount = 1000000      # 大客户奖:单笔不低于此金额……
+# big_deal_bonus = 5000          # ……每单奖励
+# fast_payment_days = 30         # 回款奖:签约后这么多天内回款……
+# fast_payment_rate = 0.005      # ……奖励合同额的这个比例
 
 # 企业微信自建应用。填了 corp_id 就会启用,其余几项都要填。
 # 回调地址:http(s)://你的域名/wecom/callback

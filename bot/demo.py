@@ -384,6 +384,11 @@ async def _customer(
     customer.stage, customer.stage_entered_at, customer.last_followup_at = stage, entered, max(last_touch, entered)
     if stage == Stage.WON:
         customer.closed_at, customer.amount, customer.expected_close = entered, amount, entered.date()
+        finance = random.Random(cid)  # its own stream, so the rest of the demo stays as it was
+        customer.margin = Decimal(finance.randint(12, 48)) / 100  # as finance would import it
+        if entered.date() + timedelta(days=75) < now.date() or finance.random() < 0.5:
+            paid = entered.date() + timedelta(days=finance.randint(7, 70))
+            customer.paid_on = paid if paid <= now.date() else None
         await uow.customers.update(customer)
         return Stage.WON
     if stage.rank >= Stage.QUALIFIED.rank:

@@ -6,6 +6,7 @@ from handlers import (
     access,
     briefs,
     commands,
+    commission,
     customers,
     fallback,
     forecast,
@@ -40,6 +41,7 @@ def build_router() -> Router:
         recommend.router,
         reports.router,
         forecast.router,
+        commission.router,
         briefs.router,
         fallback.router,
     )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from nlu import BriefParser
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
+from sales.commission import CommissionRules
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -56,3 +57,4 @@ class Services:
     platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference
     recommender: Recommender | None = None
     image_platforms: tuple[str, ...] = ("wecom",)  # where a chart is sent after the text
+    commission: CommissionRules = field(default_factory=CommissionRules)

@@ -6,10 +6,16 @@ cents — the point of a statement anyone can check by hand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sales.forecast import month_key
+from sales.model import Customer
+from sales.stages import Stage
 
 FEN = Decimal("0.01")
 
@@ -26,9 +32,17 @@ class Band:
     rate: Decimal
 
 
+DEFAULT_BANDS = (
+    Band(Decimal("0"), Decimal("0.02")),
+    Band(Decimal("0.20"), Decimal("0.03")),
+    Band(Decimal("0.30"), Decimal("0.04")),
+    Band(Decimal("0.40"), Decimal("0.05")),
+)
+
+
 @dataclass(frozen=True)
 class CommissionRules:
-    bands: tuple[Band, ...]
+    bands: tuple[Band, ...] = DEFAULT_BANDS
     default_margin: Decimal = Decimal("0.25")  # when a deal has no margin of its own
     big_deal_amount: Decimal | None = None  # 大客户奖: a deal of at least this amount …
     big_deal_bonus: Decimal = Decimal(0)  # … earns this much once
@@ -77,7 +91,7 @@ class Statement:
 
     @property
     def total(self) -> Decimal:
-        return sum((line.total for line in self.lines), Decimal(0))
+        return fen(sum((line.total for line in self.lines), Decimal(0)))
 
 
 def band_of(margin: Decimal, bands: Sequence[Band]) -> int:
@@ -118,3 +132,36 @@ def ranks(statements: Sequence[Statement]) -> dict[str, int]:
     """Standard competition ranking by total (1, 2, 2, 4): a rep learns a place, never a colleague's pay."""
     totals = sorted((s.total for s in statements), reverse=True)
     return {s.owner_id: totals.index(s.total) + 1 for s in statements}
+
+
+def won_deals(customers: Sequence[Customer], tz: ZoneInfo) -> list[WonDeal]:
+    """Won customers with an amount as deals, signed on the local day they closed."""
+    return [
+        WonDeal(c.name, c.owner_id, c.amount, c.closed_at.astimezone(tz).date(), c.margin, c.paid_on)
+        for c in customers
+        if c.stage is Stage.WON and c.amount is not None and c.closed_at is not None
+    ]
+
+
+_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[年\-/.]\s*)?(?P<m>\d{1,2})\s*月")
+
+
+def month_in(text: str, today: date) -> str:
+    """The month a question is about: 上月/上个月, 2026年10月, 10月 (the latest one not in the future), else this
+    month."""
+    if re.search(r"上个?月", text):
+        return month_key(today.replace(day=1) - timedelta(days=1))
+    m = _MONTH.search(text) or re.search(r"(?P<y>\d{4})-(?P<m>\d{2})(?!\d)", text)
+    if m and 1 <= int(m["m"]) <= 12:
+        year = int(m["y"]) if m["y"] else today.year
+        if not m["y"] and int(m["m"]) > today.month:
+            year -= 1
+        return f"{year:04d}-{int(m['m']):02d}"
+    return month_key(today)
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First day of ``month`` (YYYY-MM) and first day of the next."""
+    year, mon = (int(x) for x in month.split("-"))
+    start = date(year, mon, 1)
+    return start, (start + timedelta(days=32)).replace(day=1)

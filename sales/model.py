@@ -73,6 +73,8 @@ class Customer:
     source: str | None = None
     closed_at: datetime | None = None
     lost_reason: str | None = None
+    margin: Decimal | None = None  # gross margin of the deal as a fraction (0.32 = 32 %), from finance
+    paid_on: date | None = None  # when the customer paid, for the fast-payment bonus
 
 
 @dataclass

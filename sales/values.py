@@ -70,6 +70,40 @@ def parse_date(text: str | date | None) -> date | None:
         raise ValueError(f"日期不存在: {cleaned}") from exc
 
 
+_PERCENT = re.compile(r"^(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<pct>%|％)?$")
+
+
+def parse_ratio(text: str | float | int | Decimal | None) -> Decimal | None:
+    """A margin as a fraction from ``32%``, ``32`` or ``0.32``; None when empty.
+
+    Spreadsheets hold margins both ways: a number above 1 is read as percent. ValueError outside -100 %..100 %.
+    """
+    if text is None:
+        return None
+    cleaned = str(text).strip()
+    if not cleaned:
+        return None
+    m = _PERCENT.match(cleaned)
+    if not m:
+        raise ValueError(f"毛利率看不懂: {cleaned}")
+    value = Decimal(m["num"])
+    if m["pct"] or abs(value) > 1:
+        value /= 100
+    if abs(value) > 1:
+        raise ValueError(f"毛利率超出范围: {cleaned}")
+    return value.quantize(Decimal("0.0001"))
+
+
+def percent(value: Decimal) -> str:
+    """``0.325`` as ``32.5%``."""
+    return f"{(value * 100).quantize(Decimal('0.01')).normalize():f}%"
+
+
+def yuan(amount: Decimal) -> str:
+    """Pay to the fen: ``¥12,345.60``."""
+    return f"¥{amount:,.2f}"
+
+
 def wan(amount: Decimal | None) -> str:
     """An amount in 万 the way reps say it: ``65.5万``."""
     if amount is None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sales.model import AuditEntry, Confidence, Customer, Employee, Role, StageChange, Team
 from sales.stages import Stage, parse_stage
-from sales.values import parse_amount, parse_date
+from sales.values import parse_amount, parse_date, parse_ratio
 from store.repositories import UnitOfWork
 from store.tabular import Row, as_text, read_rows
 
@@ -73,6 +73,12 @@ CUSTOMER_HEADERS = {
     "别名": "aliases",
     "confidence": "confidence",
     "把握": "confidence",
+    "margin": "margin",
+    "毛利率": "margin",
+    "毛利": "margin",
+    "paid_on": "paid_on",
+    "回款日期": "paid_on",
+    "回款日": "paid_on",
 }
 ROLES = {
     "rep": Role.REP,
@@ -212,7 +218,9 @@ def _customer_values(v: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         out["stage"] = stage
     if v.get("amount") is not None:
         out["amount"] = parse_amount(v["amount"])
-    for key, label in (("expected_close", "预计签约日期"), ("next_action_date", "下一步日期")):
+    if v.get("margin") is not None:
+        out["margin"] = parse_ratio(v["margin"])
+    for key, label in (("expected_close", "预计签约日期"), ("next_action_date", "下一步日期"), ("paid_on", "回款日期")):
         if v.get(key) is not None:
             try:
                 out[key] = parse_date(v[key])

@@ -50,17 +50,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-class Money(TypeDecorator[Decimal]):
-    """Yuan with two decimals, stored as whole fen so SQLite keeps it exact."""
+class _Scaled(TypeDecorator[Decimal]):
+    """A Decimal stored as a whole number of ``1 / scale`` so SQLite keeps it exact."""
 
-    impl = BigInteger
-    cache_ok = True
+    scale: ClassVar[int]
+    quantum: ClassVar[Decimal]
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
-        return None if value is None else int((Decimal(value) * 100).to_integral_value())
+        return None if value is None else int((Decimal(value) * self.scale).to_integral_value())
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+        return None if value is None else (Decimal(value) / self.scale).quantize(self.quantum)
+
+
+class Money(_Scaled):
+    """Yuan with two decimals, stored as whole fen."""
+
+    impl = BigInteger
+    cache_ok = True  # read from each class's own namespace
+    scale, quantum = 100, Decimal("0.01")
+
+
+class Ratio(_Scaled):
+    """A fraction with four decimals (0.3250 = 32.50 %)."""
+
+    impl = Integer
+    cache_ok = True
+    scale, quantum = 10_000, Decimal("0.0001")
 
 
 class Base(DeclarativeBase):
@@ -119,6 +135,8 @@ class CustomerRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lost_reason: Mapped[str | None] = mapped_column(String(500))
+    margin: Mapped[Decimal | None] = mapped_column(Ratio)
+    paid_on: Mapped[date | None] = mapped_column(Date)
 
 
 class StageHistoryRow(Base):

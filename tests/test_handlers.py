@@ -109,5 +109,5 @@ async def test_help_lists_only_installed_features(text: str) -> None:
     store, services = MemoryStore(), Services()
     await _org(store)
     reply = await _say(store, services, text)
-    assert "发简报" in reply and "撤销" in reply and "漏斗" in reply and "成交预测" in reply
-    assert "佣金" not in reply and "积分" not in reply and "目标" not in reply  # not built yet
+    assert "发简报" in reply and "撤销" in reply and "漏斗" in reply and "成交预测" in reply and "我的提成" in reply
+    assert "积分" not in reply and "目标" not in reply  # not built yet

@@ -94,6 +94,8 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
                 confidence=Confidence.HIGH,
                 next_action="方案演示",
                 next_action_date=date(2026, 12, 2),
+                margin=Decimal("0.3251"),
+                paid_on=date(2026, 12, 31),
             )
         )
         other = await uow.customers.add(_customer("华东物流集团", owner="S01"))
@@ -106,6 +108,7 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
         assert got.stage is Stage.QUALIFIED and got.confidence is Confidence.HIGH
         assert got.stage_entered_at == NOW and got.stage_entered_at.tzinfo is not None
         assert got.expected_close == date(2026, 12, 20)
+        assert got.margin == Decimal("0.3251") and got.paid_on == date(2026, 12, 31)
         assert (await uow.customers.by_name("华东物流集团")) is not None
         assert [c.name for c in await uow.customers.find(owner_ids=["E01"])] == ["上海瑞达机电"]
         assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from sales.stages import Stage, parse_stage
-from sales.values import parse_amount, parse_date, wan
+from sales.values import parse_amount, parse_date, parse_ratio, wan
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,15 @@ def test_stages_and_wan() -> None:
     assert [s.rank for s in (Stage.INITIAL, Stage.NEGOTIATION, Stage.WON)] == [0, 3, 4]
     assert Stage.LOST.is_closed and not Stage.DEMO.is_closed and Stage.QUALIFIED.label == "需求确认"
     assert wan(Decimal("655000")) == "65.5万" and wan(None) == "—"
+
+
+@pytest.mark.parametrize(("text", "value"), [("32%", "0.32"), ("32", "0.32"), ("0.325", "0.325"), ("19.99％", "0.1999"),
+                                             ("-5%", "-0.05"), ("1", "1"), ("", None)])  # fmt: skip
+def test_margins_both_ways(text: str, value: str | None) -> None:
+    assert parse_ratio(text) == (Decimal(value) if value is not None else None)
+
+
+@pytest.mark.parametrize("text", ["很高", "150%", "3成"])
+def test_bad_margins_name_the_cell(text: str) -> None:
+    with pytest.raises(ValueError, match="毛利率"):
+        parse_ratio(text)

@@ -1,0 +1,159 @@
+"""``我的提成``: each deal with its band, rate and bonus, the month's total and a rank — never a colleague's pay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from handlers.format import fit
+from handlers.messages import Incoming, Reply
+from handlers.routing import Context, Router, query_is
+from handlers.services import Services
+from handlers.stalls import start_of
+from sales.commission import Statement, month_bounds, month_in, ranks, statement, won_deals
+from sales.model import Employee, Role
+from sales.permissions import may_see
+from sales.values import percent, wan, yuan
+from store.repositories import UnitOfWork
+
+router = Router("commission")
+
+
+def peers(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """Whom a rep is ranked against: the reps of the same team (or under the same supervisor)."""
+
+    def same(e: Employee) -> bool:
+        if employee.team:
+            return e.team == employee.team
+        return employee.supervisor_id is not None and e.supervisor_id == employee.supervisor_id
+
+    group = [e for e in staff if e.active and e.role is Role.REP and same(e)]
+    return group if any(e.id == employee.id for e in group) else [*group, employee]
+
+
+async def build_statements(
+    uow: UnitOfWork, services: Services, month: str, people: Sequence[Employee]
+) -> dict[str, Statement]:
+    """Every listed person's statement for ``month`` (YYYY-MM), from the customers won in it."""
+    tz = services.timezone
+    start, end = month_bounds(month)
+    ids = sorted({e.id for e in people})
+    closed = await uow.customers.closed_between(start_of(start, tz), start_of(end, tz), ids)
+    deals = won_deals(closed, tz)
+    return {i: statement(i, month, deals, services.commission) for i in ids}
+
+
+def render_lines(s: Statement, services: Services) -> list[str]:
+    """One line per deal: amount, margin, band and rate, bonuses, and how far the next band is."""
+    bands = services.commission.bands
+    out = []
+    for line in s.lines:
+        margin = f"毛利 {percent(line.margin)}{'(默认)' if line.margin_is_default else ''}"
+        parts = [f"· {line.deal.customer} {wan(line.deal.amount)},{margin} → 第 {line.band + 1} 档 "
+                 f"{percent(line.rate)}:{yuan(line.base)}"]  # fmt: skip
+        parts += [f";{name} {yuan(amount)}" for name, amount in line.bonuses]
+        if line.to_next_band is not None:
+            parts.append(f";毛利再高 {percent(line.to_next_band)} 可按 {percent(bands[line.band + 1].rate)} 计")
+        out.append("".join(parts))
+    return out
+
+
+def render_own(s: Statement, rank: int, of: int, services: Services, who: str = "你") -> str:
+    year, month = s.month.split("-")
+    if not s.lines:
+        lines = [f"{year}年{int(month)}月{who}还没有成交,提成 {yuan(s.total)}。"]
+    else:
+        lines = [f"{year}年{int(month)}月{who}的提成({len(s.lines)} 单):", *render_lines(s, services)]
+        lines.append(f"合计 {yuan(s.total)}")
+    lines.append(f"团队排名:第 {rank} 名(共 {of} 人)")
+    return fit(lines)
+
+
+def render_team(statements: dict[str, Statement], people: Sequence[Employee], month: str, who: str) -> str:
+    """A supervisor's view: each member's deals and pay, ranked within each team."""
+    year, mon = month.split("-")
+    lines = [f"{year}年{int(mon)}月{who}提成:"]
+    by_team: dict[str, list[Employee]] = {}
+    for person in people:
+        by_team.setdefault(person.team or "未分组", []).append(person)
+    for team, members in sorted(by_team.items()):
+        if len(by_team) > 1:
+            lines.append(f"【{team}】")
+        mine = [statements[m.id] for m in members]
+        place = ranks(mine)
+        for m in sorted(members, key=lambda m: (place[m.id], m.name)):
+            s = statements[m.id]
+            lines.append(f"{place[m.id]}. {m.name}:{len(s.lines)} 单,{yuan(s.total)}")
+    lines.append(f"合计 {yuan(sum((s.total for s in statements.values()), Decimal(0)))}")
+    lines.append("发「<姓名>的提成」看某人的明细。")
+    return fit(lines)
+
+
+async def own_rank(
+    uow: UnitOfWork, services: Services, month: str, employee: Employee, staff: Sequence[Employee]
+) -> tuple[Statement, int, int]:
+    group = peers(employee, staff)
+    statements = await build_statements(uow, services, month, group)
+    return statements[employee.id], ranks(list(statements.values()))[employee.id], len(group)
+
+
+@router.message(query_is("commission"))
+async def answer(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None
+    asker, services = ctx.employee, ctx.services
+    month = month_in(message.text, ctx.now.astimezone(services.timezone).date())
+    staff = await ctx.uow.employees.find()
+    named = [e for e in staff if e.id != asker.id and len(e.name) >= 2 and e.name in message.text]
+    if named:
+        other = named[0]
+        if asker.role is Role.REP or not may_see(asker, other):
+            return [Reply(f"提成只有本人和所在团队的主管能看,{other.name}的提成我不能告诉你。"
+                          "发「我的提成」看你自己的。")]  # fmt: skip
+        s, rank, of = await own_rank(ctx.uow, services, month, other, staff)
+        return [Reply(render_own(s, rank, of, services, who=other.name))]
+    if asker.role is Role.REP:
+        s, rank, of = await own_rank(ctx.uow, services, month, asker, staff)
+        return [Reply(render_own(s, rank, of, services))]
+    team = [e for e in staff if e.role is Role.REP and e.active and may_see(asker, e)]
+    statements = await build_statements(ctx.uow, services, month, team)
+    who = "全公司" if asker.role is Role.ADMIN else f"{asker.team or ''}团队"
+    return [Reply(render_team(statements, team, month, who))]
+
+
+def report_rows(
+    statements: dict[str, Statement], staff: Sequence[Employee], services: Services
+) -> list[dict[str, object]]:
+    """Every rep's statement as plain values (amounts as strings, exact to the fen) for ``genjin commission``."""
+    rows: list[dict[str, object]] = []
+    people = {e.id: e for e in staff}
+    for owner, s in sorted(statements.items()):
+        person = people[owner]
+        group = [statements[p.id] for p in peers(person, staff) if p.id in statements]
+        rows.append({
+            "employee_id": owner, "name": person.name, "team": person.team, "month": s.month,
+            "total": str(s.total), "team_rank": ranks(group)[owner], "team_size": len(group),
+            "deals": [{
+                "customer": line.deal.customer, "amount": str(line.deal.amount),
+                "signed_on": line.deal.signed_on.isoformat(),
+                "margin": str(line.margin), "margin_is_default": line.margin_is_default, "band": line.band + 1,
+                "rate": str(line.rate), "commission": str(line.base),
+                "bonuses": {name: str(amount) for name, amount in line.bonuses}, "total": str(line.total),
+                "to_next_band": None if line.to_next_band is None else str(line.to_next_band),
+            } for line in s.lines],
+        })  # fmt: skip
+    return rows
+
+
+def report_text(rows: list[dict[str, object]], month: str) -> str:
+    out = [f"{month} 提成报表({len(rows)} 人)"]
+    for row in rows:
+        place = f"团队第 {row['team_rank']}/{row['team_size']} 名"
+        out.append(f"\n{row['name']}({row['employee_id']},{row['team'] or '未分组'})"
+                   f" 合计 {yuan(Decimal(str(row['total'])))},{place}")  # fmt: skip
+        for deal in row["deals"]:  # type: ignore[attr-defined]
+            bonus = "".join(f";{k} {yuan(Decimal(v))}" for k, v in deal["bonuses"].items())
+            default = "(默认)" if deal["margin_is_default"] else ""
+            out.append(f"  {deal['signed_on']} {deal['customer']} {yuan(Decimal(deal['amount']))}"
+                       f" 毛利 {percent(Decimal(deal['margin']))}{default} 第{deal['band']}档"
+                       f" {percent(Decimal(deal['rate']))} → {yuan(Decimal(deal['commission']))}{bonus}")  # fmt: skip
+    return "\n".join(out)
