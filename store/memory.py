@@ -13,6 +13,7 @@ from typing import Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from sales.forecast import OpenDeal, Signed, Snapshot, reach_outcomes, won_entries
+from sales.goals import Goal, Kpi, Level
 from sales.model import (
     AuditEntry,
     Brief,
@@ -30,6 +31,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.reports import StageTotal, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
@@ -52,6 +54,9 @@ class MemoryState:
     standups: dict[int, Standup] = field(default_factory=dict)
     entries: dict[int, StandupEntry] = field(default_factory=dict)
     snapshots: dict[tuple[str, str, date], Snapshot] = field(default_factory=dict)
+    goals: dict[tuple[str, str, str, str], Goal] = field(default_factory=dict)
+    ledger: dict[str, PointsEntry] = field(default_factory=dict)
+    redemptions: dict[int, Redemption] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -202,6 +207,13 @@ class MemoryCustomers(_Repo):
 
     async def signed(self) -> list[Signed]:
         return [Signed(c.owner_id, c.stage, c.amount, c.closed_at) for c in await self.find(stages=[Stage.WON])]
+
+    async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.s.customers.values():
+            if start <= c.created_at < end:
+                out[c.owner_id] = out.get(c.owner_id, 0) + 1
+        return out
 
     async def open_deals(self) -> list[OpenDeal]:
         return [OpenDeal(c.id, c.name, c.owner_id, c.stage, c.amount, c.expected_close, c.confidence)
@@ -413,6 +425,8 @@ class MemoryUnitOfWork:
         self.reminders = MemoryReminders(self)
         self.standups = MemoryStandups(self)
         self.forecasts = MemoryForecasts(self)
+        self.goals = MemoryGoals(self)
+        self.points = MemoryPoints(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -519,3 +533,75 @@ class MemoryForecasts(_Repo):
 
     async def snapshots(self) -> list[Snapshot]:
         return sorted(self.s.snapshots.values(), key=lambda s: s.taken_on)
+
+
+class MemoryGoals(_Repo):
+    async def for_month(self, month: str) -> list[Goal]:
+        found = [g for key, g in self.s.goals.items() if key[0] == month]
+        return [_copy(g) for g in sorted(found, key=lambda g: (g.level.value, g.subject, g.kpi.value))]
+
+    async def get(self, month: str, level: Level, subject: str, kpi: Kpi) -> Goal | None:
+        g = self.s.goals.get((month, level.value, subject, kpi.value))
+        return _copy(g) if g else None
+
+    async def put(self, goal: Goal) -> str:
+        key = (goal.month, goal.level.value, goal.subject, goal.kpi.value)
+        existing = self.s.goals.get(key)
+        if existing is None:
+            self.s.goals[key] = dataclasses.replace(_copy(goal), id=self.s.new_id())
+            return "added"
+        if (existing.target, existing.objective) == (goal.target, goal.objective):
+            return "unchanged"
+        existing.target, existing.objective = goal.target, goal.objective
+        return "updated"
+
+
+class MemoryPoints(_Repo):
+    async def award(self, entries: Sequence[PointsEntry]) -> list[PointsEntry]:
+        new = []
+        for entry in entries:
+            if entry.key not in self.s.ledger:
+                stored = dataclasses.replace(_copy(entry), id=self.s.new_id())
+                self.s.ledger[entry.key] = stored
+                new.append(_copy(stored))
+        return new
+
+    async def balance(self, employee_id: str) -> int:
+        return sum(e.points for e in self.s.ledger.values() if e.employee_id == employee_id)
+
+    async def recent(self, employee_id: str, limit: int = 5) -> list[PointsEntry]:
+        mine = [e for e in self.s.ledger.values() if e.employee_id == employee_id]
+        return [_copy(e) for e in sorted(mine, key=lambda e: (e.at, e.id or 0), reverse=True)[:limit]]
+
+    async def earned(self, start: datetime, end: datetime) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.s.ledger.values():
+            if start <= e.at < end and e.rule != "redeem":
+                out[e.employee_id] = out.get(e.employee_id, 0) + e.points
+        return out
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        keys = [k for k, e in self.s.ledger.items() if e.brief_id == brief_id]
+        for k in keys:
+            del self.s.ledger[k]
+        return len(keys)
+
+    async def request(self, redemption: Redemption) -> Redemption:
+        stored = dataclasses.replace(_copy(redemption), id=self.s.new_id())
+        self.s.redemptions[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def redemption(self, redemption_id: int) -> Redemption | None:
+        r = self.s.redemptions.get(redemption_id)
+        return _copy(r) if r else None
+
+    async def decide(self, redemption_id: int, status: str, by: str, at: datetime) -> bool:
+        r = self.s.redemptions.get(redemption_id)
+        if r is None or r.status != RedemptionStatus.PENDING:
+            return False
+        r.status, r.decided_by, r.decided_at = status, by, at
+        return True
+
+    async def pending_points(self, employee_id: str) -> int:
+        return sum(r.points for r in self.s.redemptions.values()
+                   if r.employee_id == employee_id and r.status == RedemptionStatus.PENDING)  # fmt: skip

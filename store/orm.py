@@ -280,6 +280,43 @@ class ForecastSnapshotRow(Base):
     taken_on: Mapped[date] = mapped_column(Date, index=True)
 
 
+class GoalRow(Base):
+    __tablename__ = "goals"
+    __table_args__ = (UniqueConstraint("month", "level", "subject", "kpi", name="uq_goals_month_level_subject_kpi"),)
+    month: Mapped[str] = mapped_column(String(7))
+    level: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(100))
+    kpi: Mapped[str] = mapped_column(String(20))
+    target: Mapped[Decimal] = mapped_column(Money)
+    objective: Mapped[str | None] = mapped_column(String(500))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
+class PointsRow(Base):
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_ledger_employee_at", "employee_id", "at"),)
+    employee_id: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    points: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    brief_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
+class RedemptionRow(Base):
+    __tablename__ = "redemptions"
+    employee_id: Mapped[str] = mapped_column(String(64), index=True)
+    reward: Mapped[str] = mapped_column(String(200))
+    points: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

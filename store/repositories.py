@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
 from sales.forecast import OpenDeal, Signed, Snapshot
+from sales.goals import Goal, Kpi, Level
 from sales.model import (
     AuditEntry,
     Brief,
@@ -26,6 +27,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.points import PointsEntry, Redemption
 from sales.reports import StageTotal
 from sales.stages import Stage
 from sales.stall import Reminder, ScanRow
@@ -81,6 +83,10 @@ class CustomerRepository(Protocol):
 
     async def signed(self) -> list[Signed]:
         """Every won customer's owner, amount and signing time: forecast accuracy."""
+        ...
+
+    async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Customers created with ``start <= created_at < end``, counted per owner (a goal's 新增客户数)."""
         ...
 
 
@@ -211,6 +217,42 @@ class ForecastRepository(Protocol):
     async def snapshots(self) -> list[Snapshot]: ...
 
 
+class GoalRepository(Protocol):
+    async def for_month(self, month: str) -> list[Goal]: ...
+    async def get(self, month: str, level: Level, subject: str, kpi: Kpi) -> Goal | None: ...
+
+    async def put(self, goal: Goal) -> str:
+        """Set a target: "added", "updated" or "unchanged"."""
+        ...
+
+
+class PointsRepository(Protocol):
+    async def award(self, entries: Sequence[PointsEntry]) -> list[PointsEntry]:
+        """Record entries; those whose key was recorded before are skipped. The new ones are returned."""
+        ...
+
+    async def balance(self, employee_id: str) -> int: ...
+    async def recent(self, employee_id: str, limit: int = 5) -> list[PointsEntry]:
+        """The latest entries, newest first."""
+        ...
+
+    async def earned(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Points earned (redemptions left out) with ``start <= at < end``, per employee."""
+        ...
+
+    async def delete_for_brief(self, brief_id: int) -> int: ...
+    async def request(self, redemption: Redemption) -> Redemption: ...
+    async def redemption(self, redemption_id: int) -> Redemption | None: ...
+
+    async def decide(self, redemption_id: int, status: str, by: str, at: datetime) -> bool:
+        """Approve or reject a pending request; False when it was decided already."""
+        ...
+
+    async def pending_points(self, employee_id: str) -> int:
+        """Points asked for in requests still waiting on a supervisor."""
+        ...
+
+
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def recent(self, limit: int = 50) -> list[AuditEntry]: ...
@@ -243,6 +285,10 @@ class UnitOfWork(Protocol):
     def standups(self) -> StandupRepository: ...
     @property
     def forecasts(self) -> ForecastRepository: ...
+    @property
+    def goals(self) -> GoalRepository: ...
+    @property
+    def points(self) -> PointsRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

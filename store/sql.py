@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sales.forecast import OpenDeal, Signed, Snapshot
+from sales.goals import Goal, Kpi, Level
 from sales.model import (
     AuditEntry,
     Brief,
@@ -39,6 +40,7 @@ from sales.model import (
     StandupEntry,
     Team,
 )
+from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.reports import StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
@@ -51,9 +53,12 @@ from store.orm import (
     CustomerRow,
     EmployeeRow,
     ForecastSnapshotRow,
+    GoalRow,
     InboxRow,
     OutboxRow,
     PendingRow,
+    PointsRow,
+    RedemptionRow,
     ReminderRow,
     StageHistoryRow,
     StandupEntryRow,
@@ -70,6 +75,8 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
     "from_stage": Stage,
     "to_stage": Stage,
     "confidence": Confidence,
+    "level": Level,
+    "kpi": Kpi,
 }
 _STATUS = {Brief: BriefStatus, InboxMessage: InboxStatus, OutboxMessage: OutboxStatus}
 
@@ -260,6 +267,14 @@ class SqlCustomers(_Repo):
     async def signed(self) -> list[Signed]:
         where = (CustomerRow.stage == Stage.WON.value,)
         return await load_many(self.session, Signed, CustomerRow, *where, order=(CustomerRow.id,))
+
+    async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
+        query = (
+            select(CustomerRow.owner_id, func.count())
+            .where(CustomerRow.created_at >= start, CustomerRow.created_at < end)
+            .group_by(CustomerRow.owner_id)
+        )
+        return {owner: count for owner, count in (await self.session.execute(query)).all()}
 
     async def open_deals(self) -> list[OpenDeal]:
         where = (CustomerRow.stage.in_([s.value for s in OPEN_STAGES]), CustomerRow.amount.is_not(None))
@@ -564,6 +579,8 @@ class SqlUnitOfWork:
         self.reminders = SqlReminders(self.session)
         self.standups = SqlStandups(self.session)
         self.forecasts = SqlForecasts(self.session)
+        self.goals = SqlGoals(self.session)
+        self.points = SqlPoints(self.session)
         return self
 
     async def __aexit__(
@@ -714,3 +731,88 @@ class SqlForecasts(_Repo):
     async def snapshots(self) -> list[Snapshot]:
         order = (ForecastSnapshotRow.taken_on, ForecastSnapshotRow.id)
         return await load_many(self.session, Snapshot, ForecastSnapshotRow, order=order)
+
+
+class SqlGoals(_Repo):
+    async def for_month(self, month: str) -> list[Goal]:
+        order = (GoalRow.level, GoalRow.subject, GoalRow.kpi)
+        return await load_many(self.session, Goal, GoalRow, GoalRow.month == month, order=order)
+
+    async def get(self, month: str, level: Level, subject: str, kpi: Kpi) -> Goal | None:
+        where = (GoalRow.month == month, GoalRow.level == level.value, GoalRow.subject == subject,
+                 GoalRow.kpi == kpi.value)  # fmt: skip
+        found = await load_many(self.session, Goal, GoalRow, *where)
+        return found[0] if found else None
+
+    async def put(self, goal: Goal) -> str:
+        existing = await self.get(goal.month, goal.level, goal.subject, goal.kpi)
+        if existing is None:
+            self.session.add(GoalRow(**to_columns(goal, skip=("id",))))
+            await self._flush()
+            return "added"
+        if (existing.target, existing.objective) == (goal.target, goal.objective):
+            return "unchanged"
+        await self._write(update(GoalRow).where(GoalRow.id == existing.id)
+                          .values(target=goal.target, objective=goal.objective))  # fmt: skip
+        return "updated"
+
+
+class SqlPoints(_Repo):
+    async def award(self, entries: Sequence[PointsEntry]) -> list[PointsEntry]:
+        new = []
+        for entry in entries:
+            stmt = (
+                self._insert()(PointsRow)
+                .values(**to_columns(entry, skip=("id",)))
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(PointsRow.id)
+            )
+            new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+            if new_id is not None:
+                new.append(dataclasses.replace(entry, id=new_id))
+        return new
+
+    async def balance(self, employee_id: str) -> int:
+        query = select(func.coalesce(func.sum(PointsRow.points), 0)).where(PointsRow.employee_id == employee_id)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def recent(self, employee_id: str, limit: int = 5) -> list[PointsEntry]:
+        query = (select(PointsRow).where(PointsRow.employee_id == employee_id)
+                 .order_by(PointsRow.at.desc(), PointsRow.id.desc()).limit(limit))  # fmt: skip
+        return [to_record(PointsEntry, r) for r in (await self.session.execute(query)).scalars()]
+
+    async def earned(self, start: datetime, end: datetime) -> dict[str, int]:
+        query = (
+            select(PointsRow.employee_id, func.sum(PointsRow.points))
+            .where(PointsRow.at >= start, PointsRow.at < end, PointsRow.rule != "redeem")
+            .group_by(PointsRow.employee_id)
+        )
+        return {who: int(total) for who, total in (await self.session.execute(query)).all()}
+
+    async def delete_for_brief(self, brief_id: int) -> int:
+        result = await self.session.execute(delete(PointsRow).where(PointsRow.brief_id == brief_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def request(self, redemption: Redemption) -> Redemption:
+        row = RedemptionRow(**to_columns(redemption, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(redemption, id=row.id)
+
+    async def redemption(self, redemption_id: int) -> Redemption | None:
+        row = await self.session.get(RedemptionRow, redemption_id)
+        return to_record(Redemption, row) if row else None
+
+    async def decide(self, redemption_id: int, status: str, by: str, at: datetime) -> bool:
+        result = await self.session.execute(
+            update(RedemptionRow)
+            .where(RedemptionRow.id == redemption_id, RedemptionRow.status == RedemptionStatus.PENDING)
+            .values(status=status, decided_by=by, decided_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def pending_points(self, employee_id: str) -> int:
+        query = select(func.coalesce(func.sum(RedemptionRow.points), 0)).where(
+            RedemptionRow.employee_id == employee_id, RedemptionRow.status == RedemptionStatus.PENDING
+        )
+        return int((await self.session.execute(query)).scalar_one())

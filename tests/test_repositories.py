@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,8 @@ from sales.model import (
     StageChange,
     Team,
 )
+from sales.goals import Goal, Kpi, Level
+from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.stages import Stage
 from store.errors import ConflictError
 from store.repositories import UnitOfWorkFactory
@@ -364,3 +367,64 @@ async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         york = await uow.briefs.sent_per_day(datetime(2026, 10, 1, tzinfo=UTC), ZoneInfo("America/New_York"))
     assert sum(n for _, _, n in york) == 4 and ("E01", date(2026, 11, 24), 1) in york
+
+
+async def test_goals_put_is_an_upsert(uow_factory: UnitOfWorkFactory) -> None:
+    goal = Goal("2026-12", Level.TEAM, "华东一组", Kpi.SIGNED_AMOUNT, Decimal("5000000.00"), "Q4 冲刺")
+    async with uow_factory() as uow:
+        assert await uow.goals.put(goal) == "added"
+        assert await uow.goals.put(Goal("2026-12", Level.REP, "E01", Kpi.BRIEFS, Decimal(20))) == "added"
+        assert await uow.goals.put(Goal("2026-11", Level.COMPANY, "", Kpi.WON_COUNT, Decimal(9))) == "added"
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.goals.put(goal) == "unchanged"
+        assert await uow.goals.put(Goal("2026-12", Level.REP, "E01", Kpi.BRIEFS, Decimal(25))) == "updated"
+        await uow.commit()
+    async with uow_factory() as uow:
+        december = await uow.goals.for_month("2026-12")
+        assert [(g.level, g.subject, g.kpi, g.target) for g in december] == [
+            (Level.REP, "E01", Kpi.BRIEFS, Decimal(25)),
+            (Level.TEAM, "华东一组", Kpi.SIGNED_AMOUNT, Decimal("5000000.00")),
+        ]
+        got = await uow.goals.get("2026-12", Level.TEAM, "华东一组", Kpi.SIGNED_AMOUNT)
+        assert got is not None and got.objective == "Q4 冲刺"
+        assert await uow.goals.get("2026-12", Level.COMPANY, "", Kpi.SIGNED_AMOUNT) is None
+
+
+async def test_points_ledger_once_per_event_and_redemptions(uow_factory: UnitOfWorkFactory) -> None:
+    def entry(key: str, points: int, at: datetime, rule: str = "brief", brief: int | None = None) -> PointsEntry:
+        return PointsEntry("E01", key, rule, points, at, brief_id=brief)
+
+    async with uow_factory() as uow:
+        first = await uow.points.award([entry("brief:1", 2, NOW), entry("won:7", 10, NOW + timedelta(hours=1))])
+        again = await uow.points.award([entry("brief:1", 2, NOW), entry("advance:7", 3, NOW, "advance", brief=None)])
+        await uow.commit()
+    assert [e.key for e in first] == ["brief:1", "won:7"] and [e.key for e in again] == ["advance:7"]
+    async with uow_factory() as uow:
+        assert await uow.points.balance("E01") == 15 and await uow.points.balance("S01") == 0
+        assert [e.key for e in await uow.points.recent("E01", 2)] == ["won:7", "advance:7"]
+        r = await uow.points.request(Redemption("E01", "咖啡券", 12, NOW))
+        assert r.id is not None and await uow.points.pending_points("E01") == 12
+        assert await uow.points.decide(r.id, RedemptionStatus.APPROVED, "S01", NOW)
+        assert not await uow.points.decide(r.id, RedemptionStatus.REJECTED, "S01", NOW)  # decided once
+        await uow.points.award([PointsEntry("E01", f"redeem:{r.id}", "redeem", -12, NOW)])
+        await uow.points.award([entry("brief:2", 2, NOW + timedelta(days=1), brief=99)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        got = await uow.points.redemption(r.id)
+        assert got is not None and got.status == RedemptionStatus.APPROVED and got.decided_by == "S01"
+        assert await uow.points.pending_points("E01") == 0 and await uow.points.balance("E01") == 5
+        assert await uow.points.earned(NOW, NOW + timedelta(hours=2)) == {"E01": 15}  # the redemption is not earning
+        assert await uow.points.delete_for_brief(99) == 1 and await uow.points.balance("E01") == 3
+
+
+async def test_customers_created_per_owner(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        await uow.customers.add(_customer("甲"))
+        await uow.customers.add(dataclasses.replace(_customer("乙"), created_at=NOW - timedelta(days=40)))
+        await uow.customers.add(_customer("丙", owner="S01"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.customers.created_per_owner(NOW - timedelta(days=1), NOW + timedelta(days=1)) == {
+            "E01": 1, "S01": 1}  # fmt: skip
