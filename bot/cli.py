@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
-    imp.add_argument("kind", choices=["employees", "customers", "followups"])
+    imp.add_argument("kind", choices=["employees", "customers", "followups", "goals"])
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
 
@@ -269,7 +269,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     from store.tabular import UnreadableFile
 
     readers = {"employees": importers.read_employee_rows, "customers": importers.read_customer_rows,
-               "followups": read_followup_rows}  # fmt: skip
+               "followups": read_followup_rows, "goals": importers.read_goal_rows}  # fmt: skip
     reader = readers[kind]
     try:
         rows = await asyncio.to_thread(reader, path)
@@ -283,6 +283,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
                 report = await importers.import_employees(uow, rows, app.clock())
             elif kind == "customers":
                 report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
+            elif kind == "goals":
+                report = await importers.import_goals(uow, rows, app.clock())
             else:
                 parser = await app.services.parser.get(uow)
                 report = await import_followups(uow, rows, parser, settings.tz, app.clock())
@@ -292,7 +294,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        print("\n".join(report.lines({"employees": "员工", "customers": "客户", "followups": "跟进记录"}[kind])))
+        labels = {"employees": "员工", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
+        print("\n".join(report.lines(labels[kind])))
     return 0
 
 

@@ -10,6 +10,7 @@ from handlers import (
     customers,
     fallback,
     forecast,
+    goals,
     help,
     overdue,
     pending,
@@ -35,6 +36,7 @@ def build_router() -> Router:
     understood.before(parse_once)
     understood.include(
         help.router,
+        goals.router,
         commands.router,
         customers.router,
         overdue.router,

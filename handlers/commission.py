@@ -10,8 +10,9 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import start_of
-from sales.commission import Statement, month_bounds, month_in, ranks, statement, won_deals
+from sales.commission import Statement, ranks, statement, won_deals
 from sales.model import Employee, Role
+from sales.months import month_bounds, month_in
 from sales.permissions import may_see
 from sales.values import percent, wan, yuan
 from store.repositories import UnitOfWork

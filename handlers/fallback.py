@@ -9,7 +9,6 @@ router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
 QUERY_NAMES = {
-    "goal": "目标进度",
     "points": "积分",
 }
 

@@ -6,14 +6,12 @@ cents — the point of a statement anyone can check by hand.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sales.forecast import month_key
 from sales.model import Customer
 from sales.stages import Stage
 
@@ -141,27 +139,3 @@ def won_deals(customers: Sequence[Customer], tz: ZoneInfo) -> list[WonDeal]:
         for c in customers
         if c.stage is Stage.WON and c.amount is not None and c.closed_at is not None
     ]
-
-
-_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[年\-/.]\s*)?(?P<m>\d{1,2})\s*月")
-
-
-def month_in(text: str, today: date) -> str:
-    """The month a question is about: 上月/上个月, 2026年10月, 10月 (the latest one not in the future), else this
-    month."""
-    if re.search(r"上个?月", text):
-        return month_key(today.replace(day=1) - timedelta(days=1))
-    m = _MONTH.search(text) or re.search(r"(?P<y>\d{4})-(?P<m>\d{2})(?!\d)", text)
-    if m and 1 <= int(m["m"]) <= 12:
-        year = int(m["y"]) if m["y"] else today.year
-        if not m["y"] and int(m["m"]) > today.month:
-            year -= 1
-        return f"{year:04d}-{int(m['m']):02d}"
-    return month_key(today)
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """First day of ``month`` (YYYY-MM) and first day of the next."""
-    year, mon = (int(x) for x in month.split("-"))
-    start = date(year, mon, 1)
-    return start, (start + timedelta(days=32)).replace(day=1)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -147,7 +147,8 @@ class Plan:
 def decompose(goals: Sequence[Goal], members: Mapping[str, Sequence[str]]) -> Plan:
     """Targets top-down. A team without its own target gets the company's split by headcount (less what
     teams with their own target took); a rep without one gets the team's split evenly (less what reps with
-    their own took). A team set by nobody but its reps adds up its reps' targets. ``members``: team → rep ids."""
+    their own took). A team set by nobody but its reps adds up its reps' targets. ``members``: team → rep ids,
+    reps without a team under ""."""
     month = goals[0].month if goals else ""
     plan = Plan(month)
     explicit = {(g.level, g.subject, g.kpi): g.target for g in goals}
@@ -159,7 +160,7 @@ def decompose(goals: Sequence[Goal], members: Mapping[str, Sequence[str]]) -> Pl
         own = {t: explicit[(Level.TEAM, t, kpi)] for t in members if (Level.TEAM, t, kpi) in explicit}
         for team, value in own.items():
             plan.teams[(team, kpi)] = Target(value, Level.TEAM)
-        rest = [t for t in sorted(members) if t not in own and members[t]]
+        rest = [t for t in sorted(members) if t and t not in own and members[t]]  # "": reps without a team
         if company is not None and rest:
             left = max(company - sum(own.values(), Decimal(0)), Decimal(0))
             heads = sum(len(members[t]) for t in rest)
@@ -191,10 +192,10 @@ def actuals(
     changes: Iterable[StageChange],
     month: str,
     tz: ZoneInfo,
-    owner_of: Mapping[int, str],
 ) -> dict[tuple[str, Kpi], Decimal]:
     """What each person did in ``month``, per KPI, from the data: customers won (amount and count),
-    customers created, briefs sent (by local day), stages advanced (forward moves, lost excluded)."""
+    customers created, briefs sent (by local day), stages advanced (forward moves, lost excluded,
+    credited to whoever reported the move; an imported move counts for nobody)."""
     out: dict[tuple[str, Kpi], Decimal] = {}
 
     def add(who: str, kpi: Kpi, value: Decimal | int) -> None:
@@ -211,7 +212,7 @@ def actuals(
             add(sender, Kpi.BRIEFS, count)
     for ch in changes:
         forward = ch.from_stage is not None and ch.to_stage is not Stage.LOST and ch.to_stage.rank > ch.from_stage.rank
-        who = ch.employee_id or owner_of.get(ch.customer_id)
+        who = ch.employee_id
         if forward and who and _month(ch.changed_at.astimezone(tz).date()) == month:
             add(who, Kpi.ADVANCES, 1)
     return out
@@ -241,13 +242,13 @@ class Progress:
         """What each remaining working day needs; None when the month is over."""
         if not self.days_left:
             return None
-        return (self.gap / self.days_left).quantize(Decimal("0.01"))
+        return (self.gap / self.days_left).quantize(Decimal("0.01"), rounding=ROUND_UP)  # needed: never short
 
     def in_days(self, days: int) -> Decimal:
         """The share of the gap that ``days`` of the remaining working days must carry (a week's pace)."""
         if not self.days_left:
             return self.gap
-        return (self.gap * min(days, self.days_left) / self.days_left).quantize(Decimal("0.01"))
+        return (self.gap * min(days, self.days_left) / self.days_left).quantize(Decimal("0.01"), rounding=ROUND_UP)
 
 
 def days_left(calendar: WorkCalendar, today: date, month: str) -> int:

@@ -6,8 +6,10 @@ from datetime import date, datetime, timedelta
 
 from handlers.delivery import notify
 from handlers.format import day
+from handlers.goals import days_this_week, goal_state, week_pace
 from handlers.services import Services
 from handlers.stalls import describe, find_stalled, start_of
+from sales.forecast import month_key
 from sales.model import Customer, Employee, Role
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -108,6 +110,8 @@ async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: d
     async with uow_factory() as uow:
         stalled = await find_stalled(uow, calendar, services.stall, today, tz)
         staff = await uow.employees.find(active_only=True)
+        goals = await goal_state(uow, services, today, month_key(today))
+        week_days = days_this_week(services, today)
         for person in staff:
             if person.role is Role.ADMIN:
                 continue
@@ -126,6 +130,10 @@ async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: d
             lines += [describe(s) for s in mine[:10]]
             lines.append(f"{who}本月预计签约({len(closes)}):")
             lines += [f"· {c.name} {day(c.expected_close)}" for c in closes[:10]]
+            pace = goals.team(person.team or "") if person.role is Role.SUPERVISOR else goals.rep(person.id)
+            if pace:
+                lines.append(f"{who}本月目标的本周节奏(剩 {goals.left} 个工作日):")
+                lines += week_pace(pace, week_days)
             if person.role is Role.SUPERVISOR and person.team:
                 lines += await _late_answers(uow, person.team, {e.id: e.name for e in staff})
             text = "\n".join(lines)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sales.goals import Goal, Kpi, Level, parse_kpi, parse_month
 from sales.model import AuditEntry, Confidence, Customer, Employee, Role, StageChange, Team
 from sales.stages import Stage, parse_stage
 from sales.values import parse_amount, parse_date, parse_ratio
@@ -313,4 +314,83 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
             await uow.customers.update(changed)
             report.updated += 1
     await uow.audit.add(AuditEntry(at=now, action="import.customers", detail=report.as_dict()))
+    return report
+
+
+GOAL_HEADERS = {
+    "month": "month",
+    "月份": "month",
+    "level": "level",
+    "层级": "level",
+    "team": "team",
+    "团队": "team",
+    "employee_id": "employee_id",
+    "工号": "employee_id",
+    "员工工号": "employee_id",
+    "kpi": "kpi",
+    "指标": "kpi",
+    "关键结果": "kpi",
+    "target": "target",
+    "目标值": "target",
+    "目标": "target",
+    "objective": "objective",
+    "公司目标": "objective",
+    "目标说明": "objective",
+}
+LEVELS = {"company": Level.COMPANY, "公司": Level.COMPANY, "team": Level.TEAM, "团队": Level.TEAM,
+          "rep": Level.REP, "个人": Level.REP, "销售": Level.REP}  # fmt: skip
+
+
+def read_goal_rows(path: Path) -> list[Row]:
+    return read_rows(path, GOAL_HEADERS, ("month", "kpi", "target"))
+
+
+def _goal(v: dict[str, Any], employees: set[str], teams: set[str]) -> Goal:
+    """A row as a goal: the level from its column, else from which of 工号/团队 is filled; ValueError says why."""
+    month = parse_month(v.get("month") or "")
+    kpi_text = as_text(v.get("kpi")) or ""
+    kpi = parse_kpi(kpi_text)
+    if kpi is None:
+        raise ValueError(f"指标看不懂: {kpi_text}(可填 " + "、".join(k.label for k in Kpi) + ")")
+    target = parse_amount(v.get("target"))
+    if target is None:
+        raise ValueError("缺少目标值")
+    if not kpi.money and target != target.to_integral_value():
+        raise ValueError(f"{kpi.label}要填整数: {target}")
+    employee, team = as_text(v.get("employee_id")), as_text(v.get("team"))
+    level_text = as_text(v.get("level"))
+    level = LEVELS.get(level_text.lower()) if level_text else (
+        Level.REP if employee else Level.TEAM if team else Level.COMPANY)  # fmt: skip
+    if level is None:
+        raise ValueError(f"层级看不懂: {level_text}(可填 公司/团队/个人)")
+    subject = {Level.COMPANY: "", Level.TEAM: team or "", Level.REP: employee or ""}[level]
+    if level is Level.REP and subject not in employees:
+        raise ValueError(f"工号不存在: {subject}" if subject else "个人目标缺少工号")
+    if level is Level.TEAM and subject not in teams:
+        raise ValueError(f"团队不存在: {subject}" if subject else "团队目标缺少团队")
+    return Goal(month, level, subject, kpi, target, as_text(v.get("objective")))
+
+
+async def import_goals(uow: UnitOfWork, rows: list[Row], now: datetime) -> ImportReport:
+    """Targets per month and level; the same file twice changes nothing."""
+    report = ImportReport()
+    employees = {e.id for e in await uow.employees.find()}
+    teams = {t.name for t in await uow.teams.find()}
+    seen: set[tuple[str, Level, str, Kpi]] = set()
+    for row in rows:
+        try:
+            goal = _goal(row.values, employees, teams)
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        key = (goal.month, goal.level, goal.subject, goal.kpi)
+        if key in seen:
+            report.reject(row, f"文件内目标重复: {goal.month} {goal.subject or '公司'} {goal.kpi.label}")
+            continue
+        seen.add(key)
+        outcome = await uow.goals.put(goal)
+        report.added += outcome == "added"
+        report.updated += outcome == "updated"
+        report.unchanged += outcome == "unchanged"
+    await uow.audit.add(AuditEntry(at=now, action="import.goals", detail=report.as_dict()))
     return report

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from sales.commission import Band, CommissionRules, WonDeal, band_of, deal_line, month_in, ranks, statement
+from sales.commission import Band, CommissionRules, WonDeal, band_of, deal_line, ranks, statement
+from sales.months import month_in
 
 D = Decimal
 RULES = CommissionRules(
@@ -182,3 +183,7 @@ def test_month_in_questions() -> None:
     assert month_in("11月的提成", today) == "2025-11"
     assert month_in("2025年3月提成", today) == "2025-03"
     assert month_in("2025-07 提成", today) == "2025-07"
+    assert month_in("下个月", today) == "2026-02"
+    assert (
+        month_in("12月", today, ahead=True) == "2026-12" and month_in("1月", date(2026, 11, 5), ahead=True) == "2027-01"
+    )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from sales.goals import Goal, Kpi, Level
 from sales.model import (
     AuditEntry,
     Brief,
@@ -24,7 +25,6 @@ from sales.model import (
     StageChange,
     Team,
 )
-from sales.goals import Goal, Kpi, Level
 from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.stages import Stage
 from store.errors import ConflictError
