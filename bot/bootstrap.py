@@ -112,6 +112,8 @@ async def build_app(
         calendar=work_calendar(settings),
         stall=stall_policy(settings),
         commission=settings.commission_rules(),
+        points=settings.points_rules(),
+        rewards=settings.rewards(),
     )
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
     outbox = OutboxSender(uow, senders, errors, clock)

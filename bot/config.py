@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +16,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from sales.calendar import read_overrides
 from sales.commission import DEFAULT_BANDS, Band, CommissionRules
+from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from store.db import async_url
 
 ENV_PREFIX = "GENJIN_"
+_POINTS = PointsRules()
 DEFAULT_CONFIG = Path("genjin.toml")
 
 
@@ -117,6 +120,42 @@ class Settings(BaseSettings):
             fast_payment_days=self.commission_fast_payment_days,
             fast_payment_rate=self.commission_fast_payment_rate,
         )
+
+    points_brief: int = Field(_POINTS.brief, ge=0, le=1000, description="积分:工作日截止前发简报(每天一次)")
+    points_brief_deadline: str = Field(_POINTS.brief_deadline.strftime("%H:%M"), pattern=r"^\d{2}:\d{2}$",
+                                       description="积分:简报截止时间")  # fmt: skip
+    points_advance: int = Field(_POINTS.advance, ge=0, le=1000, description="积分:客户推进一个阶段")
+    points_won: int = Field(_POINTS.won, ge=0, le=10000, description="积分:成交一单")
+    points_standup: int = Field(_POINTS.standup, ge=0, le=1000, description="积分:站会时间内回答")
+    points_reminder_cleared: int = Field(_POINTS.reminder_cleared, ge=0, le=1000,
+                                         description="积分:停滞提醒后一天内跟进")  # fmt: skip
+    points_forecast: int = Field(_POINTS.forecast, ge=0, le=10000, description="积分:近三个月预测误差在范围内")
+    points_forecast_tolerance: float = Field(_POINTS.forecast_tolerance, gt=0, le=1, description="积分:预测误差范围")
+    points_rewards: list[tuple[str, int]] = Field(
+        default_factory=lambda: [(r.name, r.points) for r in DEFAULT_REWARDS],
+        description="可兑换的奖励:[名称, 所需积分]",
+    )
+
+    @field_validator("points_rewards")
+    @classmethod
+    def _rewards(cls, value: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        names = [n.strip() for n, _ in value]
+        if any(not n for n in names) or len(set(names)) != len(names):
+            raise ValueError("reward names must be non-empty and distinct")
+        if any(p <= 0 for _, p in value):
+            raise ValueError("a reward costs at least 1 point")
+        return value
+
+    def points_rules(self) -> PointsRules:
+        hour, minute = (int(x) for x in self.points_brief_deadline.split(":"))
+        return PointsRules(
+            brief=self.points_brief, brief_deadline=time(hour, minute), advance=self.points_advance,
+            won=self.points_won, standup=self.points_standup, reminder_cleared=self.points_reminder_cleared,
+            forecast=self.points_forecast, forecast_tolerance=self.points_forecast_tolerance,
+        )  # fmt: skip
+
+    def rewards(self) -> tuple[Reward, ...]:
+        return tuple(Reward(name.strip(), points) for name, points in self.points_rewards)
 
     embedding_backend: Literal["tfidf", "sentence-transformers"] = Field("tfidf", description="相似客户的文本向量")
     embedding_model_path: Path | None = Field(None, description="sentence-transformers 模型所在的本地目录")
@@ -281,6 +320,18 @@ auto_register = false
 # big_deal_bonus = 5000          # ……每单奖励
 # fast_payment_days = 30         # 回款奖:签约后这么多天内回款……
 # fast_payment_rate = 0.005      # ……奖励合同额的这个比例
+
+# 积分:每件事只记一次。奖励目录里的东西发「兑换 名称」申请,主管批准后扣分。
+# [points]
+# brief = 2                      # 工作日截止前发简报(每天一次)
+# brief_deadline = "20:00"
+# advance = 3                    # 客户推进一个阶段(每个客户每个阶段一次)
+# won = 10                       # 成交一单
+# standup = 1                    # 站会时间内回答
+# reminder_cleared = 2           # 停滞提醒后一天内发了这个客户的简报
+# forecast = 10                  # 近三个月的月初预测合计与实际成交相差不超过 forecast_tolerance
+# forecast_tolerance = 0.10
+# rewards = [["咖啡券", 30], ["京东卡 100 元", 200], ["额外半天假", 500]]
 
 # 企业微信自建应用。填了 corp_id 就会启用,其余几项都要填。
 # 回调地址:http(s)://你的域名/wecom/callback

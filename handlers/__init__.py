@@ -14,6 +14,7 @@ from handlers import (
     help,
     overdue,
     pending,
+    points,
     recommend,
     reports,
     standup,
@@ -37,6 +38,7 @@ def build_router() -> Router:
     understood.include(
         help.router,
         goals.router,
+        points.router,
         commands.router,
         customers.router,
         overdue.router,

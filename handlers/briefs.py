@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import points
 from handlers.intake import Outcome, apply_update, store_questions, summary
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, intent_is
@@ -29,6 +30,8 @@ async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
     for update in parsed.updates:
         await apply_update(ctx, message, brief.id, update, outcome)
     await store_questions(ctx, outcome)
+    if parsed.updates:
+        outcome.points += await points.on_brief(ctx, brief.id)
     if not parsed.updates:
         status = BriefStatus.UNPARSED
     elif outcome.questions:

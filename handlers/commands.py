@@ -38,6 +38,7 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
         if untouched:
             kept.add(customer.name)
     await uow.stages.delete_for_brief(target.id)
+    await uow.points.delete_for_brief(target.id)  # what the brief earned goes with it
     await uow.pending.delete_for_brief(target.id)
     await uow.briefs.set_status(target.id, BriefStatus.UNDONE)
     when = target.received_at.astimezone(ctx.services.timezone)

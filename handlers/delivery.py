@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from handlers.format import fit
-from sales.model import Employee, OutboxMessage
+from handlers.services import Services
+from sales.model import Employee, OutboxMessage, Team
 from store.repositories import UnitOfWork
 
 
@@ -33,4 +34,25 @@ async def notify(
     payload = {"text": fit(text.split("\n"))}
     return await uow.outbox.enqueue(
         OutboxMessage(platform=platform, key=key, created_at=now, payload=payload, to_user=user)
+    )
+
+
+def group_target(team: Team, platforms: tuple[str, ...]) -> tuple[str, str] | None:
+    """Where the team's group chat is: WeCom app chat or robot, DingTalk group or robot, else the console."""
+    for platform in platforms:
+        if platform == "wecom" and (team.wecom_chat_id or team.wecom_webhook_key):
+            return platform, team.wecom_chat_id or f"webhook:{team.wecom_webhook_key}"
+        if platform == "dingtalk" and (team.dingtalk_conversation_id or team.dingtalk_webhook):
+            return platform, team.dingtalk_conversation_id or f"robot:{team.dingtalk_webhook}"
+        if platform == "console":
+            return platform, f"team:{team.name}"
+    return None
+
+
+async def post_to_group(uow: UnitOfWork, team: Team, text: str, *, key: str, now: datetime, services: Services) -> bool:
+    target = group_target(team, services.platforms)
+    if target is None:
+        return False
+    return await uow.outbox.enqueue(
+        OutboxMessage(platform=target[0], key=key, created_at=now, payload={"text": text}, to_chat=target[1])
     )

@@ -8,9 +8,7 @@ from handlers.routing import Context, Router, intent_is
 router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
-QUERY_NAMES = {
-    "points": "积分",
-}
+QUERY_NAMES: dict[str, str] = {}  # query kinds the parser knows and no handler answers yet
 
 
 @router.message(lambda m, ctx: m.kind != "text" and not m.kind.startswith("event:"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from handlers import points
 from handlers.format import day, fit
 from handlers.messages import Button, Incoming
 from handlers.routing import Context
@@ -30,6 +31,7 @@ class Outcome:
     asked: list[PendingQuestion] = field(default_factory=list)  # new, in the order they arose
     waiting: list[PendingQuestion] = field(default_factory=list)  # asked before, still open
     notes: list[str] = field(default_factory=list)
+    points: int = 0  # earned by what this brief did
 
     @property
     def questions(self) -> list[PendingQuestion]:
@@ -141,6 +143,7 @@ async def create(ctx: Context, message: Incoming, brief_id: int, update: Update,
     )
     assert customer.id is not None
     await ctx.uow.stages.add(StageChange(customer.id, None, stage, ctx.now, ctx.employee.id, brief_id))
+    outcome.points += await points.on_stage(ctx, customer.id, customer.name, None, stage, brief_id)
     await change(ctx, message, brief_id, customer, update, outcome, created=True, lead=f"新建客户,{stage.label}")
 
 
@@ -171,6 +174,7 @@ async def change(
             await ctx.uow.stages.add(
                 StageChange(customer.id, customer.stage, target, ctx.now, ctx.employee.id, brief_id)
             )
+            outcome.points += await points.on_stage(ctx, customer.id, customer.name, customer.stage, target, brief_id)
             pieces.append(f"阶段 {customer.stage.label}→{target.label}")
             customer.stage, customer.stage_entered_at = target, ctx.now
             customer.closed_at = ctx.now if target.is_closed else None
@@ -194,6 +198,7 @@ async def change(
         customer.next_action_date = update.next_action_date
         pieces.append(f"下一步 {customer.next_action or ''} {day(customer.next_action_date)}".replace("  ", " "))
     customer.last_followup_at = ctx.now
+    outcome.points += await points.on_followup(ctx, customer.id, customer.name, brief_id)
     await ctx.uow.customers.update(customer)
     await ctx.uow.briefs.add_update(
         BriefUpdate(brief_id, customer.id, before, snapshot(customer), created_customer=created)
@@ -223,6 +228,8 @@ def summary(outcome: Outcome, *, unparsed: bool = False) -> tuple[str, tuple[But
             lines.append(f"(还有 {len(outcome.questions) - 1} 个问题,答完这个接着问;回复「取消」全部放弃)")
     if not lines:
         lines.append("收到,已记下。")
+    if outcome.points:
+        lines.append(f"积分 +{outcome.points}")
     return fit(lines, more=lambda n: f"……另有 {n} 条已保存,没有一一列出。"), buttons
 
 

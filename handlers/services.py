@@ -11,6 +11,7 @@ from nlu import BriefParser
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
+from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -58,3 +59,5 @@ class Services:
     recommender: Recommender | None = None
     image_platforms: tuple[str, ...] = ("wecom",)  # where a chart is sent after the text
     commission: CommissionRules = field(default_factory=CommissionRules)
+    points: PointsRules = field(default_factory=PointsRules)
+    rewards: tuple[Reward, ...] = DEFAULT_REWARDS

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from handlers.delivery import notify
+from handlers import points
+from handlers.delivery import notify, post_to_group
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from handlers.services import Services
 from nlu.standup import parse_standup
-from sales.model import Employee, OutboxMessage, Role, Standup, StandupEntry, Team
-from store.repositories import UnitOfWork, UnitOfWorkFactory
+from sales.model import Employee, Role, Standup, StandupEntry, Team
+from store.repositories import UnitOfWorkFactory
 
 router = Router("standup")
 
@@ -23,27 +24,6 @@ ASK = ("本周站会开始啦,{minutes} 分钟内回复就好:本周完成 / 阻
 
 def members(staff: list[Employee], team: str) -> list[Employee]:
     return [e for e in staff if e.active and e.team == team and e.role is Role.REP]
-
-
-def group_target(team: Team, platforms: tuple[str, ...]) -> tuple[str, str] | None:
-    """Where the team's group chat is: WeCom app chat or robot, DingTalk group or robot, else the console."""
-    for platform in platforms:
-        if platform == "wecom" and (team.wecom_chat_id or team.wecom_webhook_key):
-            return platform, team.wecom_chat_id or f"webhook:{team.wecom_webhook_key}"
-        if platform == "dingtalk" and (team.dingtalk_conversation_id or team.dingtalk_webhook):
-            return platform, team.dingtalk_conversation_id or f"robot:{team.dingtalk_webhook}"
-        if platform == "console":
-            return platform, f"team:{team.name}"
-    return None
-
-
-async def post_to_group(uow: UnitOfWork, team: Team, text: str, *, key: str, now: datetime, services: Services) -> bool:
-    target = group_target(team, services.platforms)
-    if target is None:
-        return False
-    return await uow.outbox.enqueue(
-        OutboxMessage(platform=target[0], key=key, created_at=now, payload={"text": text}, to_chat=target[1])
-    )
 
 
 async def open_standup(
@@ -149,4 +129,6 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply] | None:
     ))  # fmt: skip
     if late:
         return [Reply("站会已经结束,你的回答已记下,会放进主管的下一份周报。")]
-    return [Reply("收到,已记入本周站会。" + ("阻塞会转给主管。" if parsed.blockers else ""))]
+    earned = await points.on_standup(ctx, standup.id)
+    bonus = f"积分 +{earned}" if earned else ""
+    return [Reply("收到,已记入本周站会。" + ("阻塞会转给主管。" if parsed.blockers else "") + bonus)]

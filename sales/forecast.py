@@ -171,15 +171,21 @@ def won_by_month(customers: Sequence[Customer | Signed], tz: ZoneInfo) -> dict[t
     return out
 
 
+def first_of_month(snapshots: Sequence[Snapshot]) -> dict[tuple[str, str], Snapshot]:
+    """Per (owner, month), the first forecast taken within that month: what the rep expected going in."""
+    first: dict[tuple[str, str], Snapshot] = {}
+    for s in sorted(snapshots, key=lambda s: s.taken_on):
+        if month_key(s.taken_on) == s.month:
+            first.setdefault((s.owner_id, s.month), s)
+    return first
+
+
 def bias_factors(
     snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], Decimal], today: date
 ) -> dict[str, float]:
     """actual ÷ forecast per rep over past months (the first snapshot of each month counts), clamped to 0.5–1.5."""
-    first: dict[tuple[str, str], Snapshot] = {}
     now = month_key(today)
-    for s in sorted((s for s in snapshots if s.month < now), key=lambda s: s.taken_on):
-        if month_key(s.taken_on) == s.month:
-            first.setdefault((s.owner_id, s.month), s)
+    first = {key: s for key, s in first_of_month(snapshots).items() if key[1] < now}
     sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     months: dict[str, int] = defaultdict(int)
     for (owner, month), snap in first.items():

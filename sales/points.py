@@ -72,6 +72,9 @@ class Redemption:
     id: int | None = None
 
 
+DEFAULT_REWARDS = (Reward("咖啡券", 30), Reward("京东卡 100 元", 200), Reward("额外半天假", 500))
+
+
 def brief_counts(received: datetime, is_workday: bool, rules: PointsRules) -> bool:
     """A brief earns points on a working day, before the deadline (local time)."""
     return is_workday and received.time() < rules.brief_deadline

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from handlers.forecast import take_snapshot
+from handlers.points import monthly
 from handlers.services import Services
 from handlers.standup import tick as standup_tick
 from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_list
@@ -63,6 +64,8 @@ class Scheduler:
                 lambda: monday_list(self.uow, self.services, self.clock())),
             Job("forecast-snapshot", "每周第一个工作日 08:30 保存预测快照(用来算准确度)", at(8, 30),
                 lambda: take_snapshot(self.uow, self.services, self.clock())),
+            Job("monthly-recognition", "每月第一个工作日 09:30 预测准确积分,各团队群里表彰上月之星", at(9, 30),
+                lambda: monthly(self.uow, self.services, self.clock())),
             Job("standup", "每周最后一个工作日按各团队时间开站会,到时收尾", CronTrigger(minute="*", timezone=tz),
                 lambda: standup_tick(self.uow, self.services, self.clock())),
         ]  # fmt: skip

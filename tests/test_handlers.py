@@ -110,5 +110,4 @@ async def test_help_lists_only_installed_features(text: str) -> None:
     await _org(store)
     reply = await _say(store, services, text)
     assert "发简报" in reply and "撤销" in reply and "漏斗" in reply and "成交预测" in reply and "我的提成" in reply
-    assert "目标异议" in reply
-    assert "积分" not in reply  # not built yet
+    assert "目标异议" in reply and "积分排行榜" in reply

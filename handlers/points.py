@@ -1,0 +1,310 @@
+"""Points: awarded as events happen (once per event), the leaderboard, the balance, rewards with approval,
+and the monthly recognition in each team's group."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from handlers.delivery import post_to_group
+from handlers.format import fit
+from handlers.goals import supervisors_of
+from handlers.messages import Button, Incoming, Reply
+from handlers.routing import Context, Router, query_is
+from handlers.services import Services
+from handlers.stalls import start_of
+from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
+from sales.model import AuditEntry, Employee, Role
+from sales.months import month_bounds
+from sales.points import (
+    RULE_LABELS,
+    PointsEntry,
+    Redemption,
+    RedemptionStatus,
+    brief_counts,
+    cleared_in_time,
+    find_reward,
+    forecast_within,
+    leaderboard,
+    week_start,
+)
+from sales.stages import Stage
+from sales.values import wan
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+router = Router("points")
+
+
+# --- awarding ------------------------------------------------------------------------------------------------
+
+
+async def on_brief(ctx: Context, brief_id: int) -> int:
+    """A brief on a working day before the deadline: once a day."""
+    assert ctx.employee is not None
+    rules, local = ctx.services.points, ctx.now.astimezone(ctx.services.timezone)
+    if not rules.brief or not brief_counts(local, ctx.services.calendar.is_workday(local.date()), rules):
+        return 0
+    entry = PointsEntry(ctx.employee.id, f"brief:{ctx.employee.id}:{local.date()}", "brief", rules.brief, ctx.now,
+                        brief_id=brief_id)  # fmt: skip
+    return sum(e.points for e in await ctx.uow.points.award([entry]))
+
+
+async def on_stage(ctx: Context, customer_id: int, name: str, before: Stage | None, after: Stage, brief_id: int) -> int:
+    """A stage moved forward (once per customer and stage reached), a deal won (once per customer; the win is
+    its own event, not also an advance)."""
+    assert ctx.employee is not None
+    rules, who = ctx.services.points, ctx.employee.id
+    entries = []
+    forward = before is not None and after.rank > before.rank and not after.is_closed
+    if forward and before is not None and rules.advance:
+        entries.append(PointsEntry(who, f"advance:{customer_id}:{after.value}", "advance", rules.advance, ctx.now,
+                                   note=f"{name} {before.label}→{after.label}", brief_id=brief_id))  # fmt: skip
+    if after is Stage.WON and rules.won:
+        entries.append(PointsEntry(who, f"won:{customer_id}", "won", rules.won, ctx.now, note=name, brief_id=brief_id))
+    return sum(e.points for e in await ctx.uow.points.award(entries))
+
+
+async def on_followup(ctx: Context, customer_id: int, name: str, brief_id: int) -> int:
+    """A brief about a customer within a day of the stall reminder sent to this person about it."""
+    assert ctx.employee is not None
+    rules = ctx.services.points
+    if not rules.reminder_cleared:
+        return 0
+    due = [r for r in await ctx.uow.reminders.sent([customer_id])
+           if r.to_employee == ctx.employee.id and cleared_in_time(r.sent_at, ctx.now)]  # fmt: skip
+    entries = [PointsEntry(ctx.employee.id, f"cleared:{r.key}", "reminder_cleared", rules.reminder_cleared, ctx.now,
+                           note=name, brief_id=brief_id) for r in due]  # fmt: skip
+    return sum(e.points for e in await ctx.uow.points.award(entries))
+
+
+async def on_standup(ctx: Context, standup_id: int) -> int:
+    """A standup answered within its window: once per standup."""
+    assert ctx.employee is not None
+    rules = ctx.services.points
+    if not rules.standup:
+        return 0
+    entry = PointsEntry(ctx.employee.id, f"standup:{standup_id}:{ctx.employee.id}", "standup", rules.standup, ctx.now)
+    return sum(e.points for e in await ctx.uow.points.award([entry]))
+
+
+def earned_note(points: int) -> str:
+    return f"积分 +{points}" if points else ""
+
+
+async def forecast_awards(uow: UnitOfWork, services: Services, today: date, now: datetime) -> list[str]:
+    """On the first working day of a month: reps whose forecasts for the last three months, summed, came
+    within the tolerance of what they signed. Once per rep and month."""
+    rules = services.points
+    if not rules.forecast:
+        return []
+    start = today.replace(day=1)
+    months = [month_key(start - timedelta(days=1))]
+    for _ in range(2):
+        months.insert(0, month_key(month_bounds(months[0])[0] - timedelta(days=1)))
+    first = first_of_month(await uow.forecasts.snapshots())
+    actual = won_by_month(await uow.customers.signed(), services.timezone)
+    entries = []
+    for rep in await uow.employees.find(active_only=True):
+        said = {m: first[(rep.id, m)].expected for m in months if (rep.id, m) in first}
+        signed = {m: actual.get((rep.id, m), Decimal(0)) for m in months}
+        if rep.role is Role.REP and forecast_within(said, signed, months, rules.forecast_tolerance):
+            entries.append(PointsEntry(rep.id, f"forecast:{rep.id}:{month_key(start)}", "forecast", rules.forecast,
+                                       now, note=f"{months[0]} 至 {months[-1]}"))  # fmt: skip
+    return [e.employee_id for e in await uow.points.award(entries)]
+
+
+# --- answers -------------------------------------------------------------------------------------------------
+
+
+def board_people(asker: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """Whom the asker's leaderboard ranks: the team's reps (the whole company's for an admin)."""
+    reps = [e for e in staff if e.active and e.role is Role.REP]
+    if asker.role is Role.ADMIN or not asker.team:
+        return reps if asker.role is Role.ADMIN else [asker]
+    return [e for e in reps if e.team == asker.team]
+
+
+async def render_board(ctx: Context) -> str:
+    assert ctx.employee is not None
+    tz = ctx.services.timezone
+    today = ctx.now.astimezone(tz).date()
+    people = board_people(ctx.employee, await ctx.uow.employees.find())
+    names = {e.id: e.name for e in people}
+    end = start_of(today + timedelta(days=1), tz)
+    lines = [f"{'全公司' if ctx.employee.role is Role.ADMIN else (ctx.employee.team or '') + '团队'}积分排行榜:"]
+    for label, since in (("本周", week_start(today)), ("本月", today.replace(day=1))):
+        board = leaderboard(await ctx.uow.points.earned(start_of(since, tz), end), names)
+        lines.append(f"【{label}】")
+        shown = [row for row in board if row[2] > 0][:10]
+        lines += [f"{rank}. {names[who]} {points} 分" + (" ← 你" if who == ctx.employee.id else "")
+                  for rank, who, points in shown] or ["还没有人得分"]  # fmt: skip
+        mine = next((row for row in board if row[1] == ctx.employee.id), None)
+        if mine and mine not in shown:
+            lines.append(f"你:第 {mine[0]} 名,{mine[2]} 分")
+    return fit(lines)
+
+
+async def render_mine(ctx: Context) -> str:
+    assert ctx.employee is not None
+    tz, me = ctx.services.timezone, ctx.employee.id
+    today = ctx.now.astimezone(tz).date()
+    end = start_of(today + timedelta(days=1), tz)
+    week = (await ctx.uow.points.earned(start_of(week_start(today), tz), end)).get(me, 0)
+    month = (await ctx.uow.points.earned(start_of(today.replace(day=1), tz), end)).get(me, 0)
+    balance, held = await ctx.uow.points.balance(me), await ctx.uow.points.pending_points(me)
+    lines = [f"你现在有 {balance} 积分" + (f"(其中 {held} 分的兑换在等主管审批)" if held else "") + "。",
+             f"本周得 {week} 分,本月得 {month} 分。"]  # fmt: skip
+    recent = await ctx.uow.points.recent(me, 5)
+    if recent:
+        lines.append("最近记录:")
+        for e in recent:
+            note = f" {e.note}" if e.note else ""
+            lines.append(f"· {e.at.astimezone(tz):%m-%d} {RULE_LABELS.get(e.rule, e.rule)}{note} {e.points:+d}")
+    lines.append(catalogue_hint(ctx.services))
+    return fit(lines)
+
+
+def catalogue_hint(services: Services) -> str:
+    if not services.rewards:
+        return "还没有可兑换的奖励(由管理员在配置里设置)。"
+    return "可兑换:" + "、".join(f"{r.name}({r.points} 分)" for r in services.rewards) + ",发「兑换 奖励名」申请。"
+
+
+REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
+DECIDE = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)兑换\s*#?(?P<id>\d+)$")
+
+
+@router.message(query_is("points"), lambda m, _ctx: not (REDEEM.match(m.text.strip()) or DECIDE.match(m.text.strip())))
+async def answer(message: Incoming, ctx: Context) -> list[Reply]:
+    text = message.text
+    if re.search(r"排行|榜|排名|第几", text):
+        return [Reply(await render_board(ctx))]
+    if re.search(r"换什么|兑换什么|奖励|商城|能换", text) and not re.search(r"多少", text):
+        return [Reply(catalogue_hint(ctx.services))]
+    return [Reply(await render_mine(ctx))]
+
+
+@router.message(lambda m, _ctx: REDEEM.match(m.text.strip()) is not None)
+async def redeem(message: Incoming, ctx: Context) -> list[Reply]:
+    """Ask for a reward: the points are held until the supervisor approves (then deducted) or rejects."""
+    assert ctx.employee is not None
+    match = REDEEM.match(message.text.strip())
+    assert match is not None
+    found = find_reward(match["what"], ctx.services.rewards)
+    if len(found) != 1:
+        head = f"有几个奖励都对得上「{match['what']}」。" if found else f"没有叫「{match['what']}」的奖励。"
+        return [Reply(head + catalogue_hint(ctx.services))]
+    reward, me = found[0], ctx.employee
+    balance, held = await ctx.uow.points.balance(me.id), await ctx.uow.points.pending_points(me.id)
+    if balance - held < reward.points:
+        return [Reply(f"积分不够:「{reward.name}」要 {reward.points} 分,你有 {balance} 分"
+                      + (f"(其中 {held} 分在等审批)" if held else "") + "。")]  # fmt: skip
+    bosses = supervisors_of(me, await ctx.uow.employees.find())
+    if not bosses:
+        return [Reply("还没有登记你的主管,没人能审批兑换,请联系管理员。")]
+    request = await ctx.uow.points.request(Redemption(me.id, reward.name, reward.points, ctx.now))
+    assert request.id is not None
+    ask = (f"{me.name}申请用 {reward.points} 积分兑换「{reward.name}」(现有 {balance} 分)。"
+           f"回复「同意兑换 {request.id}」或「拒绝兑换 {request.id}」。")  # fmt: skip
+    buttons = (Button(f"同意兑换 {request.id}", "同意"), Button(f"拒绝兑换 {request.id}", "拒绝"))
+    replies = [Reply(ask, buttons=buttons, to_employee=b.id) for b in bosses]
+    sent = f"已把兑换「{reward.name}」的申请发给{'、'.join(b.name for b in bosses)},批准后扣 {reward.points} 分。"
+    return [Reply(sent), *replies]
+
+
+@router.message(lambda m, _ctx: DECIDE.match(m.text.strip()) is not None)
+async def decide(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None
+    match = DECIDE.match(message.text.strip())
+    assert match is not None
+    request = await ctx.uow.points.redemption(int(match["id"]))
+    if request is None:
+        return [Reply(f"没有编号 {match['id']} 的兑换申请。")]
+    staff = await ctx.uow.employees.find()
+    rep = next((e for e in staff if e.id == request.employee_id), None)
+    approvers = {b.id for b in supervisors_of(rep, staff)} if rep else set()
+    if ctx.employee.id not in approvers and ctx.employee.role is not Role.ADMIN:
+        return [Reply("这个兑换申请不归你审批。")]
+    if request.status != RedemptionStatus.PENDING:
+        state = "已批准" if request.status == RedemptionStatus.APPROVED else "已拒绝"
+        return [Reply(f"这个申请之前{state},不用再处理。")]
+    name = rep.name if rep else request.employee_id
+    approve = match["verb"] in ("同意", "批准")
+    if approve and await ctx.uow.points.balance(request.employee_id) < request.points:
+        approve = False  # spent since asking: a debt would be worse than a refusal
+        note = "积分已不够,自动拒绝"
+    else:
+        note = ""
+    status = RedemptionStatus.APPROVED if approve else RedemptionStatus.REJECTED
+    assert request.id is not None
+    if not await ctx.uow.points.decide(request.id, status, ctx.employee.id, ctx.now):
+        return [Reply("这个申请刚被处理过了。")]
+    if approve:
+        await ctx.uow.points.award([PointsEntry(request.employee_id, f"redeem:{request.id}", "redeem", -request.points,
+                                                ctx.now, note=request.reward)])  # fmt: skip
+    await ctx.uow.audit.add(AuditEntry(at=ctx.now, action=f"points.redeem.{status}", actor=ctx.employee.id,
+                                       detail={"id": request.id, "employee": request.employee_id,
+                                               "reward": request.reward, "points": request.points}))  # fmt: skip
+    if approve:
+        told = f"{ctx.employee.name}批准了你兑换「{request.reward}」,已扣 {request.points} 积分。"
+        return [Reply(f"已批准,{name}的 {request.points} 积分已扣除。"), Reply(told, to_employee=request.employee_id)]
+    why = f"({note})" if note else ""
+    told = f"你兑换「{request.reward}」的申请没有通过{why},积分没有扣。有疑问可以找{ctx.employee.name}。"
+    return [Reply(f"已拒绝{name}的兑换申请{why}。"), Reply(told, to_employee=request.employee_id)]
+
+
+# --- the monthly recognition ---------------------------------------------------------------------------------
+
+
+async def monthly(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> dict[str, str]:
+    """First working day of the month: forecast points, then each team's group hears last month's leaders."""
+    tz = services.timezone
+    today = now.astimezone(tz).date()
+    first_workday = services.calendar.next_workday(today.replace(day=1) - timedelta(days=1))
+    if today != first_workday:
+        return {}
+    last = month_key(today.replace(day=1) - timedelta(days=1))
+    start, end = (start_of(d, tz) for d in month_bounds(last))
+    posted: dict[str, str] = {}
+    async with uow_factory() as uow:
+        await forecast_awards(uow, services, today, now)
+        earned = await uow.points.earned(start, end)
+        won = won_by_month(await uow.customers.signed(), tz)
+        first = first_of_month(await uow.forecasts.snapshots())
+        staff = await uow.employees.find(active_only=True)
+        for team in await uow.teams.find():
+            reps = [e for e in staff if e.role is Role.REP and e.team == team.name]
+            if not reps:
+                continue
+            text = recognition_text(last, reps, earned, won, first)
+            if await post_to_group(uow, team, text, key=f"recognition:{last}:{team.name}", now=now, services=services):
+                posted[team.name] = text
+        await uow.commit()
+    return posted
+
+
+def recognition_text(
+    month: str, reps: Sequence[Employee], earned: dict[str, int], won: dict[tuple[str, str], Decimal],
+    first: dict[tuple[str, str], Snapshot],
+) -> str:  # fmt: skip
+    year, mon = month.split("-")
+    lines = [f"🎉 {year}年{int(mon)}月之星"]
+    by_points = sorted(((earned.get(e.id, 0), e.name) for e in reps if earned.get(e.id, 0) > 0), reverse=True)[:3]
+    lines.append("积分:" + ("、".join(f"{n} {p} 分" for p, n in by_points) or "本月还没有人得分"))
+    by_won = sorted(((won.get((e.id, month), Decimal(0)), e.name) for e in reps
+                     if won.get((e.id, month), Decimal(0)) > 0), reverse=True)[:3]  # fmt: skip
+    lines.append("成交额:" + ("、".join(f"{n} {wan(a)}" for a, n in by_won) or "本月没有成交"))
+    errors = []
+    for e in reps:
+        snap, signed = first.get((e.id, month)), won.get((e.id, month), Decimal(0))
+        if snap is not None and signed > 0:
+            errors.append((abs(float(snap.expected - signed)) / float(signed), e.name))
+    if errors:
+        error, name = min(errors)
+        lines.append(f"预测最准:{name}(月初预测与实际相差 {error:.0%})")
+    else:
+        lines.append("预测最准:本月没有可比的月初预测")
+    lines.append("感谢大家,新的一个月继续加油!")
+    return "\n".join(lines)
