@@ -13,7 +13,7 @@ from handlers.stalls import start_of
 from sales.commission import Statement, ranks, statement, won_deals
 from sales.model import Employee, Role
 from sales.months import month_bounds, month_in
-from sales.permissions import may_see
+from sales.permissions import may_see, named_colleague
 from sales.values import percent, wan, yuan
 from store.repositories import UnitOfWork
 
@@ -104,9 +104,8 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     asker, services = ctx.employee, ctx.services
     month = month_in(message.text, ctx.now.astimezone(services.timezone).date())
     staff = await ctx.uow.employees.find()
-    named = [e for e in staff if e.id != asker.id and len(e.name) >= 2 and e.name in message.text]
-    if named:
-        other = named[0]
+    other = named_colleague(message.text, staff, asker)
+    if other is not None:
         if asker.role is Role.REP or not may_see(asker, other):
             return [Reply(f"提成只有本人和所在团队的主管能看,{other.name}的提成我不能告诉你。"
                           "发「我的提成」看你自己的。")]  # fmt: skip

@@ -20,7 +20,7 @@ from handlers.stalls import start_of
 from sales.goals import Goal, Kpi, Level, Plan, Progress, actuals, days_left, decompose, kpi_in, progress_of, roll_up
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds, month_in
-from sales.permissions import may_see
+from sales.permissions import may_see, named_colleague
 from sales.values import parse_amount, wan
 from store.repositories import UnitOfWork
 
@@ -156,11 +156,11 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     state = await goal_state(ctx.uow, ctx.services, today, month_in(message.text, today))
     staff = await ctx.uow.employees.find()
     names = {e.id: e.name for e in staff}
-    named = [e for e in staff if e.id != ctx.employee.id and len(e.name) >= 2 and e.name in message.text]
-    if named:
-        if not may_see(ctx.employee, named[0]):
-            return [Reply(f"{named[0].name}的目标只有本人和主管能看。发「我的目标还差多少」看你自己的。")]
-        return [Reply(render_rep(state, named[0], who=f"{named[0].name}的"))]
+    other = named_colleague(message.text, staff, ctx.employee)
+    if other is not None:
+        if not may_see(ctx.employee, other):
+            return [Reply(f"{other.name}的目标只有本人和主管能看。发「我的目标还差多少」看你自己的。")]
+        return [Reply(render_rep(state, other, who=f"{other.name}的"))]
     if ctx.employee.role is Role.REP:
         return [Reply(render_rep(state, ctx.employee))]
     return [Reply(render_scope(state, ctx.employee, names))]

@@ -18,6 +18,7 @@ from handlers.stalls import start_of
 from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds
+from sales.permissions import may_see, named_colleague
 from sales.points import (
     RULE_LABELS,
     PointsEntry,
@@ -146,15 +147,18 @@ async def render_board(ctx: Context) -> str:
     return fit(lines)
 
 
-async def render_mine(ctx: Context) -> str:
+async def render_mine(ctx: Context, whose: Employee | None = None) -> str:
+    """The balance, what was earned this week and month, the latest entries: one's own, or a team member's
+    for their supervisor."""
     assert ctx.employee is not None
-    tz, me = ctx.services.timezone, ctx.employee.id
+    tz, me = ctx.services.timezone, (whose or ctx.employee).id
+    you = f"{whose.name}" if whose else "你"
     today = ctx.now.astimezone(tz).date()
     end = start_of(today + timedelta(days=1), tz)
     week = (await ctx.uow.points.earned(start_of(week_start(today), tz), end)).get(me, 0)
     month = (await ctx.uow.points.earned(start_of(today.replace(day=1), tz), end)).get(me, 0)
     balance, held = await ctx.uow.points.balance(me), await ctx.uow.points.pending_points(me)
-    lines = [f"你现在有 {balance} 积分" + (f"(其中 {held} 分的兑换在等主管审批)" if held else "") + "。",
+    lines = [f"{you}现在有 {balance} 积分" + (f"(其中 {held} 分的兑换在等主管审批)" if held else "") + "。",
              f"本周得 {week} 分,本月得 {month} 分。"]  # fmt: skip
     recent = await ctx.uow.points.recent(me, 5)
     if recent:
@@ -162,7 +166,8 @@ async def render_mine(ctx: Context) -> str:
         for e in recent:
             note = f" {e.note}" if e.note else ""
             lines.append(f"· {e.at.astimezone(tz):%m-%d} {RULE_LABELS.get(e.rule, e.rule)}{note} {e.points:+d}")
-    lines.append(catalogue_hint(ctx.services))
+    if whose is None:
+        lines.append(catalogue_hint(ctx.services))
     return fit(lines)
 
 
@@ -173,16 +178,22 @@ def catalogue_hint(services: Services) -> str:
 
 
 REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
-DECIDE = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)兑换\s*#?(?P<id>\d+)$")
+DECIDE = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)(?:兑换)?\s*#?(?P<id>\d+)?[。!！]?$")
 
 
 @router.message(query_is("points"), lambda m, _ctx: not (REDEEM.match(m.text.strip()) or DECIDE.match(m.text.strip())))
 async def answer(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None
     text = message.text
     if re.search(r"排行|榜|排名|第几", text):
         return [Reply(await render_board(ctx))]
     if re.search(r"换什么|兑换什么|奖励|商城|能换", text) and not re.search(r"多少", text):
         return [Reply(catalogue_hint(ctx.services))]
+    other = named_colleague(text, await ctx.uow.employees.find(), ctx.employee)
+    if other is not None:
+        if ctx.employee.role is Role.REP or not may_see(ctx.employee, other):
+            return [Reply(f"{other.name}的积分明细只有本人和主管能看;大家的得分可以看「积分排行榜」。")]
+        return [Reply(await render_mine(ctx, other))]
     return [Reply(await render_mine(ctx))]
 
 
@@ -208,24 +219,43 @@ async def redeem(message: Incoming, ctx: Context) -> list[Reply]:
     assert request.id is not None
     ask = (f"{me.name}申请用 {reward.points} 积分兑换「{reward.name}」(现有 {balance} 分)。"
            f"回复「同意兑换 {request.id}」或「拒绝兑换 {request.id}」。")  # fmt: skip
-    buttons = (Button(f"同意兑换 {request.id}", "同意"), Button(f"拒绝兑换 {request.id}", "拒绝"))
+    buttons = tuple(Button(f"{verb}兑换 {request.id}", f"{verb}兑换 {request.id}") for verb in ("同意", "拒绝"))
     replies = [Reply(ask, buttons=buttons, to_employee=b.id) for b in bosses]
     sent = f"已把兑换「{reward.name}」的申请发给{'、'.join(b.name for b in bosses)},批准后扣 {reward.points} 分。"
     return [Reply(sent), *replies]
 
 
+def may_decide(approver: Employee, rep: Employee | None, staff: Sequence[Employee]) -> bool:
+    """The rep's supervisor (whoever hears their objections) or an admin."""
+    if approver.role is Role.ADMIN:
+        return True
+    return rep is not None and approver.id in {b.id for b in supervisors_of(rep, staff)}
+
+
 @router.message(lambda m, _ctx: DECIDE.match(m.text.strip()) is not None)
-async def decide(message: Incoming, ctx: Context) -> list[Reply]:
+async def decide(message: Incoming, ctx: Context) -> list[Reply] | None:
+    """「同意兑换 7」 (a button's key, or typed); a bare 「同意」 when exactly one request waits on this person."""
     assert ctx.employee is not None
     match = DECIDE.match(message.text.strip())
     assert match is not None
-    request = await ctx.uow.points.redemption(int(match["id"]))
+    staff = await ctx.uow.employees.find()
+    people = {e.id: e for e in staff}
+    if match["id"] is None:
+        mine = [r for r in await ctx.uow.points.pending_requests()
+                if may_decide(ctx.employee, people.get(r.employee_id), staff)]  # fmt: skip
+        if not mine:
+            return None  # 「同意」 about something else: let the rest of the bot read it
+        if len(mine) > 1:
+            listed = ";".join(f"{r.id} 号 {people[r.employee_id].name if r.employee_id in people else r.employee_id}"
+                              f" 兑换「{r.reward}」" for r in mine[:10])  # fmt: skip
+            return [Reply(f"有 {len(mine)} 个兑换申请在等你:{listed}。请回复「{match['verb']}兑换 编号」。")]
+        request: Redemption | None = mine[0]
+    else:
+        request = await ctx.uow.points.redemption(int(match["id"]))
     if request is None:
         return [Reply(f"没有编号 {match['id']} 的兑换申请。")]
-    staff = await ctx.uow.employees.find()
-    rep = next((e for e in staff if e.id == request.employee_id), None)
-    approvers = {b.id for b in supervisors_of(rep, staff)} if rep else set()
-    if ctx.employee.id not in approvers and ctx.employee.role is not Role.ADMIN:
+    rep = people.get(request.employee_id)
+    if not may_decide(ctx.employee, rep, staff):
         return [Reply("这个兑换申请不归你审批。")]
     if request.status != RedemptionStatus.PENDING:
         state = "已批准" if request.status == RedemptionStatus.APPROVED else "已拒绝"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sales.model import Employee, Role
 
 
@@ -21,3 +23,10 @@ def may_update(actor: Employee, owner: Employee | None) -> bool:
 def may_see(actor: Employee, owner: Employee | None) -> bool:
     """Seeing follows the same lines as changing: own, team, company."""
     return may_update(actor, owner)
+
+
+def named_colleague(text: str, staff: Sequence[Employee], asker: Employee) -> Employee | None:
+    """Someone other than the asker named in a question (「李娜的提成」), the longest name first so that
+    王小明 is not read as 王小."""
+    named = [e for e in staff if e.id != asker.id and len(e.name) >= 2 and e.name in text]
+    return max(named, key=lambda e: len(e.name)) if named else None

@@ -602,6 +602,9 @@ class MemoryPoints(_Repo):
         r.status, r.decided_by, r.decided_at = status, by, at
         return True
 
+    async def pending_requests(self) -> list[Redemption]:
+        return [_copy(r) for _, r in sorted(self.s.redemptions.items()) if r.status == RedemptionStatus.PENDING]
+
     async def pending_points(self, employee_id: str) -> int:
         return sum(r.points for r in self.s.redemptions.values()
                    if r.employee_id == employee_id and r.status == RedemptionStatus.PENDING)  # fmt: skip

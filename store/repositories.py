@@ -252,6 +252,10 @@ class PointsRepository(Protocol):
         """Points asked for in requests still waiting on a supervisor."""
         ...
 
+    async def pending_requests(self) -> list[Redemption]:
+        """Every request still waiting, oldest first."""
+        ...
+
 
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...

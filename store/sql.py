@@ -811,6 +811,10 @@ class SqlPoints(_Repo):
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def pending_requests(self) -> list[Redemption]:
+        where = RedemptionRow.status == RedemptionStatus.PENDING
+        return await load_many(self.session, Redemption, RedemptionRow, where, order=(RedemptionRow.id,))
+
     async def pending_points(self, employee_id: str) -> int:
         query = select(func.coalesce(func.sum(RedemptionRow.points), 0)).where(
             RedemptionRow.employee_id == employee_id, RedemptionRow.status == RedemptionStatus.PENDING

@@ -215,9 +215,10 @@ async def test_redemption_needs_the_supervisors_approval() -> None:
     assert "张伟申请用 200 积分兑换「京东卡 100 元」(现有 250 分)。回复「同意兑换" in asked[1]
     async with chat.store() as uow:
         card = (await uow.outbox.find(to_user="S01"))[-1]
-        assert [b["label"] for b in card.payload["buttons"]] == ["同意", "拒绝"]
-        assert card.payload["buttons"][0]["key"].startswith("同意兑换 ")
         request_id = card.payload["buttons"][0]["key"].split()[-1]
+        # where there are no buttons (DingTalk, the console) the label is what to type, so it is the key itself
+        assert [b["label"] for b in card.payload["buttons"]] == [f"同意兑换 {request_id}", f"拒绝兑换 {request_id}"]
+        assert [b["key"] for b in card.payload["buttons"]] == [b["label"] for b in card.payload["buttons"]]
     held = await chat.say("E01", "兑换 京东卡 100 元", at(THURSDAY, 10, 1))
     assert "积分不够" in held[0] and "其中 200 分在等审批" in held[0]
     assert "不归你审批" in (await chat.say("S02", f"同意兑换 {request_id}", at(THURSDAY, 11)))[0]
@@ -234,8 +235,25 @@ async def test_redemption_needs_the_supervisors_approval() -> None:
     refused = await chat.say("S01", second, at(THURSDAY, 13))  # a button's key comes back as the text
     assert "已拒绝张伟的兑换申请" in refused[0] and "没有通过" in refused[1]
     assert await chat.balance("E01") == 50
+    # a bare 「同意」 decides the one request waiting on this supervisor; with none waiting it is not taken
+    await chat.say("E01", "兑换 咖啡券", at(THURSDAY, 13, 30))
+    assert "已批准,张伟的 30 积分已扣除" in (await chat.say("S01", "同意", at(THURSDAY, 13, 40)))[0]
+    assert "兑换" not in (await chat.say("S01", "同意", at(THURSDAY, 13, 50)))[0]
+    assert await chat.balance("E01") == 20
+    async with chat.store() as uow:
+        await uow.points.award([PointsEntry("E01", "seed2", "won", 30, at(THURSDAY, 8))])
+        await uow.commit()
+    await chat.say("E01", "兑换 咖啡券", at(THURSDAY, 13, 55))
+    await chat.say("E02", "兑换 咖啡券", at(THURSDAY, 13, 56))  # 李娜 has nothing: refused, nothing waits
+    assert "积分不够" in (await chat.say("E02", "兑换 咖啡券", at(THURSDAY, 13, 57)))[0]
+    async with chat.store() as uow:
+        await uow.points.award([PointsEntry("E02", "seed3", "won", 40, at(THURSDAY, 8))])
+        await uow.commit()
+    await chat.say("E02", "兑换 咖啡券", at(THURSDAY, 13, 58))
+    several = (await chat.say("S01", "拒绝", at(THURSDAY, 13, 59)))[0]
+    assert "有 2 个兑换申请在等你" in several and "张伟 兑换「咖啡券」" in several and "李娜 兑换「咖啡券」" in several
     mine = await chat.say("E01", "我现在积分多少", at(THURSDAY, 14))
-    assert "你现在有 50 积分" in mine[0] and "兑换 京东卡 100 元 -200" in mine[0]
+    assert "你现在有 50 积分(其中 30 分的兑换在等主管审批)" in mine[0] and "兑换 咖啡券 -30" in mine[0]
 
 
 async def test_leaderboard_week_and_month_for_the_team() -> None:
@@ -255,6 +273,11 @@ async def test_leaderboard_week_and_month_for_the_team() -> None:
     week, month = board.split("【本月】")
     assert "1. 李娜 4 分" in week and "你:第 2 名,0 分" in week and "孙浩" not in board
     assert "1. 张伟 10 分 ← 你" in month and "2. 李娜 4 分" in month
+    # the details of someone else's points: their supervisor yes, a colleague or another team's supervisor no
+    assert "积分明细只有本人和主管能看" in (await chat.say("E01", "李娜现在积分多少", at(THURSDAY)))[0]
+    assert "积分明细只有本人和主管能看" in (await chat.say("S02", "李娜现在积分多少", at(THURSDAY)))[0]
+    seen = (await chat.say("S01", "李娜现在积分多少", at(THURSDAY)))[0]
+    assert "李娜现在有 4 积分" in seen and "本周得 4 分" in seen
 
 
 async def test_monthly_recognition_on_the_first_working_day() -> None:

@@ -405,6 +405,7 @@ async def test_points_ledger_once_per_event_and_redemptions(uow_factory: UnitOfW
         assert [e.key for e in await uow.points.recent("E01", 2)] == ["won:7", "advance:7"]
         r = await uow.points.request(Redemption("E01", "咖啡券", 12, NOW))
         assert r.id is not None and await uow.points.pending_points("E01") == 12
+        assert [p.id for p in await uow.points.pending_requests()] == [r.id]
         assert await uow.points.decide(r.id, RedemptionStatus.APPROVED, "S01", NOW)
         assert not await uow.points.decide(r.id, RedemptionStatus.REJECTED, "S01", NOW)  # decided once
         await uow.points.award([PointsEntry("E01", f"redeem:{r.id}", "redeem", -12, NOW)])
@@ -414,6 +415,7 @@ async def test_points_ledger_once_per_event_and_redemptions(uow_factory: UnitOfW
         got = await uow.points.redemption(r.id)
         assert got is not None and got.status == RedemptionStatus.APPROVED and got.decided_by == "S01"
         assert await uow.points.pending_points("E01") == 0 and await uow.points.balance("E01") == 5
+        assert await uow.points.pending_requests() == []
         assert await uow.points.earned(NOW, NOW + timedelta(hours=2)) == {"E01": 15}  # the redemption is not earning
         assert await uow.points.delete_for_brief(99) == 1 and await uow.points.balance("E01") == 3
 
