@@ -11,8 +11,12 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from handlers.help import HELP_LINES
+from sales.calendar import WorkCalendar, china_provider
+from sales.forecast import month_key
+from sales.goals import Goal, Kpi, Level, days_left
 from sales.model import (
     Brief,
     BriefStatus,
@@ -24,6 +28,7 @@ from sales.model import (
     StageChange,
     Team,
 )
+from sales.points import PointsEntry, PointsRules
 from sales.stages import OPEN_STAGES, Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -192,6 +197,7 @@ class Summary:
             f"  · 一条说几个客户:「1、{first} 下周一再约 2、{second} 报价已发,把握很大」",
             "  · 新客户:「今天拜访了新客户宁波新港物流,对方有意向」(会先问你要不要新建)",
             f"  · 查客户:「{first}现在到哪一步了」",
+            "  · 目标、提成、积分:「我的目标还差多少」「我的提成」「积分排行榜」",
             "  · 撤销:「撤销」撤回上一条简报;「帮助」看全部用法",
         ]
 
@@ -234,6 +240,43 @@ class _History:
         assert stored.id is not None
         await uow.briefs.add_update(BriefUpdate(stored.id, customer_id, {}, {}))
         return stored.id
+
+
+async def _goals_and_points(uow: UnitOfWork, now: datetime, reps_by_team: dict[str, list[str]]) -> None:
+    """This month's goals (company key results, split by the rules like an admin's file would be) and the
+    points the history would have earned under the default rules, with the live keys."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    calendar = WorkCalendar(provider=china_provider())
+    today = now.date()
+    month = month_key(today)
+    recent = [c for c in await uow.customers.find(stages=[Stage.WON])
+              if c.closed_at and c.closed_at >= now - timedelta(days=90)]  # fmt: skip
+    monthly = sum((c.amount or Decimal(0) for c in recent), Decimal(0)) / 3
+    target = max((monthly * Decimal("1.2") / 100_000).to_integral_value() * 100_000, Decimal(1_000_000))
+    objective = "年底冲刺:新签合同额比前三个月的月均高两成"
+    await uow.goals.put(Goal(month, Level.COMPANY, "", Kpi.SIGNED_AMOUNT, target, objective))
+    await uow.goals.put(Goal(month, Level.COMPANY, "", Kpi.WON_COUNT, Decimal(max(len(recent) // 3 + 2, 4)), objective))
+    days = days_left(calendar, today.replace(day=1), month)
+    for team, reps in reps_by_team.items():
+        await uow.goals.put(Goal(month, Level.TEAM, team, Kpi.BRIEFS, Decimal(len(reps) * days * 3)))
+    rules = PointsRules()
+    entries = [
+        PointsEntry(sender, f"brief:{sender}:{day}", "brief", rules.brief, datetime.combine(day, time(12), tz))
+        for sender, day, _ in await uow.briefs.sent_per_day(now - timedelta(days=HISTORY_DAYS + 60), tz)
+        if calendar.is_workday(day)
+    ]
+    names = {c.id: c.name for c in await uow.customers.find()}
+    for ch in await uow.stages.everything():
+        if ch.employee_id is None or ch.from_stage is None:
+            continue
+        if ch.to_stage is Stage.WON:
+            entries.append(PointsEntry(ch.employee_id, f"won:{ch.customer_id}", "won", rules.won, ch.changed_at,
+                                       note=names.get(ch.customer_id, "")))  # fmt: skip
+        elif ch.to_stage is not Stage.LOST and ch.to_stage.rank > ch.from_stage.rank:
+            entries.append(PointsEntry(ch.employee_id, f"advance:{ch.customer_id}:{ch.to_stage.value}", "advance",
+                                       rules.advance, ch.changed_at, note=names.get(ch.customer_id, "")))  # fmt: skip
+    await uow.points.award(entries)
 
 
 def _names(rng: random.Random, count: int) -> list[tuple[str, str, Segment, str]]:
@@ -303,6 +346,7 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
             won += outcome == Stage.WON
             lost += outcome == Stage.LOST
             shorts[name] = short
+        await _goals_and_points(uow, now, reps_by_team)
         mine = await uow.customers.find(owner_ids=[DEMO_USER])
         examples = [(c.name, shorts[c.name], c.stage.label) for c in mine if not c.stage.is_closed][:3]
         await uow.commit()

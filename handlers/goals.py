@@ -86,8 +86,13 @@ def amount(kpi: Kpi, value: Decimal) -> str:
     return f"{value.normalize():f}{kpi.unit}"
 
 
+def percent_done(p: Progress) -> str:
+    """Rounded down, so 99.7 % never reads as 100 % while something is still missing."""
+    return f"{int(p.done * 100)}%"
+
+
 def progress_line(p: Progress) -> str:
-    head = f"· {p.kpi.label}:目标 {amount(p.kpi, p.target)},已完成 {amount(p.kpi, p.actual)}({p.done:.0%})"
+    head = f"· {p.kpi.label}:目标 {amount(p.kpi, p.target)},已完成 {amount(p.kpi, p.actual)}({percent_done(p)})"
     if p.gap <= 0:
         return head + ",已达成 ✓"
     pace = p.per_day()
@@ -130,7 +135,9 @@ def render_team(state: GoalState, team: str, names: dict[str, str]) -> list[str]
     for rep in sorted(state.members.get(team, []), key=lambda r: names.get(r, r)):
         mine = state.rep(rep)
         if mine:
-            lines.append(f"  {names.get(rep, rep)}:" + "、".join(f"{p.kpi.label} {p.done:.0%}" for p in mine.values()))
+            lines.append(
+                f"  {names.get(rep, rep)}:" + "、".join(f"{p.kpi.label} {percent_done(p)}" for p in mine.values())
+            )
     return lines
 
 
