@@ -100,6 +100,16 @@ async def own_rank(
 
 @router.message(query_is("commission"))
 async def answer(message: Incoming, ctx: Context) -> list[Reply]:
+    """Pay is private: asked in a group chat, the answer goes to the asker directly."""
+    assert ctx.employee is not None
+    replies = await _answer(message, ctx)
+    if not message.is_group:
+        return replies
+    private = [Reply(r.text, to_employee=ctx.employee.id) for r in replies]
+    return [Reply("提成只在私聊里说,已经单独发给你了。"), *private]
+
+
+async def _answer(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None
     asker, services = ctx.employee, ctx.services
     month = month_in(message.text, ctx.now.astimezone(services.timezone).date())

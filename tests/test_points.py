@@ -348,3 +348,28 @@ def test_points_through_genjin_chat(genjin) -> None:  # type: ignore[no-untyped-
     (genjin.cwd / "genjin.toml").write_text('[points]\nrewards = [["奶茶", 0]]\n', encoding="utf-8")
     bad = genjin("chat", "--user", "E01", input="")
     assert bad.returncode == 2 and "points_rewards" in bad.stderr
+
+
+async def test_pay_asked_in_a_group_goes_to_the_asker_alone() -> None:
+    chat = Chat()
+    await chat.org()
+    async with chat.store() as uow:
+        await uow.inbox.put(
+            InboxMessage(
+                platform="console",
+                msg_id="g1",
+                user_id="E01",
+                chat_id="team:一组",
+                is_group=True,
+                text="我的提成",
+                received_at=at(THURSDAY),
+            )
+        )
+        await uow.commit()
+    await InboxWorker(chat.store, build_router(), ErrorHandler(), lambda: at(THURSDAY), services=chat.services).drain()
+    async with chat.store() as uow:
+        sent = await uow.outbox.find()
+    in_group = [m for m in sent if m.to_chat == "team:一组"]
+    direct = [m for m in sent if m.to_chat is None]
+    assert [m.payload["text"] for m in in_group] == ["提成只在私聊里说,已经单独发给你了。"]
+    assert len(direct) == 1 and direct[0].to_user == "E01" and "团队排名" in direct[0].payload["text"]
