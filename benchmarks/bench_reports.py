@@ -27,10 +27,13 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from handlers.commission import build_statements  # noqa: E402
 from handlers.forecast import build_forecast  # noqa: E402
+from handlers.goals import goal_state  # noqa: E402
 from handlers.reports import build_activity, build_funnel  # noqa: E402
 from handlers.services import Services  # noqa: E402
 from sales.calendar import WorkCalendar, china_provider  # noqa: E402
+from sales.forecast import month_key  # noqa: E402
 from sales.stall import StallPolicy  # noqa: E402
 from store.database import Database  # noqa: E402
 
@@ -102,6 +105,10 @@ def seed(path: Path, count: int, briefs: int) -> None:
                 month = date(taken.year + (taken.month + ahead - 1) // 12, (taken.month + ahead - 1) % 12 + 1, 1)
                 snaps.append((f"E{r}", f"{month:%Y-%m}", rng.randint(0, 2_000_000), taken.isoformat()))
     db.executemany("insert into forecast_snapshots (owner_id, month, expected, taken_on) values (?, ?, ?, ?)", snaps)
+    month = f"{NOW:%Y-%m}"  # the company's key results (in fen for money), split to teams and reps when read
+    goals = [(month, "company", "", "signed_amount", 50_000_000_000), (month, "company", "", "briefs", 8_000_000)]
+    goals += [(month, "team", f"T{t}", "won_count", 4_000) for t in range(TEAMS)]
+    db.executemany("insert into goals (month, level, subject, kpi, target) values (?, ?, ?, ?, ?)", goals)
     db.commit()
     print(f"  {len(history):,} stage changes, {len(snaps):,} forecast snapshots")
     db.close()
@@ -138,6 +145,22 @@ async def main() -> None:
         now = NOW.astimezone(TZ)
         team = {f"E{n}" for n in range(PER_TEAM)}
 
+        month = month_key(now.date())
+
+        async def goals_company(uow: Any) -> Any:
+            state = await goal_state(uow, services, now.date(), month)
+            return state.company(), [state.rep(r) for reps in state.members.values() for r in reps]
+
+        async def commission_all(uow: Any) -> Any:
+            return await build_statements(uow, services, month, await uow.employees.find())
+
+        def month_of(build: Callable[[Any], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+            async def run() -> Any:
+                async with database.uow() as uow:
+                    return await build(uow)
+
+            return run
+
         def report(build: Callable[..., Awaitable[Any]], *extra: Any) -> Callable[[], Awaitable[Any]]:
             async def run() -> Any:
                 async with database.uow() as uow:
@@ -152,6 +175,8 @@ async def main() -> None:
             "forecast, one team": report(build_forecast, team),
             "activity, company": report(build_activity, None),
             "activity, one team": report(build_activity, team),
+            "goals, company roll-up": month_of(goals_company),
+            "commission, every rep": month_of(commission_all),
         }
         print(f"median of {args.rounds} rounds (min – max), target < 1 s each:")
         for label, run in cases.items():
