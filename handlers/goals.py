@@ -123,7 +123,8 @@ def render_rep(state: GoalState, employee: Employee, who: str = "你的") -> str
     split_from = {p.source for p in mine.values()} - {Level.REP}
     if split_from:
         lines.append("(部分目标由" + ("公司" if Level.COMPANY in split_from else "团队") + "目标平均分解)")
-    lines.append("对目标有不同意见?发「目标异议 理由」,我转给主管。")
+    if who == "你的":
+        lines.append("对目标有不同意见?发「目标异议 理由」,我转给主管。")
     return fit(lines)
 
 
