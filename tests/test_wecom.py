@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.outbox import PermanentSendError, TransientSendError
 from bot.server import make_web_app
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus, Role
+from sales.points import PointsEntry
 from sales.stages import Stage
 from tests.conftest import NOW
 from tests.fakes.wecom import (
@@ -311,3 +312,25 @@ async def test_asking_for_the_funnel_in_wecom_brings_text_then_a_chart(rig: Rig)
     [png] = rig.fake.uploads.values()
     assert png.startswith(b"\x89PNG") and len(png) > 5_000
     assert "本月漏斗" in rig.fake.texts_for("wangmin")[0]
+
+
+async def test_a_supervisor_approves_a_redemption_with_the_cards_button(rig: Rig) -> None:
+    async with rig.app.uow() as uow:
+        await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, wecom_userid="chenjing"))
+        rep = await uow.employees.get("E01")
+        assert rep is not None
+        rep.supervisor_id = "S01"
+        await uow.employees.update(rep)
+        await uow.points.award([PointsEntry("E01", "seed", "won", 40, NOW)])
+        await uow.commit()
+    await rig.post(text_message("zhangwei", "兑换 咖啡券", "9101"))
+    await rig.settle()
+    card = next(m for m in rig.fake.messages if m["touser"] == "chenjing")
+    keys = [b["key"] for b in card["template_card"]["button_list"]]
+    assert card["msgtype"] == "template_card" and keys[0].startswith("同意兑换 ") and keys[1].startswith("拒绝兑换 ")
+    await rig.post(event_message("chenjing", "template_card_event", key=keys[0], create_time=1700000200))
+    await rig.settle()
+    async with rig.app.uow() as uow:
+        assert await uow.points.balance("E01") == 10
+    assert any("批准了你兑换「咖啡券」" in t for t in rig.fake.texts_for("zhangwei"))
+    assert any("已批准,张伟的 30 积分已扣除" in t for t in rig.fake.texts_for("chenjing"))
