@@ -171,6 +171,11 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(render_rep(state, other, who=f"{other.name}的"))]
     if ctx.employee.role is Role.REP:
         return [Reply(render_rep(state, ctx.employee))]
+    team = next((t.name for t in await ctx.uow.teams.find() if t.name in message.text), None)
+    if team is not None and ctx.employee.role is not Role.ADMIN and team != ctx.employee.team:
+        return [Reply(f"「{team}」不是你的团队,看不到它的目标。")]
+    if team is not None:
+        return [Reply(fit(header(state, f"{team}团队") + render_team(state, team, names)))]
     return [Reply(render_scope(state, ctx.employee, names))]
 
 

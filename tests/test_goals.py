@@ -207,6 +207,10 @@ def test_my_goal_and_the_teams_through_chat(genjin) -> None:  # type: ignore[no-
     admin = genjin("chat", "--user", "A01", "--now", NOW, input="本月目标完成情况\n").stdout
     assert "全公司2026年12月目标" in admin and "· 新签合同额:目标 1000万,已完成 170万(17%)" in admin
     assert "【华南二组】" in admin
+    one = genjin("chat", "--user", "A01", "--now", NOW, input="华南二组的目标进度\n").stdout
+    assert "华南二组团队2026年12月目标" in one and "【华东一组】" not in one and "目标 400万" in one
+    other = genjin("chat", "--user", "S01", "--now", NOW, input="华南二组的目标进度\n").stdout
+    assert "「华南二组」不是你的团队" in other
 
 
 def test_set_goal_command_and_its_permissions(genjin) -> None:  # type: ignore[no-untyped-def]
