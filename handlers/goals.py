@@ -254,7 +254,8 @@ async def set_goal(message: Incoming, ctx: Context) -> list[Reply]:
     teams = [t.name for t in await ctx.uow.teams.find()]
     who = _who(first, staff, teams)
     found = kpi_in(tail)
-    value = _VALUE.search(tail.replace(found[1], " ", 1)) if found else None
+    words = tail.replace(found[1], " ", 1) if found else tail  # the KPI's name out of the way of the number
+    value = _VALUE.search(words) if found else None
     if who is None:
         return [Reply(f"不认识「{first}」:请写公司、团队名或员工姓名。{usage}")]
     if found is None or value is None:
@@ -268,7 +269,7 @@ async def set_goal(message: Incoming, ctx: Context) -> list[Reply]:
     if not kpi.money:
         number = number.to_integral_value()
     today = ctx.now.astimezone(ctx.services.timezone).date()
-    month = month_in(tail[value.end() :], today, ahead=True)
+    month = month_in(words[value.end() :], today, ahead=True)
     before = await ctx.uow.goals.get(month, level, subject, kpi)
     objective = before.objective if before else None
     await ctx.uow.goals.put(Goal(month, level, subject, kpi, number, objective))

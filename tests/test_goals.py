@@ -215,11 +215,13 @@ def test_my_goal_and_the_teams_through_chat(genjin) -> None:  # type: ignore[no-
 
 def test_set_goal_command_and_its_permissions(genjin) -> None:  # type: ignore[no-untyped-def]
     _org(genjin)
-    lines = "设定目标 张伟 新签合同额 400万\n设定目标 华南二组 简报数 60 1月\n设定目标 火星 简报数 3\n"
+    lines = "\n".join(["设定目标 张伟 新签合同额 400万", "设定目标 华南二组 简报数 60 1月", "设定目标 火星 简报数 3",
+                       "设定目标 孙浩 新签合同额 90万 1月"]) + "\n"  # fmt: skip
     out = genjin("chat", "--user", "A01", "--now", NOW, input=lines).stdout
     assert "已设定:张伟 2026年12月 新签合同额 400万(原 360万)。" in out
     assert "已设定:华南二组团队 2027年1月 简报数 60 条。" in out  # a plan's month is the next January
     assert "不认识「火星」" in out
+    assert "已设定:孙浩 2027年1月 新签合同额 90万。" in out
     sup = genjin(
         "chat", "--user", "S01", "--now", NOW, input="设定目标 李娜 简报数 30\n设定目标 孙浩 简报数 30\n"
     ).stdout
