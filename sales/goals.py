@@ -15,6 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
+from sales.forecast import month_key
 from sales.model import Customer, StageChange
 from sales.stages import Stage
 
@@ -202,24 +203,20 @@ def actuals(
         out[(who, kpi)] = out.get((who, kpi), Decimal(0)) + value
 
     for c in won:
-        if c.stage is Stage.WON and c.closed_at is not None and _month(c.closed_at.astimezone(tz).date()) == month:
+        if c.stage is Stage.WON and c.closed_at is not None and month_key(c.closed_at.astimezone(tz).date()) == month:
             add(c.owner_id, Kpi.WON_COUNT, 1)
             add(c.owner_id, Kpi.SIGNED_AMOUNT, c.amount or Decimal(0))
     for owner, count in created.items():
         add(owner, Kpi.NEW_CUSTOMERS, count)
     for sender, day, count in briefs:
-        if _month(day) == month:
+        if month_key(day) == month:
             add(sender, Kpi.BRIEFS, count)
     for ch in changes:
         forward = ch.from_stage is not None and ch.to_stage is not Stage.LOST and ch.to_stage.rank > ch.from_stage.rank
         who = ch.employee_id
-        if forward and who and _month(ch.changed_at.astimezone(tz).date()) == month:
+        if forward and who and month_key(ch.changed_at.astimezone(tz).date()) == month:
             add(who, Kpi.ADVANCES, 1)
     return out
-
-
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 @dataclass(frozen=True)
