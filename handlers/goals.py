@@ -6,6 +6,7 @@ push back on one; progress comes from the data, so nobody types it in.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from handlers.stalls import start_of
 from sales.goals import Goal, Kpi, Level, Plan, Progress, actuals, days_left, decompose, kpi_in, progress_of, roll_up
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds, month_in
-from sales.permissions import may_see, named_colleague
+from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.values import parse_amount, wan
 from store.repositories import UnitOfWork
 
@@ -66,18 +67,20 @@ async def goal_state(uow: UnitOfWork, services: Services, today: date, month: st
     for e in staff:
         if e.role is Role.REP:
             members.setdefault(e.team or "", []).append(e.id)
-    plan = decompose(await uow.goals.for_month(month), members)
-    plan.month = month
+    goals = await uow.goals.for_month(month)
     start, end = (start_of(d, tz) for d in month_bounds(month))
-    done = actuals(
-        await uow.customers.closed_between(start, end),
-        await uow.customers.created_per_owner(start, end),
-        await uow.briefs.sent_per_day(start, tz),
-        await uow.stages.touched_since(start),
-        month,
-        tz,
-    )
-    return GoalState(month, plan, done, roll_up(done, members), members, days_left(services.calendar, today, month))
+    won = await uow.customers.closed_between(start, end)
+    created = await uow.customers.created_per_owner(start, end)
+    briefs = await uow.briefs.sent_per_day(start, tz)
+    changes = await uow.stages.touched_since(start)
+
+    def compute() -> GoalState:  # a month of a large org's history: off the event loop, like the reports
+        plan = decompose(goals, members)
+        plan.month = month
+        done = actuals(won, created, briefs, changes, month, tz)
+        return GoalState(month, plan, done, roll_up(done, members), members, days_left(services.calendar, today, month))
+
+    return await asyncio.to_thread(compute)
 
 
 def amount(kpi: Kpi, value: Decimal) -> str:
@@ -177,15 +180,6 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     if team is not None:
         return [Reply(fit(header(state, f"{team}团队") + render_team(state, team, names)))]
     return [Reply(render_scope(state, ctx.employee, names))]
-
-
-def supervisors_of(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
-    """Who hears a rep's objection: the supervisor, else the team's supervisors, else the admins."""
-    direct = [e for e in staff if e.id == employee.supervisor_id and e.active]
-    if direct:
-        return direct
-    team = [e for e in staff if e.role is Role.SUPERVISOR and e.active and employee.team and e.team == employee.team]
-    return team or [e for e in staff if e.role is Role.ADMIN and e.active]
 
 
 OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from handlers.delivery import post_to_group
 from handlers.format import fit
-from handlers.goals import supervisors_of
 from handlers.messages import Button, Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.services import Services
@@ -18,7 +17,7 @@ from handlers.stalls import start_of
 from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds
-from sales.permissions import may_see, named_colleague
+from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.points import (
     RULE_LABELS,
     PointsEntry,

@@ -30,3 +30,13 @@ def named_colleague(text: str, staff: Sequence[Employee], asker: Employee) -> Em
     王小明 is not read as 王小."""
     named = [e for e in staff if e.id != asker.id and len(e.name) >= 2 and e.name in text]
     return max(named, key=lambda e: len(e.name)) if named else None
+
+
+def supervisors_of(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """Who hears a rep's objection or approves their redemption: the supervisor, else the team's supervisors,
+    else the admins."""
+    direct = [e for e in staff if e.id == employee.supervisor_id and e.active]
+    if direct:
+        return direct
+    team = [e for e in staff if e.role is Role.SUPERVISOR and e.active and employee.team and e.team == employee.team]
+    return team or [e for e in staff if e.role is Role.ADMIN and e.active]
