@@ -1,54 +1,72 @@
-"""Finding customers in a brief: canonical names, short forms, typos, and new names.
+"""Finding customers in a brief with the name model of nlu/names.py, by a scored match.
 
-Every name is broken into the forms reps write — without the region in front, without
-the legal and industry words behind (河北燕赵钢铁贸易 → 燕赵钢铁贸易, 燕赵钢铁, 燕赵).
-Short forms that are also common words (光明, 长城) count only where a name can stand.
+A mention is found by its brand (or a half of a long brand, a Latin brand, an alias), then read
+outwards: the places written before it and the trades after it. Each customer owning that brand
+is kept only if the written places do not contradict its own and the written trades are among its
+own. One left is the customer; several are candidates (unless a hint such as 做包装那家 picks one);
+none because of a place is another company (宁波远帆物流 when the known one is in 苏州).
+
+Order of strength: an exact brand beats a typo; a typo (one character, by sound, or in a long
+name) is tried only where no name was found; a new company is a run that looks like a name.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from nlu.lexicon import (
-    INDUSTRY_WORDS,
-    LEADING_NOISE,
-    LEGAL_SUFFIXES,
-    NOT_NAME_START,
-    REGION_SUFFIXES,
-    REGIONS,
-)
+from nlu import geo
+from nlu.lexicon import INDUSTRY_WORDS, LEADING_NOISE, LEGAL_SUFFIXES, NOT_NAME_START
+from nlu.names import Name, parse_name, places_before, strip_legal, trades_after, trades_fit
 from nlu.text import is_cjk
 from nlu.tokenizer import Tokenizer, word_frequency
 
-EXACT, DERIVED, WEAK = 0, 1, 2
 COMMON_WORD = 300  # a jieba frequency above which a short form is also a common word
-_EVERYDAY = 5000  # so common (中国, 发展) that it never stands for one customer alone
-_TYPO_MIN = 3
+_TYPO_COMMON = 50  # a window this common is a word, not a misspelt name
+BRAND, PART, ALIAS = 0, 1, 2
 
 # Before a short form that is also a common word: where a customer's name may start.
 _LEFT_OK = tuple(
     (
-        "拜访了 拜访 去了 去 见了 见 跟 和 与 同 及 联系了 联系 约了 约 "
-        "回访了 回访 到了 到 陪 问了 问 给 对 、 客户 新客户"
+        "拜访了 拜访 去了 去 见了 见 跟 和 与 同 及 联系了 联系 约了 约 跑了 跑 回访了 回访 到了 到 陪 问了 问 给 对 "
+        "、 客户 新客户 帮我看看 帮我看下 帮我看 看看 看下 查一下 查下 查查 查 我的"
     ).split()
 )
-# Org endings that, on their own, are too generic to reveal an unknown name.
-_GENERIC_ENDINGS = frozenset(
-    "服务 管理 技术 信息 发展 工程 材料 设备 教育 文化 数据 商业 国际 智能 制造 动力 健康 医疗 投资 金融 精密 "
-    "自动化 互联网 民族 建设 咨询 网络 软件 科技 能源 贸易 包装 照明 包装 中心".split()
+# After a name: words that start what is said of it.
+_RIGHT_OK = re.compile(
+    r"那边|这边|方面|那家|这家|的|这单|那单|项目|现在|目前|今天|昨天|已经|已|下一步|下周|本周|这周|明天|后天|"
+    r"需求|报价|签|丢|合同|演示|方案|初次|第一次|首次|电话|还|也|又|说|是|有|在|跟|到|最近|怎么|该|啥|情况|进展"
 )
-_NEW_MARKER = re.compile(
-    r"(?:新客户|新开发的?客户|新增客户|新接触的?客户|新的客户|新签约?的?客户|一家新公司|新公司)\s*[:：,，]?\s*"
-    r"(?:叫做|叫|是|为|名叫|名字叫)?\s*"
+_HINT = re.compile(
+    r"[\s,，]*[(（]?(?:是|就是)?(?:做|搞|卖|生产|开)?(?P<hint>[\u4e00-\u9fff]{2,4}?)(?:的)?(?:那家|那个|那边|的)[)）]?"
 )
+_COMPETITOR_BEFORE = re.compile(
+    r"(?:选了|选择了|选|用了|换成了?|改用|转投|转向|被|给了|输给了?|竞品|竞争对手|友商|对手|截胡给)\s*$"
+)
+_PARTICLES = set("的了在是和也都就把被给说要会能很还没不吗呢吧这那我你他她它们个")
 _NAME_STOP = re.compile(
     r"的|了|在|是|有|说|想|需|要|对|已|约|朋友|今天|明天|后天|昨天|下周|本周|这周|上午|下午|那边|这边|方面|"
     r"目前|现在|刚|感|很|也|都|和|跟|与|及|准备|计划|打算|主要|做|介绍|通过|经|"
     r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁][总工经]"
 )
-_PARTICLES = set("的了在是和也都就把被给说要会能很还没不吗呢吧这那我你他她它们个")
+_NEW_MARKER = re.compile(
+    r"(?:新客户|新开发的?客户|新增客户|新接触的?客户|新的客户|新签约?的?客户|一家新公司|新公司)\s*[:：,，]?\s*"
+    r"(?:叫做|叫|是|为|名叫|名字叫)?\s*"
+)
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'\-]*(?:\s+[A-Za-z][A-Za-z0-9&'\-]*)?")
+# Org endings that, on their own, are too generic to reveal an unknown name.
+_GENERIC_ENDINGS = frozenset(
+    "服务 管理 技术 信息 发展 工程 材料 设备 教育 文化 数据 商业 国际 智能 制造 动力 健康 医疗 投资 金融 精密 "
+    "自动化 互联网 民族 建设 咨询 网络 软件 科技 能源 贸易 包装 照明 中心 开发 运营 设计 创新 生态 工业 数字 "
+    "交通 规划 营销 策划 检测 认证 代理 外包 人力 劳务 回收 再生 娱乐 互动 体育 健身 卫生 环境 云计算 制品 "
+    "研究院 研究所 实验室 门诊 诊所 医院 商行 配件 零件 客运 传播 会计 法律".split()
+)
+_ENDINGS = tuple(sorted((INDUSTRY_WORDS | set(LEGAL_SUFFIXES[:16])) - _GENERIC_ENDINGS, key=len, reverse=True))
+_ENDING_RE = re.compile("|".join(map(re.escape, _ENDINGS)))
+_RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")
 
 
 @dataclass(frozen=True)
@@ -60,77 +78,15 @@ class Mention:
     end: int
     text: str
     names: tuple[str, ...]
-    how: str  # exact, alias, weak, typo, new
+    how: str  # exact, alias, typo, new
 
     @property
     def is_new(self) -> bool:
         return not self.names
 
 
-def _strip_legal(name: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix in LEGAL_SUFFIXES:
-            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                name = name[: -len(suffix)]
-                changed = True
-                break
-    return name
-
-
-def _strip_region(name: str) -> str | None:
-    for size in (4, 3, 2):
-        head = name[:size]
-        if head in REGIONS:
-            rest = name[size:]
-            for suffix in REGION_SUFFIXES:
-                if rest.startswith(suffix):
-                    rest = rest[len(suffix) :]
-                    break
-            return rest if len(rest) >= 2 else None
-    return None
-
-
-def _strip_industry(name: str) -> tuple[str, list[str]]:
-    """The name without trailing industry words, and the words taken off (in order)."""
-    words: list[str] = []
-    changed = True
-    while changed:
-        changed = False
-        for size in (3, 2):
-            tail = name[-size:]
-            if tail in INDUSTRY_WORDS and len(name) - size >= 2:
-                words.insert(0, tail)
-                name = name[:-size]
-                changed = True
-                break
-    return name, words
-
-
-def forms_of(name: str) -> dict[str, int]:
-    """The ways a rep may write ``name``, each with its level (exact, derived, weak)."""
-    forms: dict[str, int] = {name: EXACT}
-    base = _strip_legal(name)
-    stems = [base]
-    regionless = _strip_region(base)
-    if regionless:
-        stems.append(regionless)
-    for stem in stems:
-        core, words = _strip_industry(stem)
-        candidates = [stem]
-        partial = stem
-        for word in reversed(words):
-            partial = partial[: -len(word)]
-            candidates.append(partial)
-        candidates += [core + w for w in words]
-        for form in candidates:
-            if len(form) < 2 or form in REGIONS or form in INDUSTRY_WORDS or word_frequency(form) >= _EVERYDAY:
-                continue
-            weak = len(form) <= 2 or word_frequency(form) >= COMMON_WORD
-            level = WEAK if weak else DERIVED
-            forms[form] = min(forms.get(form, level), level)
-    return forms
+def _fold(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).lower()
 
 
 class CustomerIndex:
@@ -138,85 +94,202 @@ class CustomerIndex:
 
     def __init__(self, customers: Iterable[str | tuple[str, Sequence[str]]]) -> None:
         self.names: list[str] = []
-        self._forms: dict[str, dict[int, int]] = {}
+        self.parsed: list[Name] = []
+        self._ids: dict[str, int] = {}
+        self._forms: dict[str, list[tuple[int, int]]] = {}  # written form → (customer, kind)
+        self._latin: dict[str, list[int]] = {}
+        self._full: dict[str, int] = {}  # the canonical name folded, with and without its suffix
+        words: set[str] = set()
         for item in customers:
             name, aliases = (item, ()) if isinstance(item, str) else (item[0], tuple(item[1]))
             name = name.strip()
-            if not name or name in self.names:
+            if not name or name in self._ids:
                 continue
             cid = len(self.names)
+            self._ids[name] = cid
             self.names.append(name)
-            for form, level in forms_of(name).items():
-                self._add(form, cid, level)
+            parsed = parse_name(name)
+            self.parsed.append(parsed)
+            self._full.setdefault(_fold(name), cid)
+            self._full.setdefault(_fold(strip_legal(unicodedata.normalize("NFKC", name))), cid)
+            if parsed.brand:
+                self._add(parsed.brand, cid, BRAND)
+                words.add(parsed.brand)
+                words.add(parsed.brand + parsed.trade_text)
+                words.update(parsed.brand + t for t in parsed.trades)
+            for part in parsed.parts():
+                self._add(part, cid, PART)
+            for latin in parsed.latin:
+                self._latin.setdefault(latin, []).append(cid)
             for alias in aliases:
                 alias = alias.strip()
                 if len(alias) >= 2:
-                    self._add(alias, cid, EXACT if len(alias) >= 3 else WEAK)
-        self._lengths = sorted({len(f) for f in self._forms}, reverse=True)
-        self._first = {f[0] for f in self._forms}
-        # Typos: every eligible form with one character replaced by "?". One wrong character
-        # leaves the first or last two characters intact (or, in a name of three, the outer
-        # two), so only windows that share such an anchor with some name are looked up.
-        self._wild: dict[str, set[int]] = {}
-        for form in self._typo_forms():
-            for j in range(len(form)):
-                self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).update(self._forms[form])
-        self._starts: dict[str, set[int]] = {}  # first two characters -> name lengths
-        self._ends: dict[str, set[int]] = {}  # last two characters -> name lengths
-        self._outer: set[str] = set()  # first and last character of three-character names
-        for form in self._typo_forms():
-            self._starts.setdefault(form[:2], set()).add(len(form))
-            self._ends.setdefault(form[-2:], set()).add(len(form))
-            if len(form) == 3:
-                self._outer.add(form[0] + form[2])
-        self.tokenizer = Tokenizer(f for f, o in self._forms.items() if min(o.values()) != WEAK)
+                    self._add(alias, cid, ALIAS)
+                    if alias.isascii():
+                        self._latin.setdefault(_fold(alias), []).append(cid)
+        self._lengths: dict[str, tuple[int, ...]] = {}
+        for form in self._forms:
+            self._lengths[form[0]] = (*self._lengths.get(form[0], ()), len(form))
+        self._lengths = {ch: tuple(sorted(set(ls), reverse=True)) for ch, ls in self._lengths.items()}
+        self._build_typos()
+        self.tokenizer = Tokenizer(w for w in words if len(w) >= 2)
 
-    def _typo_forms(self) -> list[str]:
-        return [
-            form
-            for form, owners in self._forms.items()
-            if len(form) >= _TYPO_MIN and min(owners.values()) != WEAK and all(is_cjk(ch) for ch in form)
-        ]
-
-    def _add(self, form: str, cid: int, level: int) -> None:
-        owners = self._forms.setdefault(form, {})
-        owners[cid] = min(owners.get(cid, level), level)
+    def _add(self, form: str, cid: int, kind: int) -> None:
+        owners = self._forms.setdefault(form, [])
+        if all(c != cid for c, _ in owners):
+            owners.append((cid, kind))
 
     def __len__(self) -> int:
         return len(self.names)
+
+    # -- exact forms ---------------------------------------------------------------------------
 
     def find(self, text: str, boundaries: set[int]) -> list[Mention]:
         """Known customers named in ``text`` (``boundaries``: token edges from jieba)."""
         found: list[Mention] = []
         i, n = 0, len(text)
+        latin = {m.start(): m for m in _LATIN_RUN.finditer(text)}
         while i < n:
-            if text[i] not in self._first:
-                i += 1
-                continue
             hit = None
-            for size in self._lengths:
-                if i + size > n:
-                    continue
+            if i in latin:
+                hit = self._latin_hit(text, latin[i], boundaries)
+            for size in self._lengths.get(text[i], ()) if hit is None else ():
                 owners = self._forms.get(text[i : i + size])
-                if owners is None:
+                if owners is None or i + size > n:
                     continue
-                best = min(owners.values())
-                if best == WEAK and not self._weak_ok(text, i, i + size, boundaries):
-                    continue
-                if best > EXACT and not self._edge_ok(text, i, i + size, boundaries):
-                    continue
-                chosen = tuple(self.names[c] for c, level in sorted(owners.items()) if level == best)
-                hit = Mention(i, i + size, text[i : i + size], chosen, "exact" if best == EXACT else "alias")
-                break
-            if hit is None:
+                hit = self._resolve(text, i, i + size, owners, boundaries, typo=False)
+                if hit is not None:
+                    break
+            if hit is None or (found and hit.start < found[-1].end):
                 i += 1
                 continue
             found.append(hit)
             i = hit.end
         return found
 
+    def _latin_hit(self, text: str, run: re.Match[str], boundaries: set[int]) -> Mention | None:
+        words = run.group(0).split()
+        for count in (2, 1):
+            if len(words) < count:
+                continue
+            key = "".join(words[:count]).lower()
+            owners = self._latin.get(key)
+            if owners:
+                end = run.start() + len(" ".join(words[:count])) if count == 2 else run.start() + len(words[0])
+                return self._resolve(text, run.start(), end, [(c, BRAND) for c in owners], boundaries, typo=False)
+        return None
+
+    def _resolve(
+        self, text: str, start: int, end: int, owners: list[tuple[int, int]], boundaries: set[int], *, typo: bool
+    ) -> Mention | None:
+        """Read outwards from a brand at [start, end) and keep the owners that fit (module docstring)."""
+        places = places_before(text, start)
+        left = places[0][0] if places else start
+        written = [p for _, _, p in places]
+        right, trades = trades_after(text, end)
+        right = _suffix_after(text, right)
+
+        def fits(cid: int, kind: int, with_trades: bool) -> bool:
+            name = self.parsed[cid]
+            if with_trades and trades and not trades_fit(trades, name):
+                return False
+            if kind == PART and not (with_trades and trades):
+                return False
+            return True
+
+        by_place = [(c, k) for c, k in owners if not any(geo.conflicts(p, self.parsed[c].place_levels) for p in written)]
+        kept = [c for c, k in by_place if fits(c, k, True)]
+        if not kept and trades:
+            alone = [c for c, k in by_place if fits(c, k, False)]
+            if alone and not self._ends_a_name(text, right, boundaries):
+                kept, right = alone, _suffix_after(text, end)
+            elif alone or (not by_place and owners):
+                return self._new(text, left, right)
+        if not kept:
+            if owners and not by_place and written:
+                return self._new(text, left, right)  # 杭州远帆物流: another company of the same brand
+            return None
+        bare = not places and right == end
+        if bare and not typo:
+            form = text[start:end]
+            weak = len(form) <= 2 and (word_frequency(form) >= COMMON_WORD or not self._strong_edges(text, start, end, boundaries))
+            if weak and not _weak_ok(text, start, end, boundaries):
+                return None
+            if len(form) >= 3 and not _left_ok(text, start, boundaries):
+                return None
+        names = tuple(sorted({self.names[c] for c in kept}))
+        if len(names) > 1:
+            picked, right = self._hint(text, right, kept)
+            if picked is not None:
+                names = (self.names[picked],)
+        span = text[left:right]
+        exact = len(names) == 1 and _fold(span) in self._full and self._full[_fold(span)] == self._ids[names[0]]
+        how = "typo" if typo else ("exact" if exact else "alias")
+        return Mention(left, right, span, names, how)
+
+    def _strong_edges(self, text: str, start: int, end: int, boundaries: set[int]) -> bool:
+        return (start == 0 or not is_cjk(text[start - 1]) or start in boundaries) and (
+            end == len(text) or not is_cjk(text[end]) or end in boundaries
+        )
+
+    @staticmethod
+    def _ends_a_name(text: str, pos: int, boundaries: set[int]) -> bool:
+        """Whether a run of trades ending at ``pos`` closes a name (鼎晟光电 │ 报价已发)."""
+        if pos >= len(text) or not is_cjk(text[pos]):
+            return True
+        return bool(_RIGHT_OK.match(text, pos)) and not re.match(r"部|处|科|组|室|线|事业", text[pos:])
+
+    def _new(self, text: str, left: int, right: int) -> Mention | None:
+        span = text[left:right]
+        if len(span) < 4 or _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left]):
+            return None
+        return Mention(left, right, span, (), "new")
+
+    def _hint(self, text: str, pos: int, kept: list[int]) -> tuple[int | None, int]:
+        """做包装那家, 宁波那家: a word after an ambiguous name that picks one of its customers."""
+        m = _HINT.match(text, pos)
+        if not m:
+            return None, pos
+        hint = m["hint"]
+        fitting = [
+            c
+            for c in kept
+            if any(place in hint for place, _ in self.parsed[c].places)
+            or any(t in hint or hint in t for t in self.parsed[c].trades)
+            or trades_fit(trades_after(hint, 0)[1] or (hint,), self.parsed[c])
+        ]
+        if len(set(fitting)) == 1:
+            return fitting[0], m.end()
+        return None, pos
+
+    # -- typos ---------------------------------------------------------------------------------
+
+    def _build_typos(self) -> None:
+        """Every typo-able form with one character replaced by "?", by anchors that stay intact.
+
+        A brand of three or more characters can be misspelt alone; a two-character brand only with
+        a trade after it (常明光电), and only in the brand. One wrong character leaves the first or
+        last two characters intact (or, in a form of three, the outer two).
+        """
+        self._wild: dict[str, set[tuple[int, int]]] = {}  # key → (customer, length of the brand part)
+        self._starts: dict[str, set[int]] = {}
+        self._ends: dict[str, set[int]] = {}
+        self._outer: set[str] = set()
+        for cid, name in enumerate(self.parsed):
+            brand = name.brand
+            if not brand or not all(is_cjk(ch) for ch in brand):
+                continue
+            forms = [brand] if len(brand) >= 3 else []
+            forms += [brand + t for t in name.trades[:1]] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
+            for form in forms:
+                for j in range(len(brand)):
+                    self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).add((cid, len(brand)))
+                self._starts.setdefault(form[:2], set()).add(len(form))
+                self._ends.setdefault(form[-2:], set()).add(len(form))
+                if len(form) == 3:
+                    self._outer.add(form[0] + form[2])
+
     def _typo_windows(self, text: str) -> list[tuple[int, int]]:
-        """(start, length) of the windows that share an intact anchor with some name."""
         windows: set[tuple[int, int]] = set()
         for p in range(len(text) - 1):
             pair = text[p : p + 2]
@@ -241,32 +314,70 @@ class CustomerIndex:
             if end > n or any(covered[start:end]):
                 continue
             piece = text[start:end]
-            if not all(is_cjk(ch) for ch in piece):
+            if not all(is_cjk(ch) for ch in piece) or word_frequency(piece) > _TYPO_COMMON:
                 continue
-            if size == _TYPO_MIN and word_frequency(piece) > 50:
-                continue  # an ordinary word, not a misspelt name
-            owners: set[int] = set()
+            owners: dict[int, int] = {}
             for j in range(size):
-                owners |= self._wild.get(piece[:j] + "?" + piece[j + 1 :], set())
-            if len(owners) == 1 and self._edge_ok(text, start, end, boundaries, lenient=True):
-                found.append(Mention(start, end, piece, (self.names[owners.pop()],), "typo"))
-                covered[start:end] = [True] * size
+                for cid, brand_len in self._wild.get(piece[:j] + "?" + piece[j + 1 :], ()):
+                    if j < brand_len and _plausible_typo(piece[j], self.parsed[cid].brand[j], brand_len, size):
+                        owners[cid] = brand_len
+            if len(owners) != 1:
+                continue
+            cid, brand_len = next(iter(owners.items()))
+            hit = self._resolve(text, start, start + brand_len, [(cid, BRAND)], boundaries, typo=True)
+            if hit is None or hit.end < end or not _left_ok(text, hit.start, boundaries, lenient=True):
+                continue
+            found.append(hit)
+            covered[hit.start : hit.end] = [True] * (hit.end - hit.start)
         return found
 
-    @staticmethod
-    def _edge_ok(text: str, start: int, end: int, boundaries: set[int], *, lenient: bool = False) -> bool:
-        """A derived form must not sit inside a longer word of CJK text."""
-        left = start == 0 or not is_cjk(text[start - 1]) or start in boundaries or text[:start].endswith(_LEFT_OK)
-        right = end == len(text) or not is_cjk(text[end]) or end in boundaries or lenient
-        return left and right
 
-    @staticmethod
-    def _weak_ok(text: str, start: int, end: int, boundaries: set[int]) -> bool:
-        """A short form that is also a common word counts only where a name can stand."""
-        before = text[:start].rstrip()
-        left = not before or not (is_cjk(before[-1]) or before[-1].isalnum()) or before.endswith(_LEFT_OK)
-        right = end == len(text) or not is_cjk(text[end]) or end in boundaries
-        return left and right
+def _suffix_after(text: str, pos: int) -> int:
+    """Past a legal suffix or a bracketed place written after a name."""
+    m = re.match(r"\s*[(（][^()（）]{1,12}[)）]", text[pos:])
+    if m:
+        pos += m.end()
+    for suffix in LEGAL_SUFFIXES[:16]:
+        if text.startswith(suffix, pos):
+            return pos + len(suffix)
+    return pos
+
+
+def _left_ok(text: str, start: int, boundaries: set[int], *, lenient: bool = False) -> bool:
+    if start == 0 or not is_cjk(text[start - 1]) or start in boundaries:
+        return True
+    return lenient and text[:start].endswith(_LEFT_OK)
+
+
+def _weak_ok(text: str, start: int, end: int, boundaries: set[int]) -> bool:
+    """A short form that is also a common word counts only where a name can stand."""
+    before = text[:start].rstrip()
+    left = not before or not (is_cjk(before[-1]) or before[-1].isalnum()) or before.endswith(_LEFT_OK)
+    right = end == len(text) or not is_cjk(text[end]) or bool(_RIGHT_OK.match(text, end))
+    return left and right and (end in boundaries or end == len(text) or not is_cjk(text[end]))
+
+
+@lru_cache(maxsize=8192)
+def _sounds(ch: str) -> frozenset[str]:
+    """A character's readings without tones, folded as pinyin input methods fold them (zh=z, ng=n)."""
+    from pypinyin import Style, pinyin
+
+    out = set()
+    for reading in pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if is_cjk(ch) else []:
+        r = reading.replace("zh", "z").replace("ch", "c").replace("sh", "s")
+        r = r.replace("ng", "n").replace("l", "n", 1) if r.startswith("l") else r.replace("ng", "n")
+        out.add(r)
+    return frozenset(out)
+
+
+def _plausible_typo(written: str, meant: str, brand_len: int, form_len: int) -> bool:
+    """Reps type by sound: a character of the same sound, or any one in a long, distinctive form."""
+    if _sounds(written) & _sounds(meant):
+        return True
+    return brand_len >= 3 and form_len >= 4
+
+
+# -- new companies -------------------------------------------------------------------------------
 
 
 def strip_leading_noise(name: str) -> tuple[str, bool]:
@@ -275,12 +386,15 @@ def strip_leading_noise(name: str) -> tuple[str, bool]:
     changed = True
     while changed and name:
         changed = False
-        for word in sorted(LEADING_NOISE, key=len, reverse=True):
+        for word in _NOISE:
             if name.startswith(word) and len(name) > len(word):
                 name = name[len(word) :]
                 dropped = changed = True
                 break
     return name, dropped
+
+
+_NOISE = sorted(LEADING_NOISE + "跑了 跑 去见了 陪客户 今天跑了 下午去 上午去 和 及 还有".split(), key=len, reverse=True)
 
 
 def _cut_name(run: str) -> str:
@@ -299,7 +413,7 @@ def _cut_name(run: str) -> str:
 def _valid_name(name: str) -> bool:
     if len(name) < 2 or len(name) > 25 or any(name.startswith(w) for w in NOT_NAME_START):
         return False
-    return not (name in REGIONS or name in INDUSTRY_WORDS)
+    return not (name in geo.ALL_PLACES or name in INDUSTRY_WORDS)
 
 
 def _free(taken: list[tuple[int, int]], found: list[Mention]) -> Callable[[int, int], bool]:
@@ -325,43 +439,41 @@ def find_marked_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
 
 
 def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
-    """Unknown names that look like companies (a region, a brand, an industry word)."""
-    return _org_like(text, _free(taken, []))
-
-
-def prefer(typos: list[Mention], orgs: list[Mention]) -> list[Mention]:
-    """Settle a misspelt known name against a longer unknown company name around it.
-
-    海之兰水产 is 海之蓝水产 misspelt; 宁夏塞上明珠酒业 is a new customer even though
-    明珠酒业 is one character from 明德酒业: more than a region around the typo means new.
-    """
-    kept_orgs: list[Mention] = []
-    dropped: set[int] = set()
-    for org in orgs:
-        inside = [i for i, t in enumerate(typos) if org.start <= t.start and t.end <= org.end]
-        if not inside:
-            if not any(t.start < org.end and org.start < t.end for t in typos):
-                kept_orgs.append(org)
+    """Unknown names that look like companies (a place, a brand, a trade), not a rival's."""
+    out: list[Mention] = []
+    free = _free(taken, [])
+    for run in _RUN.finditer(text):
+        chunk = run.group(0)
+        end = _org_end(chunk)
+        if end <= 0:
             continue
-        typo = typos[inside[0]]
-        extra = text_outside(org, typo)
-        if extra and _strip_region(extra + "某某") != "某某" and extra not in REGIONS:
-            dropped.update(inside)
-            kept_orgs.append(org)
-    return [t for i, t in enumerate(typos) if i not in dropped] + kept_orgs
+        candidate, dropped = strip_leading_noise(chunk[:end])
+        offset = run.start() + end - len(candidate)
+        core = _core(candidate)
+        if not _valid_name(candidate) or len(core) < 2 or any(ch in _PARTICLES for ch in core):
+            continue
+        if not (run.start() == 0 or not is_cjk(text[run.start() - 1]) or dropped):
+            continue
+        has_legal = candidate != strip_legal(candidate)
+        has_place = bool(places_before(candidate, len(candidate) - len(core) if core else 0)) or core in geo.ALL_PLACES
+        if not (has_legal or has_place or word_frequency(core) < COMMON_WORD):
+            continue
+        if _COMPETITOR_BEFORE.search(text[max(0, offset - 6) : offset]):
+            continue
+        if free(offset, offset + len(candidate)):
+            out.append(Mention(offset, offset + len(candidate), candidate, (), "new"))
+    return out
 
 
-def text_outside(outer: Mention, inner: Mention) -> str:
-    return outer.text[: inner.start - outer.start] + outer.text[inner.end - outer.start :]
+def _core(candidate: str) -> str:
+    """The brand of an unknown name: without places in front and trades and suffixes behind."""
+    from nlu.names import leading_places, trailing_trades
 
-
-_RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")
-
-
-_ENDINGS = tuple(sorted((INDUSTRY_WORDS | set(LEGAL_SUFFIXES)) - _GENERIC_ENDINGS, key=len, reverse=True))
-
-
-_ENDING_RE = re.compile("|".join(map(re.escape, _ENDINGS)))
+    text = strip_legal(candidate)
+    lead = leading_places(text)
+    if lead and len(text) - lead[-1][1] >= 2:
+        text = text[lead[-1][1] :]
+    return trailing_trades(text)[0]
 
 
 def _org_end(chunk: str) -> int:
@@ -375,25 +487,23 @@ def _org_end(chunk: str) -> int:
     return end
 
 
-def _org_like(text: str, free: Callable[[int, int], bool]) -> list[Mention]:
-    """A run that ends in a company word and starts where a name can start."""
-    out: list[Mention] = []
-    for run in _RUN.finditer(text):
-        chunk = run.group(0)
-        end = _org_end(chunk)
-        if end <= 0:
+def prefer(typos: list[Mention], orgs: list[Mention]) -> list[Mention]:
+    """Settle a misspelt known name against a longer unknown company name around it.
+
+    海之兰水产 is 海之蓝水产 misspelt; 宁夏塞上明珠酒业 is a new customer even though
+    明珠酒业 is one character from 明德酒业: more than a place around the typo means new.
+    """
+    kept_orgs: list[Mention] = []
+    dropped: set[int] = set()
+    for org in orgs:
+        inside = [i for i, t in enumerate(typos) if org.start <= t.start and t.end <= org.end]
+        if not inside:
+            if not any(t.start < org.end and org.start < t.end for t in typos):
+                kept_orgs.append(org)
             continue
-        candidate, dropped = strip_leading_noise(chunk[:end])
-        offset = run.start() + end - len(candidate)
-        core = _strip_industry(_strip_legal(candidate))[0]
-        if not _valid_name(candidate) or any(ch in _PARTICLES for ch in core):
-            continue
-        if not (run.start() == 0 or not is_cjk(text[run.start() - 1]) or dropped):
-            continue
-        has_legal = candidate != _strip_legal(candidate)
-        has_region = _strip_region(core) is not None or core in REGIONS
-        if not (has_legal or has_region or word_frequency(core) < COMMON_WORD):
-            continue
-        if free(offset, offset + len(candidate)):
-            out.append(Mention(offset, offset + len(candidate), candidate, (), "new"))
-    return out
+        typo = typos[inside[0]]
+        extra = org.text[: typo.start - org.start] + org.text[typo.end - org.start :]
+        if extra and not places_before(extra, len(extra)):
+            dropped.update(inside)
+            kept_orgs.append(org)
+    return [t for i, t in enumerate(typos) if i not in dropped] + kept_orgs

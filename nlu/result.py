@@ -28,7 +28,7 @@ class Update:
         if amount is not None and float(amount).is_integer():
             amount = int(amount)
         out: dict[str, Any] = {
-            "customer": self.customer,
+            "customer": None if self.candidates else self.customer,
             "is_new": self.is_new,
             "stage": self.stage,
             "amount": amount,
@@ -39,7 +39,8 @@ class Update:
             "contact": self.contact,
         }
         if self.candidates:
-            out["candidates"] = list(self.candidates)
+            out["candidates"] = sorted(self.candidates)
+            out["mention"] = self.customer  # the words as written, for the bot's question
         if self.matched == "typo":
             out["matched"] = "typo"
         return out
@@ -53,7 +54,7 @@ def update_from_dict(data: dict[str, Any]) -> Update:
         return date.fromisoformat(value) if value else None
 
     return Update(
-        customer=str(data["customer"]),
+        customer=str(data.get("customer") or data.get("mention") or ""),
         is_new=bool(data.get("is_new")),
         stage=data.get("stage"),
         amount=data.get("amount"),
