@@ -60,24 +60,24 @@ def _week_day(today: date, weeks_ahead: int, weekday: int) -> date:
     return monday + timedelta(days=weekday)
 
 
+def _holiday_on(name: str, year: int) -> date:
+    if name == "元旦":
+        return date(year, 1, 1)
+    if name == "五一":
+        return date(year, 5, 1)
+    if name == "国庆":
+        return date(year, 10, 1)
+    if name == "春节":
+        return lunar_to_solar(year, 1, 1)
+    if name == "端午":
+        return lunar_to_solar(year, 5, 5)
+    return lunar_to_solar(year, 8, 15)  # 中秋
+
+
 def holiday(name: str, today: date) -> date:
     """The next one to come (today counts)."""
-
-    def on(year: int) -> date:
-        if name == "元旦":
-            return date(year, 1, 1)
-        if name == "五一":
-            return date(year, 5, 1)
-        if name == "国庆":
-            return date(year, 10, 1)
-        if name == "春节":
-            return lunar_to_solar(year, 1, 1)
-        if name == "端午":
-            return lunar_to_solar(year, 5, 5)
-        return lunar_to_solar(year, 8, 15)  # 中秋
-
-    day = on(today.year)
-    return day if day >= today else on(today.year + 1)
+    day = _holiday_on(name, today.year)
+    return day if day >= today else _holiday_on(name, today.year + 1)
 
 
 _HOLIDAYS = {
@@ -184,11 +184,85 @@ def _quarter_end(m: re.Match[str], today: date) -> date | None:
     return _month_end(year, last_month)
 
 
+_QUARTER_NO = {"1": 1, "2": 2, "3": 3, "4": 4, "一": 1, "二": 2, "三": 3, "四": 4}
+
+
+@_rule(r"(?P<year>明年|今年)?\s*(?:[Qq](?P<q>[1-4])|(?:第)?(?P<c>[一二三四])季度)(?:末|底)?")
+def _named_quarter(m: re.Match[str], today: date) -> date | None:
+    """Q1..Q4, 一季度..四季度: the quarter's last day, this year or, when past, next year."""
+    quarter = _QUARTER_NO[m["q"] or m["c"]]
+    end = _month_end(today.year + (m["year"] == "明年"), quarter * 3)
+    return end if end >= today or m["year"] else _month_end(today.year + 1, quarter * 3)
+
+
+@_rule(r"下个?季度(?![末底])")
+def _next_quarter(m: re.Match[str], today: date) -> date | None:
+    """下季度: the first day of next quarter."""
+    quarter = (today.month - 1) // 3 + 1
+    return date(today.year + quarter // 4, (quarter % 4) * 3 + 1, 1)
+
+
+@_rule(r"(?:这个?|本)?(?:周末|礼拜天?末|星期末)")
+def _weekend(m: re.Match[str], today: date) -> date | None:
+    """这周末, 周末: Saturday of this week (today when it is Sunday)."""
+    return today if today.weekday() == 6 else _week_day(today, 0, 5)
+
+
+@_rule(r"(?:下个?月|次月)(?![初中底末上下\d一二三四五六七八九十份]|旬)")
+def _next_month(m: re.Match[str], today: date) -> date | None:
+    """下个月 with no day or part: the 15th of next month."""
+    base = _add_months(today.replace(day=1), 1)
+    return date(base.year, base.month, 15)
+
+
+@_rule(r"过两天|过几天")
+def _in_two_days(m: re.Match[str], today: date) -> date | None:
+    return today + timedelta(days=2) if m.group(0) == "过两天" else None
+
+
+_AFTER_BREAK = {"元旦": (1, 2), "五一": (5, 6), "国庆": (10, 8)}
+
+
+def holiday_after(name: str, today: date) -> date:
+    """"X后": the first day after the holiday's customary break, for the next one to come."""
+
+    def after(year: int) -> date:
+        if name in _AFTER_BREAK:
+            month, day = _AFTER_BREAK[name]
+            return date(year, month, day)
+        if name == "春节":
+            return lunar_to_solar(year, 1, 8)
+        return _holiday_on(name, year) + timedelta(days=1)
+
+    for year in (today.year - 1, today.year, today.year + 1):
+        if _holiday_on(name, year) >= today or after(year) > today:
+            return after(year)
+    return after(today.year + 1)
+
+
+def next_holiday(today: date) -> str:
+    """The holiday that comes next (today counts): what 节后 and 节前 speak of."""
+    return min(("元旦", "春节", "五一", "端午", "中秋", "国庆"), key=lambda n: holiday(n, today))
+
+
 @_rule(
-    r"(?P<name>元旦|春节|过年|五一|劳动节|端午节?|中秋节?|国庆节?|(?<![今去明本前后每当同\d])年)(?P<before>之前|以前|前)(?![三两几\d一二四五六七八九十]|半年)"
+    r"(?P<name>元旦|春节|过年|五一|劳动节|端午节?|中秋节?|国庆节?|(?<![季过调])节|(?<![今去明本前后每当同\d一两二三四五六七八九十半几])年)"
+    r"(?:之后|以后|后)(?![天\d])"
+)
+def _holiday_after(m: re.Match[str], today: date) -> date | None:
+    name = m["name"]
+    if name == "节":
+        return holiday_after(next_holiday(today), today)
+    return holiday_after(_HOLIDAYS[name], today)
+
+
+@_rule(
+    r"(?P<name>元旦|春节|过年|五一|劳动节|端午节?|中秋节?|国庆节?|(?<![今去明本前后每当同\d])年|(?<![季过调])节)"
+    r"(?P<before>之前|以前|前)(?![三两几\d一二四五六七八九十]|半年)"
 )
 def _holiday_before(m: re.Match[str], today: date) -> date | None:
-    return holiday(_HOLIDAYS[m["name"]], today) - timedelta(days=1)
+    name = next_holiday(today) if m["name"] == "节" else _HOLIDAYS[m["name"]]
+    return holiday(name, today) - timedelta(days=1)
 
 
 @_rule(r"(?P<name>元旦|春节|五一|劳动节|端午节?|中秋节?|国庆节?)(?!前|之前|以前|后|之后|以后|期间|假期)")
@@ -266,21 +340,56 @@ def _day_of_month(m: re.Match[str], today: date) -> date | None:
 
 
 _VAGUE = re.compile(
-    r"近期|最近|过段时间|过一段时间|过些天|过两天|改天|尽快|回头|以后再说|明年再看|明年再说|后续|择日|有空"
+    r"近期|最近|过段时间|过一段时间|过些天|改天|尽快|回头|以后再说|明年再看|明年再说|明年|后续|择日|有空|这两天|近两天|"
+    r"过阵子|晚些时候|抽空"
 )
+# "X再说 / X再看": the time is when to think again, not a step (下季度再说, 年后再说, Q4再看).
+_LATER = re.compile(r"\s*(?:再说|再看|再议|再考虑|再定|再聊吧|看看再说|再看看)")
+_DEADLINE = re.compile(r"\s*(?:之前|以前|前)(?![天周月年\d])")
 
 
-def find_dates(text: str, today: date) -> list[DateHit]:
-    """Every date expression in ``text``, earliest first; overlapping matches keep the longest."""
+def _past_day(m: re.Match[str], today: date, resolve: Resolver) -> date | None:
+    """The latest such day up to today: 周一签的 said on Friday, 11月5号签的 said on 11-20."""
+    value = resolve(m, today)
+    if value is None or value <= today:
+        return value
+    if resolve is _weekday:
+        return value - timedelta(days=7) if value - timedelta(days=7) <= today else value - timedelta(days=14)
+    if resolve is _day_of_month:
+        previous = _add_months(today.replace(day=1), -1)
+        day = _num(m["d"]) or 1
+        this_month = _safe(today.year, today.month, day)
+        if this_month is not None and this_month <= today:
+            return this_month
+        return _safe(previous.year, previous.month, min(day, calendar.monthrange(previous.year, previous.month)[1]))
+    return _safe(value.year - 1, value.month, value.day) or value - timedelta(days=365)
+
+
+_PAST_CAPABLE = {_weekday, _month_day, _dotted, _day_of_month}
+
+
+def find_dates(text: str, today: date, *, past: bool = False) -> list[DateHit]:
+    """Every date expression in ``text``, earliest first; overlapping matches keep the longest.
+
+    ``past``: the text says a deal was signed or lost, so a bare weekday or day of the month is
+    the latest one up to today. "X前" after a day is that day, as a deadline; "X再说" is vague.
+    """
     found: list[DateHit] = []
     for pattern, resolve in _RULES:
         for m in pattern.finditer(text):
-            value = resolve(m, today)
+            if past and resolve in _PAST_CAPABLE and not (resolve is _weekday and m["pre"] in ("下", "下下")):
+                value = _past_day(m, today, resolve)
+            else:
+                value = resolve(m, today)
             if value is None:
                 continue
-            deadline = "前" in m.group(0)[-2:] and pattern.pattern.startswith("(?P<name>")
             start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-            found.append(DateHit(start, m.end(), value, deadline))
+            end = m.end()
+            deadline = "前" in m.group(0)[-2:] and resolve is _holiday_before
+            if resolve is not _holiday_before and resolve is not _relative and (d := _DEADLINE.match(text, end)):
+                end, deadline = d.end(), True  # 周五前, 月底前, 8号前: the day itself
+            later = _LATER.match(text, end)
+            found.append(DateHit(start, later.end() if later else end, None if later else value, deadline))
     for m in _VAGUE.finditer(text):
         found.append(DateHit(m.start(), m.end(), None))
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))

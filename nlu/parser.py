@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from nlu import facts
 from nlu.customers import CustomerIndex, Mention, find_marked_new, find_org_like, prefer
 from nlu.dates import DateHit, find_dates
-from nlu.intents import command, is_chitchat, looks_like_business, query_kind
+from nlu.intents import command, is_chitchat, looks_like_business, query_kind, reports_event
 from nlu.numbers import Amount, find_amounts
 from nlu.result import ParseResult, Update
 from nlu.text import Span, clauses, normalize, segments, strip_marker
@@ -90,7 +90,7 @@ class BriefParser:
         customers = self._brief(text, mentions, today)
         kind = query_kind(text, names_customer=bool(known))
         reached = any(s.reached for c in customers for cl in c.clauses for s in cl.signals)
-        if kind and not reached:
+        if kind and not reached and not (known and reports_event(text)):
             return ParseResult("query", query=kind, customer=known[0].names[0] if known else None)
         if customers or looks_like_business(text):
             return ParseResult("brief", updates=[self._update(c, today) for c in customers])
@@ -153,8 +153,11 @@ class BriefParser:
     def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date) -> _Clause:
         masked = clause.text
         offset = clause.start
-        dates = [DateHit(h.start - offset, h.end - offset, h.value, h.deadline) for h in dates]
-        future = any(h.value is not None and h.value > today for h in dates)
+        if facts.PAST_DEAL.search(masked):
+            dates = find_dates(masked, today, past=True)  # 周五签的: the Friday before, not the next
+        else:
+            dates = [DateHit(h.start - offset, h.end - offset, h.value, h.deadline) for h in dates]
+        future = [(h.start, h.end) for h in dates if h.value is not None and h.value > today]
         sign = facts.SIGN_WORDS.search(masked)
         signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
         return _Clause(

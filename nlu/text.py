@@ -15,7 +15,11 @@ _LIST_MARKER = re.compile(
 _SEGMENT_BREAK = re.compile(r"[\n;；]+|(?=[①-⑳])|(?<=\S)\s+(?=\d{1,2}[、．)]\S)|(?<=[。!?])\s*(?=\d{1,2}[、.．)]\S)")
 # Spaces separate phrases between Chinese words ("合同签了 80万 下周二启动"), not between a Latin
 # word and what it goes with ("POC 已完成", "quotation sent").
-_CLAUSE_BREAK = re.compile(r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff0-9])\s+(?=[\u3400-\u9fff0-9])|\s+(?=[~¥])")
+# "#" stands for a masked customer name (nlu/parser.py): a space beside it separates phrases too.
+_CLAUSE_BREAK = re.compile(
+    r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff0-9#%])\s+(?=[\u3400-\u9fff0-9#])|\s+(?=[~¥])|"
+    r"(?<=[\u3400-\u9fffA-Za-z])\s+(?=[\u3400-\u9fff])"
+)
 
 
 def is_cjk(ch: str) -> bool:
