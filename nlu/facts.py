@@ -106,7 +106,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"演示很",
         r"演示得",
         r"演示了一下",
-        r"演示做完",
+        r"演示(?:已经?|也)?(?:做完|做好|完成|结束|做了)",
         r"演示给\S{0,4}看",
         r"(?:做|完成|进行)[了完](?:方案|产品|系统)?演示",
         r"完成了?(?:方案)?演示",
@@ -178,7 +178,7 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
     it (or right after it), an intent word (预计, 争取, …) goes with it, or a softer one (要, 再,
     约) without a 了. ``future_dates``: the (start, end) of the clause's dates after today.
     """
-    spans = [(0, 0)] if future_dates is True else (future_dates or [])
+    spans = [(-1, 0)] if future_dates is True else (future_dates or [])
     out: list[StageSignal] = []
     for stage, pattern in _COMPILED:
         for m in pattern.finditer(clause):
@@ -191,8 +191,8 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
             if stage == WON and _IMMINENT.search(before[-4:].rstrip()):
                 out.append(StageSignal(NEGOTIATION, True))  # 周五应该能签, 快签了
                 continue
-            future = any(s < m.start() or 0 <= s - m.end() <= 2 for s, _ in spans)
-            firmly_planned = future or bool(_STRONG_PLAN.search(before)) or "前" in before[-3:]
+            future = any(s < m.start() for s, _ in spans)
+            firmly_planned = future or bool(_STRONG_PLAN.search(before))
             softly_planned = bool(_PLAN.search(before))
             done_marker = bool(_DONE_AFTER.search(clause[m.start() : m.end() + 6]))
             reached = not firmly_planned and (not softly_planned or done_marker)

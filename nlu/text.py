@@ -18,7 +18,7 @@ _SEGMENT_BREAK = re.compile(r"[\n;；]+|(?=[①-⑳])|(?<=\S)\s+(?=\d{1,2}[、�
 # "#" stands for a masked customer name (nlu/parser.py): a space beside it separates phrases too.
 _CLAUSE_BREAK = re.compile(
     r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff0-9#%])\s+(?=[\u3400-\u9fff0-9#])|\s+(?=[~¥])|"
-    r"(?<=[\u3400-\u9fffA-Za-z])\s+(?=[\u3400-\u9fff])"
+    r"(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])"
 )
 
 
