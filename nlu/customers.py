@@ -20,7 +20,16 @@ from functools import lru_cache
 
 from nlu import geo
 from nlu.lexicon import INDUSTRY_WORDS, LEADING_NOISE, LEGAL_SUFFIXES, NOT_NAME_START
-from nlu.names import Name, parse_name, places_before, strip_legal, trades_after, trades_fit
+from nlu.names import (
+    Name,
+    leading_places,
+    parse_name,
+    places_before,
+    strip_legal,
+    trades_after,
+    trades_fit,
+    trailing_trades,
+)
 from nlu.text import is_cjk
 from nlu.tokenizer import Tokenizer, word_frequency
 
@@ -351,7 +360,7 @@ def _left_ok(text: str, start: int, boundaries: set[int], *, lenient: bool = Fal
 
 def _weak_ok(text: str, start: int, end: int, boundaries: set[int]) -> bool:
     """A short form that is also a common word counts only where a name can stand."""
-    before = text[:start].rstrip()
+    before = text[:start]
     left = not before or not (is_cjk(before[-1]) or before[-1].isalnum()) or before.endswith(_LEFT_OK)
     right = end == len(text) or not is_cjk(text[end]) or bool(_RIGHT_OK.match(text, end))
     return left and right and (end in boundaries or end == len(text) or not is_cjk(text[end]))
@@ -455,7 +464,7 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
         if not (run.start() == 0 or not is_cjk(text[run.start() - 1]) or dropped):
             continue
         has_legal = candidate != strip_legal(candidate)
-        has_place = bool(places_before(candidate, len(candidate) - len(core) if core else 0)) or core in geo.ALL_PLACES
+        has_place = bool(leading_places(candidate)) or core in geo.ALL_PLACES
         if not (has_legal or has_place or word_frequency(core) < COMMON_WORD):
             continue
         if _COMPETITOR_BEFORE.search(text[max(0, offset - 6) : offset]):
@@ -467,8 +476,6 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
 
 def _core(candidate: str) -> str:
     """The brand of an unknown name: without places in front and trades and suffixes behind."""
-    from nlu.names import leading_places, trailing_trades
-
     text = strip_legal(candidate)
     lead = leading_places(text)
     if lead and len(text) - lead[-1][1] >= 2:

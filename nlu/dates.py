@@ -121,7 +121,7 @@ def _month_day(m: re.Match[str], today: date) -> date | None:
 
 
 @_rule(
-    r"(?<![A-Za-z0-9.\-/:¥$])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkK元倍折/])(?!\s*(?:版|代|期|倍|折|个|分|级|寸|米|吨|G|g|T))"
+    r"(?<![A-Za-z0-9.\-/:¥$])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkKmM元倍折/])(?!\s*(?:版|代|期|倍|折|个|分|级|寸|米|吨|G|g|T))"
 )
 def _dotted(m: re.Match[str], today: date) -> date | None:
     return _future_month_day(today, int(m["m"]), int(m["d"]))
@@ -324,7 +324,8 @@ def _next_week(m: re.Match[str], today: date) -> date | None:
 
 @_rule(r"(?:本周|这周|这个?礼拜|这个?星期)(?:内|之内)?(?![一二三四五六日天末1-7])")
 def _this_week(m: re.Match[str], today: date) -> date | None:
-    return _week_day(today, 0, 4)
+    """本周内, 这周: Friday of this week, or today on a weekend."""
+    return today if today.weekday() >= 5 else _week_day(today, 0, 4)
 
 
 @_rule(r"(?<![\d月])(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日)(?![\d子期线楼])")

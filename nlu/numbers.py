@@ -82,7 +82,7 @@ _ANSWER_BEFORE = re.compile(r"(?:还价?到|还价|压到|压价到|降到|砍�
 _DEPOSIT_BEFORE = re.compile(
     r"(?:首付款?|首款|定金|订金|预付款?|回款|尾款|押金|付了|付款|已付|打款|到账|款)\s*(?:了|是|为|共|已|到了|到账)?\s*$"
 )
-_DEPOSIT_AFTER = re.compile(r"^\s*(?:已?到账|到了|已到|已付|打过来|回款)")
+_DEPOSIT_AFTER = re.compile(r"^(?:已?到账|到了|已到|已付|打过来了?)")
 # Not the deal's size: a per-period or unit price, a vague size (几十万, 上百万).
 _NOT_DEAL_BEFORE = re.compile(r"(?:每月|每年|每个月|每季度?|月费|年费|月租|单价|一套|每套|每台|每人|/月|上|好几|几|数|近)\s*$")
 _NOT_DEAL_AFTER = re.compile(r"^\s*(?:/月|/年|每月|每年|一个月|一年|/套|/台|/人|一套|一台)")

@@ -62,6 +62,7 @@ class _Clause:
     confidence: str | None
     contact: str | None
     signs: bool
+    sign_at: int = -1  # where the signing word stands, when the clause speaks of a signing
 
 
 @dataclass
@@ -169,6 +170,7 @@ class BriefParser:
             confidence=facts.confidence(masked),
             contact=facts.contact(masked),
             signs=signs,
+            sign_at=sign.start() if sign else -1,
         )
 
     def _update(self, customer: _Customer, today: date) -> Update:
@@ -207,10 +209,11 @@ class BriefParser:
             # "还没签,预计下月中旬": a clause with nothing but a date continues the signing before it
             signs = cl.signs or (previous_signs and _only_a_date(cl))
             previous_signs = bool(facts.SIGN_WORDS.search(cl.text))  # 还没签 too: the date that follows is when
+            signing = _signing_date(cl) if cl.signs else None
             for hit in cl.dates:
                 if hit.value is None:
                     continue
-                if signs:
+                if signs and (signing is None or hit is signing):
                     if any(s.stage == facts.WON and s.reached for s in cl.signals) and hit.value <= today:
                         won_on = hit.value
                     else:
@@ -227,6 +230,18 @@ class BriefParser:
             day, clause, hit = min(actions, key=lambda a: a[0])
             update.next_action_date = day
             update.next_action = _action_text(clause.text, hit)
+
+
+def _signing_date(clause: _Clause) -> DateHit | None:
+    """Of a signing clause's dates, the one that says when: the last before the word, else the first after.
+
+    "这周末去做POC 预计年底签约": 年底 is the signing; the weekend is a step.
+    """
+    dated = [h for h in clause.dates if h.value is not None]
+    before = [h for h in dated if h.start < clause.sign_at]
+    if before:
+        return before[-1]
+    return dated[0] if dated else None
 
 
 _DATE_ONLY_FILLER = re.compile(r"[#\s]|预计|预期|大概|大约|应该|估计|争取|能|可以|会|在|就|吧|左右|之前|以前|前")
