@@ -187,7 +187,7 @@ def written_forms() -> dict[str, str]:
             forms.setdefault(place + suffix, place)
     for place in CITY_PROVINCE:
         forms.setdefault(place, place)
-        for suffix in CITY_SUFFIXES:
+        for suffix in CITY_SUFFIXES + DISTRICT_SUFFIXES:  # 吴江区, 顺德区: cities that became districts
             forms.setdefault(place + suffix, place)
     for place in DISTRICTS:
         forms.setdefault(place, place)

@@ -27,7 +27,7 @@ _PLACE_FORMS = geo.written_forms()
 _PLACE_LENGTHS = sorted({len(f) for f in _PLACE_FORMS}, reverse=True)
 _BRACKET = re.compile(r"\s*[(（]([^()（）]{1,20})[)）]\s*")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'.\-]*")
-_UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{2,3}?)(新区|区|县|镇)")
+_UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{2,3}?)(新区|区|县|镇|市|旗)|([\u4e00-\u9fff])(县)")
 _LEGAL_LATIN = re.compile(r"[\s,]*(?:co\.?,?\s*ltd\.?|ltd\.?|inc\.?|llc|gmbh|corp\.?|limited)\s*$", re.IGNORECASE)
 
 
@@ -105,7 +105,7 @@ def leading_places(text: str, start: int = 0) -> list[tuple[int, int, str]]:
             if zone:
                 hit = (pos, pos + len(zone), zone)
             elif m and len(text) - m.end() >= 2:
-                hit = (pos, m.end(), m.group(1))
+                hit = (pos, m.end(), m.group(1) or m.group(3) + m.group(4))
         if hit is None:
             break
         out.append(hit)
@@ -153,11 +153,21 @@ def _segment(text: str) -> tuple[str, ...] | None:
 
 
 def trailing_trades(core: str, keep: int = 2) -> tuple[str, tuple[str, ...]]:
-    """Split ``core`` into the brand and the trades after it, leaving at least ``keep`` characters."""
+    """Split ``core`` into the brand and the trades after it, leaving at least ``keep`` characters.
+
+    A trade we do not know may follow one we know (蓝麦餐饮连锁 → 蓝麦 | 餐饮 连锁): the brand
+    ends where the first known trade begins.
+    """
     for cut in range(keep, len(core)):
         words = _segment(core[cut:])
         if words is not None:
             return core[:cut], words
+    for cut in range(keep, len(core) - 1):
+        for size in _TRADE_LENGTHS:
+            if core[cut : cut + size] in INDUSTRY_WORDS and len(core) - cut - size >= 2:
+                known = core[cut : cut + size]
+                rest = _segment(core[cut + size :]) or (core[cut + size :],)
+                return core[:cut], (known, *rest)
     return core, ()
 
 
@@ -165,10 +175,13 @@ def parse_name(canonical: str) -> Name:
     """Take a canonical name apart (see the module's docstring)."""
     text = unicodedata.normalize("NFKC", canonical).strip()
     places: list[tuple[str, int]] = []
+    aliases: list[str] = []
     for m in list(_BRACKET.finditer(text)):
         place = _bracket_place(m.group(1))
         if place:
             places.append((place, geo.level_of(place) if geo.level_of(place) is not None else geo.CITY))
+        elif place is None and _LATIN_WORD.fullmatch(m.group(1).strip().replace(" ", "")):
+            aliases.append(m.group(1).strip().replace(" ", "").lower())  # 上海雍德(Yonder)智能科技
     text = _BRACKET.sub("", text)
     text = strip_legal(text).strip()
     latin_words = [w.lower() for w in _LATIN_WORD.findall(text)]
@@ -179,7 +192,7 @@ def parse_name(canonical: str) -> Name:
         rest = text[first.end() :].strip()
         cjk_rest = "".join(ch for ch in rest if _cjk(ch))
         trades = _segment(cjk_rest) or ((cjk_rest,) if cjk_rest else ())
-        return Name(canonical, tuple(places), "", trades, (first.group(0).lower(),))
+        return Name(canonical, tuple(places), "", trades, (first.group(0).lower(), *aliases))
     text = "".join(ch for ch in text if not ch.isspace())
     lead = leading_places(text)
     # Take off places from the front, but never the whole brand (安徽黄山旅游发展: 黄山 is the brand).
@@ -188,9 +201,9 @@ def parse_name(canonical: str) -> Name:
         brand, trades = trailing_trades(core)
         if len(brand) >= 2 and any(_cjk(ch) for ch in brand) and _segment(brand) is None:
             kept = _levels([p for _, _, p in lead[:count]])
-            latin = tuple(w for w in latin_words if len(w) >= 3)
+            latin = tuple(w for w in latin_words if len(w) >= 3) + tuple(aliases)
             return Name(canonical, tuple(kept + places), brand, trades, latin)
-    return Name(canonical, tuple(places), text, (), ())
+    return Name(canonical, tuple(places), text, (), tuple(aliases))
 
 
 def _levels(names: list[str]) -> list[tuple[str, int]]:
@@ -208,8 +221,8 @@ def _levels(names: list[str]) -> list[tuple[str, int]]:
 
 
 def initials(words: tuple[str, ...]) -> set[str]:
-    """Two or three neighbouring trades by their first characters (纺织 机械 → 纺机)."""
-    out = set()
+    """Two or three neighbouring trades by their first characters (纺织 机械 → 纺机; 电子商务 → 电商)."""
+    out = {w[0] + w[2] for w in words if len(w) == 4}
     for size in (2, 3):
         for i in range(len(words) - size + 1):
             out.add("".join(w[0] for w in words[i : i + size]))
