@@ -194,6 +194,9 @@ class CustomerIndex:
         """Read outwards from a brand at [start, end) and keep the owners that fit (module docstring)."""
         places = places_before(text, start)
         left = places[0][0] if places else start
+        form = text[start:end]
+        # A half of a long brand stands alone only where a name stands, and when it is no word (绒鼎).
+        part_alone = word_frequency(form) < _TYPO_COMMON and _clause_start(text, start) and _right_free(text, end)
         written = [p for _, _, p in places]
         right, trades = trades_after(text, end)
         right = _suffix_after(text, right)
@@ -203,7 +206,7 @@ class CustomerIndex:
             if with_trades and trades and not trades_fit(trades, name):
                 return False
             if kind == PART and not (with_trades and trades):
-                return False
+                return part_alone
             return True
 
         by_place = [(c, k) for c, k in owners if not any(geo.conflicts(p, self.parsed[c].place_levels) for p in written)]
@@ -220,12 +223,14 @@ class CustomerIndex:
             return None
         bare = not places and right == end
         if bare and not typo:
-            form = text[start:end]
             weak = len(form) <= 2 and (word_frequency(form) >= COMMON_WORD or not self._strong_edges(text, start, end, boundaries))
             if weak and not _weak_ok(text, start, end, boundaries):
                 return None
             if len(form) >= 3 and not _left_ok(text, start, boundaries):
                 return None
+        if len(set(kept)) > 1 and re.match(r"集团|控股", text[end:right] if right > end else text[end:]):
+            group = [c for c in kept if "集团" in self.names[c] or "控股" in self.names[c]]
+            kept = group if len(group) == 1 else kept  # 鼎珩集团: the group, not 鼎珩环境工程
         names = tuple(sorted({self.names[c] for c in kept}))
         if len(names) > 1:
             picked, right = self._hint(text, right, kept)
@@ -288,9 +293,14 @@ class CustomerIndex:
             brand = name.brand
             if not brand or not all(is_cjk(ch) for ch in brand):
                 continue
-            forms = [brand] if len(brand) >= 3 else []
+            forms = [brand]
+            if len(brand) == 2:
+                for j in range(2):
+                    self._wild.setdefault(brand[:j] + "?" + brand[j + 1 :], set()).add((cid, 2))
             forms += [brand + t for t in name.trades[:1]] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
             for form in forms:
+                if len(form) == 2:
+                    continue
                 for j in range(len(brand)):
                     self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).add((cid, len(brand)))
                 self._starts.setdefault(form[:2], set()).add(len(form))
@@ -300,6 +310,9 @@ class CustomerIndex:
 
     def _typo_windows(self, text: str) -> list[tuple[int, int]]:
         windows: set[tuple[int, int]] = set()
+        for p in range(len(text) - 1):
+            if text[p] + "?" in self._wild or "?" + text[p + 1] in self._wild:
+                windows.add((p, 2))  # a two-character brand with one character wrong
         for p in range(len(text) - 1):
             pair = text[p : p + 2]
             for size in self._starts.get(pair, ()):
@@ -333,12 +346,27 @@ class CustomerIndex:
             if len(owners) != 1:
                 continue
             cid, brand_len = next(iter(owners.items()))
+            if size == 2 and not (_clause_start(text, start) and _right_free(text, end)):
+                continue  # 鑫凯 for 鑫楷 only where a name stands alone
             hit = self._resolve(text, start, start + brand_len, [(cid, BRAND)], boundaries, typo=True)
             if hit is None or hit.end < end or not _left_ok(text, hit.start, boundaries, lenient=True):
                 continue
             found.append(hit)
             covered[hit.start : hit.end] = [True] * (hit.end - hit.start)
         return found
+
+
+def _clause_start(text: str, pos: int) -> bool:
+    """Where a name may start a phrase: at the start, after a space, punctuation or a list marker."""
+    if pos == 0:
+        return True
+    before = text[pos - 1]
+    return not (is_cjk(before) or before.isalnum()) or text[:pos].endswith(_LEFT_OK)
+
+
+def _right_free(text: str, pos: int) -> bool:
+    """What follows may follow a name: the end, a separator, or words that start a statement."""
+    return pos >= len(text) or not (is_cjk(text[pos]) or text[pos].isalnum()) or bool(_RIGHT_OK.match(text, pos))
 
 
 def _suffix_after(text: str, pos: int) -> int:
@@ -442,36 +470,70 @@ def find_marked_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
             continue
         name = _cut_name(run.group(0))
         start = marker.end()
+        introduced = bool(re.search(r"叫|是|为|[:：]", marker.group(0)))
+        org_like = _ENDING_RE.search(name, 2) is not None or strip_legal(name) != name
+        if _NAME_STOP.match(name) or not (introduced or org_like):
+            continue  # 宜宾三江酒业 新客户 有意向: the marker follows the name
         if _valid_name(name) and free(start, start + len(name)):
             found.append(Mention(start, start + len(name), name, (), "new"))
     return found
 
 
 def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
-    """Unknown names that look like companies (a place, a brand, a trade), not a rival's."""
+    """Unknown names that look like companies, read back from a trade word: [places] brand trades.
+
+    常熟虞畔服饰, 今天拜访了温州瓯江阀门, 泰州舟浦船舶配件; not a rival's (选了XX科技).
+    """
     out: list[Mention] = []
     free = _free(taken, [])
-    for run in _RUN.finditer(text):
-        chunk = run.group(0)
-        end = _org_end(chunk)
-        if end <= 0:
+    pos = 0
+    while (ending := _ENDING_RE.search(text, pos)) is not None:
+        pos = ending.end()
+        a = ending.start()
+        right, _ = trades_after(text, a)
+        right = _suffix_after(text, max(right, ending.end()))
+        found = _name_before(text, a, right)
+        if found is None:
             continue
-        candidate, dropped = strip_leading_noise(chunk[:end])
-        offset = run.start() + end - len(candidate)
-        core = _core(candidate)
-        if not _valid_name(candidate) or len(core) < 2 or any(ch in _PARTICLES for ch in core):
+        left, brand = found
+        if _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left]) or not free(left, right):
             continue
-        if not (run.start() == 0 or not is_cjk(text[run.start() - 1]) or dropped):
-            continue
-        has_legal = candidate != strip_legal(candidate)
-        has_place = bool(leading_places(candidate)) or core in geo.ALL_PLACES
-        if not (has_legal or has_place or word_frequency(core) < COMMON_WORD):
-            continue
-        if _COMPETITOR_BEFORE.search(text[max(0, offset - 6) : offset]):
-            continue
-        if free(offset, offset + len(candidate)):
-            out.append(Mention(offset, offset + len(candidate), candidate, (), "new"))
+        out.append(Mention(left, right, text[left:right], (), "new"))
+        pos = right
     return out
+
+
+def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
+    """Where an unknown name whose trades start at ``a`` begins, and its brand."""
+    for size in (2, 3, 4):  # with places in front: the brand between them and the trade
+        brand = text[a - size : a] if a >= size else ""
+        places = places_before(text, a - size) if brand else []
+        if places and _brand_like(brand):
+            left = places[0][0]
+            if _name_can_start(text, left):
+                return left, brand
+    for size in (4, 3, 2):
+        brand = text[a - size : a] if a >= size else ""
+        if brand and _brand_like(brand) and _name_can_start(text, a - size):
+            has_legal = strip_legal(text[a - size : right]) != text[a - size : right]
+            if word_frequency(brand) >= COMMON_WORD and not has_legal:
+                continue
+            return a - size, brand
+    return None
+
+
+def _brand_like(brand: str) -> bool:
+    if not all(is_cjk(ch) for ch in brand) or any(ch in _PARTICLES for ch in brand):
+        return False
+    if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in NOT_NAME_START):
+        return False
+    return not any(word in brand for word in _NOISE if len(word) >= 2)
+
+
+def _name_can_start(text: str, pos: int) -> bool:
+    if pos == 0 or not (is_cjk(text[pos - 1]) or text[pos - 1].isalnum()):
+        return True
+    return text[:pos].endswith(tuple(_NOISE) + _LEFT_OK)
 
 
 def _core(candidate: str) -> str:

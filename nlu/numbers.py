@@ -122,7 +122,8 @@ def find_amounts(text: str) -> list[Amount]:
         unit = (m["unit"] or "").lower()
         sign = bool(m["pre"] or m["unit2"])
         before = text[max(0, m.start() - 8) : m.start()]
-        after = text[m.end() :]
+        end = m.start() + len(m.group(0).rstrip())
+        after = text[end:]  # right after the figure: 3周 is no money, "3600000 年底" is
         if not unit and not sign:
             inherit = bool(_ANSWER_BEFORE.search(before)) and last_unit is not None
             if not inherit and not _CONTEXT_BEFORE.search(before):
@@ -155,6 +156,6 @@ def find_amounts(text: str) -> list[Amount]:
             _DEPOSIT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or _DEPOSIT_AFTER.match(after)
         )
         start = m.start("pre") if m["pre"] else m.start("num")
-        out.append(Amount(start, m.end(), round(yuan, 2), partial, scale, not unit and not sign))
+        out.append(Amount(start, end, round(yuan, 2), partial, scale, not unit and not sign))
         last_unit = scale
     return out
