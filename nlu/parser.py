@@ -87,12 +87,18 @@ class BriefParser:
         if name:
             return ParseResult("command", query=name)
         mentions = self._mentions(text)
-        known = [m for m in mentions if len(m.names) == 1]
+        named = [m for m in mentions if m.names]  # known customers, resolved or not
         customers = self._brief(text, mentions, today)
-        kind = query_kind(text, names_customer=bool(known))
+        kind = query_kind(text, names_customer=bool(named))
         reached = any(s.reached for c in customers for cl in c.clauses for s in cl.signals)
-        if kind and not reached and not (known and reports_event(text)):
-            return ParseResult("query", query=kind, customer=known[0].names[0] if known else None)
+        if kind and not reached and not (named and reports_event(text)):
+            first = named[0].names if named else ()
+            return ParseResult(
+                "query",
+                query=kind,
+                customer=first[0] if len(first) == 1 else None,
+                candidates=tuple(sorted(first)) if len(first) > 1 else (),
+            )
         if customers or looks_like_business(text):
             return ParseResult("brief", updates=[self._update(c, today) for c in customers])
         if is_chitchat(text) or not mentions:
@@ -186,8 +192,6 @@ class BriefParser:
             update.stage = facts.LOST
         elif reached:
             update.stage = max(reached, key=lambda s: facts.RANK[s])
-        elif update.is_new:
-            update.stage = facts.INITIAL
         amounts = [
             (cl.position, pos, yuan) for cl in customer.clauses for pos, yuan, partial in cl.amounts if not partial
         ]

@@ -74,12 +74,16 @@ class ParseResult:
     query: str | None = None
     customer: str | None = None
     updates: list[Update] = field(default_factory=list)
+    candidates: tuple[str, ...] = ()  # a query whose short form fits several customers
 
     def to_dict(self, message_id: object = None) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": message_id,
             "intent": self.intent,
             "query": self.query,
             "customer": self.customer,
             "updates": [u.to_dict() for u in self.updates],
         }
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        return out
