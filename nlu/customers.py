@@ -35,6 +35,7 @@ from nlu.tokenizer import Tokenizer, word_frequency
 
 COMMON_WORD = 300  # a jieba frequency above which a short form is also a common word
 _TYPO_COMMON = 50  # a window this common is a word, not a misspelt name
+_EVERYDAY = 5000  # 一下, 这个, 我们: never the start of a brand
 BRAND, PART, ALIAS = 0, 1, 2
 
 # Before a short form that is also a common word: where a customer's name may start.
@@ -527,6 +528,8 @@ def _brand_like(brand: str) -> bool:
         return False
     if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in NOT_NAME_START):
         return False
+    if len(brand) > 2 and word_frequency(brand[:2]) >= _EVERYDAY:
+        return False  # 一下闽祥: an everyday word is no part of a brand
     return not any(word in brand for word in _NOISE if len(word) >= 2)
 
 
@@ -572,7 +575,7 @@ def prefer(typos: list[Mention], orgs: list[Mention]) -> list[Mention]:
             continue
         typo = typos[inside[0]]
         extra = org.text[: typo.start - org.start] + org.text[typo.end - org.start :]
-        if extra and not places_before(extra, len(extra)):
+        if extra and not places_before(extra, len(extra)) and _brand_like(extra[-4:]):
             dropped.update(inside)
             kept_orgs.append(org)
     return [t for i, t in enumerate(typos) if i not in dropped] + kept_orgs

@@ -265,7 +265,10 @@ def _holiday_before(m: re.Match[str], today: date) -> date | None:
     return holiday(name, today) - timedelta(days=1)
 
 
-@_rule(r"(?P<name>元旦|春节|五一|劳动节|端午节?|中秋节?|国庆节?)(?!前|之前|以前|后|之后|以后|期间|假期)")
+@_rule(
+    r"(?P<name>元旦|春节|五一|劳动节|端午节?|中秋节?|国庆节?)"
+    r"(?!前|之前|以前|后|之后|以后|期间|假期|礼|福利|活动|促销|档|订单|的单|专场|团购|备货|物资|采购)"
+)
 def _holiday(m: re.Match[str], today: date) -> date | None:
     return holiday(_HOLIDAYS[m["name"]], today)
 
@@ -302,7 +305,7 @@ def _relative(m: re.Match[str], today: date) -> date | None:
     return _add_months(today, sign * int(n))
 
 
-@_rule(r"(?P<pre>下下|下|本|这|这个|上)?\s*(?:周|礼拜|星期)(?P<wd>" + _WD + r")")
+@_rule(r"(?P<pre>下下|下|本|这|这个|上)?\s*(?:个?(?:周|礼拜|星期)\s*)?(?:周|礼拜|星期)(?P<wd>" + _WD + r")")
 def _weekday(m: re.Match[str], today: date) -> date | None:
     wd = m["wd"]
     weekday = int(wd) - 1 if wd.isdigit() else _WEEKDAY[wd]
@@ -333,15 +336,19 @@ def _day_of_month(m: re.Match[str], today: date) -> date | None:
     day = _num(m["d"])
     if day is None or not 1 <= day <= 31:
         return None
-    this_month = _safe(today.year, today.month, day)
-    if this_month is not None and this_month >= today:
+    this_month = _clamped(today.year, today.month, day)  # 31号 in November: the 30th
+    if this_month >= today:
         return this_month
     nxt = _add_months(today.replace(day=1), 1)
-    return _safe(nxt.year, nxt.month, day)
+    return _clamped(nxt.year, nxt.month, day)
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 _VAGUE = re.compile(
-    r"近期|最近|过段时间|过一段时间|过些天|改天|尽快|回头|以后再说|明年再看|明年再说|明年|后续|择日|有空|这两天|近两天|"
+    r"近期|最近|过段时间|过一段时间|过些天|改天|尽快|回头|以后再说|明年再看|明年再说|后续|择日|有空|这两天|近两天|"
     r"过阵子|晚些时候|抽空"
 )
 # "X再说 / X再看": the time is when to think again, not a step (下季度再说, 年后再说, Q4再看).

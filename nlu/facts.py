@@ -67,8 +67,6 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"(?:我们|我方|已经?)报价(?!单?(?:还没|没))",
         r"报价[^,，。\d¥$]{0,3}(?:[¥$]|\d|[一二三四五六七八九十两](?=[\d一二三四五六七八九十两百千万]))",
         r"再降|降价|让利|让价|给折扣|要折扣|打折",
-        r"(?:应该|应|估计|大概|基本)(?:能|可以|会)签|(?<![争预计划望])(?:能|可以)签(?:下来|了)|快(?:要)?签|马上(?:就)?(?:要|能)?签|"
-        r"即将签|就要签",
         r"报价中",
         r"在报价",
         r"报了价?",
@@ -151,7 +149,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"第一次(?:上门)?(?:电话|沟通|拜访|接触|见面|联系|交流|见|碰面|去)",
         r"首次(?:上门)?(?:接触|沟通|拜访|见面|联系)",
         r"初步(?:介绍|接触|沟通|了解|交流|有意向|意向)",
-        r"加了?(?:微信|好友)",
+        r"加了?(?:我|他|她|对方|客户|老板)?(?:的)?(?:微信|好友)",
         r"有.{0,4}(?:意向|兴趣|需求)",
         r"感兴趣",
         r"刚认识",
@@ -169,6 +167,11 @@ _DONE_AFTER = re.compile(r"了(?!吗|没)|完成|结束|成功|已发|发出|做
 _NEGATED = re.compile(r"(?:没|没有|未|还没|尚未|不|无法|没能|还未)\s*$")
 # A signing said to be near: the contract is in negotiation, not signed (应该能签, 快签了).
 _IMMINENT = re.compile(r"(?:应该|应|估计|大概|基本)?(?:能|可以|会)$|快要?$|马上(?:就)?(?:要|能)?$|即将$|就要$|有望$")
+# Signing said to be near reaches negotiation whatever date goes with it (年前应该能签, 周五应该能签).
+_IMMINENT_SIGN = re.compile(
+    r"(?:应该|应|估计|大概|基本|肯定)(?:能|可以|会)签|(?<![争预计划望])(?:能|可以)签(?:下来|了)|快(?:要)?签|马上(?:就)?(?:要|能)?签|"
+    r"即将签|就要签|签约在即|这两天就签"
+)
 # Papers that are not the contract: signing them reaches no stage (框架协议, 意向书, NDA).
 _NOT_CONTRACT = re.compile(r"框架协议|保密协议|意向书|意向协议|合作备忘录|备忘录|NDA|MOU|战略合作协议", re.IGNORECASE)
 
@@ -188,6 +191,9 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
     """
     spans = [(-1, 0)] if future_dates is True else (future_dates or [])
     out: list[StageSignal] = []
+    for m in _IMMINENT_SIGN.finditer(clause):
+        if not _NEGATED.search(clause[: m.start()][-4:]) and not _STRONG_PLAN.search(clause[: m.start()]):
+            out.append(StageSignal(NEGOTIATION, True))
     for stage, pattern in _COMPILED:
         for m in pattern.finditer(clause):
             before = clause[: m.start()]
@@ -278,6 +284,8 @@ _CONFIDENCE_RE = [(level, re.compile("|".join(words), re.IGNORECASE)) for level,
 
 
 _SHARE = re.compile(
+    r"(?:估计|大概|感觉|就|差不多|只有|也就|有)\s*(?P<b>[1-9]0|100)\s*%|^\s*(?P<c>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)?\s*$|"
+    r"(?P<d>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)|"
     r"(?P<n>[1-9]|[一二三四五六七八九十])\s*成(?:以上|多)?(?:的)?(?:把握|可能|希望|胜算)|"
     r"(?:把握|可能性|概率|成功率|胜算)[^,，。\d]{0,3}(?P<p>[1-9]0|100)\s*%|(?P<q>[1-9]0|100)\s*%\s*(?:的)?(?:把握|可能|概率|成功率)"
 )
@@ -291,7 +299,7 @@ def confidence(clause: str) -> str | None:
         if share["n"]:
             tenths = int(share["n"]) if share["n"].isdigit() else _TENTHS[share["n"]]
         else:
-            tenths = int(share["p"] or share["q"]) // 10
+            tenths = int(share["p"] or share["q"] or share["b"] or share["c"] or share["d"]) // 10
         return "high" if tenths >= 7 else ("medium" if tenths >= 4 else "low")
     for level, pattern in _CONFIDENCE_RE:
         if pattern.search(clause):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -19,8 +19,8 @@ from nlu.text import Span, clauses, normalize, segments, strip_marker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MASK = "#"
-_PLAN_TODAY = re.compile(r"下午|晚上|今晚|晚些|晚点|待会|一会|稍后|准备|安排|计划|约了|打算|还得|还要|需要|得补|要")
-_TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休")
+_PLAN_TODAY = re.compile(r"(?<!一)下午|晚上|今晚|晚些|晚点|待会|一会|稍后|准备|安排|计划|约了|打算|还得|还要|需要|得补|要")
+_TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休|不打扰|加班|加个班")
 _ACTION_FILLER = re.compile(
     r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
 )
@@ -131,6 +131,7 @@ class BriefParser:
         amount_q = _Queue(find_amounts(masked))
         customers: dict[str, _Customer] = {}
         focus: list[_Customer] = []
+        header: list[_Clause] = []  # said before any customer is named
         for segment in segments(masked):
             segment = strip_marker(segment)
             pending: list[_Clause] = []
@@ -143,6 +144,8 @@ class BriefParser:
                         customer = customers.setdefault(key, _Customer(key, m))
                         if customer not in focus:
                             focus.append(customer)
+                    if len(customers) == len(focus):
+                        header = pending  # before the first customer of the message
                     for c in focus:
                         c.clauses.extend(pending)
                     pending = []
@@ -154,7 +157,10 @@ class BriefParser:
                         c.clauses.append(analysed)
                 else:
                     pending.append(analysed)
-        return list(customers.values())
+        found = list(customers.values())
+        if len(found) > 1 and header:
+            _share_header(found, header)
+        return found
 
     @staticmethod
     def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date) -> _Clause:
@@ -234,6 +240,23 @@ class BriefParser:
             day, clause, hit = min(actions, key=lambda a: a[0])
             update.next_action_date = day
             update.next_action = _action_text(clause.text, hit)
+            if not update.next_action or _only_a_date(clause):
+                after = clauses_[clauses_.index(clause) + 1 :]
+                update.next_action = _action_text(after[0].text, None) if after and not after[0].dates else None
+        else:
+            update.next_action = _undated_step(clauses_)
+
+
+def _share_header(customers: list[_Customer], header: list[_Clause]) -> None:
+    """A header over a list of customers ("今天成交俩：A …；B …", "五一前最后冲一下 1. …").
+
+    What it says was reached holds for each of them; its dates are the report's, not a step's.
+    """
+    undated = [replace(cl, dates=[]) for cl in header]
+    reached = [cl for cl in undated if any(s.reached for s in cl.signals)]
+    for c in customers:
+        c.clauses = [cl for cl in c.clauses if all(cl is not h for h in header)]
+        c.clauses[:0] = reached if c is not customers[0] else undated
 
 
 def _signing_date(clause: _Clause) -> DateHit | None:
@@ -258,7 +281,24 @@ def _only_a_date(clause: _Clause) -> bool:
     return bool(clause.dates) and not _DATE_ONLY_FILLER.sub("", text)
 
 
-def _action_text(clause: str, hit: DateHit) -> str | None:
-    text = _ACTION_TAIL.sub("", (clause[: hit.start] + " " + clause[hit.end :]).strip()).strip(" #")
+_NEXT_STEP = re.compile(r"下一步(?:是|要|就是|准备|计划)?")
+_STEP_VERB = re.compile(r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接")
+
+
+def _undated_step(clauses_: list[_Clause]) -> str | None:
+    """A step planned without a day: 下一步商务谈判, 尽快出个报价."""
+    for cl in clauses_:
+        step = _NEXT_STEP.search(cl.text)
+        if step:
+            return _action_text(cl.text[step.end() :], None)
+        vague = [h for h in cl.dates if h.value is None]
+        if vague and _STEP_VERB.search(cl.text) and not facts.SIGN_WORDS.search(cl.text):
+            return _action_text(cl.text, vague[0])
+    return None
+
+
+def _action_text(clause: str, hit: DateHit | None) -> str | None:
+    cut = (clause[: hit.start] + " " + clause[hit.end :]) if hit else clause
+    text = _ACTION_TAIL.sub("", cut.strip()).strip(" #")
     core = _ACTION_FILLER.sub("", text).strip()
     return (core or text)[:60] or None  # "再约" stays "再约" rather than nothing
