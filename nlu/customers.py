@@ -66,6 +66,8 @@ _NEW_MARKER = re.compile(
     r"(?:新客户|新开发的?客户|新增客户|新接触的?客户|新的客户|新签约?的?客户|一家新公司|新公司)\s*[:：,，]?\s*"
     r"(?:叫做|叫|是|为|名叫|名字叫)?\s*"
 )
+_NOT_BRAND_START = tuple(w for w in NOT_NAME_START if len(w) >= 2)
+_VISIT = tuple("拜访了 拜访 跑了 去了 见了 走访了 考察了 接待了 陌拜了 约了 联系了 新客户".split())
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'\-]*(?:\s+[A-Za-z][A-Za-z0-9&'\-]*)?")
 # Org endings that, on their own, are too generic to reveal an unknown name.
 _GENERIC_ENDINGS = frozenset(
@@ -517,7 +519,8 @@ def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
         brand = text[a - size : a] if a >= size else ""
         if brand and _brand_like(brand) and _name_can_start(text, a - size):
             has_legal = strip_legal(text[a - size : right]) != text[a - size : right]
-            if word_frequency(brand) >= COMMON_WORD and not has_legal:
+            visited = text[: a - size].endswith(_VISIT)  # 拜访了新港物流: a company, however common the word
+            if word_frequency(brand) >= COMMON_WORD and not (has_legal or visited):
                 continue
             return a - size, brand
     return None
@@ -526,7 +529,7 @@ def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
 def _brand_like(brand: str) -> bool:
     if not all(is_cjk(ch) for ch in brand) or any(ch in _PARTICLES for ch in brand):
         return False
-    if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in NOT_NAME_START):
+    if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in _NOT_BRAND_START):
         return False
     if len(brand) > 2 and word_frequency(brand[:2]) >= _EVERYDAY:
         return False  # 一下闽祥: an everyday word is no part of a brand
