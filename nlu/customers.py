@@ -48,7 +48,8 @@ _LEFT_OK = tuple(
 # After a name: words that start what is said of it.
 _RIGHT_OK = re.compile(
     r"那边|这边|方面|那家|这家|的|这单|那单|项目|现在|目前|今天|昨天|已经|已|下一步|下周|本周|这周|明天|后天|"
-    r"需求|报价|签|丢|合同|演示|方案|初次|第一次|首次|电话|还|也|又|说|是|有|在|跟|到|最近|怎么|该|啥|情况|进展"
+    r"需求|报价|签|丢|合同|演示|方案|初次|第一次|首次|电话|还|也|又|说|是|有|在|跟|到|最近|怎么|该|啥|情况|进展|"
+    r"发|出|做|打|约|见|聊|谈|去|来|送|寄|提交|对接|安排|沟通|回复|答复|反馈|采购|老板|总|经理|财务|信息|技术"
 )
 _HINT = re.compile(
     r"[\s,，]*[(（]?(?:是|就是)?(?:做|搞|卖|生产|开)?(?P<hint>[\u4e00-\u9fff]{2,4}?)(?:的)?(?:那家|那个|那边|的)[)）]?"
@@ -57,6 +58,7 @@ _COMPETITOR_BEFORE = re.compile(
     r"(?:选了|选择了|选|用了|换成了?|改用|转投|转向|被|给了|输给了?|竞品|竞争对手|友商|对手|截胡给)\s*$"
 )
 _PARTICLES = set("的了在是和也都就把被给说要会能很还没不吗呢吧这那我你他她它们个")
+_VERBS = set("做搞去来到跟让对向从有看想找帮参加拿送发打开写")
 _NAME_STOP = re.compile(
     r"的|了|在|是|有|说|想|需|要|对|已|约|朋友|今天|明天|后天|昨天|下周|本周|这周|上午|下午|那边|这边|方面|"
     r"目前|现在|刚|感|很|也|都|和|跟|与|及|准备|计划|打算|主要|做|介绍|通过|经|"
@@ -131,6 +133,8 @@ class CustomerIndex:
                 words.update(parsed.brand + t for t in parsed.trades)
             for part in parsed.parts():
                 self._add(part, cid, PART)
+            for alt in parsed.alternatives:
+                self._add(alt, cid, BRAND)
             for latin in parsed.latin:
                 self._latin.setdefault(latin, []).append(cid)
             for alias in aliases:
@@ -202,6 +206,11 @@ class CustomerIndex:
         part_alone = word_frequency(form) < _TYPO_COMMON and _clause_start(text, start) and _right_free(text, end)
         written = [p for _, _, p in places]
         right, trades = trades_after(text, end)
+        if not trades:  # a trade only this company's name has (海钧气体, 岚亭户外)
+            own = sorted({t for c, _ in owners for t in self.parsed[c].trades if len(t) >= 2}, key=len, reverse=True)
+            hit = next((t for t in own if text.startswith(t, end)), None)
+            if hit:
+                right, trades = end + len(hit), (hit,)
         right = _suffix_after(text, right)
 
         def fits(cid: int, kind: int, with_trades: bool) -> bool:
@@ -300,7 +309,7 @@ class CustomerIndex:
             if len(brand) == 2:
                 for j in range(2):
                     self._wild.setdefault(brand[:j] + "?" + brand[j + 1 :], set()).add((cid, 2))
-            forms += [brand + t for t in name.trades[:1]] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
+            forms += [brand + t for t in name.trades] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
             for form in forms:
                 if len(form) == 2:
                     continue
@@ -493,6 +502,8 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     while (ending := _ENDING_RE.search(text, pos)) is not None:
         pos = ending.end()
         a = ending.start()
+        while (back := _trade_ending_at(text, a)) is not None:
+            a -= len(back)  # 岱麓矿山设备有限公司: the brand stands before the trades
         right, _ = trades_after(text, a)
         right = _suffix_after(text, max(right, ending.end()))
         found = _name_before(text, a, right)
@@ -520,14 +531,22 @@ def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
         if brand and _brand_like(brand) and _name_can_start(text, a - size):
             has_legal = strip_legal(text[a - size : right]) != text[a - size : right]
             visited = text[: a - size].endswith(_VISIT)  # 拜访了新港物流: a company, however common the word
-            if word_frequency(brand) >= COMMON_WORD and not (has_legal or visited):
-                continue
+            has_trade = trades_after(text, a)[1] != ()
+            if word_frequency(brand) >= COMMON_WORD and not ((has_legal and has_trade) or visited):
+                continue  # 参加公司, 做小区绿化: words, not names
             return a - size, brand
     return None
 
 
+def _trade_ending_at(text: str, pos: int) -> str | None:
+    for size in (4, 3, 2):
+        if pos - size >= 2 and text[pos - size : pos] in INDUSTRY_WORDS:
+            return text[pos - size : pos]
+    return None
+
+
 def _brand_like(brand: str) -> bool:
-    if not all(is_cjk(ch) for ch in brand) or any(ch in _PARTICLES for ch in brand):
+    if not all(is_cjk(ch) for ch in brand) or any(ch in _PARTICLES for ch in brand) or brand[0] in _VERBS:
         return False
     if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in _NOT_BRAND_START):
         return False
@@ -539,7 +558,10 @@ def _brand_like(brand: str) -> bool:
 def _name_can_start(text: str, pos: int) -> bool:
     if pos == 0 or not (is_cjk(text[pos - 1]) or text[pos - 1].isalnum()):
         return True
-    return text[:pos].endswith(tuple(_NOISE) + _LEFT_OK)
+    return text[:pos].endswith(tuple(_NOISE) + _LEFT_OK + _INTRODUCED)
+
+
+_INTRODUCED = ("叫", "叫做", "名叫", "是", "就是", "拜访", "去了一趟", "一趟", "给", "与", "跟")
 
 
 def _core(candidate: str) -> str:

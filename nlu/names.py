@@ -44,6 +44,7 @@ class Name:
     brand: str  # the distinctive part: 恒润, 百草堂, 草原牧歌; '' for a Latin-only name
     trades: tuple[str, ...]  # 纺织, 机械
     latin: tuple[str, ...] = ()  # Latin brand words, lower case: ('nordlicht',)
+    alternatives: tuple[str, ...] = ()  # when no trade is known: the first three characters too
 
     @property
     def place_levels(self) -> dict[str, int]:
@@ -202,7 +203,11 @@ def parse_name(canonical: str) -> Name:
         if len(brand) >= 2 and any(_cjk(ch) for ch in brand) and _segment(brand) is None:
             kept = _levels([p for _, _, p in lead[:count]])
             latin = tuple(w for w in latin_words if len(w) >= 3) + tuple(aliases)
-            return Name(canonical, tuple(kept + places), brand, trades, latin)
+            alternatives: tuple[str, ...] = ()
+            if not trades and len(brand) >= 4 and all(_cjk(ch) for ch in brand):
+                # No trade we know (岚亭户外用品): most brands are two characters, some three.
+                brand, trades, alternatives = brand[:2], (brand[2:],), (brand[:3],)
+            return Name(canonical, tuple(kept + places), brand, trades, latin, alternatives)
     return Name(canonical, tuple(places), text, (), tuple(aliases))
 
 
