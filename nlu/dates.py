@@ -112,6 +112,15 @@ def _ymd(m: re.Match[str], today: date) -> date | None:
     return _safe(int(m["y"]), int(m["m"]), int(m["d"]))
 
 
+@_rule(r"(?P<y>明年|今年|后年)\s*(?P<m>" + _N + r")\s*月\s*(?P<d>" + _N + r")\s*(?:日|号)?")
+def _year_month_day(m: re.Match[str], today: date) -> date | None:
+    """明年1月10号: the year said, not guessed."""
+    month, day = _num(m["m"]), _num(m["d"])
+    if month is None or day is None or not 1 <= month <= 12:
+        return None
+    return _safe(today.year + {"今年": 0, "明年": 1, "后年": 2}[m["y"]], month, day)
+
+
 @_rule(r"(?<![\d.年])(?P<m>" + _N + r")\s*月\s*(?P<d>" + _N + r")\s*(?:日|号)?")
 def _month_day(m: re.Match[str], today: date) -> date | None:
     month, day = _num(m["m"]), _num(m["d"])
@@ -121,7 +130,7 @@ def _month_day(m: re.Match[str], today: date) -> date | None:
 
 
 @_rule(
-    r"(?<![A-Za-z0-9.\-/:¥$])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkKmM元倍折/])(?!\s*(?:版|代|期|倍|折|个|分|级|寸|米|吨|G|g|T))"
+    r"(?<![A-Za-z0-9.\-/¥$])(?<!\d:)(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])(?![\d.%万亿wWkKmM元倍折/])(?!\s*(?:版|代|期|倍|折|个|分|级|寸|米|吨|G|g|T))"
 )
 def _dotted(m: re.Match[str], today: date) -> date | None:
     return _future_month_day(today, int(m["m"]), int(m["d"]))
@@ -376,6 +385,10 @@ def _past_day(m: re.Match[str], today: date, resolve: Resolver) -> date | None:
 _PAST_CAPABLE = {_weekday, _month_day, _dotted, _day_of_month}
 
 
+# A report's field label: 明日计划：, 下周安排： — the day names the section, not a step.
+_LABEL = re.compile(r"(?:明日|明天|下周|本周|今日|今天|节后|周末|下月|本月)(?:计划|工作|安排|重点|任务|目标)\s*(?=[:：]|$|\n)")
+
+
 def find_dates(text: str, today: date, *, past: bool = False) -> list[DateHit]:
     """Every date expression in ``text``, earliest first; overlapping matches keep the longest.
 
@@ -400,6 +413,9 @@ def find_dates(text: str, today: date, *, past: bool = False) -> list[DateHit]:
             found.append(DateHit(start, later.end() if later else end, None if later else value, deadline))
     for m in _VAGUE.finditer(text):
         found.append(DateHit(m.start(), m.end(), None))
+    labels = [(m.start(), m.end()) for m in _LABEL.finditer(text)]
+    if labels:
+        found = [h for h in found if not any(a <= h.start < b for a, b in labels)]
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))
     kept: list[DateHit] = []
     for hit in found:

@@ -64,6 +64,9 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"报价单?(?:发|给|提交|递交|交|报)(?:了|过去了|出去了|出了|过去了|给他们了|客户了)",
         r"(?:已经?|刚刚?)(?:发|给|提交|递交|出)了?(?:正式|最终)?报价(?:单)?",
         r"(?:发|给|提交|递交|出)了(?:正式|最终)?报价(?:单)?",
+        r"把报价(?:单)?[^,，。]{0,8}(?:发|给|递|交)[^,，。]{0,8}了",
+        r"报价单?(?:发|给)给?[^,，。]{0,6}了",
+        r"我们报的|报的是|报了个价|报价了|已报价",
         r"(?:我们|我方|已经?)报价(?!单?(?:还没|没))",
         r"报价[^,，。\d¥$]{0,3}(?:[¥$]|\d|[一二三四五六七八九十两](?=[\d一二三四五六七八九十两百千万]))",
         r"再降|降价|让利|让价|给折扣|要折扣|打折",
@@ -112,6 +115,8 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"演示(?:已经?|也)?(?:做完|做好|完成|结束|做了)",
         r"演示给\S{0,4}看",
         r"(?:做|完成|进行)[了完](?:方案|产品|系统)?演示",
+        r"(?:做|完成|进行|搞)(?:了|完)[^,，。]{0,6}?(?:演示|demo|讲解)",
+        r"(?:讲解|汇报)(?:已经?|也)?(?:了|完毕|完成|结束|完)",
         r"完成了?(?:方案)?演示",
         r"(?:已经?|刚刚?)(?:做完?|完成)?了?(?:方案)?演示",
         r"给(?:客户|对方|他们)?(?:做了|演示了)",
@@ -122,14 +127,14 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"讲解了?方案",
         r"讲完(?:了)?(?:方案|PPT|ppt)?",
         r"(?:PPT|ppt|方案)讲(?:完|了)",
-        r"方案汇报" + _DONE,
+        r"方案汇报(?:已经?|也)?" + _DONE,
         r"demo(?:效果|反馈)",
         r"\bdemo(?:ed)? (?:done|completed|finished)",
         r"did (?:a |the )?demo",
         r"POC passed",
     ],
     QUALIFIED: [
-        r"确[认定]了?(?:需求|预算|采购意向|项目|方向)",
+        r"确[认定]了?(?:需求|预算|采购意向|项目(?!暂停|取消|终止|搁置|延期|推迟)|方向)",
         r"确[认定]了?[\u4e00-\u9fff]{1,3}需求",
         r"需求(?:已经?|也|基本|都)?(?:确认|确定|明确|清楚|敲定|定了|锁定|对齐|摸清|摸清楚|摸透|理清|梳理清楚|弄清楚|搞清楚)",
         r"需求[^,，。没未不]{0,5}(?:确认|确定|明确|清楚|敲定|锁定|摸清|摸透|理清|弄清楚|搞清楚)(?:了|完|下来)?",
@@ -149,7 +154,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"第一次(?:上门)?(?:电话|沟通|拜访|接触|见面|联系|交流|见|碰面|去)",
         r"首次(?:上门)?(?:接触|沟通|拜访|见面|联系)",
         r"初步(?:介绍|接触|沟通|了解|交流|有意向|意向)",
-        r"加了?(?:我|他|她|对方|客户|老板)?(?:的)?(?:微信|好友)",
+        r"加了?[^,，。]{0,6}?(?:微信|好友)",
         r"有.{0,4}(?:意向|兴趣|需求)",
         r"感兴趣",
         r"刚认识",
@@ -172,8 +177,10 @@ _IMMINENT_SIGN = re.compile(
     r"(?:应该|应|估计|大概|基本|肯定)(?:能|可以|会)签|(?<![争预计划望])(?:能|可以)签(?:下来|了)|快(?:要)?签|马上(?:就)?(?:要|能)?签|"
     r"即将签|就要签|签约在即|这两天就签"
 )
+# Words that say a negotiation is going on: reached whatever is planned around them (他们想压到38).
+_UNDER_WAY = re.compile(r"还价|压价|压到|砍价|议价|比价|谈判中|在谈|合同在审|在走[\u4e00-\u9fff]{0,4}流程|谈价格")
 # Papers that are not the contract: signing them reaches no stage (框架协议, 意向书, NDA).
-_NOT_CONTRACT = re.compile(r"框架协议|保密协议|意向书|意向协议|合作备忘录|备忘录|NDA|MOU|战略合作协议", re.IGNORECASE)
+NOT_CONTRACT = re.compile(r"框架协议|保密协议|意向书|意向协议|合作备忘录|备忘录|NDA|MOU|战略合作协议", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -197,13 +204,16 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
     for stage, pattern in _COMPILED:
         for m in pattern.finditer(clause):
             before = clause[: m.start()]
-            if stage == WON and _NOT_CONTRACT.search(clause):
+            if stage == WON and NOT_CONTRACT.search(clause):
                 continue
             if _NEGATED.search(before[-4:]):
                 out.append(StageSignal(stage, False))
                 continue
             if stage == WON and _IMMINENT.search(before[-4:].rstrip()):
                 out.append(StageSignal(NEGOTIATION, True))  # 周五应该能签, 快签了
+                continue
+            if stage == NEGOTIATION and _UNDER_WAY.fullmatch(m.group(0)):
+                out.append(StageSignal(stage, True))
                 continue
             future = any(s < m.start() for s, _ in spans)
             firmly_planned = future or bool(_STRONG_PLAN.search(before))
@@ -286,7 +296,7 @@ _CONFIDENCE_RE = [(level, re.compile("|".join(words), re.IGNORECASE)) for level,
 _SHARE = re.compile(
     r"(?:估计|大概|感觉|就|差不多|只有|也就|有)\s*(?P<b>[1-9]0|100)\s*%|^\s*(?P<c>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)?\s*$|"
     r"(?P<d>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)|"
-    r"(?P<n>[1-9]|[一二三四五六七八九十])\s*成(?:以上|多)?(?:的)?(?:把握|可能|希望|胜算)|"
+    r"(?P<n>[1-9]|[一二两三四五六七八九十])\s*成(?:以上|多)?(?:的)?(?:把握|可能|希望|胜算)|"
     r"(?:把握|可能性|概率|成功率|胜算)[^,，。\d]{0,3}(?P<p>[1-9]0|100)\s*%|(?P<q>[1-9]0|100)\s*%\s*(?:的)?(?:把握|可能|概率|成功率)"
 )
 _TENTHS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -294,6 +304,7 @@ _TENTHS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
 
 def confidence(clause: str) -> str | None:
     """high, medium or low from what the rep says of the chance; a share counts (七成把握, 80%)."""
+    clause = re.sub(r"[【】\[\]:：\s]", "", clause)  # 【成单把握】较大, 把握：三成
     share = _SHARE.search(clause)
     if share:
         if share["n"]:

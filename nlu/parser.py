@@ -20,7 +20,7 @@ from nlu.text import Span, clauses, normalize, segments, strip_marker
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MASK = "#"
 _PLAN_TODAY = re.compile(r"(?<!一)下午|晚上|今晚|晚些|晚点|待会|一会|稍后|准备|安排|计划|约了|打算|还得|还要|需要|得补|要")
-_TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休|不打扰|加班|加个班")
+_TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休|不(?:去)?打扰|加班|加个班|值班")
 _ACTION_FILLER = re.compile(
     r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
 )
@@ -173,6 +173,7 @@ class BriefParser:
         future = [(h.start, h.end) for h in dates if h.value is not None and h.value > today]
         sign = facts.SIGN_WORDS.search(masked)
         signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
+        signs = signs and not facts.NOT_CONTRACT.search(masked)  # 签了保密协议: no signing of the deal
         return _Clause(
             text=masked,
             position=offset,
@@ -215,7 +216,8 @@ class BriefParser:
         actions: list[tuple[date, _Clause, DateHit]] = []
         won_on: date | None = None
         previous_signs = False
-        for cl in clauses_:
+        for i, cl in enumerate(clauses_):
+            following = clauses_[i + 1] if i + 1 < len(clauses_) else None
             # "还没签,预计下月中旬": a clause with nothing but a date continues the signing before it
             signs = cl.signs or (previous_signs and _only_a_date(cl))
             previous_signs = bool(facts.SIGN_WORDS.search(cl.text))  # 还没签 too: the date that follows is when
@@ -225,12 +227,14 @@ class BriefParser:
                     continue
                 if signs and (signing is None or hit is signing):
                     if any(s.stage == facts.WON and s.reached for s in cl.signals) and hit.value <= today:
-                        won_on = hit.value
+                        won_on = min(won_on or hit.value, hit.value)  # 上周五中标, 今天拿到通知书: Friday
                     else:
                         closes.append(hit.value)
                 elif _TIME_OFF.search(cl.text):
                     continue  # 明天过元旦, 周末休息: a day off, not a step with the customer
-                elif hit.value > today or (hit.value == today and _PLAN_TODAY.search(cl.text)):
+                elif _no_step(cl, hit) and not (following and not following.dates and _STEP_VERB.search(following.text)):
+                    continue  # 明天中秋了: a day, and nothing to do on it
+                elif hit.value > today or (hit.value == today and _planned_today(cl, hit)):
                     actions.append((hit.value, cl, hit))
         if update.stage == facts.WON:
             update.expected_close = won_on or today
@@ -245,6 +249,27 @@ class BriefParser:
                 update.next_action = _action_text(after[0].text, None) if after and not after[0].dates else None
         else:
             update.next_action = _undated_step(clauses_)
+
+
+_TODAY_WORDS = re.compile(r"今天|今日|当天|今儿")
+
+
+_WEEK_WORDS = re.compile(r"周末|本周|这周|礼拜|星期")
+
+
+def _planned_today(clause: _Clause, hit: DateHit) -> bool:
+    """A step for today: 今晚, 待会, or a week word that falls on today (这周末 said on Saturday); nothing done (了)."""
+    if "了" in clause.text[hit.end :]:
+        return False
+    return bool(_WEEK_WORDS.search(clause.text[hit.start : hit.end]) or _PLAN_TODAY.search(clause.text))
+
+
+_NO_STEP = re.compile(r"[#\s了吧啊呀哦，,。!！]|元旦|春节|过年|五一|劳动节|端午|中秋|国庆|清明|节|就是|又是|是")
+
+
+def _no_step(clause: _Clause, hit: DateHit) -> bool:
+    rest = clause.text[: hit.start] + clause.text[hit.end :]
+    return not _NO_STEP.sub("", rest)
 
 
 def _share_header(customers: list[_Customer], header: list[_Clause]) -> None:
@@ -282,7 +307,9 @@ def _only_a_date(clause: _Clause) -> bool:
 
 
 _NEXT_STEP = re.compile(r"下一步(?:是|要|就是|准备|计划)?")
-_STEP_VERB = re.compile(r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接")
+_STEP_VERB = re.compile(
+    r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接|跟进|联系|电话|回访|见面"
+)
 
 
 def _undated_step(clauses_: list[_Clause]) -> str | None:

@@ -65,8 +65,26 @@ def strip_marker(span: Span) -> Span:
     return Span(span.start + m.end(), span.end, span.text[m.end() :])
 
 
+# A report's field name: it belongs to the value after it (把握：三成, 【下一步】年底前提交).
+_FIELD = re.compile(
+    r"[【\[]?(?:成单)?(?:把握|可能性|信心|进展|进度|计划|下一步|下步|明日计划|节后计划|金额|预算|阶段|状态|备注|时间|"
+    r"跟进情况|客户反馈|反馈)[】\]]?"
+)
+
+
 def clauses(span: Span) -> list[Span]:
     """Comma-, colon- and space-separated parts; a fact belongs to its clause's action."""
+    out = _clauses(span)
+    merged: list[Span] = []
+    for part in out:
+        if merged and _FIELD.fullmatch(merged[-1].text.strip()):
+            label = merged.pop()
+            part = Span(label.start, part.end, label.text + " " * (part.start - label.end) + part.text)
+        merged.append(part)
+    return merged
+
+
+def _clauses(span: Span) -> list[Span]:
     out: list[Span] = []
     pos = 0
     for m in _CLAUSE_BREAK.finditer(span.text):

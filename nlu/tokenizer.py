@@ -54,4 +54,4 @@ class Tokenizer:
             self._jieba.add_word(word, freq)
 
     def cut(self, text: str) -> list[str]:
-        return list(self._jieba.cut(text, HMM=True))
+        return list(self._jieba.cut(text, HMM=False))
