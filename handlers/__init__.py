@@ -18,6 +18,7 @@ from handlers import (
     recommend,
     reports,
     standup,
+    tasks,
 )
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
@@ -41,6 +42,7 @@ def build_router() -> Router:
         points.router,
         commands.router,
         customers.router,
+        tasks.router,
         overdue.router,
         recommend.router,
         reports.router,

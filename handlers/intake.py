@@ -19,7 +19,7 @@ from sales.values import wan
 
 CONFIDENCE_LABEL = {"high": "高", "medium": "中", "low": "低"}
 YES = ("是", "是的", "好", "好的", "对", "对的", "确认", "可以", "嗯", "y", "yes", "ok")
-NO = ("否", "不", "不是", "不用", "不要", "算了", "no", "n")
+NO = ("否", "不", "不是", "不用", "不要", "no", "n")
 
 
 @dataclass
@@ -79,7 +79,7 @@ def question_text(question: PendingQuestion) -> tuple[str, tuple[Button, ...]]:
     if question.kind == "choose_customer":
         options = payload["options"]
         listed = " ".join(f"{i}. {name}" for i, name in enumerate(options, start=1))
-        word = payload["update"]["customer"]
+        word = payload["update"].get("mention") or payload["update"]["customer"]
         buttons = tuple(Button(str(i), str(i)) for i in range(1, len(options) + 1))
         return f"「{word}」对应多个客户,是哪一个?{listed}(回复数字)", buttons
     old, new = Stage(payload["from"]).label, Stage(payload["to"]).label

@@ -1,4 +1,4 @@
-"""Answers to the bot's questions (是/否, a number, 取消), kept per (platform, chat, user)."""
+"""Answers to the bot's questions (是/否, a number, the cancel command), kept per (platform, chat, user)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ from handlers.intake import (
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from nlu import update_from_dict
+from nlu.intents import command
 from sales.model import BriefStatus, PendingQuestion
 
 router = Router("pending")
 
 _ANSWER = re.compile(r"^\s*([^\s。!！.?？]{1,4}|\d{1,2})\s*[。!！.]?\s*$")
-CANCEL = ("取消", "/取消", "cancel", "/cancel")
+CANCEL = "cancel"
 EXPIRED = "刚才的问题已经超过 30 分钟,过期作废了,没有做任何改动。需要的话请重新发一次简报。"
 
 
@@ -32,9 +33,11 @@ def _word(message: Incoming) -> str | None:
     """The message as an answer (是, 否, a number, 取消), or None when it is something else."""
     if message.kind != "text":
         return None
+    if command(message.text) == "cancel":  # 取消, 算了, 不用了 …: the words live in nlu/intents
+        return CANCEL
     m = _ANSWER.match(message.text)
     word = m.group(1).lower() if m else None
-    if word is None or not (word in YES or word in NO or word in CANCEL or word.isdigit()):
+    if word is None or not (word in YES or word in NO or word.isdigit()):
         return None
     return word
 
@@ -48,7 +51,7 @@ async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
     for q in questions:
         if q.expires_at <= ctx.now and q.id is not None:
             await ctx.uow.pending.delete(q.id)
-    if word in CANCEL:
+    if word == CANCEL:
         for q in live:
             assert q.id is not None
             await ctx.uow.pending.delete(q.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.customers import which_one
 from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
@@ -35,6 +36,9 @@ async def recommend(message: Incoming, ctx: Context) -> list[Reply]:
     recommender = ctx.services.recommender
     if recommender is None:
         return [Reply("推进建议暂时不可用。")]
+    ask = which_one("recommend", ctx.parsed.candidates)
+    if ask is not None:
+        return ask
     name = ctx.parsed.customer or await _last_talked_about(ctx)
     if not name:
         return [Reply("想问哪个客户?例如「天成建材这类客户怎么推进」。")]

@@ -80,6 +80,10 @@ _GENERIC_ENDINGS = frozenset(
 )
 _ENDINGS = tuple(sorted((INDUSTRY_WORDS | set(LEGAL_SUFFIXES[:16])) - _GENERIC_ENDINGS, key=len, reverse=True))
 _ENDING_RE = re.compile("|".join(map(re.escape, _ENDINGS)))
+# Generic trades (科技, 服务, 管理) end a name only with a place in front of it (杭州云帆科技).
+_ANY_ENDING_RE = re.compile(
+    "|".join(map(re.escape, sorted(INDUSTRY_WORDS | set(LEGAL_SUFFIXES[:16]), key=len, reverse=True)))
+)
 _RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")
 
 
@@ -221,7 +225,9 @@ class CustomerIndex:
                 return part_alone
             return True
 
-        by_place = [(c, k) for c, k in owners if not any(geo.conflicts(p, self.parsed[c].place_levels) for p in written)]
+        by_place = [
+            (c, k) for c, k in owners if not any(geo.conflicts(p, self.parsed[c].place_levels) for p in written)
+        ]
         kept = [c for c, k in by_place if fits(c, k, True)]
         if not kept and trades:
             alone = [c for c, k in by_place if fits(c, k, False)]
@@ -235,7 +241,9 @@ class CustomerIndex:
             return None
         bare = not places and right == end
         if bare and not typo:
-            weak = len(form) <= 2 and (word_frequency(form) >= COMMON_WORD or not self._strong_edges(text, start, end, boundaries))
+            weak = len(form) <= 2 and (
+                word_frequency(form) >= COMMON_WORD or not self._strong_edges(text, start, end, boundaries)
+            )
             if weak and not _weak_ok(text, start, end, boundaries):
                 return None
             if len(form) >= 3 and not _left_ok(text, start, boundaries):
@@ -443,7 +451,9 @@ def strip_leading_noise(name: str) -> tuple[str, bool]:
     return name, dropped
 
 
-_NOISE = sorted(LEADING_NOISE + "跑了 跑 去见了 陪客户 今天跑了 下午去 上午去 和 及 还有".split(), key=len, reverse=True)
+_NOISE = sorted(
+    LEADING_NOISE + "跑了 跑 去见了 陪客户 今天跑了 下午去 上午去 和 及 还有".split(), key=len, reverse=True
+)
 
 
 def _cut_name(run: str) -> str:
@@ -483,7 +493,7 @@ def find_marked_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
         name = _cut_name(run.group(0))
         start = marker.end()
         introduced = bool(re.search(r"叫|是|为|[:：]", marker.group(0)))
-        org_like = _ENDING_RE.search(name, 2) is not None or strip_legal(name) != name
+        org_like = _ENDING_RE.search(name, 2) is not None or strip_legal(name) != name or bool(leading_places(name))
         if _NAME_STOP.match(name) or not (introduced or org_like):
             continue  # 宜宾三江酒业 新客户 有意向: the marker follows the name
         if _valid_name(name) and free(start, start + len(name)):
@@ -499,17 +509,18 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     out: list[Mention] = []
     free = _free(taken, [])
     pos = 0
-    while (ending := _ENDING_RE.search(text, pos)) is not None:
+    while (ending := _ANY_ENDING_RE.search(text, pos)) is not None:
         pos = ending.end()
         a = ending.start()
+        generic = ending.group(0) in _GENERIC_ENDINGS
         while (back := _trade_ending_at(text, a)) is not None:
             a -= len(back)  # 岱麓矿山设备有限公司: the brand stands before the trades
         right, _ = trades_after(text, a)
         right = _suffix_after(text, max(right, ending.end()))
-        found = _name_before(text, a, right)
+        found = _name_before(text, a, right, placed_only=generic)
         if found is None:
             continue
-        left, brand = found
+        left = found
         if _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left]) or not free(left, right):
             continue
         out.append(Mention(left, right, text[left:right], (), "new"))
@@ -517,15 +528,17 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     return out
 
 
-def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
-    """Where an unknown name whose trades start at ``a`` begins, and its brand."""
+def _name_before(text: str, a: int, right: int, *, placed_only: bool = False) -> int | None:
+    """Where an unknown name whose trades start at ``a`` begins (``placed_only``: a place must lead it)."""
     for size in (2, 3, 4):  # with places in front: the brand between them and the trade
         brand = text[a - size : a] if a >= size else ""
         places = places_before(text, a - size) if brand else []
         if places and _brand_like(brand):
             left = places[0][0]
             if _name_can_start(text, left):
-                return left, brand
+                return left
+    if placed_only:
+        return None
     for size in (4, 3, 2):
         brand = text[a - size : a] if a >= size else ""
         if brand and _brand_like(brand) and _name_can_start(text, a - size):
@@ -534,7 +547,7 @@ def _name_before(text: str, a: int, right: int) -> tuple[int, str] | None:
             has_trade = trades_after(text, a)[1] != ()
             if word_frequency(brand) >= COMMON_WORD and not ((has_legal and has_trade) or visited):
                 continue  # 参加公司, 做小区绿化: words, not names
-            return a - size, brand
+            return a - size
     return None
 
 

@@ -233,7 +233,7 @@ _AFTER_BREAK = {"元旦": (1, 2), "五一": (5, 6), "国庆": (10, 8)}
 
 
 def holiday_after(name: str, today: date) -> date:
-    """"X后": the first day after the holiday's customary break, for the next one to come."""
+    """ "X后": the first day after the holiday's customary break, for the next one to come."""
 
     def after(year: int) -> date:
         if name in _AFTER_BREAK:
@@ -386,7 +386,9 @@ _PAST_CAPABLE = {_weekday, _month_day, _dotted, _day_of_month}
 
 
 # A report's field label: 明日计划：, 下周安排： — the day names the section, not a step.
-_LABEL = re.compile(r"(?:明日|明天|下周|本周|今日|今天|节后|周末|下月|本月)(?:计划|工作|安排|重点|任务|目标)\s*(?=[:：]|$|\n)")
+_LABEL = re.compile(
+    r"(?:明日|明天|下周|本周|今日|今天|节后|周末|下月|本月)(?:计划|工作|安排|重点|任务|目标)\s*(?=[:：]|$|\n)"
+)
 
 
 def find_dates(text: str, today: date, *, past: bool = False) -> list[DateHit]:

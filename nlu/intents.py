@@ -18,14 +18,16 @@ COMMAND_WORDS = {
 }
 COMMANDS = {
     "help": re.compile(
-        _FILLER + r"(?:/?help|/?帮助|帮助一下|使用说明|使用帮助|说明书|怎么用|如何使用|怎么使用|菜单|功能列表|/start|/menu|"
+        _FILLER
+        + r"(?:/?help|/?帮助|帮助一下|使用说明|使用帮助|说明书|怎么用|如何使用|怎么使用|菜单|功能列表|/start|/menu|"
         r"你(?:都|还)?(?:能|会|可以)(?:做|干|帮我做|帮我干|帮)(?:些|点)?(?:什么|啥|嘛|哪些事)|你是谁|你是干(?:什么|啥)的|"
         r"(?:有|都有)(?:哪些|什么|啥)功能|能干(?:什么|啥)|怎么玩|(?:这个|这|你)?(?:机器人|助手|bot)?(?:该|要)?怎么用|怎么用你)"
         + _TAIL,
         re.IGNORECASE,
     ),
     "undo": re.compile(
-        _FILLER + r"(?:/?undo|/?(?:撤销|撤回|撤消|回退)(?:一下)?(?:上一条|上条|刚才(?:那|的)?条?|刚刚(?:那|的)?条?|刚才的|简报|最后一条)?"
+        _FILLER + r"(?:/?undo|/?(?:撤销|撤回|撤消|回退)(?:一下)?"
+        r"(?:上一条|上条|刚才(?:那|的)?条?|刚刚(?:那|的)?条?|刚才的|简报|最后一条)?"
         r"(?:简报|记录|消息|更新)?|(?:上一条|刚才那条|刚才的)(?:简报|记录)?(?:撤销|撤回|删掉|作废|不算)(?:掉)?|"
         r"(?:刚才|刚刚|上一条|上条|那条)[^,，。]{0,8}(?:发错了?|错了|不对)[\s,，。]*(?:帮我)?(?:撤回|撤销|撤掉|删掉|作废)(?:一下|吧)?|"
         r"(?:撤回|撤销|撤消)(?:一下)?(?:刚才|刚刚|上一条|上条)(?:那条|的|发的)?(?:简报|消息)?|"
@@ -34,10 +36,9 @@ COMMANDS = {
         re.IGNORECASE,
     ),
     "cancel": re.compile(
-        _FILLER
-        + r"(?:(?:/?cancel|/?取消(?:吧|了|掉)?|(?:那|那就)?算了(?:算了)?(?:吧)?|不用了(?:谢谢)?|不要了|先不(?:用|弄)了|没事了)"
-        r"[\s,，。!！]*){1,2}"
-        + _TAIL,
+        _FILLER + r"(?:(?:/?cancel|/?取消(?:吧|了|掉)?|(?:那|那就)?算了(?:算了)?(?:吧)?|不用了(?:谢谢)?|不要了|"
+        r"先不(?:用|弄)了|没事了)"
+        r"[\s,，。!！]*){1,2}" + _TAIL,
         re.IGNORECASE,
     ),
 }
@@ -161,7 +162,9 @@ def query_kind(text: str, *, names_customer: bool) -> str | None:
         if kind == "activity" and re.search(r"签约|演示|报价|需求确认", stripped) and not _QUESTION.search(stripped):
             continue
         return kind
-    if names_customer and (_CUSTOMER_STATE.search(stripped) or _IMPERATIVE.search(stripped) or _QUESTION.search(stripped)):
+    if names_customer and (
+        _CUSTOMER_STATE.search(stripped) or _IMPERATIVE.search(stripped) or _QUESTION.search(stripped)
+    ):
         return "customer"
     return None
 

@@ -180,7 +180,8 @@ def parse_name(canonical: str) -> Name:
     for m in list(_BRACKET.finditer(text)):
         place = _bracket_place(m.group(1))
         if place:
-            places.append((place, geo.level_of(place) if geo.level_of(place) is not None else geo.CITY))
+            level = geo.level_of(place)
+            places.append((place, geo.CITY if level is None else level))
         elif place is None and _LATIN_WORD.fullmatch(m.group(1).strip().replace(" ", "")):
             aliases.append(m.group(1).strip().replace(" ", "").lower())  # 上海雍德(Yonder)智能科技
     text = _BRACKET.sub("", text)

@@ -84,7 +84,9 @@ _DEPOSIT_BEFORE = re.compile(
 )
 _DEPOSIT_AFTER = re.compile(r"^(?:已?到账|到了|已到|已付|打过来了?)")
 # Not the deal's size: a per-period or unit price, a vague size (几十万, 上百万).
-_NOT_DEAL_BEFORE = re.compile(r"(?:每月|每年|每个月|每季度?|月费|年费|月租|单价|一套|每套|每台|每人|/月|上|好几|几|数|近)\s*$")
+_NOT_DEAL_BEFORE = re.compile(
+    r"(?:每月|每年|每个月|每季度?|月费|年费|月租|单价|一套|每套|每台|每人|/月|上|好几|几|数|近)\s*$"
+)
 _NOT_DEAL_AFTER = re.compile(r"^\s*(?:/月|/年|每月|每年|一个月|一年|/套|/台|/人|一套|一台)")
 
 
@@ -128,7 +130,7 @@ def find_amounts(text: str) -> list[Amount]:
             inherit = bool(_ANSWER_BEFORE.search(before)) and last_unit is not None
             if not inherit and not _CONTEXT_BEFORE.search(before):
                 continue
-            if _NOT_MONEY_AFTER.match(after) or num[0] in CN_NUM and not inherit:
+            if _NOT_MONEY_AFTER.match(after) or (num[0] in CN_NUM and not inherit):
                 continue
         elif unit not in ("元", "块") and not m["unit2"] and _NOT_MONEY_AFTER.match(after) and unit in ("", "千"):
             continue
@@ -152,9 +154,7 @@ def find_amounts(text: str) -> list[Amount]:
             continue
         if _NOT_DEAL_BEFORE.search(text[max(0, m.start() - 3) : m.start("num")]) or _NOT_DEAL_AFTER.match(after):
             continue
-        partial = bool(
-            _DEPOSIT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or _DEPOSIT_AFTER.match(after)
-        )
+        partial = bool(_DEPOSIT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or _DEPOSIT_AFTER.match(after))
         start = m.start("pre") if m["pre"] else m.start("num")
         out.append(Amount(start, end, round(yuan, 2), partial, scale, not unit and not sign))
         last_unit = scale

@@ -19,7 +19,9 @@ from nlu.text import Span, clauses, normalize, segments, strip_marker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MASK = "#"
-_PLAN_TODAY = re.compile(r"(?<!一)下午|晚上|今晚|晚些|晚点|待会|一会|稍后|准备|安排|计划|约了|打算|还得|还要|需要|得补|要")
+_PLAN_TODAY = re.compile(
+    r"(?<!一)下午|晚上|今晚|晚些|晚点|待会|一会|稍后|准备|安排|计划|约了|打算|还得|还要|需要|得补|要"
+)
 _TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调休|不(?:去)?打扰|加班|加个班|值班")
 _ACTION_FILLER = re.compile(
     r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
@@ -232,7 +234,9 @@ class BriefParser:
                         closes.append(hit.value)
                 elif _TIME_OFF.search(cl.text):
                     continue  # 明天过元旦, 周末休息: a day off, not a step with the customer
-                elif _no_step(cl, hit) and not (following and not following.dates and _STEP_VERB.search(following.text)):
+                elif _no_step(cl, hit) and not (
+                    following and not following.dates and _STEP_VERB.search(following.text)
+                ):
                     continue  # 明天中秋了: a day, and nothing to do on it
                 elif hit.value > today or (hit.value == today and _planned_today(cl, hit)):
                     actions.append((hit.value, cl, hit))

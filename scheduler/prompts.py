@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 
 from handlers.delivery import notify
 from handlers.format import day
-from handlers.goals import days_this_week, goal_state, week_pace
+from handlers.goals import goal_state
 from handlers.services import Services
-from handlers.stalls import describe, find_stalled, start_of
+from handlers.stalls import find_stalled, start_of
+from handlers.tasks import task_lines
 from sales.forecast import month_key
 from sales.model import Customer, Employee, Role
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -104,36 +105,15 @@ async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: d
     today = now.astimezone(tz).date()
     if not calendar.is_first_workday_of_week(today):
         return {}
-    sunday = today - timedelta(days=today.weekday()) + timedelta(days=6)
-    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     sent: dict[str, str] = {}
     async with uow_factory() as uow:
         stalled = await find_stalled(uow, calendar, services.stall, today, tz)
         staff = await uow.employees.find(active_only=True)
         goals = await goal_state(uow, services, today, month_key(today))
-        week_days = days_this_week(services, today)
         for person in staff:
             if person.role is Role.ADMIN:
                 continue
-            team = {e.id for e in staff if e.id == person.id or (person.role is Role.SUPERVISOR and (
-                e.supervisor_id == person.id or (person.team and e.team == person.team)))}  # fmt: skip
-            customers = [c for c in await uow.customers.find(owner_ids=sorted(team)) if not c.stage.is_closed]
-            steps = sorted((c for c in customers if c.next_action_date and today <= c.next_action_date <= sunday),
-                           key=lambda c: c.next_action_date or today)  # fmt: skip
-            closes = [c for c in customers if c.expected_close and today <= c.expected_close <= month_end]
-            mine = [s for s in stalled if s.row.owner_id in team]
-            who = "团队" if person.role is Role.SUPERVISOR else "你"
-            lines = [f"本周任务清单({day(today)} 起):"]
-            lines.append(f"本周要做的下一步({len(steps)}):")
-            lines += [f"· {c.name}:{c.next_action or '跟进'} {day(c.next_action_date)}" for c in steps[:15]]
-            lines.append(f"停滞的客户({len(mine)}):")
-            lines += [describe(s) for s in mine[:10]]
-            lines.append(f"{who}本月预计签约({len(closes)}):")
-            lines += [f"· {c.name} {day(c.expected_close)}" for c in closes[:10]]
-            pace = goals.team(person.team or "") if person.role is Role.SUPERVISOR else goals.rep(person.id)
-            if pace:
-                lines.append(f"{who}本月目标的本周节奏(剩 {goals.left} 个工作日):")
-                lines += week_pace(pace, week_days)
+            lines = await task_lines(uow, services, person, staff, stalled, goals, today)
             if person.role is Role.SUPERVISOR and person.team:
                 lines += await _late_answers(uow, person.team, {e.id: e.name for e in staff})
             text = "\n".join(lines)

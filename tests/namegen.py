@@ -67,7 +67,9 @@ TRADES = [
 ]
 SUFFIXES = ("有限公司", "股份有限公司", "集团有限公司", "有限责任公司")
 # Rare characters, so that brands are not everyday words.
-_CHARS = "瑞鑫泓澜峰骁曜晟铂翔楷岑沣珩栎屹澄芮淞畔骋峤岘沅隽畦楠琨瑾璞珑琰骐麒璟翎钰铖锟镕烨焱炜熠昶旻晞霖沛渤淼溢湃鸿鹏"
+_CHARS = (
+    "瑞鑫泓澜峰骁曜晟铂翔楷岑沣珩栎屹澄芮淞畔骋峤岘沅隽畦楠琨瑾璞珑琰骐麒璟翎钰铖锟镕烨焱炜熠昶旻晞霖沛渤淼溢湃鸿鹏"
+)
 _LATIN = ("Nordvik", "Solano", "Keystar", "Brightpath", "Altamira", "Veridian", "Corvid", "Halden", "Mistral", "Quorra")
 _LATIN_TRADES = ("Logistics", "Medical", "Optics", "Motion", "Materials")
 

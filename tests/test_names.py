@@ -129,13 +129,22 @@ def test_english_names(parser: BriefParser) -> None:
 
 def test_a_competitor_gets_no_update() -> None:
     p = BriefParser(["杭州云帆科技有限公司"])
-    for text in ("云帆科技 丢单了 客户选了苏州鼎新软件", "云帆 被宁波海曙软件截胡了", "云帆 黄了 用了深圳迈科电子的方案"):
+    for text in (
+        "云帆科技 丢单了 客户选了苏州鼎新软件",
+        "云帆 被宁波海曙软件截胡了",
+        "云帆 黄了 用了深圳迈科电子的方案",
+    ):
         assert [u[0] for u in _updates(p, text)] == ["杭州云帆科技有限公司"], text
 
 
 @pytest.mark.parametrize(
     "text",
-    ["今天拜访了温州瓯江阀门 王总 有意向", "跑了常熟虞畔服饰 第一次见", "泰州舟浦船舶配件 加了微信", "新客户 南宁绿城物业 初次接触"],
+    [
+        "今天拜访了温州瓯江阀门 王总 有意向",
+        "跑了常熟虞畔服饰 第一次见",
+        "泰州舟浦船舶配件 加了微信",
+        "新客户 南宁绿城物业 初次接触",
+    ],
 )
 def test_a_new_company_needs_no_marker(text: str) -> None:
     p = BriefParser(["杭州云帆科技有限公司"])

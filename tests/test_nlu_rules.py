@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pytest
 
 from nlu import BriefParser, CustomerIndex
-from nlu.names import parse_name
 from nlu.dates import find_dates, holiday
+from nlu.names import parse_name
 from nlu.numbers import cn_to_int, find_amounts
 from tests.conftest import TZ
 
