@@ -295,6 +295,7 @@ _CONFIDENCE_RE = [(level, re.compile("|".join(words), re.IGNORECASE)) for level,
 _SHARE = re.compile(
     r"(?:估计|大概|感觉|就|差不多|只有|也就|有)\s*(?P<b>[1-9]0|100)\s*%|^\s*(?P<c>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)?\s*$|"
     r"(?P<d>[1-9]0|100)\s*%\s*(?:吧|左右|的样子)|"
+    r"(?:把握|可能性|信心|胜算)(?P<m>[1-9]|[一二两三四五六七八九十])\s*成|"
     r"(?P<n>[1-9]|[一二两三四五六七八九十])\s*成(?:以上|多)?(?:的)?(?:把握|可能|希望|胜算)|"
     r"(?:把握|可能性|概率|成功率|胜算)[^,，。\d]{0,3}(?P<p>[1-9]0|100)\s*%|(?P<q>[1-9]0|100)\s*%\s*(?:的)?(?:把握|可能|概率|成功率)"
 )
@@ -306,8 +307,9 @@ def confidence(clause: str) -> str | None:
     clause = re.sub(r"[【】\[\]:：\s]", "", clause)  # 【成单把握】较大, 把握：三成
     share = _SHARE.search(clause)
     if share:
-        if share["n"]:
-            tenths = int(share["n"]) if share["n"].isdigit() else _TENTHS[share["n"]]
+        n = share["n"] or share["m"]
+        if n:
+            tenths = int(n) if n.isdigit() else _TENTHS[n]
         else:
             tenths = int(share["p"] or share["q"] or share["b"] or share["c"] or share["d"]) // 10
         return "high" if tenths >= 7 else ("medium" if tenths >= 4 else "low")

@@ -26,7 +26,7 @@ _TIME_OFF = re.compile(r"放假|休假|休息|过节|过年|过元旦|假期|调
 _ACTION_FILLER = re.compile(
     r"^(?:[#\s]|那边|这边|方面|再|去|会|要|将|安排|进行|做|给|约了|约|准备|计划|打算|开始|就|还|也|都|一起|客户说|对方说|说)+"
 )
-_ACTION_TAIL = re.compile(r"(?:[#\s]|了|吧|哦|啊|的)+$")
+_ACTION_TAIL = re.compile(r"(?:[#\s]|了|吧|哦|啊|的|预计|预期|大概|大约|估计|左右|之前|以前)+$")
 
 
 class _Located(Protocol):
@@ -265,7 +265,8 @@ def _planned_today(clause: _Clause, hit: DateHit) -> bool:
     """A step for today: 今晚, 待会, or a week word that falls on today (这周末 said on Saturday); nothing done (了)."""
     if "了" in clause.text[hit.end :]:
         return False
-    return bool(_WEEK_WORDS.search(clause.text[hit.start : hit.end]) or _PLAN_TODAY.search(clause.text))
+    said = clause.text[hit.start : hit.end]
+    return bool(hit.deadline or _WEEK_WORDS.search(said) or _PLAN_TODAY.search(clause.text))
 
 
 _NO_STEP = re.compile(r"[#\s了吧啊呀哦，,。!！]|元旦|春节|过年|五一|劳动节|端午|中秋|国庆|清明|节|就是|又是|是")
