@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import TEMPLATE, ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 EXIT_CONFIG = 2
 
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.parse_command import run_parse
 
         return run_parse(Path(args.customers), args.now, sys.stdin.buffer, sys.stdout)
+    from bot.config import ConfigError, load_settings  # after parse: its start-up stays light
+
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -163,6 +166,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _init(path: Path, force: bool) -> int:
+    from bot.config import TEMPLATE
+
     if path.exists() and not force:
         print(f"{path} 已存在;要覆盖请加 --force", file=sys.stderr)
         return 1

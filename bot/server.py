@@ -43,7 +43,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await app.services.parser.warm(app.uow)  # jieba and the customer index, before the first callback
+    await app.services.parser.warm(app.uow)  # the word table and the customer index, before the first callback
     if app.services.recommender is not None:
         await asyncio.to_thread(app.services.recommender.preload)
     runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)

@@ -19,8 +19,8 @@ from store.repositories import UnitOfWork, UnitOfWorkFactory
 class ParserCache:
     """One parser per customer list, rebuilt in a thread when customers are added or removed.
 
-    Building the index loads jieba (once per process) and takes about 0.3 s per 5,000
-    customers, so it never runs on the event loop.
+    Building the index loads the word table (once per process) and takes about a second per
+    5,000 legal names, so it never runs on the event loop.
     """
 
     def __init__(self) -> None:

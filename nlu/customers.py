@@ -33,7 +33,7 @@ from nlu.names import (
 from nlu.text import is_cjk
 from nlu.tokenizer import Tokenizer, word_frequency
 
-COMMON_WORD = 300  # a jieba frequency above which a short form is also a common word
+COMMON_WORD = 300  # a word frequency (nlu/tokenizer) from which a short form is also a common word
 _TYPO_COMMON = 50  # a window this common is a word, not a misspelt name
 _EVERYDAY = 5000  # 一下, 这个, 我们: never the start of a brand
 BRAND, PART, ALIAS = 0, 1, 2
@@ -165,7 +165,7 @@ class CustomerIndex:
     # -- exact forms ---------------------------------------------------------------------------
 
     def find(self, text: str, boundaries: set[int]) -> list[Mention]:
-        """Known customers named in ``text`` (``boundaries``: token edges from jieba)."""
+        """Known customers named in ``text`` (``boundaries``: word edges, nlu/tokenizer)."""
         found: list[Mention] = []
         i, n = 0, len(text)
         latin = {m.start(): m for m in _LATIN_RUN.finditer(text)}
@@ -356,7 +356,7 @@ class CustomerIndex:
             if end > n or any(covered[start:end]):
                 continue
             piece = text[start:end]
-            if not all(is_cjk(ch) for ch in piece) or word_frequency(piece) > _TYPO_COMMON:
+            if not all(is_cjk(ch) for ch in piece) or word_frequency(piece) >= _TYPO_COMMON:
                 continue
             owners: dict[int, int] = {}
             for j in range(size):

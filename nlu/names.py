@@ -65,20 +65,22 @@ class Name:
         return tuple(sorted(out))
 
 
+_LEGAL_END = re.compile(
+    "(?:" + "|".join(re.escape(s) for s in sorted(LEGAL_SUFFIXES, key=len, reverse=True)) + r")\s*$", re.IGNORECASE
+)
+
+
 def strip_legal(text: str) -> str:
     """Without 有限公司, 股份有限公司, 集团, Co., Ltd. and the like at the end."""
-    changed = True
-    while changed:
-        changed = False
+    while True:
         latin = _LEGAL_LATIN.search(text)
         if latin and latin.start() > 0:
-            text, changed = text[: latin.start()].rstrip(), True
+            text = text[: latin.start()].rstrip()
             continue
-        for suffix in LEGAL_SUFFIXES:
-            if text.endswith(suffix) and len(text) - len(suffix) >= 2:
-                text, changed = text[: -len(suffix)].rstrip(), True
-                break
-    return text
+        m = _LEGAL_END.search(text, max(0, len(text) - 12))
+        if m is None or m.start() < 2:
+            return text
+        text = text[: m.start()].rstrip()
 
 
 def _bracket_place(content: str) -> str | None:

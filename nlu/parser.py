@@ -108,12 +108,7 @@ class BriefParser:
         return ParseResult("brief", updates=[self._update(c, today) for c in customers])
 
     def _mentions(self, text: str) -> list[Mention]:
-        boundaries: set[int] = set()
-        pos = 0
-        for token in self.index.tokenizer.cut(text):
-            boundaries.add(pos)
-            pos += len(token)
-        boundaries.add(pos)
+        boundaries = self.index.tokenizer.edges(text)
         found = self.index.find(text, boundaries)
         found += find_marked_new(text, [(m.start, m.end) for m in found])
         taken = [(m.start, m.end) for m in found]

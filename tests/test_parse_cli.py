@@ -78,8 +78,8 @@ def test_starts_answering_quickly(tmp_path: Path) -> None:
     assert elapsed < 10  # generous hang guard; the figure itself is in benchmarks/bench_parse.py
 
 
-def test_jieba_dictionary_loads_once() -> None:
-    assert base() is base()
+def test_word_table_loads_once() -> None:
+    assert base() is base() and len(base()) > 100_000
 
 
 def test_missing_customer_file_is_one_clear_line(tmp_path: Path) -> None:
