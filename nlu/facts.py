@@ -89,6 +89,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"合同[^,，。]{0,4}审(?:完|好|过|了)",
         r"法务",
         r"(?:在)?走(?:[\u4e00-\u9fff]{0,4})流程",
+        r"在走合同|走合同|合同在走",
         r"盖章流程",
         r"采购流程",
         r"同意采购",
@@ -99,6 +100,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"商务条款",
         r"合同草稿",
         r"quotation sent",
+        r"quote\s*[^,，。]{0,10}?(?:发了|已发|sent|发出)",
         r"quote sent",
         r"sent (?:the |a )?(?:quot|proposal)",
         r"proposal sent",
@@ -119,7 +121,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"完成了?(?:方案)?演示",
         r"(?:已经?|刚刚?)(?:做完?|完成)?了?(?:方案)?演示",
         r"给(?:客户|对方|他们)?(?:做了|演示了)",
-        r"POC\s*(?:测试)?\s*(?:已经?|也)?\s*(?:完成|结束|做完|做了|通过|演示|效果|验证|成功|了|跑通)",
+        r"POC\s*(?:测试)?\s*(?:已经?|也)?\s*(?:完成|结束|做完|做了|通过|演示|效果|验证|成功|了|跑通|过了)",
         r"(?:做了|完成了?|做完了?|跑通了?)\s*POC",
         r"试用[了完]|试用(?:结束|期满|反馈)",
         r"方案讲解" + _DONE,
@@ -163,7 +165,11 @@ _STAGE_WORDS: dict[str, list[str]] = {
 }
 _COMPILED = [(stage, re.compile("|".join(words), re.IGNORECASE)) for stage, words in _STAGE_WORDS.items()]
 # Words that make what follows a plan; the strong ones cannot be outweighed by a 了.
-_STRONG_PLAN = re.compile(r"准备|计划|打算|争取|预计|预期|有望|希望|期待|能否|能不能|是否|如果|若|可能|想|等着")
+_STRONG_PLAN = re.compile(
+    r"准备|计划|打算|争取|预计|预期|有望|希望|期待|能否|能不能|是否|如果|若|可能|想|等着|怎么|如何|咋|是不是|有没有"
+)
+# After the step: a question mark of a yes/no question (签了没, 发了吗).
+_ASKED_AFTER = re.compile(r"^[^,，。]{0,3}?(?:了没有?|了吗|没有?|吗)[\s?？!！。~]*$")
 _PLAN = re.compile(
     r"安排|将要|将|要|会|等待|等|待|约了|约好|约在|约个|约一下|定了|定在|需要|得|再|下次|下一步|之后|然后|接下来|看看|去|过去"
 )
@@ -215,7 +221,8 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
                 out.append(StageSignal(stage, True))
                 continue
             future = any(s < m.start() for s, _ in spans)
-            firmly_planned = future or bool(_STRONG_PLAN.search(before))
+            asked = bool(_ASKED_AFTER.match(clause[m.end() :]))
+            firmly_planned = future or asked or bool(_STRONG_PLAN.search(before))
             softly_planned = bool(_PLAN.search(before))
             done_marker = bool(_DONE_AFTER.search(clause[m.start() : m.end() + 6]))
             reached = not firmly_planned and (not softly_planned or done_marker)

@@ -132,20 +132,22 @@ class BriefParser:
         for segment in segments(masked):
             segment = strip_marker(segment)
             pending: list[_Clause] = []
+            names_only = False  # the phrase before named customers and said nothing else
             for clause in clauses(segment):
                 inside = mention_q.take(clause.start, clause.end)
                 if inside:
-                    focus = []
+                    if not customers:
+                        header = pending  # before the first customer of the message
+                    focus = focus if names_only else []  # "煦和 湘瑞 都演示完了": a list, then what holds for all
                     for m in inside:
                         key = m.names[0] if len(m.names) == 1 else m.text
                         customer = customers.setdefault(key, _Customer(key, m))
                         if customer not in focus:
                             focus.append(customer)
-                    if len(customers) == len(focus):
-                        header = pending  # before the first customer of the message
                     for c in focus:
                         c.clauses.extend(pending)
                     pending = []
+                names_only = bool(inside) and not _NAMES_ONLY.sub("", clause.text)
                 analysed = self._clause(
                     clause, date_q.take(clause.start, clause.end), amount_q.take(clause.start, clause.end), today
                 )
@@ -270,6 +272,9 @@ _NO_STEP = re.compile(r"[#\s了吧啊呀哦，,。!！]|元旦|春节|过年|五
 def _no_step(clause: _Clause, hit: DateHit) -> bool:
     rest = clause.text[: hit.start] + clause.text[hit.end :]
     return not _NO_STEP.sub("", rest)
+
+
+_NAMES_ONLY = re.compile(r"[#\s和跟与及还有以及、/]|那边|这边|那家|两家|三家|几家")
 
 
 def _share_header(customers: list[_Customer], header: list[_Clause]) -> None:

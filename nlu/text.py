@@ -10,15 +10,15 @@ MAX_CHARS = 20_000  # far beyond a chat message (WeCom: 2,048 bytes); keeps the 
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _LIST_MARKER = re.compile(
-    r"(?:^|(?<=[\n;；。!?]))\s*(?:\d{1,2}[、.．)）]|[(（]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,2}、)\s*"
+    r"(?:^|(?<=[\n;；。!?]))\s*(?:\d{1,2}[、.．)）](?!\d)|[(（]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,2}、)\s*"
 )
 _SEGMENT_BREAK = re.compile(r"[\n;；]+|(?=[①-⑳])|(?<=\S)\s+(?=\d{1,2}[、．)]\S)|(?<=[。!?])\s*(?=\d{1,2}[、.．)]\S)")
 # Spaces separate phrases between Chinese words ("合同签了 80万 下周二启动"), not between a Latin
 # word and what it goes with ("POC 已完成", "quotation sent").
 # "#" stands for a masked customer name (nlu/parser.py): a space beside it separates phrases too.
 _CLAUSE_BREAK = re.compile(
-    r"[,，。!！?？:：;；\n\ufffd]+|(?<=[\u3400-\u9fff0-9#%])\s+(?=[\u3400-\u9fff0-9#])|\s+(?=[~¥])|"
-    r"(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])"
+    r"[,，。!！?？:：;；、\n\ufffd]+|(?<=[^\x00-\x2f\x3a-\x7f])\s+(?=[\u3400-\u9fff0-9#])|(?<=[0-9#%])\s+(?=[\u3400-\u9fff0-9#])|"
+    r"\s+(?=[~¥])|(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])"
 )
 
 
@@ -68,7 +68,7 @@ def strip_marker(span: Span) -> Span:
 # A report's field name: it belongs to the value after it (把握：三成, 【下一步】年底前提交).
 _FIELD = re.compile(
     r"[【\[]?(?:成单)?(?:把握|可能性|信心|进展|进度|计划|下一步|下步|明日计划|节后计划|金额|预算|阶段|状态|备注|时间|"
-    r"跟进情况|客户反馈|反馈)[】\]]?"
+    r"跟进情况|客户反馈|反馈|报价|报价单|合同额|总价|报了|quote|Quote)[】\]]?"
 )
 
 
