@@ -235,7 +235,7 @@ PAST_DEAL = re.compile(
     r"(?<!还没)(?<!没有)(?<![没未])签(?:约|单|合同|下|好|完)?(?:了|的)|签约成功|签单成功|成交了|拿下了|中标了|丢单了?|丢了|"
     r"截胡|盖[好了完]章|盖章了|黄了|没戏了|输了"
 )
-SIGN_WORDS = re.compile(r"签约|签单|签合同|签下|签订|签署|签|成交|落地|下单|拿下|closing|close")
+SIGN_WORDS = re.compile(r"签约|签单|签合同|签下|签订|签署|签|成交|落地|下单|拿下|中标|赢单|closing|close|signed")
 
 _CONFIDENCE: list[tuple[str, list[str]]] = [
     (

@@ -100,11 +100,12 @@ class Amount:
     bare: bool = False  # no unit or sign: a number that may inherit the unit before it
 
 
+_PAIR = re.compile(r"([一二三四五六七八九])[一二三四五六七八九](?=[十百千万])")
+
+
 def _lower_of_pair(num: str) -> str:
-    """五六十 → 五十 (a range said as two neighbouring digits: its lower end)."""
-    if len(num) >= 3 and num[0] in "一二三四五六七八九" and num[1] in "一二三四五六七八九" and num[2] in "十百千万":
-        return num[0] + num[2:]
-    return num
+    """五六十 → 五十, 一百二三十 → 一百二十 (a range said as two neighbouring digits: its lower end)."""
+    return _PAIR.sub(r"\1", num, count=1)
 
 
 def find_amounts(text: str) -> list[Amount]:

@@ -169,7 +169,10 @@ class BriefParser:
             dates = find_dates(masked, today, past=True)  # 周五签的: the Friday before, not the next
         else:
             dates = [DateHit(h.start - offset, h.end - offset, h.value, h.deadline) for h in dates]
-        future = [(h.start, h.end) for h in dates if h.value is not None and h.value > today]
+        # A step to come: a future day, or a deadline not yet past (月底前把报价发了 said on the 30th).
+        future = [
+            (h.start, h.end) for h in dates if h.value is not None and (h.value > today or (h.deadline and h.value == today))
+        ]
         sign = facts.SIGN_WORDS.search(masked)
         signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
         signs = signs and not facts.NOT_CONTRACT.search(masked)  # 签了保密协议: no signing of the deal
@@ -255,15 +258,16 @@ class BriefParser:
 _TODAY_WORDS = re.compile(r"今天|今日|当天|今儿")
 
 
-_WEEK_WORDS = re.compile(r"周末|本周|这周|礼拜|星期")
+_WEEK_WORDS = re.compile(r"周末|本周|这周|礼拜|星期|月中|月底|月末|月初|中旬|下旬|上旬|\d+\s*[号日]")
 
 
 def _planned_today(clause: _Clause, hit: DateHit) -> bool:
     """A step for today: 今晚, 待会, or a week word that falls on today (这周末 said on Saturday); nothing done (了)."""
+    if hit.deadline:
+        return True  # 月底前把报价发了, said on the 30th
     if "了" in clause.text[hit.end :]:
         return False
-    said = clause.text[hit.start : hit.end]
-    return bool(hit.deadline or _WEEK_WORDS.search(said) or _PLAN_TODAY.search(clause.text))
+    return bool(_WEEK_WORDS.search(clause.text[hit.start : hit.end]) or _PLAN_TODAY.search(clause.text))
 
 
 _NO_STEP = re.compile(r"[#\s了吧啊呀哦，,。!！]|元旦|春节|过年|五一|劳动节|端午|中秋|国庆|清明|节|就是|又是|是")
@@ -313,7 +317,9 @@ def _only_a_date(clause: _Clause) -> bool:
 
 _NEXT_STEP = re.compile(r"下一步(?:是|要|就是|准备|计划)?")
 _STEP_VERB = re.compile(
-    r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接|跟进|联系|电话|回访|见面"
+    r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接|跟进|联系|电话|回访|见面|"
+    r"打|跟|催|送|寄|kickoff|kick-off|demo|POC|meeting|call|follow",
+    re.IGNORECASE,
 )
 
 
@@ -333,4 +339,4 @@ def _action_text(clause: str, hit: DateHit | None) -> str | None:
     cut = (clause[: hit.start] + " " + clause[hit.end :]) if hit else clause
     text = _ACTION_TAIL.sub("", cut.strip()).strip(" #")
     core = _ACTION_FILLER.sub("", text).strip()
-    return (core or text)[:60] or None  # "再约" stays "再约" rather than nothing
+    return (core if len(core) >= 2 else text)[:60] or None  # "再打" stays "再打" rather than "打"  # "再约" stays "再约" rather than nothing
