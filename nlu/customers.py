@@ -455,6 +455,7 @@ def strip_leading_noise(name: str) -> tuple[str, bool]:
 _NOISE = sorted(
     LEADING_NOISE + "跑了 跑 去见了 陪客户 今天跑了 下午去 上午去 和 及 还有".split(), key=len, reverse=True
 )
+_NOISE_TUPLE = tuple(_NOISE)
 
 
 def _cut_name(run: str) -> str:
@@ -502,10 +503,11 @@ def find_marked_new(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     return found
 
 
-def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+def find_org_like(text: str, taken: list[tuple[int, int]], edges: set[int] | None = None) -> list[Mention]:
     """Unknown names that look like companies, read back from a trade word: [places] brand trades.
 
-    常熟虞畔服饰, 今天拜访了温州瓯江阀门, 泰州舟浦船舶配件; not a rival's (选了XX科技).
+    常熟虞畔服饰, 今天拜访了温州瓯江阀门, 泰州舟浦船舶配件; not a rival's (选了XX科技), not what a
+    company does (做户外用品的), and never starting inside a word (对方对气体监测: 方对 is no brand).
     """
     out: list[Mention] = []
     free = _free(taken, [])
@@ -524,9 +526,42 @@ def find_org_like(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
         left = found
         if _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left]) or not free(left, right):
             continue
+        if _DOES_BEFORE.search(text[max(0, left - 4) : left]):
+            continue
+        if edges is not None and not _edge_ok(text, left, edges):
+            continue
         out.append(Mention(left, right, text[left:right], (), "new"))
         pos = right
-    return out
+    for m in _PLACE_LED.finditer(text):  # 赣州章贡稀土 刚加微信: a place and a name, its trade unknown to us
+        left, right = m.start(1), m.end(1)
+        core = text[m.start(2) : right]
+        if (
+            free(left, right)
+            and _brand_like(core[:2])
+            and not any(w in core for w in _NOT_IN_NAME)
+            and word_frequency(core[:2]) < COMMON_WORD
+            and _name_can_start(text, left)
+            and not any(o.start < right and left < o.end for o in out)
+            and not _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left])
+        ):
+            out.append(Mention(left, right, text[left:right], (), "new"))
+    return sorted(out, key=lambda o: o.start)
+
+
+def _edge_ok(text: str, pos: int, edges: set[int]) -> bool:
+    return pos == 0 or not is_cjk(text[pos - 1]) or pos in edges or text[:pos].endswith(_NOISE_TUPLE)
+
+
+# What a company does, or what it is (对方是烘焙连锁), is no name.
+_DOES_BEFORE = re.compile(r"(?:做|搞|卖|开|生产|经营|主营|是做|(?:对方|他们|客户|那边|人家)是)$")
+_PLACE_NAMES = sorted(geo.CITIES + tuple(geo.PROVINCES), key=len, reverse=True)
+_PLACE_LED = re.compile(
+    "((?:" + "|".join(_PLACE_NAMES) + r")"
+    r"(?:市|省)?([\u4e00-\u9fff]{4,6}))(?=[\s,，。;；!！、]|$)"
+)
+_NOT_IN_NAME = tuple(
+    "那边 这边 那家 这家 客户 公司 老板 项目 需求 报价 合同 演示 方案 出差 开会 拜访 今天 明天 昨天".split()
+)
 
 
 def _name_before(text: str, a: int, right: int, *, placed_only: bool = False) -> int | None:
@@ -552,6 +587,11 @@ def _name_before(text: str, a: int, right: int, *, placed_only: bool = False) ->
     return None
 
 
+def _starts_with_city(text: str) -> bool:
+    lead = leading_places(text + "某某")
+    return bool(lead) and geo.level_of(lead[0][2]) != geo.DISTRICT
+
+
 def _trade_ending_at(text: str, pos: int) -> str | None:
     for size in (4, 3, 2):
         if pos - size >= 2 and text[pos - size : pos] in INDUSTRY_WORDS:
@@ -562,7 +602,10 @@ def _trade_ending_at(text: str, pos: int) -> str | None:
 def _brand_like(brand: str) -> bool:
     if not all(is_cjk(ch) for ch in brand) or any(ch in _PARTICLES for ch in brand) or brand[0] in _VERBS:
         return False
-    if brand in geo.ALL_PLACES or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in _NOT_BRAND_START):
+    if any(ch in "做搞卖" for ch in brand) or (len(brand) > 2 and _starts_with_city(brand)):
+        return False  # 泉州做: a place and a verb, not a brand
+    big_place = brand in geo.ALL_PLACES and geo.level_of(brand) != geo.DISTRICT  # 越秀, 长安: brands too
+    if big_place or brand in INDUSTRY_WORDS or any(brand.startswith(w) for w in _NOT_BRAND_START):
         return False
     if len(brand) > 2 and word_frequency(brand[:2]) >= _EVERYDAY:
         return False  # 一下闽祥: an everyday word is no part of a brand

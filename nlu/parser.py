@@ -113,7 +113,7 @@ class BriefParser:
         found += find_marked_new(text, [(m.start, m.end) for m in found])
         taken = [(m.start, m.end) for m in found]
         typos = self.index.find_typos(text, boundaries, taken)
-        found += prefer(typos, find_org_like(text, taken))
+        found += prefer(typos, find_org_like(text, taken, boundaries))
         return sorted(found, key=lambda m: m.start)
 
     def _brief(self, text: str, mentions: list[Mention], today: date) -> list[_Customer]:
@@ -171,7 +171,9 @@ class BriefParser:
             dates = [DateHit(h.start - offset, h.end - offset, h.value, h.deadline) for h in dates]
         # A step to come: a future day, or a deadline not yet past (月底前把报价发了 said on the 30th).
         future = [
-            (h.start, h.end) for h in dates if h.value is not None and (h.value > today or (h.deadline and h.value == today))
+            (h.start, h.end)
+            for h in dates
+            if h.value is not None and (h.value > today or (h.deadline and h.value == today))
         ]
         sign = facts.SIGN_WORDS.search(masked)
         signs = bool(sign) and not re.search(r"(?:没|未|不|还没)\S?$", masked[: sign.start()] if sign else "")
@@ -339,4 +341,6 @@ def _action_text(clause: str, hit: DateHit | None) -> str | None:
     cut = (clause[: hit.start] + " " + clause[hit.end :]) if hit else clause
     text = _ACTION_TAIL.sub("", cut.strip()).strip(" #")
     core = _ACTION_FILLER.sub("", text).strip()
-    return (core if len(core) >= 2 else text)[:60] or None  # "再打" stays "再打" rather than "打"  # "再约" stays "再约" rather than nothing
+    return (core if len(core) >= 2 else text)[
+        :60
+    ] or None  # "再打" stays "再打" rather than "打"  # "再约" stays "再约" rather than nothing
