@@ -55,6 +55,7 @@ _RIGHT_OK = re.compile(
 _HINT = re.compile(
     r"[\s,，]*[(（]?(?:是|就是)?(?:做|搞|卖|生产|开)?(?P<hint>[\u4e00-\u9fff]{2,4}?)(?:的)?(?:那家|那个|那边|的)[)）]?"
 )
+_HINT_BEFORE = re.compile(r"(?:是|就是)?(?:做|搞|卖|生产|开)?(?P<hint>[\u4e00-\u9fff]{2,4}?)(?:的)?那家\s*$")
 _COMPETITOR_BEFORE = re.compile(
     r"(?:选了|选择了|选|用了|换成了?|改用|转投|转向|被|给了|输给了?|竞品|竞争对手|友商|对手|截胡给)\s*$"
 )
@@ -252,9 +253,15 @@ class CustomerIndex:
         if len(set(kept)) > 1 and re.match(r"集团|控股", text[end:right] if right > end else text[end:]):
             group = [c for c in kept if "集团" in self.names[c] or "控股" in self.names[c]]
             kept = group if len(group) == 1 else kept  # 鼎珩集团: the group, not 鼎珩环境工程
+        if len(set(kept)) > 1 and written:  # 常州凯沣: the one that has the place written
+            having = [c for c in kept if any(p in self.parsed[c].place_levels for p in written)]
+            kept = having or kept
         names = tuple(sorted({self.names[c] for c in kept}))
         if len(names) > 1:
             picked, right = self._hint(text, right, kept)
+            if picked is None:
+                before = _HINT_BEFORE.search(text[max(0, left - 10) : left])
+                picked = self._fitting(before["hint"], kept) if before else None
             if picked is not None:
                 names = (self.names[picked],)
         span = text[left:right]
@@ -285,17 +292,19 @@ class CustomerIndex:
         m = _HINT.match(text, pos)
         if not m:
             return None, pos
-        hint = m["hint"]
-        fitting = [
+        picked = self._fitting(m["hint"], kept)
+        return (picked, m.end()) if picked is not None else (None, pos)
+
+    def _fitting(self, hint: str, kept: list[int]) -> int | None:
+        """The one customer of ``kept`` whose place or trade the hint names, if exactly one."""
+        fitting = {
             c
             for c in kept
             if any(place in hint for place, _ in self.parsed[c].places)
             or any(t in hint or hint in t for t in self.parsed[c].trades)
             or trades_fit(trades_after(hint, 0)[1] or (hint,), self.parsed[c])
-        ]
-        if len(set(fitting)) == 1:
-            return fitting[0], m.end()
-        return None, pos
+        }
+        return fitting.pop() if len(fitting) == 1 else None
 
     # -- typos ---------------------------------------------------------------------------------
 
@@ -545,7 +554,19 @@ def find_org_like(text: str, taken: list[tuple[int, int]], edges: set[int] | Non
             and not _COMPETITOR_BEFORE.search(text[max(0, left - 6) : left])
         ):
             out.append(Mention(left, right, text[left:right], (), "new"))
+    for m in _LATIN_COMPANY.finditer(text):  # Halcyra Foods: a Latin name with a company word
+        if free(m.start(), m.end()) and not _COMPETITOR_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
+            out.append(Mention(m.start(), m.end(), m.group(0), (), "new"))
     return sorted(out, key=lambda o: o.start)
+
+
+_LATIN_COMPANY = re.compile(
+    r"(?<![A-Za-z])[A-Z][A-Za-z]{2,}(?:\s+[A-Z][A-Za-z]+)?\s+(?:Foods?|Labs?|Tech|Technologies|Technology|Logistics|"
+    r"Medical|Motion|Robotics|Systems|Solutions|Group|Holdings|Industries|Industrial|Trading|Materials|Optics|"
+    r"Analytics|Software|Pharma|Pharmaceuticals|Biotech|Bio|Energy|Electric|Electronics|Devices|Motors|Capital|"
+    r"Partners|Consulting|Media|Apparel|Textiles|Machinery|Precision|Instruments|Networks|Semiconductor|Chemicals|"
+    r"Packaging|Retail|Health|Healthcare|Automation|Engineering|Co\.?|Inc\.?|Ltd\.?|GmbH|LLC|Corp\.?)(?![A-Za-z])"
+)
 
 
 def _edge_ok(text: str, pos: int, edges: set[int]) -> bool:

@@ -250,9 +250,13 @@ class BriefParser:
             day, clause, hit = min(actions, key=lambda a: a[0])
             update.next_action_date = day
             update.next_action = _action_text(clause.text, hit)
+            at = clauses_.index(clause)
             if not update.next_action or _only_a_date(clause):
-                after = clauses_[clauses_.index(clause) + 1 :]
+                after = clauses_[at + 1 :]
                 update.next_action = _action_text(after[0].text, None) if after and not after[0].dates else None
+            elif _GENERIC_STEP.fullmatch(update.next_action) and at > 0 and not clauses_[at - 1].dates:
+                # "客户要做POC 两周后开始": the step is named in the phrase before
+                update.next_action = _action_text(clauses_[at - 1].text + update.next_action, None)
         else:
             update.next_action = _undated_step(clauses_)
 
@@ -317,6 +321,7 @@ def _only_a_date(clause: _Clause) -> bool:
     return bool(clause.dates) and not _DATE_ONLY_FILLER.sub("", text)
 
 
+_GENERIC_STEP = re.compile(r"开始|启动|进行|安排|执行|落实|推进|弄|搞|做|开干|开搞")
 _NEXT_STEP = re.compile(r"下一步(?:是|要|就是|准备|计划)?")
 _STEP_VERB = re.compile(
     r"出|发|做|给|报|约|安排|演示|拜访|上门|谈|签|回复|答复|反馈|汇报|交流|沟通|提交|准备|试用|测试|对接|跟进|联系|电话|回访|见面|"
