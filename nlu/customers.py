@@ -339,18 +339,21 @@ class CustomerIndex:
                     self._outer.add(form[0] + form[2])
 
     def _typo_windows(self, text: str) -> list[tuple[int, int]]:
+        """(start, length) of the windows that share an intact anchor with some typo-able form."""
         windows: set[tuple[int, int]] = set()
+        wild, starts, ends, outer = self._wild, self._starts, self._ends, self._outer
         for p in range(len(text) - 1):
-            if text[p] + "?" in self._wild or "?" + text[p + 1] in self._wild:
+            if not is_cjk(text[p]):
+                continue
+            if text[p] + "?" in wild or "?" + text[p + 1] in wild:
                 windows.add((p, 2))  # a two-character brand with one character wrong
-        for p in range(len(text) - 1):
             pair = text[p : p + 2]
-            for size in self._starts.get(pair, ()):
+            for size in starts.get(pair, ()):
                 windows.add((p, size))
-            for size in self._ends.get(pair, ()):
+            for size in ends.get(pair, ()):
                 if p + 2 - size >= 0:
                     windows.add((p + 2 - size, size))
-            if p + 2 < len(text) and text[p] + text[p + 2] in self._outer:
+            if p + 2 < len(text) and text[p] + text[p + 2] in outer:
                 windows.add((p, 3))
         return sorted(windows, key=lambda w: (w[0], -w[1]))
 

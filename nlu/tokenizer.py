@@ -58,13 +58,16 @@ class Tokenizer:
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         self._table = words()
-        self._extra = {w for w in extra if len(w) >= 2}
-        self._longest = max([_MAX_WORD, *map(len, self._extra)])
+        self._extra: set[str] = set()
+        self._sizes: dict[str, tuple[int, ...]] = {}  # last character → the lengths of words ending in it
+        for word in extra:
+            self.add(word)
 
     def add(self, word: str) -> None:
-        if len(word) >= 2:
+        if len(word) >= 2 and word not in self._extra:
             self._extra.add(word)
-            self._longest = max(self._longest, len(word))
+            sizes = set(self._sizes.get(word[-1], ())) | {len(word)}
+            self._sizes[word[-1]] = tuple(sorted(sizes, reverse=True))
 
     def _known(self, piece: str) -> bool:
         return piece in self._extra or piece in self._table
@@ -76,7 +79,8 @@ class Tokenizer:
         while end > 0:
             size = 1
             if _is_cjk(text[end - 1]):
-                for n in range(min(self._longest, end), 1, -1):
+                longer = [n for n in self._sizes.get(text[end - 1], ()) if _MAX_WORD < n <= end]
+                for n in longer + list(range(min(_MAX_WORD, end), 1, -1)):
                     if self._known(text[end - n : end]):
                         size = n
                         break
