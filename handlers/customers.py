@@ -16,22 +16,39 @@ router = Router("customers")
 ASK_AGAIN = {"customer": "{name}现在什么情况", "recommend": "{name}下一步怎么推进"}
 
 
-def which_one(kind: str, candidates: tuple[str, ...]) -> list[Reply] | None:
-    """A question whose short name fits several customers: ask which one, with a button each."""
+MAX_CHOICES = 5
+
+
+async def which_one(ctx: Context, kind: str, candidates: tuple[str, ...]) -> list[Reply] | None:
+    """A question whose short name fits several customers: ask which one, with a button each.
+
+    Only the customers the asker may see are offered, their own first, at most five.
+    """
     if not candidates:
         return None
+    assert ctx.employee is not None
+    ranked: list[tuple[int, str]] = []
+    for name in candidates:
+        customer = await ctx.uow.customers.by_name(name)
+        owner = await ctx.uow.employees.get(customer.owner_id) if customer else None
+        if customer is not None and may_see(ctx.employee, owner):
+            ranked.append((0 if customer.owner_id == ctx.employee.id else 1, name))
+    if not ranked:
+        return [Reply("这个简称对应的客户你都看不到。带上全名再问一次,或问问负责的同事。")]
+    shown = [name for _, name in sorted(ranked)][:MAX_CHOICES]
     template = ASK_AGAIN.get(kind, "{name}现在什么情况")
-    listed = " ".join(f"{i}. {name}" for i, name in enumerate(candidates, start=1))
+    listed = " ".join(f"{i}. {name}" for i, name in enumerate(shown, start=1))
+    more = f"(另有 {len(ranked) - len(shown)} 个,请带上更全的名称)" if len(ranked) > len(shown) else ""
     # A button's label is the words to type where the platform has no buttons.
-    buttons = tuple(Button(template.format(name=name), template.format(name=name)) for name in candidates)
-    return [Reply(f"你问的是哪一个?{listed}(点一下,或带上全名再问一次)", buttons=buttons)]
+    buttons = tuple(Button(template.format(name=name), template.format(name=name)) for name in shown)
+    return [Reply(f"你问的是哪一个?{listed}{more}(点一下,或带上全名再问一次)", buttons=buttons)]
 
 
 @router.message(query_is("customer"))
 async def customer_state(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None and ctx.parsed is not None
     name = ctx.parsed.customer
-    ask = which_one("customer", ctx.parsed.candidates)
+    ask = await which_one(ctx, "customer", ctx.parsed.candidates)
     if ask is not None:
         return ask
     if not name:

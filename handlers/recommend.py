@@ -36,7 +36,7 @@ async def recommend(message: Incoming, ctx: Context) -> list[Reply]:
     recommender = ctx.services.recommender
     if recommender is None:
         return [Reply("推进建议暂时不可用。")]
-    ask = which_one("recommend", ctx.parsed.candidates)
+    ask = await which_one(ctx, "recommend", ctx.parsed.candidates)
     if ask is not None:
         return ask
     name = ctx.parsed.customer or await _last_talked_about(ctx)
