@@ -51,6 +51,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"决定放弃",
         r"放弃了?(?:采购|合作|项目)",
         r"没戏了?",
+        r"凉了",
         r"黄了",
         r"流失",
         r"被(?:竞品|友商|别家|对手|竞争对手)(?:抢|拿)",
@@ -101,6 +102,7 @@ _STAGE_WORDS: dict[str, list[str]] = {
         r"合同草稿",
         r"quotation sent",
         r"quote\s*[^,，。]{0,10}?(?:发了|已发|sent|发出)",
+        r"quoted?\s*(?:[¥$]|\d)",
         r"quote sent",
         r"sent (?:the |a )?(?:quot|proposal)",
         r"proposal sent",
@@ -169,7 +171,7 @@ _STRONG_PLAN = re.compile(
     r"准备|计划|打算|争取|预计|预期|有望|希望|期待|能否|能不能|是否|如果|若|可能|想|等着|怎么|如何|咋|是不是|有没有"
 )
 # After the step: a question mark of a yes/no question (签了没, 发了吗).
-_ASKED_AFTER = re.compile(r"^[^,，。]{0,3}?(?:了没有?|了吗|没有?|吗)[\s?？!！。~]*$")
+_ASKED_AFTER = re.compile(r"^(?:[^,，。]{0,3}?(?:了没有?|了吗|没有?|吗)[\s?？!！。~]*|\s*[?？]+\s*)$")
 _PLAN = re.compile(
     r"安排|将要|将|要|会|等待|等|待|约了|约好|约在|约个|约一下|定了|定在|需要|得|再|下次|下一步|之后|然后|接下来|看看|去|过去"
 )
@@ -194,7 +196,7 @@ class StageSignal:
     reached: bool
 
 
-def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> list[StageSignal]:
+def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool, *, asked: bool = False) -> list[StageSignal]:
     """Stages a clause mentions, each reached (done) or not (planned or denied).
 
     The patterns name completed steps; a step is only planned when a future date stands before
@@ -221,8 +223,8 @@ def stage_signals(clause: str, future_dates: list[tuple[int, int]] | bool) -> li
                 out.append(StageSignal(stage, True))
                 continue
             future = any(s < m.start() for s, _ in spans)
-            asked = bool(_ASKED_AFTER.match(clause[m.end() :]))
-            firmly_planned = future or asked or bool(_STRONG_PLAN.search(before))
+            question = asked or bool(_ASKED_AFTER.match(clause[m.end() :]))
+            firmly_planned = future or question or bool(_STRONG_PLAN.search(before))
             softly_planned = bool(_PLAN.search(before))
             done_marker = bool(_DONE_AFTER.search(clause[m.start() : m.end() + 6]))
             reached = not firmly_planned and (not softly_planned or done_marker)

@@ -148,8 +148,13 @@ class BriefParser:
                         c.clauses.extend(pending)
                     pending = []
                 names_only = bool(inside) and not _NAMES_ONLY.sub("", clause.text)
+                asked = masked[clause.end : clause.end + 3].lstrip().startswith("?")  # 签了? 凉了?
                 analysed = self._clause(
-                    clause, date_q.take(clause.start, clause.end), amount_q.take(clause.start, clause.end), today
+                    clause,
+                    date_q.take(clause.start, clause.end),
+                    amount_q.take(clause.start, clause.end),
+                    today,
+                    asked=asked,
                 )
                 if focus:
                     for c in focus:
@@ -162,7 +167,7 @@ class BriefParser:
         return found
 
     @staticmethod
-    def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date) -> _Clause:
+    def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date, *, asked: bool) -> _Clause:
         masked = clause.text
         offset = clause.start
         if facts.PAST_DEAL.search(masked):
@@ -182,7 +187,7 @@ class BriefParser:
             text=masked,
             position=offset,
             dates=dates,
-            signals=facts.stage_signals(masked, future),
+            signals=facts.stage_signals(masked, future, asked=asked),
             amounts=[(a.start, a.yuan, a.partial) for a in amounts],
             confidence=facts.confidence(masked),
             contact=facts.contact(masked),
@@ -221,7 +226,7 @@ class BriefParser:
         won_on: date | None = None
         previous_signs = False
         for i, cl in enumerate(clauses_):
-            following = clauses_[i + 1] if i + 1 < len(clauses_) else None
+            near = _step_beside(clauses_, i)
             # "还没签,预计下月中旬": a clause with nothing but a date continues the signing before it
             signs = cl.signs or (previous_signs and _only_a_date(cl))
             previous_signs = bool(facts.SIGN_WORDS.search(cl.text))  # 还没签 too: the date that follows is when
@@ -236,9 +241,7 @@ class BriefParser:
                         closes.append(hit.value)
                 elif _TIME_OFF.search(cl.text):
                     continue  # 明天过元旦, 周末休息: a day off, not a step with the customer
-                elif _no_step(cl, hit) and not (
-                    following and not following.dates and _STEP_VERB.search(following.text)
-                ):
+                elif _no_step(cl, hit) and near is None:
                     continue  # 明天中秋了: a day, and nothing to do on it
                 elif hit.value > today or (hit.value == today and _planned_today(cl, hit)):
                     actions.append((hit.value, cl, hit))
@@ -252,8 +255,8 @@ class BriefParser:
             update.next_action = _action_text(clause.text, hit)
             at = clauses_.index(clause)
             if not update.next_action or _only_a_date(clause):
-                after = clauses_[at + 1 :]
-                update.next_action = _action_text(after[0].text, None) if after and not after[0].dates else None
+                beside = _step_beside(clauses_, at)  # "5/12 去做汇报", "follow up 下周二"
+                update.next_action = _action_text(beside.text, None) if beside is not None else None
             elif _GENERIC_STEP.fullmatch(update.next_action) and at > 0 and not clauses_[at - 1].dates:
                 # "客户要做POC 两周后开始": the step is named in the phrase before
                 update.next_action = _action_text(clauses_[at - 1].text + update.next_action, None)
@@ -328,6 +331,16 @@ _STEP_VERB = re.compile(
     r"打|跟|催|送|寄|kickoff|kick-off|demo|POC|meeting|call|follow",
     re.IGNORECASE,
 )
+
+
+def _step_beside(clauses_: list[_Clause], at: int) -> _Clause | None:
+    """For a phrase that is only a date: the undated step right after it, else right before it."""
+    if not _only_a_date(clauses_[at]):
+        return None
+    for j in (at + 1, at - 1):
+        if 0 <= j < len(clauses_) and not clauses_[j].dates and _STEP_VERB.search(clauses_[j].text):
+            return clauses_[j]
+    return None
 
 
 def _undated_step(clauses_: list[_Clause]) -> str | None:

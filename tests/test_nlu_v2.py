@@ -98,6 +98,14 @@ def test_commands(parser: BriefParser, text: str, name: str) -> None:
     assert (_parse(parser, text)["intent"], _parse(parser, text)["query"]) == ("command", name)
 
 
+@pytest.mark.parametrize(
+    "text", ["恒润签了没", "恒润 签了?", "恒润是不是黄了", "恒润报价发了吗", "恒润那单凉了?", "怎么拿下恒润"]
+)
+def test_a_yes_no_question_about_what_happened_is_no_brief(parser: BriefParser, text: str) -> None:
+    result = _parse(parser, text)
+    assert (result["intent"], result["customer"], result["updates"]) == ("query", HENGRUN, [])
+
+
 @pytest.mark.parametrize("text", ["恒润 需求确认了 下周三演示 这种客户一般怎么推?", "恒润 三家都没联系上"])
 def test_reporting_and_asking_is_a_brief(parser: BriefParser, text: str) -> None:
     assert _parse(parser, text)["intent"] == "brief"
@@ -135,6 +143,9 @@ def test_a_brief_with_no_customer(parser: BriefParser) -> None:
         ("恒润 今天给信息中心做了一次上门演示", "demo"),
         ("恒润 需求上周摸清楚了", "qualified"),
         ("恒润 CIO加了我微信 聊了几句", "initial"),
+        ("恒润 凉了", "lost"),
+        ("恒润 quote 80k", "negotiation"),
+        ("恒润 POC过了", "demo"),
     ],
 )
 def test_stage_reached(parser: BriefParser, text: str, stage: str | None) -> None:
@@ -221,6 +232,9 @@ SUN = datetime(2026, 12, 6, 10, 0, tzinfo=TZ)
         ("恒润 下周星期一过去", MON, "next_action_date", "2026-12-07"),
         ("恒润 31号前发方案", datetime(2027, 4, 28, 9, 0, tzinfo=TZ), "next_action_date", "2027-04-30"),
         ("恒润 过两天发报价", MON, "next_action_date", "2026-12-02"),
+        ("恒润 follow up 下周二", MON, "next_action_date", "2026-12-08"),
+        ("恒润 demo 明天", MON, "next_action_date", "2026-12-01"),
+        ("恒润 5/12 去做正式汇报", MON, "next_action_date", "2027-05-12"),
     ],
 )
 def test_dates(parser: BriefParser, text: str, now: datetime, field: str, day: str) -> None:
