@@ -8,12 +8,19 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
+from nlu.customers import warm_sounds
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
+
+
+def _build(names: list[tuple[str, list[str]]]) -> BriefParser:
+    """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop."""
+    warm_sounds()
+    return BriefParser(names)
 
 
 class ParserCache:
@@ -36,7 +43,7 @@ class ParserCache:
         async with self._lock:
             if self._parser is None or signature != self._signature:
                 names = await uow.customers.names()
-                self._parser = await asyncio.to_thread(BriefParser, names)
+                self._parser = await asyncio.to_thread(_build, names)
                 self._signature = signature
                 self.builds += 1
         return self._parser
