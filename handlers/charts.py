@@ -25,6 +25,9 @@ CJK_FAMILIES = (
 )  # fmt: skip
 
 
+_CJK_FILES = ("wqy", "noto", "cjk", "droid", "simhei", "yahei", "pingfang", "heiti", "songti")
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The first installed font family that has Chinese glyphs (Debian: fonts-wqy-microhei)."""
@@ -32,6 +35,17 @@ def cjk_font() -> str | None:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     found = next((family for family in CJK_FAMILIES if family in installed), None)
+    if found is None:
+        # matplotlib lists fonts from a cache in the home folder: a font installed after that cache
+        # was built is on disk but not in the list. Look on disk, add what fits, and ask again.
+        for path in font_manager.findSystemFonts():
+            if any(key in path.lower() for key in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((family for family in CJK_FAMILIES if family in installed), None)
     if found is None:
         log.warning("no CJK font installed (apt-get install fonts-wqy-microhei): charts are off, text answers stay")
     return found
