@@ -32,6 +32,19 @@ def test_a_cjk_font_is_installed() -> None:
     assert charts.cjk_font() is not None
 
 
+def test_a_font_installed_after_matplotlibs_cache_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose font cache predates the font: the cached list lacks it, the disk has it."""
+    from matplotlib import font_manager
+
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FAMILIES]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    charts.cjk_font.cache_clear()
+    try:
+        assert charts.cjk_font() in charts.CJK_FAMILIES
+    finally:
+        charts.cjk_font.cache_clear()
+
+
 def test_funnel_and_heatmap_are_pngs_without_missing_glyphs() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any "Glyph … missing from font" fails here too
