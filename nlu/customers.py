@@ -42,7 +42,8 @@ BRAND, PART, ALIAS = 0, 1, 2
 _LEFT_OK = tuple(
     (
         "拜访了 拜访 去了 去 见了 见 跟 和 与 同 及 联系了 联系 约了 约 跑了 跑 回访了 回访 到了 到 陪 问了 问 给 对 "
-        "、 客户 新客户 帮我看看 帮我看下 帮我看 看看 看下 查一下 查下 查查 查 我的 拿下 签下 搞定 签了 跟进 约 和 跟"
+        "、 客户 新客户 帮我看看 帮我看下 帮我看 看看 看下 查一下 查下 查查 查 我的 拿下 签下 搞定 签了 跟进 "
+        "约 和 跟 找 上午 下午"
     ).split()
 )
 # After a name: words that start what is said of it.
@@ -209,7 +210,9 @@ class CustomerIndex:
         left = places[0][0] if places else start
         form = text[start:end]
         # A half of a long brand stands alone only where a name stands, and when it is no word (绒鼎).
-        part_alone = word_frequency(form) < _TYPO_COMMON and _clause_start(text, start) and _right_free(text, end)
+        part_alone = (word_frequency(form) < _TYPO_COMMON or _stands_alone(text, start, end)) and (
+            _clause_start(text, start) and _right_free(text, end)
+        )
         written = [p for _, _, p in places]
         right, trades = trades_after(text, end)
         if not trades:  # a trade only this company's name has (海钧气体, 岚亭户外)
@@ -387,6 +390,14 @@ class CustomerIndex:
             found.append(hit)
             covered[hit.start : hit.end] = [True] * (hit.end - hit.start)
         return found
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """A common word written as a name: first in the message or after a separator, then a pause (未来 那边)."""
+    before = text[start - 1] if start else ""
+    return ((not before or before in " ,，;；。\n、") and (end >= len(text) or text[end] in " ,，:：")) or bool(
+        re.match(r"那边|这边|那家|这单|跟到|现在|的单", text[end:])
+    )
 
 
 def _clause_start(text: str, pos: int) -> bool:

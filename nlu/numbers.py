@@ -82,6 +82,7 @@ _ANSWER_BEFORE = re.compile(r"(?:还价?到|还价|压到|压价到|降到|砍�
 _DEPOSIT_BEFORE = re.compile(
     r"(?:首付款?|首款|定金|订金|预付款?|回款|尾款|押金|付了|付款|已付|打款|到账|款)\s*(?:了|是|为|共|已|到了|到账)?\s*$"
 )
+_PAYMENT_NEAR = re.compile(r"首付|首款|定金|订金|预付|回款|尾款|押金|到账|款到|打款|付款")
 _DEPOSIT_AFTER = re.compile(r"^(?:已?到账|到了|已到|已付|打过来了?)")
 # Not the deal's size: a per-period or unit price, a vague size (几十万, 上百万).
 _NOT_DEAL_BEFORE = re.compile(
@@ -155,7 +156,12 @@ def find_amounts(text: str) -> list[Amount]:
             continue
         if _NOT_DEAL_BEFORE.search(text[max(0, m.start() - 3) : m.start("num")]) or _NOT_DEAL_AFTER.match(after):
             continue
-        partial = bool(_DEPOSIT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or _DEPOSIT_AFTER.match(after))
+        near = re.split(r"[,，。;；\n]", text[max(0, m.start() - 10) : m.start()])[-1]
+        partial = bool(
+            _DEPOSIT_BEFORE.search(text[max(0, m.start() - 6) : m.start()])
+            or _DEPOSIT_AFTER.match(after)
+            or _PAYMENT_NEAR.search(near)  # 回款到了💰 50w: money received, not the deal
+        )
         start = m.start("pre") if m["pre"] else m.start("num")
         out.append(Amount(start, end, round(yuan, 2), partial, scale, not unit and not sign))
         last_unit = scale

@@ -65,6 +65,7 @@ class _Clause:
     contact: str | None
     signs: bool
     sign_at: int = -1  # where the signing word stands, when the clause speaks of a signing
+    header: bool = False  # said before any customer of the message was named
 
 
 @dataclass
@@ -133,6 +134,7 @@ class BriefParser:
             segment = strip_marker(segment)
             pending: list[_Clause] = []
             names_only = False  # the phrase before named customers and said nothing else
+            dated_before = False
             for clause in clauses(segment):
                 inside = mention_q.take(clause.start, clause.end)
                 if inside:
@@ -155,7 +157,16 @@ class BriefParser:
                     amount_q.take(clause.start, clause.end),
                     today,
                     asked=asked,
+                    planned=dated_before,
                 )
+                if not customers:
+                    analysed.header = True
+                # "下季度 启动招标": a phrase that is only a day to come plans the phrase after it
+                dated_before = (
+                    _only_a_date(analysed) and any(h.value and h.value > today for h in analysed.dates)
+                ) or (
+                    dated_before and bool(_AFTER_WHEN.fullmatch(analysed.text.strip()))
+                )  # "2/15 开工后 确认需求": the day carries through "after the holiday"
                 if focus:
                     for c in focus:
                         c.clauses.append(analysed)
@@ -167,7 +178,9 @@ class BriefParser:
         return found
 
     @staticmethod
-    def _clause(clause: Span, dates: list[DateHit], amounts: list[Amount], today: date, *, asked: bool) -> _Clause:
+    def _clause(
+        clause: Span, dates: list[DateHit], amounts: list[Amount], today: date, *, asked: bool, planned: bool
+    ) -> _Clause:
         masked = clause.text
         offset = clause.start
         if facts.PAST_DEAL.search(masked):
@@ -187,7 +200,7 @@ class BriefParser:
             text=masked,
             position=offset,
             dates=dates,
-            signals=facts.stage_signals(masked, future, asked=asked),
+            signals=facts.stage_signals(masked, True if planned else future, asked=asked),
             amounts=[(a.start, a.yuan, a.partial) for a in amounts],
             confidence=facts.confidence(masked),
             contact=facts.contact(masked),
@@ -228,7 +241,8 @@ class BriefParser:
         for i, cl in enumerate(clauses_):
             near = _step_beside(clauses_, i)
             # "还没签,预计下月中旬": a clause with nothing but a date continues the signing before it
-            signs = cl.signs or (previous_signs and _only_a_date(cl))
+            following = clauses_[i + 1] if i + 1 < len(clauses_) else None
+            signs = cl.signs or (_only_a_date(cl) and (previous_signs or bool(following and following.signs)))
             previous_signs = bool(facts.SIGN_WORDS.search(cl.text))  # 还没签 too: the date that follows is when
             signing = _signing_date(cl) if cl.signs else None
             for hit in cl.dates:
@@ -243,6 +257,8 @@ class BriefParser:
                     continue  # 明天过元旦, 周末休息: a day off, not a step with the customer
                 elif _no_step(cl, hit) and near is None:
                     continue  # 明天中秋了: a day, and nothing to do on it
+                elif cl.header and not _STEP_VERB.search(cl.text) and near is None:
+                    continue  # 节后第一天, 周末也不消停: the report's day, not a step
                 elif hit.value > today or (hit.value == today and _planned_today(cl, hit)):
                     actions.append((hit.value, cl, hit))
         if update.stage == facts.WON:
@@ -257,7 +273,14 @@ class BriefParser:
             if not update.next_action or _only_a_date(clause):
                 beside = _step_beside(clauses_, at)  # "5/12 去做汇报", "follow up 下周二"
                 update.next_action = _action_text(beside.text, None) if beside is not None else None
-            elif _GENERIC_STEP.fullmatch(update.next_action) and at > 0 and not clauses_[at - 1].dates:
+            elif _MOVE_ONLY.fullmatch(update.next_action) and at + 1 < len(clauses_) and not clauses_[at + 1].dates:
+                # "春节后上门 聊年框": the visit is for what comes next
+                update.next_action = f"{update.next_action} {_action_text(clauses_[at + 1].text, None) or ''}".strip()
+            elif (
+                (_GENERIC_STEP.fullmatch(update.next_action) or len(update.next_action) < 2)
+                and at > 0
+                and not clauses_[at - 1].dates
+            ):
                 # "客户要做POC 两周后开始": the step is named in the phrase before
                 update.next_action = _action_text(clauses_[at - 1].text + update.next_action, None)
         else:
@@ -324,6 +347,8 @@ def _only_a_date(clause: _Clause) -> bool:
     return bool(clause.dates) and not _DATE_ONLY_FILLER.sub("", text)
 
 
+_AFTER_WHEN = re.compile(r"[\u4e00-\u9fff]{1,4}(?:后|之后|以后|的时候|前)")
+_MOVE_ONLY = re.compile(r"上门|过去|去|来|拜访|过来|见面|跑一趟|走一趟")
 _GENERIC_STEP = re.compile(r"开始|启动|进行|安排|执行|落实|推进|弄|搞|做|开干|开搞")
 _NEXT_STEP = re.compile(r"下一步(?:是|要|就是|准备|计划)?")
 _STEP_VERB = re.compile(
@@ -334,12 +359,18 @@ _STEP_VERB = re.compile(
 
 
 def _step_beside(clauses_: list[_Clause], at: int) -> _Clause | None:
-    """For a phrase that is only a date: the undated step right after it, else right before it."""
+    """For a phrase that is only a date: the step said right after it (past a lone 去 or a name), else before it."""
     if not _only_a_date(clauses_[at]):
         return None
-    for j in (at + 1, at - 1):
-        if 0 <= j < len(clauses_) and not clauses_[j].dates and _STEP_VERB.search(clauses_[j].text):
-            return clauses_[j]
+    order: list[int] = [*range(at + 1, min(at + 4, len(clauses_))), at - 1]
+    for j in order:
+        if not 0 <= j < len(clauses_) or clauses_[j].dates:
+            if j > at:
+                break
+            continue
+        near: _Clause = clauses_[j]
+        if len(_NAMES_ONLY.sub("", near.text)) >= 2 and not facts.SIGN_WORDS.search(near.text):
+            return near
     return None
 
 
@@ -359,6 +390,8 @@ def _action_text(clause: str, hit: DateHit | None) -> str | None:
     cut = (clause[: hit.start] + " " + clause[hit.end :]) if hit else clause
     text = _ACTION_TAIL.sub("", cut.strip()).strip(" #")
     core = _ACTION_FILLER.sub("", text).strip()
+    if not _STEP_VERB.search(core) and _STEP_VERB.search(text):
+        core = text.lstrip("# ")  # 约老板: the verb is the step
     return (core if len(core) >= 2 else text)[
         :60
     ] or None  # "再打" stays "再打" rather than "打"  # "再约" stays "再约" rather than nothing

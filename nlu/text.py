@@ -20,7 +20,7 @@ _CLAUSE_BREAK = re.compile(
     r"[,，。!！?？:：;；、\n\ufffd]+|(?<=[^\x00-\x2f\x3a-\x7f])\s+(?=[\u3400-\u9fff0-9#])|(?<=[0-9#%])\s+(?=[\u3400-\u9fff0-9#])|"
     r"\s+(?=[~¥])|(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])|"
     # After a Latin word a space ends the phrase unless what follows finishes it (POC 完成, quote 发了).
-    r"(?<=[A-Za-z])\s+(?=[\u3400-\u9fff])(?![\u3400-\u9fff]?(?:完成|结束|做完|通过|已|发|下了|效果|反馈|是|过|跑通|测试|做了|搞定|签|演示|报价))"
+    r"(?<=[A-Za-z])\s+(?=[\u3400-\u9fff]|\d+\s*[月号日/.])(?![\u3400-\u9fff]?(?:完成|结束|做完|通过|已|发|下了|效果|反馈|是|过|跑通|测试|做了|搞定|签|演示|报价))"
 )
 
 

@@ -1,7 +1,8 @@
 """Labelled sets written from the contract alone by people who never saw the parser (tests/data/eval).
 
-Sets B, C and E were worked on (their misses read, by class); A and D were kept back and only ever
-scored. Each is a regression guard: a change that loses ground on text nobody tuned on shows here.
+Sets B, C, E and (after its first score, 0.924) G were worked on, their misses read by class; A, D and F
+were kept back and only ever scored. Each is a regression guard: a change that loses ground on text
+nobody tuned on shows here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tests.evalscore import score
 
 SETS = Path(__file__).parent / "data" / "eval"
 # The scores when #14 closed, less a little room; raise them when the parser gets better.
-FLOOR = {"setA": 0.95, "setB": 0.98, "setC": 0.97, "setD": 0.92, "setE": 0.97}
+FLOOR = {"setA": 0.95, "setB": 0.98, "setC": 0.97, "setD": 0.92, "setE": 0.97, "setF": 0.95, "setG": 0.97}
 
 
 @pytest.mark.parametrize("name", sorted(FLOOR))

@@ -146,6 +146,11 @@ def test_a_brief_with_no_customer(parser: BriefParser) -> None:
         ("恒润 凉了", "lost"),
         ("恒润 quote 80k", "negotiation"),
         ("恒润 POC过了", "demo"),
+        ("恒润 第一次上门 张总挺热情", "initial"),
+        ("恒润 加了vx 意向不错", "initial"),
+        ("恒润 选了 云枢", "lost"),
+        ("恒润 下季度 启动招标", None),
+        ("恒润 说 2/15 开工后 确认需求", None),
     ],
 )
 def test_stage_reached(parser: BriefParser, text: str, stage: str | None) -> None:
@@ -235,6 +240,9 @@ SUN = datetime(2026, 12, 6, 10, 0, tzinfo=TZ)
         ("恒润 follow up 下周二", MON, "next_action_date", "2026-12-08"),
         ("恒润 demo 明天", MON, "next_action_date", "2026-12-01"),
         ("恒润 5/12 去做正式汇报", MON, "next_action_date", "2027-05-12"),
+        ("1/8 去 恒润 做演示", MON, "next_action_date", "2027-01-08"),
+        ("恒润 门店30多家 下周二 培训", MON, "next_action_date", "2026-12-08"),
+        ("恒润 老板说 12月5号 过来签", MON, "expected_close", "2026-12-05"),
     ],
 )
 def test_dates(parser: BriefParser, text: str, now: datetime, field: str, day: str) -> None:
@@ -249,7 +257,13 @@ def test_later_is_not_a_date(parser: BriefParser, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["12.31 日报 恒润 需求基本明确", "恒润 签了 明天元旦就不打扰了", "恒润 春节礼盒的单 报了12万"]
+    "text",
+    [
+        "12.31 日报 恒润 需求基本明确",
+        "恒润 签了 明天元旦就不打扰了",
+        "恒润 春节礼盒的单 报了12万",
+        "周末也不消停 恒润 报了120k 对方压到100",
+    ],
 )
 def test_decoy_dates(parser: BriefParser, text: str) -> None:
     assert _one(parser, text, datetime(2026, 12, 31, 18, 0, tzinfo=TZ))["next_action_date"] is None
@@ -283,6 +297,7 @@ def test_next_action_is_a_clean_phrase(parser: BriefParser, text: str, step: str
         ("恒润 单价3万买10套", None),
         ("恒润 上百万的项目", None),
         ("恒润 门店30多家", None),
+        ("恒润 回款到了💰 50w", None),
     ],
 )
 def test_amounts(parser: BriefParser, text: str, amount: int | None) -> None:
