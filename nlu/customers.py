@@ -28,7 +28,6 @@ from nlu.names import (
     strip_legal,
     trades_after,
     trades_fit,
-    trailing_trades,
 )
 from nlu.text import is_cjk
 from nlu.tokenizer import Tokenizer, word_frequency
@@ -87,7 +86,6 @@ _ENDING_RE = re.compile("|".join(map(re.escape, _ENDINGS)))
 _ANY_ENDING_RE = re.compile(
     "|".join(map(re.escape, sorted(INDUSTRY_WORDS | set(LEGAL_SUFFIXES[:16]), key=len, reverse=True)))
 )
-_RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{3,40}")
 
 
 @dataclass(frozen=True)
@@ -466,20 +464,6 @@ def _plausible_typo(written: str, meant: str, brand_len: int, form_len: int) -> 
 # -- new companies -------------------------------------------------------------------------------
 
 
-def strip_leading_noise(name: str) -> tuple[str, bool]:
-    """Drop time words and verbs before a name; True when something was dropped."""
-    dropped = False
-    changed = True
-    while changed and name:
-        changed = False
-        for word in _NOISE:
-            if name.startswith(word) and len(name) > len(word):
-                name = name[len(word) :]
-                dropped = changed = True
-                break
-    return name, dropped
-
-
 _NOISE = sorted(
     LEADING_NOISE + "跑了 跑 去见了 陪客户 今天跑了 下午去 上午去 和 及 还有".split(), key=len, reverse=True
 )
@@ -659,26 +643,6 @@ def _name_can_start(text: str, pos: int) -> bool:
 
 
 _INTRODUCED = ("叫", "叫做", "名叫", "是", "就是", "拜访", "去了一趟", "一趟", "给", "与", "跟")
-
-
-def _core(candidate: str) -> str:
-    """The brand of an unknown name: without places in front and trades and suffixes behind."""
-    text = strip_legal(candidate)
-    lead = leading_places(text)
-    if lead and len(text) - lead[-1][1] >= 2:
-        text = text[lead[-1][1] :]
-    return trailing_trades(text)[0]
-
-
-def _org_end(chunk: str) -> int:
-    """Where the first company-looking name in ``chunk`` ends (物流集团, 科技有限公司 …), or -1."""
-    first = _ENDING_RE.search(chunk, 2)
-    if first is None:
-        return -1
-    end = first.end()
-    while (nxt := _ENDING_RE.match(chunk, end)) is not None:
-        end = nxt.end()
-    return end
 
 
 def prefer(typos: list[Mention], orgs: list[Mention]) -> list[Mention]:

@@ -136,11 +136,6 @@ def places_before(text: str, end: int) -> list[tuple[int, int, str]]:
     return out
 
 
-def segment_trades(text: str) -> tuple[str, ...] | None:
-    """``text`` as trade words, as many and as short as possible (纺织机械 → 纺织, 机械); None if it is not."""
-    return _segment(text)
-
-
 @lru_cache(maxsize=65536)
 def _segment(text: str) -> tuple[str, ...] | None:
     if not text:
