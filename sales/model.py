@@ -85,6 +85,7 @@ class StageChange:
     changed_at: datetime
     employee_id: str | None = None
     brief_id: int | None = None
+    change_id: int | None = None  # the applied change that made it, so undo takes exactly that back
     id: int | None = None
 
 
@@ -117,6 +118,22 @@ class BriefUpdate:
     before: dict[str, Any]
     after: dict[str, Any]
     created_customer: bool = False
+    change_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class AppliedChange:
+    """One write to the CRM made at one moment: a brief's immediate part, or a confirmed answer.
+
+    Undo goes by these, newest first, so a change confirmed late is taken back before the brief
+    that asked about it.
+    """
+
+    employee_id: str
+    brief_id: int
+    applied_at: datetime
+    undone_at: datetime | None = None
     id: int | None = None
 
 

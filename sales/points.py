@@ -51,6 +51,7 @@ class PointsEntry:
     at: datetime
     note: str = ""
     brief_id: int | None = None  # undoing the brief takes its points back
+    change_id: int | None = None  # … or exactly the applied change that earned them
     id: int | None = None
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sales.forecast import OpenDeal, Signed, Snapshot, reach_outcomes, won_entries
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
+    AppliedChange,
     AuditEntry,
     Brief,
     BriefStatus,
@@ -46,6 +47,7 @@ class MemoryState:
     stages: dict[int, StageChange] = field(default_factory=dict)
     briefs: dict[int, Brief] = field(default_factory=dict)
     updates: dict[int, BriefUpdate] = field(default_factory=dict)
+    changes: dict[int, AppliedChange] = field(default_factory=dict)
     inbox: dict[int, InboxMessage] = field(default_factory=dict)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     audit: dict[int, AuditEntry] = field(default_factory=dict)
@@ -250,6 +252,12 @@ class MemoryStageHistory(_Repo):
             del self.s.stages[key]
         return len(doomed)
 
+    async def delete_for_change(self, change_id: int) -> int:
+        doomed = [k for k, v in self.s.stages.items() if v.change_id == change_id]
+        for key in doomed:
+            del self.s.stages[key]
+        return len(doomed)
+
 
 class MemoryBriefs(_Repo):
     async def add(self, brief: Brief) -> Brief:
@@ -283,6 +291,9 @@ class MemoryBriefs(_Repo):
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.brief_id == brief_id]
 
+    async def updates_for_change(self, change_id: int) -> list[BriefUpdate]:
+        return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.change_id == change_id]
+
     async def texts(self) -> list[tuple[int, datetime, str]]:
         out = []
         for u in self.s.updates.values():
@@ -300,6 +311,25 @@ class MemoryBriefs(_Repo):
         found = [b for i, b in self.s.briefs.items() if i in ids and b.status is not BriefStatus.UNDONE]
         found.sort(key=lambda b: (b.received_at, b.id or 0), reverse=True)
         return [_copy(b) for b in found[:limit]]
+
+
+class MemoryChanges(_Repo):
+    async def add(self, change: AppliedChange) -> AppliedChange:
+        stored = dataclasses.replace(_copy(change), id=self.s.new_id())
+        self.s.changes[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def last_live(self, employee_id: str, since: datetime) -> AppliedChange | None:
+        live = [c for i, c in sorted(self.s.changes.items())
+                if c.employee_id == employee_id and c.undone_at is None and c.applied_at >= since]  # fmt: skip
+        return _copy(live[-1]) if live else None
+
+    async def mark_undone(self, change_id: int, at: datetime) -> None:
+        if change_id in self.s.changes:
+            self.s.changes[change_id].undone_at = at
+
+    async def live_for_brief(self, brief_id: int) -> int:
+        return sum(1 for c in self.s.changes.values() if c.brief_id == brief_id and c.undone_at is None)
 
 
 class MemoryInbox(_Repo):
@@ -418,6 +448,7 @@ class MemoryUnitOfWork:
         self.customers = MemoryCustomers(self)
         self.stages = MemoryStageHistory(self)
         self.briefs = MemoryBriefs(self)
+        self.changes = MemoryChanges(self)
         self.inbox = MemoryInbox(self)
         self.outbox = MemoryOutbox(self)
         self.audit = MemoryAudit(self)
@@ -582,6 +613,12 @@ class MemoryPoints(_Repo):
 
     async def delete_for_brief(self, brief_id: int) -> int:
         keys = [k for k, e in self.s.ledger.items() if e.brief_id == brief_id]
+        for k in keys:
+            del self.s.ledger[k]
+        return len(keys)
+
+    async def delete_for_change(self, change_id: int) -> int:
+        keys = [k for k, e in self.s.ledger.items() if e.change_id == change_id]
         for k in keys:
             del self.s.ledger[k]
         return len(keys)

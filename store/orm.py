@@ -149,6 +149,7 @@ class StageHistoryRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     employee_id: Mapped[str | None] = mapped_column(String(64))
     brief_id: Mapped[int | None] = mapped_column(ForeignKey("briefs.id", ondelete="SET NULL"), index=True)
+    change_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class BriefRow(Base):
@@ -176,6 +177,17 @@ class BriefUpdateRow(Base):
     before: Mapped[dict[str, Any]] = mapped_column(JSON)
     after: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_customer: Mapped[bool] = mapped_column(Boolean, default=False)
+    change_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class AppliedChangeRow(Base):
+    __tablename__ = "applied_changes"
+    __table_args__ = (Index("ix_applied_changes_employee_undone", "employee_id", "undone_at", "id"),)
+    employee_id: Mapped[str] = mapped_column(String(64))
+    brief_id: Mapped[int] = mapped_column(ForeignKey("briefs.id", ondelete="CASCADE"), index=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
 
 
 class InboxRow(Base):
@@ -302,6 +314,7 @@ class PointsRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     brief_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    change_id: Mapped[int | None] = mapped_column(Integer, index=True)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
+    AppliedChange,
     AuditEntry,
     Brief,
     BriefStatus,
@@ -46,6 +47,7 @@ from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
 from store.orm import (
+    AppliedChangeRow,
     AuditRow,
     Base,
     BriefRow,
@@ -300,6 +302,10 @@ class SqlStageHistory(_Repo):
         result = await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.brief_id == brief_id))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def delete_for_change(self, change_id: int) -> int:
+        result = await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.change_id == change_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def everything(self) -> list[StageChange]:
         order = (StageHistoryRow.changed_at, StageHistoryRow.id)
         return await load_many(self.session, StageChange, StageHistoryRow, order=order)
@@ -366,6 +372,10 @@ class SqlBriefs(_Repo):
         query = select(BriefUpdateRow).where(BriefUpdateRow.brief_id == brief_id).order_by(BriefUpdateRow.id)
         return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
 
+    async def updates_for_change(self, change_id: int) -> list[BriefUpdate]:
+        query = select(BriefUpdateRow).where(BriefUpdateRow.change_id == change_id).order_by(BriefUpdateRow.id)
+        return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
+
     async def texts(self) -> list[tuple[int, datetime, str]]:
         query = (
             select(BriefUpdateRow.customer_id, BriefRow.received_at, BriefRow.text)
@@ -407,6 +417,34 @@ class SqlBriefs(_Repo):
             .limit(limit)
         )
         return [to_record(Brief, r) for r in (await self.session.execute(query)).scalars()]
+
+
+class SqlChanges(_Repo):
+    async def add(self, change: AppliedChange) -> AppliedChange:
+        row = AppliedChangeRow(**to_columns(change, skip=("id",)))
+        self.session.add(row)
+        await self._flush()
+        return dataclasses.replace(change, id=row.id)
+
+    async def last_live(self, employee_id: str, since: datetime) -> AppliedChange | None:
+        query = (
+            select(AppliedChangeRow)
+            .where(AppliedChangeRow.employee_id == employee_id, AppliedChangeRow.undone_at.is_(None))
+            .where(AppliedChangeRow.applied_at >= since)
+            .order_by(AppliedChangeRow.id.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return to_record(AppliedChange, row) if row else None
+
+    async def mark_undone(self, change_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(AppliedChangeRow).where(AppliedChangeRow.id == change_id).values(undone_at=at)
+        )
+
+    async def live_for_brief(self, brief_id: int) -> int:
+        query = select(func.count()).where(AppliedChangeRow.brief_id == brief_id, AppliedChangeRow.undone_at.is_(None))
+        return int((await self.session.execute(query)).scalar_one())
 
 
 class SqlInbox(_Repo):
@@ -572,6 +610,7 @@ class SqlUnitOfWork:
         self.customers = SqlCustomers(self.session)
         self.stages = SqlStageHistory(self.session)
         self.briefs = SqlBriefs(self.session)
+        self.changes = SqlChanges(self.session)
         self.inbox = SqlInbox(self.session)
         self.outbox = SqlOutbox(self.session)
         self.audit = SqlAudit(self.session)
@@ -791,6 +830,10 @@ class SqlPoints(_Repo):
 
     async def delete_for_brief(self, brief_id: int) -> int:
         result = await self.session.execute(delete(PointsRow).where(PointsRow.brief_id == brief_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete_for_change(self, change_id: int) -> int:
+        result = await self.session.execute(delete(PointsRow).where(PointsRow.change_id == change_id))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def request(self, redemption: Redemption) -> Redemption:

@@ -66,6 +66,64 @@ async def test_migrations_postgres(pg_url: str) -> None:
     await _roundtrip(pg_url)
 
 
+async def _briefs_before_0011(url: str) -> None:
+    """Rows written before applied changes existed: each brief that wrote anything becomes one change, so
+    undo keeps working on history written by an older version."""
+    engine = create_engine(url)
+    try:
+        await migrate.downgrade(engine, "base")
+        await migrate.upgrade(engine, "0010")
+        at = "2026-11-26 10:30:00"
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO employees (id, name, role, active) VALUES ('E01', '张伟', 'rep', true)")
+            )
+            await conn.execute(text(
+                "INSERT INTO customers (id, name, aliases, owner_id, stage, stage_entered_at, created_at) "
+                f"VALUES (1, '天成建材', '[]', 'E01', 'demo', '{at}', '{at}')"
+            ))  # fmt: skip
+            for n, status in ((1, "applied"), (2, "undone"), (3, "unparsed")):
+                await conn.execute(text(
+                    "INSERT INTO briefs (id, sender_id, platform, platform_msg_id, text, received_at, status) "
+                    f"VALUES ({n}, 'E01', 'console', 'm{n}', '…', '{at}', '{status}')"
+                ))  # fmt: skip
+            for n in (1, 2):
+                await conn.execute(text(
+                    "INSERT INTO brief_updates (brief_id, customer_id, before, after, created_customer) "
+                    f"VALUES ({n}, 1, '{{}}', '{{}}', false)"
+                ))  # fmt: skip
+            await conn.execute(text(
+                "INSERT INTO stage_history (customer_id, from_stage, to_stage, changed_at, brief_id) "
+                f"VALUES (1, 'qualified', 'demo', '{at}', 1)"
+            ))  # fmt: skip
+            await conn.execute(text(
+                "INSERT INTO points_ledger (employee_id, key, rule, points, at, note, brief_id) "
+                f"VALUES ('E01', 'advance:1:demo', 'advance', 3, '{at}', '', 1)"
+            ))  # fmt: skip
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            changes = (
+                await conn.execute(text("SELECT brief_id, undone_at IS NULL FROM applied_changes ORDER BY id"))
+            ).all()
+            assert [tuple(r) for r in changes] == [(1, True), (2, False)]
+            for table in ("brief_updates", "stage_history", "points_ledger"):
+                linked = await conn.execute(text(
+                    f"SELECT count(*) FROM {table} t JOIN applied_changes c ON c.id = t.change_id WHERE c.brief_id = 1"
+                ))  # fmt: skip
+                assert linked.scalar() == 1, table
+    finally:
+        await engine.dispose()
+
+
+async def test_applied_changes_backfilled_sqlite(tmp_path: Path) -> None:
+    await _briefs_before_0011(f"sqlite:///{tmp_path / 'b.db'}")
+
+
+@pytest.mark.postgres
+async def test_applied_changes_backfilled_postgres(pg_url: str) -> None:
+    await _briefs_before_0011(pg_url)
+
+
 def test_url_mapping() -> None:
     from store.db import async_url
 

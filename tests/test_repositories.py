@@ -10,6 +10,7 @@ import pytest
 
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
+    AppliedChange,
     AuditEntry,
     Brief,
     BriefStatus,
@@ -178,6 +179,39 @@ async def test_stage_history_and_briefs(uow_factory: UnitOfWorkFactory) -> None:
             await uow.briefs.add(
                 Brief(sender_id="E01", platform="wecom", text="x", received_at=NOW, platform_msg_id="m1")
             )
+
+
+async def test_applied_changes_newest_first_and_what_each_wrote(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        c = await uow.customers.add(_customer())
+        assert c.id is not None
+        b = await uow.briefs.add(
+            Brief(sender_id="E01", platform="wecom", text="…", received_at=NOW, platform_msg_id="a")
+        )
+        assert b.id is not None
+        first = await uow.changes.add(AppliedChange("E01", b.id, NOW))
+        second = await uow.changes.add(AppliedChange("E01", b.id, NOW))  # same time: the order applied decides
+        assert first.id is not None and second.id is not None
+        for change in (first, second):
+            await uow.briefs.add_update(BriefUpdate(b.id, c.id, {}, {}, change_id=change.id))
+            await uow.stages.add(StageChange(c.id, None, Stage.DEMO, NOW, "E01", b.id, change.id))
+            await uow.points.award([PointsEntry("E01", f"k{change.id}", "advance", 3, NOW, brief_id=b.id,
+                                                change_id=change.id)])  # fmt: skip
+        await uow.commit()
+    async with uow_factory() as uow:
+        last = await uow.changes.last_live("E01", NOW - timedelta(hours=1))
+        assert last is not None and last.id == second.id and last.brief_id == b.id
+        assert await uow.changes.last_live("E01", NOW + timedelta(minutes=1)) is None  # outside the window
+        assert [u.change_id for u in await uow.briefs.updates_for_change(second.id)] == [second.id]
+        assert await uow.stages.delete_for_change(second.id) == 1 and await uow.points.delete_for_change(second.id) == 1
+        await uow.changes.mark_undone(second.id, NOW)
+        assert await uow.changes.live_for_brief(b.id) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        last = await uow.changes.last_live("E01", NOW - timedelta(hours=1))
+        assert last is not None and last.id == first.id
+        assert await uow.points.balance("E01") == 3 and len(await uow.stages.for_customer(c.id)) == 1
 
 
 async def test_inbox_dedupes_and_hands_out_in_order(uow_factory: UnitOfWorkFactory) -> None:
