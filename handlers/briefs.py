@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import points
-from handlers.intake import Outcome, apply_update, store_questions, summary
+from handlers.intake import Outcome, apply_update, opened_change, store_questions, summary
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, intent_is
 from sales.model import Brief, BriefStatus
@@ -31,7 +31,7 @@ async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
         await apply_update(ctx, message, brief.id, update, outcome)
     await store_questions(ctx, outcome)
     if parsed.updates:
-        outcome.points += await points.on_brief(ctx, brief.id)
+        outcome.points += await points.on_brief(ctx, brief.id, opened_change(ctx, brief.id))
     if not parsed.updates:
         status = BriefStatus.UNPARSED
     elif outcome.questions:

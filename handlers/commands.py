@@ -1,30 +1,29 @@
-"""The bot's commands besides help: 撤销 (undo the last brief)."""
+"""The bot's commands besides help: 撤销 (undo the last change applied)."""
 
 from __future__ import annotations
 
-from handlers.format import day
+from handlers.format import day, fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, command_is
 from sales.customers import restore
 from sales.model import BriefStatus
 
 router = Router("commands")
-UNDOABLE = (BriefStatus.APPLIED, BriefStatus.PENDING)
 
 
 @router.message(command_is("undo"))
 async def undo(message: Incoming, ctx: Context) -> list[Reply]:
-    """Revert the sender's last brief of the last 24 hours: values, stage history, new customers."""
+    """Take back the sender's last applied change of the undo window (a brief's, or a confirmed answer's):
+    every field, the stage history, the points it earned, a customer it created. Again and again."""
     assert ctx.employee is not None
     uow = ctx.uow
-    recent = await uow.briefs.by_sender(ctx.employee.id, since=ctx.now - ctx.services.undo_window)
-    target = next((b for b in reversed(recent) if b.status in UNDOABLE), None)
-    if target is None or target.id is None:
-        return [Reply("24 小时内没有可以撤销的简报。")]
-    restored: set[str] = set()
+    change = await uow.changes.last_live(ctx.employee.id, since=ctx.now - ctx.services.undo_window)
+    if change is None or change.id is None:
+        return [Reply("24 小时内没有可以撤销的改动。")]
+    restored: list[str] = []
     removed: list[str] = []
-    kept: set[str] = set()
-    for update in reversed(await uow.briefs.updates_for(target.id)):
+    kept: list[str] = []
+    for update in reversed(await uow.briefs.updates_for_change(change.id)):
         customer = await uow.customers.get(update.customer_id)
         if customer is None:
             continue
@@ -34,22 +33,32 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
             continue
         customer, untouched = restore(customer, update.before, update.after)
         await uow.customers.update(customer)
-        restored.add(customer.name)
+        restored.append(customer.name)
         if untouched:
-            kept.add(customer.name)
-    await uow.stages.delete_for_brief(target.id)
-    await uow.points.delete_for_brief(target.id)  # what the brief earned goes with it
-    await uow.pending.delete_for_brief(target.id)
-    await uow.briefs.set_status(target.id, BriefStatus.UNDONE)
-    when = target.received_at.astimezone(ctx.services.timezone)
-    lines = [f"已撤销你 {day(when)} {when:%H:%M} 发的简报「{_short(target.text)}」。"]
+            kept.append(customer.name)
+    await uow.stages.delete_for_change(change.id)
+    await uow.points.delete_for_change(change.id)  # what the change earned goes with it
+    await uow.changes.mark_undone(change.id, ctx.now)
+    brief = await uow.briefs.get(change.brief_id)
+    whole = await uow.changes.live_for_brief(change.brief_id) == 0
+    if whole:  # nothing of the brief stands any more: its open questions and its own points go too
+        await uow.pending.delete_for_brief(change.brief_id)
+        await uow.points.delete_for_brief(change.brief_id)
+        await uow.briefs.set_status(change.brief_id, BriefStatus.UNDONE)
+    if ctx.services.recommender is not None:
+        ctx.services.recommender.mark_stale()
+    when = change.applied_at.astimezone(ctx.services.timezone)
+    source = f"(来自简报「{_short(brief.text)}」)" if brief is not None else ""
+    lines = [f"已撤销 {day(when)} {when:%H:%M} 的改动{source}。"]
     if restored:
-        lines.append(f"恢复了 {len(restored)} 个客户的资料:" + "、".join(sorted(restored)) + "。")
+        lines.append(f"恢复了 {len(restored)} 个客户的资料:" + "、".join(dict.fromkeys(restored)) + "。")
     if removed:
         lines.append("删除了它新建的客户:" + "、".join(removed) + "。")
     if kept:
-        lines.append("这些客户之后又被改过,那些新的改动保留了:" + "、".join(sorted(kept)) + "。")
-    return [Reply("\n".join(lines))]
+        lines.append("这些客户之后又被改过,那些新的改动保留了:" + "、".join(dict.fromkeys(kept)) + "。")
+    if not whole:
+        lines.append("同一条简报的其他改动还在;再发「撤销」继续往前撤。")
+    return [Reply(fit(lines))]
 
 
 def _short(text: str, limit: int = 20) -> str:

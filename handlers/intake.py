@@ -1,25 +1,45 @@
-"""Applying what a brief says to the CRM, and asking first where a guess could be wrong."""
+"""Applying what a brief says to the CRM: at once where it is plain, after a yes where it moves money or
+rests on a guess.
+
+A held change is held whole: until the rep confirms, nothing of it is written, not the follow-up time
+and not a note. Every write belongs to one applied change, so undo takes back exactly the last one.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from handlers import points
-from handlers.format import day, fit
+from handlers.format import TEXT_LIMIT, day, fit, size
 from handlers.messages import Button, Incoming
 from handlers.routing import Context
 from nlu import Update
+from sales.changes import Doubt, Proposal, Stated, doubts, propose
 from sales.customers import snapshot
-from sales.model import BriefUpdate, Confidence, Customer, Employee, PendingQuestion, StageChange
+from sales.model import AppliedChange, BriefUpdate, Confidence, Customer, PendingQuestion, StageChange
 from sales.permissions import may_update
 from sales.stages import Stage
 from sales.values import wan
 
 CONFIDENCE_LABEL = {"high": "高", "medium": "中", "low": "低"}
-YES = ("是", "是的", "好", "好的", "对", "对的", "确认", "可以", "嗯", "y", "yes", "ok")
-NO = ("否", "不", "不是", "不用", "不要", "no", "n")
+YES = ("是", "是的", "好", "好的", "对", "对的", "没错", "确认", "确定", "可以", "嗯", "改", "y", "yes", "ok")
+NO = ("否", "不", "不是", "不对", "不用", "不要", "不改", "别改", "no", "n")
+CONFIRM = "confirm"
+LEGACY_CONFIRM = "confirm_stage"  # questions stored before every doubt was confirmed the same way
+
+WHY = {
+    Doubt.WON: "成交会计入提成、积分和目标",
+    Doubt.LOST: "流失后不再提醒跟进",
+    Doubt.BACKWARDS: "阶段往回退",
+    Doubt.AMOUNT_LOW: "金额不到原来的三分之一",
+    Doubt.AMOUNT_HIGH: "金额超过原来的三倍",
+    Doubt.AMOUNT_UNIT: "金额和原来差了上百倍,万和元是不是写反了",
+}
 
 
 @dataclass
@@ -49,6 +69,7 @@ async def ask(
 ) -> None:
     assert ctx.employee is not None
     platform, chat, user = conversation(message)
+    payload = {**payload, "key": secrets.token_hex(4)}
     outcome.asked.append(
         PendingQuestion(
             platform=platform,
@@ -70,20 +91,89 @@ async def store_questions(ctx: Context, outcome: Outcome) -> None:
     outcome.asked = list(reversed(stored))
 
 
+def question_key(question: PendingQuestion) -> str:
+    """A token for one question, never reused (row ids can be, once a question is deleted)."""
+    return str(question.payload.get("key") or question.id)
+
+
+def answer_key(question: PendingQuestion, value: str) -> str:
+    """A button's key: the question it answers and the answer, so a stale card cannot answer a new question."""
+    return f"q{question_key(question)}:{value}"
+
+
 def question_text(question: PendingQuestion) -> tuple[str, tuple[Button, ...]]:
     """How a question is put, with the answers as buttons where the platform has them."""
     payload = question.payload
+    yes_no = (Button(answer_key(question, "yes"), "确认"), Button(answer_key(question, "no"), "不改"))
     if question.kind == "new_customer":
         name = payload["update"]["customer"]
-        return f"没找到客户「{name}」,要新建吗?回复 是 / 否", (Button("是", "是"), Button("否", "否"))
+        will = ";".join(payload.get("preview") or [])
+        lines = [f"没找到客户「{name}」,要新建吗?" + (f"将记为:{will}" if will else "")]
+        create = (Button(answer_key(question, "yes"), "新建"), Button(answer_key(question, "no"), "不建"))
+        return "\n".join([*lines, "回复 1 新建 / 2 不建"]), create
     if question.kind == "choose_customer":
         options = payload["options"]
         listed = " ".join(f"{i}. {name}" for i, name in enumerate(options, start=1))
         word = payload["update"].get("mention") or payload["update"]["customer"]
-        buttons = tuple(Button(str(i), str(i)) for i in range(1, len(options) + 1))
-        return f"「{word}」对应多个客户,是哪一个?{listed}(回复数字)", buttons
-    old, new = Stage(payload["from"]).label, Stage(payload["to"]).label
-    return f"「{payload['name']}」现在是{old},要改成{new}吗?回复 是 / 否", (Button("是", "是"), Button("否", "否"))
+        buttons = tuple(Button(answer_key(question, str(i)), name[:10]) for i, name in enumerate(options, start=1))
+        return f"「{word}」对应多个客户,是哪一个?{listed}\n回复数字或名称", buttons
+    if question.kind == LEGACY_CONFIRM:
+        old, new = Stage(payload["from"]).label, Stage(payload["to"]).label
+        return f"「{payload['name']}」现在是{old},要改成{new}吗?\n回复 1 确认 / 2 不改", yes_no
+    lines = [_confirm_head(payload)]
+    lines += [f"· {piece}" for piece in payload.get("preview") or ["记下这次跟进"]]
+    lines.append("这样改吗?回复 1 确认 / 2 不改")
+    return "\n".join(lines), yes_no
+
+
+def _confirm_head(payload: dict[str, Any]) -> str:
+    name, found = payload["name"], [Doubt(d) for d in payload.get("doubts", [])]
+    if Doubt.TYPO in found:
+        head = f"你写的「{payload.get('mention') or name}」是「{name}」吗?要写入:"
+    elif Doubt.CLOSED in found:
+        head = f"「{name}」已经{Stage(payload['stage']).label},确定要改吗?要写入:"
+    else:
+        head = f"请确认「{name}」的改动:"
+    why = [WHY[d] for d in found if d in WHY]
+    return head + (f"({';'.join(why)})" if why else "")
+
+
+def stated(update: Update) -> Stated:
+    """The parser's update as typed facts."""
+    return Stated(
+        stage=Stage(update.stage) if update.stage else None,
+        amount=Decimal(str(update.amount)) if update.amount is not None else None,
+        expected_close=update.expected_close,
+        confidence=Confidence(update.confidence) if update.confidence else None,
+        next_action=update.next_action,
+        next_action_date=update.next_action_date,
+    )
+
+
+def money(amount: Decimal | None) -> str:
+    """万 for deal sizes, 元 below that, so a unit slip is visible."""
+    if amount is not None and abs(amount) < 10_000:
+        return f"{amount.normalize():f}元"
+    return wan(amount)
+
+
+def describe(proposal: Proposal, *, was: bool = False) -> list[str]:
+    """The changes a rep notices, one piece each; ``was`` shows the old amount too (for questions)."""
+    before, after = proposal.before, proposal.after
+    pieces = []
+    if proposal.moved is not None:
+        pieces.append(f"阶段 {before.stage.label}→{after.stage.label}")
+    if "amount" in proposal.changed:
+        old = f"{money(before.amount)}→" if was and before.amount is not None else ""
+        pieces.append(f"金额 {old}{money(after.amount)}")
+    if "expected_close" in proposal.changed:
+        label = "签约日期" if after.stage is Stage.WON else "预计签约"
+        pieces.append(f"{label} {day(after.expected_close)}")
+    if "confidence" in proposal.changed and after.confidence is not None:
+        pieces.append(f"把握 {CONFIDENCE_LABEL[after.confidence.value]}")
+    if "next_action" in proposal.changed:
+        pieces.append(f"下一步 {after.next_action or ''} {day(after.next_action_date)}".replace("  ", " "))
+    return pieces
 
 
 async def apply_update(ctx: Context, message: Incoming, brief_id: int, update: Update, outcome: Outcome) -> None:
@@ -94,15 +184,17 @@ async def apply_update(ctx: Context, message: Incoming, brief_id: int, update: U
             chosen = await ctx.uow.customers.by_name(options[0])
             if chosen is not None:
                 update.customer, update.candidates = chosen.name, ()
-                await update_known(ctx, message, brief_id, chosen, update, outcome)
+                await consider(ctx, message, brief_id, chosen, update, outcome)
                 return
         await ask(ctx, message, brief_id, "choose_customer", {"update": update.to_dict(), "options": options}, outcome)
         return
     customer = await ctx.uow.customers.by_name(update.customer)
     if customer is None:
-        await ask(ctx, message, brief_id, "new_customer", {"update": update.to_dict()}, outcome)
+        blank, proposal = _new_customer(ctx, update)
+        payload = {"update": update.to_dict(), "preview": [blank.stage.label, *describe(proposal)]}
+        await ask(ctx, message, brief_id, "new_customer", payload, outcome)
         return
-    await update_known(ctx, message, brief_id, customer, update, outcome)
+    await consider(ctx, message, brief_id, customer, update, outcome)
 
 
 async def _choices(ctx: Context, names: list[str]) -> list[str]:
@@ -116,38 +208,7 @@ async def _choices(ctx: Context, names: list[str]) -> list[str]:
     return mine or names
 
 
-async def update_known(
-    ctx: Context, message: Incoming, brief_id: int, customer: Customer, update: Update, outcome: Outcome
-) -> None:
-    assert ctx.employee is not None
-    owner = await ctx.uow.employees.get(customer.owner_id)
-    if not may_update(ctx.employee, owner):
-        outcome.refused.append((customer.name, owner.name if owner else customer.owner_id))
-        return
-    await change(ctx, message, brief_id, customer, update, outcome)
-
-
-async def create(ctx: Context, message: Incoming, brief_id: int, update: Update, outcome: Outcome) -> None:
-    """A new customer, owned by the sender, in the stage the brief reached (else 意向初探)."""
-    assert ctx.employee is not None
-    stage = Stage(update.stage) if update.stage else Stage.INITIAL
-    customer = await ctx.uow.customers.add(
-        Customer(
-            name=update.customer,
-            owner_id=ctx.employee.id,
-            stage=stage,
-            stage_entered_at=ctx.now,
-            created_at=ctx.now,
-            closed_at=ctx.now if stage.is_closed else None,
-        )
-    )
-    assert customer.id is not None
-    await ctx.uow.stages.add(StageChange(customer.id, None, stage, ctx.now, ctx.employee.id, brief_id))
-    outcome.points += await points.on_stage(ctx, customer.id, customer.name, None, stage, brief_id)
-    await change(ctx, message, brief_id, customer, update, outcome, created=True, lead=f"新建客户,{stage.label}")
-
-
-async def change(
+async def consider(
     ctx: Context,
     message: Incoming,
     brief_id: int,
@@ -155,55 +216,113 @@ async def change(
     update: Update,
     outcome: Outcome,
     *,
-    created: bool = False,
-    stage_confirmed: bool = False,
-    lead: str | None = None,
+    confirmed: bool = False,
 ) -> None:
-    """Write the stated facts, keep the rest, and record before/after for undo."""
+    """A known customer: refuse another rep's, hold a doubtful change whole until confirmed, apply the rest."""
     assert ctx.employee is not None and customer.id is not None
-    before: dict[str, Any] = {} if created else snapshot(customer)
-    pieces = [lead] if lead else []
-    target = Stage(update.stage) if update.stage else None
-    if target is not None and target != customer.stage and not created:
-        backwards = target.rank < customer.stage.rank or customer.stage.is_closed
-        if backwards and not stage_confirmed:
-            payload = {"customer_id": customer.id, "name": customer.name, "from": customer.stage.value,
-                       "to": target.value, "update": update.to_dict()}  # fmt: skip
-            await ask(ctx, message, brief_id, "confirm_stage", payload, outcome)
-        else:
-            await ctx.uow.stages.add(
-                StageChange(customer.id, customer.stage, target, ctx.now, ctx.employee.id, brief_id)
-            )
-            outcome.points += await points.on_stage(ctx, customer.id, customer.name, customer.stage, target, brief_id)
-            pieces.append(f"阶段 {customer.stage.label}→{target.label}")
-            customer.stage, customer.stage_entered_at = target, ctx.now
-            customer.closed_at = ctx.now if target.is_closed else None
-    if update.stage == Stage.WON.value and customer.stage is Stage.WON and update.expected_close is None:
-        update.expected_close = ctx.now.astimezone(ctx.services.timezone).date()
-    if update.amount is not None and Decimal(str(update.amount)).quantize(Decimal("0.01")) != customer.amount:
-        customer.amount = Decimal(str(update.amount)).quantize(Decimal("0.01"))
-        pieces.append(f"金额 {wan(customer.amount)}")
-    if update.expected_close is not None and update.expected_close != customer.expected_close:
-        customer.expected_close = update.expected_close
-        label = "签约日期" if customer.stage is Stage.WON else "预计签约"
-        pieces.append(f"{label} {day(customer.expected_close)}")
-    if update.confidence and update.confidence != (customer.confidence.value if customer.confidence else None):
-        customer.confidence = Confidence(update.confidence)
-        pieces.append(f"把握 {CONFIDENCE_LABEL[update.confidence]}")
-    if update.next_action_date is not None and (
-        update.next_action_date != customer.next_action_date
-        or (update.next_action or customer.next_action) != customer.next_action
-    ):
-        customer.next_action = update.next_action or customer.next_action
-        customer.next_action_date = update.next_action_date
-        pieces.append(f"下一步 {customer.next_action or ''} {day(customer.next_action_date)}".replace("  ", " "))
-    customer.last_followup_at = ctx.now
-    outcome.points += await points.on_followup(ctx, customer.id, customer.name, brief_id)
+    owner = await ctx.uow.employees.get(customer.owner_id)
+    if not may_update(ctx.employee, owner):
+        outcome.refused.append((customer.name, owner.name if owner else customer.owner_id))
+        return
+    proposal = propose(customer, stated(update), ctx.now, _today(ctx))
+    found = [] if confirmed else doubts(proposal, typo=update.matched == "typo")
+    if found:
+        payload = {
+            "customer_id": customer.id,
+            "name": customer.name,
+            "stage": customer.stage.value,
+            "mention": update.mention,
+            "doubts": [d.value for d in found],
+            "preview": describe(proposal, was=True),
+            "update": update.to_dict(),
+        }
+        await ask(ctx, message, brief_id, CONFIRM, payload, outcome)
+        return
+    await write(ctx, brief_id, proposal, outcome)
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now.astimezone(ctx.services.timezone).date()
+
+
+def _new_customer(ctx: Context, update: Update) -> tuple[Customer, Proposal]:
+    """The customer a brief would create (owned by the sender, in the stage it reached, else 意向初探)
+    and the facts written over it."""
+    assert ctx.employee is not None
+    stage = Stage(update.stage) if update.stage else Stage.INITIAL
+    blank = Customer(name=update.customer, owner_id=ctx.employee.id, stage=stage, stage_entered_at=ctx.now,
+                     created_at=ctx.now, closed_at=ctx.now if stage.is_closed else None)  # fmt: skip
+    facts = stated(update)
+    signed = facts.expected_close or (_today(ctx) if stage is Stage.WON else None)
+    facts = dataclasses.replace(facts, stage=None, expected_close=signed)
+    return blank, propose(blank, facts, ctx.now, _today(ctx))
+
+
+async def create(ctx: Context, message: Incoming, brief_id: int, update: Update, outcome: Outcome) -> None:
+    """A new customer, owned by the sender, after the rep said yes."""
+    assert ctx.employee is not None
+    blank, proposal = _new_customer(ctx, update)
+    customer = await ctx.uow.customers.add(blank)
+    assert customer.id is not None
+    change_id = await current_change(ctx, brief_id)
+    await ctx.uow.stages.add(
+        StageChange(customer.id, None, customer.stage, ctx.now, ctx.employee.id, brief_id, change_id)
+    )
+    outcome.points += await points.on_stage(ctx, customer.id, customer.name, None, customer.stage, brief_id, change_id)
+    after = dataclasses.replace(proposal.after, id=customer.id)
+    await _store(ctx, brief_id, change_id, {}, after, outcome, created=True)
+    outcome.changed.append((customer.name, [f"新建客户,{customer.stage.label}", *describe(proposal)]))
+
+
+async def write(ctx: Context, brief_id: int, proposal: Proposal, outcome: Outcome) -> None:
+    """Apply a proposal as part of this message's change: fields, stage history, points."""
+    assert ctx.employee is not None
+    customer = proposal.after
+    assert customer.id is not None
+    change_id = await current_change(ctx, brief_id)
+    moved = proposal.moved
+    if moved is not None:
+        await ctx.uow.stages.add(StageChange(customer.id, moved[0], moved[1], ctx.now, ctx.employee.id, brief_id,
+                                             change_id))  # fmt: skip
+        outcome.points += await points.on_stage(ctx, customer.id, customer.name, *moved, brief_id, change_id)
+    await _store(ctx, brief_id, change_id, snapshot(proposal.before), customer, outcome)
+    outcome.changed.append((customer.name, describe(proposal)))
+
+
+async def _store(
+    ctx: Context,
+    brief_id: int,
+    change_id: int,
+    before: dict[str, Any],
+    customer: Customer,
+    outcome: Outcome,
+    *,
+    created: bool = False,
+) -> None:
+    assert customer.id is not None
+    outcome.points += await points.on_followup(ctx, customer.id, customer.name, brief_id, change_id)
     await ctx.uow.customers.update(customer)
     await ctx.uow.briefs.add_update(
-        BriefUpdate(brief_id, customer.id, before, snapshot(customer), created_customer=created)
+        BriefUpdate(brief_id, customer.id, before, snapshot(customer), created_customer=created, change_id=change_id)
     )
-    outcome.changed.append((customer.name, pieces))
+
+
+def opened_change(ctx: Context, brief_id: int) -> int | None:
+    """The change this message has opened for a brief, if it wrote anything."""
+    found = ctx.notes.get(f"change:{brief_id}")
+    return found if isinstance(found, int) else None
+
+
+async def current_change(ctx: Context, brief_id: int) -> int:
+    """The applied change this message writes into: one per message and brief, opened on the first write."""
+    assert ctx.employee is not None
+    found = opened_change(ctx, brief_id)
+    if found is not None:
+        return found
+    change = await ctx.uow.changes.add(AppliedChange(ctx.employee.id, brief_id, ctx.now))
+    assert change.id is not None
+    ctx.notes[f"change:{brief_id}"] = change.id
+    return change.id
 
 
 def summary(outcome: Outcome, *, unparsed: bool = False) -> tuple[str, tuple[Button, ...]]:
@@ -220,18 +339,17 @@ def summary(outcome: Outcome, *, unparsed: bool = False) -> tuple[str, tuple[But
         lines.append(
             "简报已保存,不过没认出是哪个客户。带上客户名称再发一次就好,例如「天成建材 确认了需求,下周三演示」。"
         )
-    buttons: tuple[Button, ...] = ()
-    if outcome.questions:
-        text, buttons = question_text(outcome.questions[0])
-        lines.append(text)
-        if len(outcome.questions) > 1:
-            lines.append(f"(还有 {len(outcome.questions) - 1} 个问题,答完这个接着问;回复「取消」全部放弃)")
-    if not lines:
-        lines.append("收到,已记下。")
     if outcome.points:
         lines.append(f"积分 +{outcome.points}")
-    return fit(lines, more=lambda n: f"……另有 {n} 条已保存,没有一一列出。"), buttons
-
-
-def employee_name(employee: Employee | None) -> str:
-    return employee.name if employee else "未知"
+    buttons: tuple[Button, ...] = ()
+    question = ""
+    if outcome.questions:
+        question, buttons = question_text(outcome.questions[0])
+        if len(outcome.questions) > 1:
+            lines.append(f"(还有 {len(outcome.questions) - 1} 个问题,答完这个接着问;回复「取消」全部放弃)")
+    if not lines and not question:
+        lines.append("收到,已记下。")
+    room = TEXT_LIMIT - (size(question) + 1 if question else 0)
+    body = fit(lines, limit=room, more=lambda n: f"……另有 {n} 条已保存,没有一一列出。") if lines else ""
+    # the question comes last, whole: WeCom puts its last line on the button card
+    return "\n".join(part for part in (body, question) if part), buttons

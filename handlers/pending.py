@@ -1,20 +1,28 @@
-"""Answers to the bot's questions (是/否, a number, the cancel command), kept per (platform, chat, user)."""
+"""Answers to the bot's questions, kept per (platform, chat, user).
+
+A rep answers as they would to a colleague: 是/对/确认/1, 否/不是/不改/2, a number or a name for
+"which one?", or a button, whose key names the question so a stale card never answers a newer one.
+取消/算了 drops every open question and changes nothing.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from handlers.intake import (
+    CONFIRM,
+    LEGACY_CONFIRM,
     NO,
     YES,
     Outcome,
-    change,
+    consider,
     conversation,
     create,
+    question_key,
     question_text,
     store_questions,
     summary,
-    update_known,
 )
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
@@ -25,104 +33,169 @@ from sales.model import BriefStatus, PendingQuestion
 router = Router("pending")
 
 _ANSWER = re.compile(r"^\s*([^\s。!！.?？]{1,4}|\d{1,2})\s*[。!！.]?\s*$")
-CANCEL = "cancel"
+_KEY = re.compile(r"^q([0-9a-z]{1,16}):(yes|no|\d{1,2})$")
+_NAME = re.compile(r"^[^\s,，。!！?？;；]{2,30}$")
+_NAME_FILLERS = re.compile(r"^(?:是|选|就是)|(?:那家|那个|这家|吧|的)$")
+CANCEL, YES_WORD, NO_WORD = "cancel", "yes", "no"
 EXPIRED = "刚才的问题已经超过 30 分钟,过期作废了,没有做任何改动。需要的话请重新发一次简报。"
+STALE = "这个问题已经回答过或过期了,没有再做改动。"
 
 
-def _word(message: Incoming) -> str | None:
-    """The message as an answer (是, 否, a number, 取消), or None when it is something else."""
+@dataclass(frozen=True)
+class Answer:
+    word: str  # yes, no, cancel, a number, or the text itself (a name, for "which one?")
+    question: str | None = None  # from a button: the key of the question it belongs to
+
+
+def _read(message: Incoming) -> Answer | None:
+    """The message as an answer, or None when it cannot be one."""
     if message.kind != "text":
         return None
-    if command(message.text) == "cancel":  # 取消, 算了, 不用了 …: the words live in nlu/intents
-        return CANCEL
-    m = _ANSWER.match(message.text)
+    text = message.text.strip()
+    key = _KEY.match(text)
+    if key:
+        return Answer(key.group(2), key.group(1))
+    if command(text) == "cancel":  # 取消, 算了, 不用了 …: the words live in nlu/intents
+        return CANCEL_ANSWER
+    m = _ANSWER.match(text)
     word = m.group(1).lower() if m else None
-    if word is None or not (word in YES or word in NO or word.isdigit()):
-        return None
-    return word
+    if word is not None and word in YES:
+        return Answer(YES_WORD)
+    if word is not None and (word in NO):
+        return Answer(NO_WORD)
+    if word is not None and word.isdigit():
+        return Answer(word)
+    if _NAME.match(text):
+        return Answer(text)  # maybe a name; only a "which one?" question takes it
+    return None
 
 
-@router.message(lambda m, ctx: m.kind == "text" and ctx.employee is not None and _word(m) is not None)
+CANCEL_ANSWER = Answer(CANCEL)
+
+
+def _plain(answer: Answer) -> bool:
+    """An answer to any question (not a name that only "which one?" takes)."""
+    return answer.word in (YES_WORD, NO_WORD, CANCEL) or answer.word.isdigit() or answer.question is not None
+
+
+@router.message(lambda m, ctx: m.kind == "text" and ctx.employee is not None and _read(m) is not None)
 async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
-    word = _word(message)
-    assert word is not None
+    answer = _read(message)
+    assert answer is not None
     questions = await ctx.uow.pending.for_conversation(*conversation(message))
     live = sorted((q for q in questions if q.expires_at > ctx.now), key=lambda q: q.id or 0, reverse=True)
     for q in questions:
         if q.expires_at <= ctx.now and q.id is not None:
             await ctx.uow.pending.delete(q.id)
-    if word == CANCEL:
+    if answer.word == CANCEL:
         for q in live:
             assert q.id is not None
             await ctx.uow.pending.delete(q.id)
         if live:
-            return [Reply(f"好的,已取消 {len(live)} 个待确认的问题,相关内容没有改动。")]
+            await _settle_all(ctx, live)
+            return [Reply(f"好的,已取消 {len(live)} 个待确认的问题,这些内容都没有写入。")]
         return [Reply("现在没有等你回答的问题。")]
-    if not live:
-        if questions and (word in YES or word in NO or word.isdigit()):
+    if answer.question is not None:
+        question = next((q for q in live if question_key(q) == answer.question), None)
+        if question is None:
+            return [Reply(STALE)]
+    elif not live:
+        if questions and _plain(answer):
             return [Reply(EXPIRED)]
         return None  # not an answer to anything: an ordinary message
-    question = live[0]
-    outcome = Outcome()
-    handled = await _answer(message, ctx, question, word, outcome)
-    if not handled:
+    else:
+        question = live[0]
+    word = _meaning(question, answer)
+    if word is None:
+        if not _plain(answer):
+            return None  # a short message that is not a name on offer: read it as an ordinary message
         text, buttons = question_text(question)
-        return [Reply("没看懂这个回答。" + text + ",或回复「取消」。", buttons=buttons)]
+        return [Reply("没看懂这个回答。" + text + "\n或回复「取消」放弃。", buttons=buttons)]
+    outcome = Outcome()
+    await _answer(message, ctx, question, word, outcome)
     assert question.id is not None
     await ctx.uow.pending.delete(question.id)
     await store_questions(ctx, outcome)
-    outcome.waiting = live[1:]
+    outcome.waiting = [q for q in live if q.id != question.id]
     if question.brief_id is not None and not any(q.brief_id == question.brief_id for q in outcome.questions):
         await _settle(ctx, question.brief_id)
     text, buttons = summary(outcome)
     return [Reply(text, buttons=buttons)]
 
 
-async def _answer(message: Incoming, ctx: Context, q: PendingQuestion, word: str, outcome: Outcome) -> bool:
-    """Carry out one answer; False when the answer does not fit the question."""
+def _meaning(question: PendingQuestion, answer: Answer) -> str | None:
+    """What the answer means for this question: yes, no or an option's number; None when it does not fit."""
+    if question.kind == "choose_customer":
+        options: list[str] = question.payload["options"]
+        if answer.word.isdigit():
+            return answer.word if 1 <= int(answer.word) <= len(options) else None
+        if answer.word == NO_WORD:
+            return NO_WORD
+        if answer.word == YES_WORD:
+            return None
+        return _option_named(options, answer.word)
+    if answer.word in (YES_WORD, "1"):
+        return YES_WORD
+    if answer.word in (NO_WORD, "2"):
+        return NO_WORD
+    return None
+
+
+def _option_named(options: list[str], text: str) -> str | None:
+    """The number of the one option a typed name fits (鼎晟电子, 东莞那家 → its place), if exactly one does."""
+    word = _NAME_FILLERS.sub("", _NAME_FILLERS.sub("", text))
+    if len(word) < 2:
+        return None
+    fits = [i for i, name in enumerate(options, start=1) if word in name]
+    return str(fits[0]) if len(fits) == 1 else None
+
+
+async def _answer(message: Incoming, ctx: Context, q: PendingQuestion, word: str, outcome: Outcome) -> None:
+    """Carry out one answer that fits its question."""
     brief_id = q.brief_id or 0
     update = update_from_dict(q.payload["update"])
     if q.kind == "new_customer":
-        if word in YES:
-            existing = await ctx.uow.customers.by_name(update.customer)
-            if existing is None:
-                await create(ctx, message, brief_id, update, outcome)
-            else:
-                await update_known(ctx, message, brief_id, existing, update, outcome)
-            return True
-        if word in NO:
-            outcome.notes.append(f"好的,没有新建「{update.customer}」。")
-            return True
-        return False
+        if word == NO_WORD:
+            outcome.notes.append(f"好的,没有新建「{update.customer}」,这部分没有写入。")
+            return
+        existing = await ctx.uow.customers.by_name(update.customer)
+        if existing is None:
+            await create(ctx, message, brief_id, update, outcome)
+        else:
+            await consider(ctx, message, brief_id, existing, update, outcome)
+        return
     if q.kind == "choose_customer":
+        if word == NO_WORD:
+            outcome.notes.append(f"好的,「{update.mention or update.customer}」这部分没有写入。")
+            return
         options: list[str] = q.payload["options"]
-        if word.isdigit() and 1 <= int(word) <= len(options):
-            chosen = await ctx.uow.customers.by_name(options[int(word) - 1])
-            if chosen is None:
-                outcome.notes.append(f"「{options[int(word) - 1]}」已经不在了,这部分没有改动。")
-                return True
-            update.customer, update.candidates = chosen.name, ()
-            await update_known(ctx, message, brief_id, chosen, update, outcome)
-            return True
-        if word in NO:
-            outcome.notes.append(f"好的,「{update.customer}」这部分先不改。")
-            return True
-        return False
+        chosen = await ctx.uow.customers.by_name(options[int(word) - 1])
+        if chosen is None:
+            outcome.notes.append(f"「{options[int(word) - 1]}」已经不在了,这部分没有改动。")
+            return
+        update.customer, update.candidates, update.matched = chosen.name, (), "exact"
+        await consider(ctx, message, brief_id, chosen, update, outcome)
+        return
+    assert q.kind in (CONFIRM, LEGACY_CONFIRM), q.kind
     customer = await ctx.uow.customers.get(int(q.payload["customer_id"]))
     if customer is None:
         outcome.notes.append(f"「{q.payload['name']}」已经不在了,没有改动。")
-        return True
-    if word in YES:
-        stage_only = update_from_dict({"customer": customer.name, "stage": q.payload["to"]})
-        await change(ctx, message, brief_id, customer, stage_only, outcome, stage_confirmed=True)
-        return True
-    if word in NO:
-        outcome.notes.append(f"好的,「{customer.name}」保持在{customer.stage.label}。")
-        return True
-    return False
+        return
+    if word == NO_WORD:
+        outcome.notes.append(f"好的,「{customer.name}」没有改动。")
+        return
+    if q.kind == LEGACY_CONFIRM:
+        update = update_from_dict({"customer": customer.name, "stage": q.payload["to"]})
+    update.customer = customer.name
+    await consider(ctx, message, brief_id, customer, update, outcome, confirmed=True)
 
 
 async def _settle(ctx: Context, brief_id: int) -> None:
     brief = await ctx.uow.briefs.get(brief_id)
     if brief is not None and brief.status is BriefStatus.PENDING:
         await ctx.uow.briefs.set_status(brief_id, BriefStatus.APPLIED)
+
+
+async def _settle_all(ctx: Context, dropped: list[PendingQuestion]) -> None:
+    for brief_id in {q.brief_id for q in dropped if q.brief_id is not None}:
+        await _settle(ctx, brief_id)

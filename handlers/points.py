@@ -17,6 +17,7 @@ from handlers.stalls import start_of
 from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds
+from sales.people import display_names
 from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.points import (
     RULE_LABELS,
@@ -40,18 +41,21 @@ router = Router("points")
 # --- awarding ------------------------------------------------------------------------------------------------
 
 
-async def on_brief(ctx: Context, brief_id: int) -> int:
-    """A brief on a working day before the deadline: once a day."""
+async def on_brief(ctx: Context, brief_id: int, change_id: int | None = None) -> int:
+    """A brief on a working day before the deadline: once a day. It goes with the brief's first applied
+    change (or, if everything was asked about first, with the brief)."""
     assert ctx.employee is not None
     rules, local = ctx.services.points, ctx.now.astimezone(ctx.services.timezone)
     if not rules.brief or not brief_counts(local, ctx.services.calendar.is_workday(local.date()), rules):
         return 0
     entry = PointsEntry(ctx.employee.id, f"brief:{ctx.employee.id}:{local.date()}", "brief", rules.brief, ctx.now,
-                        brief_id=brief_id)  # fmt: skip
+                        brief_id=brief_id, change_id=change_id)  # fmt: skip
     return sum(e.points for e in await ctx.uow.points.award([entry]))
 
 
-async def on_stage(ctx: Context, customer_id: int, name: str, before: Stage | None, after: Stage, brief_id: int) -> int:
+async def on_stage(
+    ctx: Context, customer_id: int, name: str, before: Stage | None, after: Stage, brief_id: int, change_id: int
+) -> int:
     """A stage moved forward (once per customer and stage reached), a deal won (once per customer; the win is
     its own event, not also an advance)."""
     assert ctx.employee is not None
@@ -60,13 +64,15 @@ async def on_stage(ctx: Context, customer_id: int, name: str, before: Stage | No
     forward = before is not None and after.rank > before.rank and not after.is_closed
     if forward and before is not None and rules.advance:
         entries.append(PointsEntry(who, f"advance:{customer_id}:{after.value}", "advance", rules.advance, ctx.now,
-                                   note=f"{name} {before.label}→{after.label}", brief_id=brief_id))  # fmt: skip
+                                   note=f"{name} {before.label}→{after.label}", brief_id=brief_id,
+                                   change_id=change_id))  # fmt: skip
     if after is Stage.WON and rules.won:
-        entries.append(PointsEntry(who, f"won:{customer_id}", "won", rules.won, ctx.now, note=name, brief_id=brief_id))
+        entries.append(PointsEntry(who, f"won:{customer_id}", "won", rules.won, ctx.now, note=name, brief_id=brief_id,
+                                   change_id=change_id))  # fmt: skip
     return sum(e.points for e in await ctx.uow.points.award(entries))
 
 
-async def on_followup(ctx: Context, customer_id: int, name: str, brief_id: int) -> int:
+async def on_followup(ctx: Context, customer_id: int, name: str, brief_id: int, change_id: int) -> int:
     """A brief about a customer within a day of the stall reminder sent to this person about it."""
     assert ctx.employee is not None
     rules = ctx.services.points
@@ -75,7 +81,7 @@ async def on_followup(ctx: Context, customer_id: int, name: str, brief_id: int) 
     due = [r for r in await ctx.uow.reminders.sent([customer_id])
            if r.to_employee == ctx.employee.id and cleared_in_time(r.sent_at, ctx.now)]  # fmt: skip
     entries = [PointsEntry(ctx.employee.id, f"cleared:{r.key}", "reminder_cleared", rules.reminder_cleared, ctx.now,
-                           note=name, brief_id=brief_id) for r in due]  # fmt: skip
+                           note=name, brief_id=brief_id, change_id=change_id) for r in due]  # fmt: skip
     return sum(e.points for e in await ctx.uow.points.award(entries))
 
 
@@ -131,7 +137,7 @@ async def render_board(ctx: Context) -> str:
     tz = ctx.services.timezone
     today = ctx.now.astimezone(tz).date()
     people = board_people(ctx.employee, await ctx.uow.employees.find())
-    names = {e.id: e.name for e in people}
+    names = display_names(people)
     end = start_of(today + timedelta(days=1), tz)
     lines = [f"{'全公司' if ctx.employee.role is Role.ADMIN else (ctx.employee.team or '') + '团队'}积分排行榜:"]
     for label, since in (("本周", week_start(today)), ("本月", today.replace(day=1))):
@@ -320,16 +326,17 @@ def recognition_text(
 ) -> str:  # fmt: skip
     year, mon = month.split("-")
     lines = [f"🎉 {year}年{int(mon)}月之星"]
-    by_points = sorted(((earned.get(e.id, 0), e.name) for e in reps if earned.get(e.id, 0) > 0), reverse=True)[:3]
+    names = display_names(reps)
+    by_points = sorted(((earned.get(e.id, 0), names[e.id]) for e in reps if earned.get(e.id, 0) > 0), reverse=True)[:3]
     lines.append("积分:" + ("、".join(f"{n} {p} 分" for p, n in by_points) or "本月还没有人得分"))
-    by_won = sorted(((won.get((e.id, month), Decimal(0)), e.name) for e in reps
+    by_won = sorted(((won.get((e.id, month), Decimal(0)), names[e.id]) for e in reps
                      if won.get((e.id, month), Decimal(0)) > 0), reverse=True)[:3]  # fmt: skip
     lines.append("成交额:" + ("、".join(f"{n} {wan(a)}" for a, n in by_won) or "本月没有成交"))
     errors = []
     for e in reps:
         snap, signed = first.get((e.id, month)), won.get((e.id, month), Decimal(0))
         if snap is not None and signed > 0:
-            errors.append((abs(float(snap.expected - signed)) / float(signed), e.name))
+            errors.append((abs(float(snap.expected - signed)) / float(signed), names[e.id]))
     if errors:
         error, name = min(errors)
         lines.append(f"预测最准:{name}(月初预测与实际相差 {error:.0%})")

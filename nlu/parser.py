@@ -215,6 +215,7 @@ class BriefParser:
             is_new=m.is_new,
             candidates=m.names if len(m.names) > 1 else (),
             matched=m.how if m.how in ("typo", "new") else ("exact" if m.how == "exact" else "alias"),
+            mention=m.text,
         )
         reached = [s.stage for cl in customer.clauses for s in cl.signals if s.reached]
         if facts.LOST in reached:

@@ -22,6 +22,7 @@ class Update:
     contact: str | None = None
     candidates: tuple[str, ...] = ()  # several known customers fit a short form
     matched: str = "exact"  # exact, alias, typo, new
+    mention: str = ""  # the words as written, for the bot's questions
 
     def to_dict(self) -> dict[str, Any]:
         amount: float | int | None = self.amount
@@ -40,9 +41,10 @@ class Update:
         }
         if self.candidates:
             out["candidates"] = sorted(self.candidates)
-            out["mention"] = self.customer  # the words as written, for the bot's question
+            out["mention"] = self.mention or self.customer  # the words as written, for the bot's question
         if self.matched == "typo":
             out["matched"] = "typo"
+            out["mention"] = self.mention or self.customer
         return out
 
 
@@ -65,6 +67,7 @@ def update_from_dict(data: dict[str, Any]) -> Update:
         contact=data.get("contact"),
         candidates=tuple(data.get("candidates") or ()),
         matched=str(data.get("matched") or "exact"),
+        mention=str(data.get("mention") or ""),
     )
 
 

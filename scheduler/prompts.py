@@ -11,16 +11,19 @@ from handlers.services import Services
 from handlers.stalls import find_stalled, start_of
 from handlers.tasks import task_lines
 from sales.forecast import month_key
-from sales.model import Customer, Employee, Role
+from sales.model import BriefStatus, Customer, Employee, Role
+from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 ASK, NUDGE = "ask", "nudge"
 
 
 async def _reported(uow: UnitOfWork, employee: Employee, on: date, services: Services) -> bool:
+    """A brief that day that still stands (only briefs are stored as briefs; one taken back does not count)."""
     tz = services.timezone
     briefs = await uow.briefs.by_sender(employee.id, since=start_of(on, tz))
-    return any(b.received_at < start_of(on + timedelta(days=1), tz) for b in briefs)
+    end = start_of(on + timedelta(days=1), tz)
+    return any(b.received_at < end and b.status is not BriefStatus.UNDONE for b in briefs)
 
 
 def _needs_update(customers: list[Customer], today: date, services: Services, limit: int = 3) -> list[str]:
@@ -72,7 +75,8 @@ async def missing_report(uow_factory: UnitOfWorkFactory, services: Services, now
         for supervisor in (e for e in staff if e.role is Role.SUPERVISOR):
             team = [e for e in staff if e.role is Role.REP and (e.supervisor_id == supervisor.id
                     or (supervisor.team and e.team == supervisor.team))]  # fmt: skip
-            missing = [e.name for e in team if not await _reported(uow, e, previous, services)]
+            shown = display_names(staff)
+            missing = [shown[e.id] for e in team if not await _reported(uow, e, previous, services)]
             if not team:
                 continue
             out[supervisor.id] = missing
@@ -115,7 +119,7 @@ async def monday_list(uow_factory: UnitOfWorkFactory, services: Services, now: d
                 continue
             lines = await task_lines(uow, services, person, staff, stalled, goals, today)
             if person.role is Role.SUPERVISOR and person.team:
-                lines += await _late_answers(uow, person.team, {e.id: e.name for e in staff})
+                lines += await _late_answers(uow, person.team, display_names(staff))
             text = "\n".join(lines)
             if await notify(uow, person, text, key=f"monday:{today}:{person.id}", now=now,
                             platforms=services.platforms):  # fmt: skip

@@ -165,9 +165,41 @@ async def test_http_mode_verifies_sign_and_timestamp(http: tuple[Rig, TestClient
     assert resp.status == 200
     assert (await client.post("/dingtalk/callback", data="{oops", headers=http_headers())).status == 400
     await rig.settle()
+    asked = rig.fake.session_replies[0]["text"]["content"]
+    assert "报价谈判" not in asked and "需求确认→成交" in asked and "(回复:确认 / 不改)" in asked
+    async with rig.app.uow() as uow:
+        assert (await uow.customers.by_name("浙江天成建材")).stage is Stage.QUALIFIED  # type: ignore[union-attr]
+    answer = json.dumps(robot_message(rig.base, "msg-h2", "确认"))  # no buttons on DingTalk: a typed answer
+    assert (await client.post("/dingtalk/callback", data=answer, headers=http_headers())).status == 200
+    await rig.settle()
     async with rig.app.uow() as uow:
         assert (await uow.customers.by_name("浙江天成建材")).stage is Stage.WON  # type: ignore[union-attr]
-    assert "签约日期" in rig.fake.session_replies[0]["text"]["content"]
+    assert "签约日期" in rig.fake.session_replies[1]["text"]["content"]
+
+
+async def test_typed_answers_confirm_or_leave_everything_as_it_was(http: tuple[Rig, TestClient]) -> None:  # type: ignore[type-arg]
+    rig, client = http
+
+    async def say(msg_id: str, text: str) -> str:
+        body = json.dumps(robot_message(rig.base, msg_id, text))
+        assert (await client.post("/dingtalk/callback", data=body, headers=http_headers())).status == 200
+        await rig.settle()
+        return str(rig.fake.session_replies[-1]["text"]["content"])
+
+    async def state() -> Customer:
+        async with rig.app.uow() as uow:
+            found = await uow.customers.by_name("浙江天成建材")
+            assert found is not None
+            return found
+
+    before = await state()
+    assert "流失后不再提醒跟进" in await say("t1", "天成建材 丢了,客户选了别家,下周再回访一次")
+    assert "没有改动" in await say("t2", "不是")
+    assert await state() == before  # not the stage, not the next step, not the follow-up time
+    assert "成交会计入提成" in await say("t3", "天成建材 签了 金额80万")
+    assert "已更新" in await say("t4", "1")
+    after = await state()
+    assert after.stage is Stage.WON and after.amount == 800_000
 
 
 async def test_proactive_messages_go_in_batches_of_twenty(http: tuple[Rig, TestClient]) -> None:  # type: ignore[type-arg]

@@ -105,19 +105,23 @@ def test_ambiguous_short_form_resolved_by_choice(genjin, org) -> None:  # type: 
 
 
 def test_backwards_stage_needs_confirmation(genjin, org) -> None:  # type: ignore[no-untyped-def]
-    replies = org("E01", "瑞达机电 确认了需求,金额60万", "是")
-    assert "要改成需求确认吗" in replies[0]
-    assert customer(genjin, "上海瑞达机电")["amount"] == 60_000_000  # type: ignore[index]  # the rest applied at once
-    assert "报价谈判→需求确认" in replies[1]
+    [asked] = org("E01", "瑞达机电 确认了需求,金额60万")
+    assert "阶段往回退" in asked and "· 阶段 报价谈判→需求确认\n· 金额 60万" in asked
+    before = dict(customer(genjin, "上海瑞达机电"))  # type: ignore[arg-type]
+    assert before["amount"] is None and before["last_followup_at"] is None  # held whole until the answer
+    [reply] = org("E01", "是")
+    assert "报价谈判→需求确认" in reply and "金额 60万" in reply
     assert customer(genjin, "上海瑞达机电")["stage"] == "qualified"  # type: ignore[index]
+    assert customer(genjin, "上海瑞达机电")["amount"] == 60_000_000  # type: ignore[index]
     assert history(genjin, "上海瑞达机电")[-1] == ("negotiation", "qualified")
-    replies = org("E01", "瑞达机电 意向初探,初次接触", "否")
-    assert "保持在需求确认" in replies[1]
-    assert customer(genjin, "上海瑞达机电")["stage"] == "qualified"  # type: ignore[index]
+    before = dict(customer(genjin, "上海瑞达机电"))  # type: ignore[arg-type]
+    replies = org("E01", "瑞达机电 意向初探,初次接触,下周一再约", "否", now="2026-11-27T10:00:00+08:00")
+    assert "没有改动" in replies[1]
+    assert dict(customer(genjin, "上海瑞达机电")) == before  # type: ignore[arg-type]
 
 
 def test_undo_reverts_values_history_and_new_customers(genjin, org) -> None:  # type: ignore[no-untyped-def]
-    org("E01", "天成建材 合同签了,金额100万")
+    org("E01", "天成建材 合同签了,金额100万", "是")
     assert customer(genjin, "浙江天成建材")["stage"] == "won"  # type: ignore[index]
     [reply] = org("E01", "撤销", now="2026-11-27T09:00:00+08:00")
     assert "已撤销" in reply

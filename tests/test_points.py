@@ -107,7 +107,9 @@ async def test_brief_advance_and_won_once_each() -> None:
     assert again == [] and await chat.balance("E01") == 5
     later = await chat.say("E01", "甲机电 电话沟通了一下", at(THURSDAY, 15))
     assert "积分" not in later[0] and await chat.balance("E01") == 5  # the day's brief counted already
-    won = await chat.say("E01", "乙物流 签了,金额50万", at(THURSDAY, 16))
+    asked = await chat.say("E01", "乙物流 签了,金额50万", at(THURSDAY, 16))
+    assert "积分 +" not in asked[0] and "成交会计入提成、积分和目标" in asked[0]  # a win is confirmed first
+    won = await chat.say("E01", "确认", at(THURSDAY, 16, 1))
     assert "积分 +10" in won[0]  # the win, not also an advance
     # 甲 forward to 方案演示, back to 需求确认 (confirmed), forward again: the second arrival earns nothing
     assert "积分 +3" in (await chat.say("E01", "甲机电 做了方案演示", at(THURSDAY, 17)))[0]
@@ -117,7 +119,7 @@ async def test_brief_advance_and_won_once_each() -> None:
     assert await chat.balance("E01") == 18
     # a Saturday and a late evening earn no brief points
     assert "积分" not in (await chat.say("E02", "甲机电 电话沟通了", at(date(2026, 11, 28), 10)))[0]
-    assert "积分" not in (await chat.say("E01", "乙物流 回款了", at(date(2026, 11, 27), 20, 30)))[0]
+    assert "积分 +" not in (await chat.say("E01", "乙物流 回款了", at(date(2026, 11, 27), 20, 30)))[0]
 
 
 async def test_undo_takes_the_briefs_points_back() -> None:

@@ -135,14 +135,45 @@ async def test_a_button_click_answers_the_pending_question(rig: Rig) -> None:
     await rig.post(text_message("zhangwei", "新客户 宁波新港物流 有意向", "9003"))
     await rig.settle()
     card = rig.fake.messages[-1]
-    assert card["msgtype"] == "template_card" and [b["key"] for b in card["template_card"]["button_list"]] == [
-        "是",
-        "否",
-    ]
-    await rig.post(event_message("zhangwei", "template_card_event", key="是", create_time=1700000100))
+    keys = [b["key"] for b in card["template_card"]["button_list"]]
+    assert card["msgtype"] == "template_card" and [k.split(":")[1] for k in keys] == ["yes", "no"]
+    await rig.post(event_message("zhangwei", "template_card_event", key=keys[0], create_time=1700000100))
     await rig.settle()
     async with rig.app.uow() as uow:
         assert await uow.customers.by_name("宁波新港物流") is not None
+
+
+async def test_a_won_deal_waits_for_the_button_and_a_stale_card_changes_nothing(rig: Rig) -> None:
+    async def state() -> Customer:
+        async with rig.app.uow() as uow:
+            found = await uow.customers.by_name("浙江天成建材")
+            assert found is not None
+            return found
+
+    before = await state()
+    await rig.post(text_message("zhangwei", "天成建材 合同签了,金额120万,下周安排实施", "9010"))
+    await rig.settle()
+    card = rig.fake.messages[-1]
+    shown = "\n".join(rig.fake.texts_for("zhangwei")) + card["template_card"]["sub_title_text"]
+    assert "需求确认→成交" in shown and "120万" in shown and "成交会计入提成" in shown
+    keys = [b["key"] for b in card["template_card"]["button_list"]]
+    assert [b["text"] for b in card["template_card"]["button_list"]] == ["确认", "不改"]
+    assert await state() == before  # nothing written while the question waits
+    await rig.post(event_message("zhangwei", "template_card_event", key=keys[1], create_time=1700000300))
+    await rig.settle()
+    assert "没有改动" in rig.fake.texts_for("zhangwei")[-1] and await state() == before
+    # the same card clicked again (WeCom keeps it on screen): the question is gone, nothing happens
+    await rig.post(event_message("zhangwei", "template_card_event", key=keys[0], create_time=1700000400))
+    await rig.settle()
+    assert "已经回答过" in rig.fake.texts_for("zhangwei")[-1] and await state() == before
+    await rig.post(text_message("zhangwei", "天成建材 合同签了,金额120万", "9011"))
+    await rig.settle()
+    again = [b["key"] for b in rig.fake.messages[-1]["template_card"]["button_list"]]
+    assert again[0] != keys[0]  # a new question, a new key
+    await rig.post(event_message("zhangwei", "template_card_event", key=again[0], create_time=1700000500))
+    await rig.settle()
+    after = await state()
+    assert after.stage is Stage.WON and after.amount == 1_200_000
 
 
 @pytest.mark.parametrize("kind", ["image", "voice", "file"])
