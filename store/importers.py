@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +62,11 @@ CUSTOMER_HEADERS = {
     "下一步日期": "next_action_date",
     "stage_entered_at": "stage_entered_at",
     "进入阶段日期": "stage_entered_at",
+    "closed_on": "closed_on",
+    "成交日期": "closed_on",
+    "签约日期": "closed_on",
+    "流失日期": "closed_on",
+    "关闭日期": "closed_on",
     "industry": "industry",
     "行业": "industry",
     "region": "region",
@@ -109,6 +114,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def reject(self, row: Row, reason: str) -> None:
         self.rejected.append({"row": row.number, "reason": reason})
@@ -119,6 +125,7 @@ class ImportReport:
     def lines(self, what: str) -> list[str]:
         out = [f"导入{what}: 新增 {self.added}, 更新 {self.updated}, 未变 {self.unchanged}, 拒绝 {len(self.rejected)}"]
         out += [f"  第 {r['row']} 行: {r['reason']}" for r in self.rejected]
+        out += [f"  注意: {note}" for note in self.notes]
         return out
 
 
@@ -209,71 +216,95 @@ async def import_employees(uow: UnitOfWork, rows: list[Row], now: datetime) -> I
     return report
 
 
-def _customer_values(v: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """The row's non-empty cells as typed values; ValueError names the bad cell."""
+def _customer_values(v: dict[str, Any], tz: ZoneInfo) -> tuple[dict[str, Any], list[str]]:
+    """The row's non-empty cells as typed values, and every cell that could not be read."""
     out: dict[str, Any] = {}
+    errors: list[str] = []
     if v.get("stage") is not None:
         stage = parse_stage(str(v["stage"]))
         if stage is None:
-            raise ValueError(f"阶段看不懂: {v['stage']}")
-        out["stage"] = stage
-    if v.get("amount") is not None:
-        out["amount"] = parse_amount(v["amount"])
-    if v.get("margin") is not None:
-        out["margin"] = parse_ratio(v["margin"])
-    for key, label in (("expected_close", "预计签约日期"), ("next_action_date", "下一步日期"), ("paid_on", "回款日期")):
+            errors.append(f"阶段看不懂: {v['stage']}")
+        else:
+            out["stage"] = stage
+    for key, parse in (("amount", parse_amount), ("margin", parse_ratio)):
+        if v.get(key) is not None:
+            try:
+                out[key] = parse(v[key])
+            except ValueError as exc:
+                errors.append(str(exc))  # the message names the cell
+    for key, label in (("expected_close", "预计签约日期"), ("next_action_date", "下一步日期"), ("paid_on", "回款日期"),
+                       ("stage_entered_at", "进入阶段日期"), ("closed_on", "成交/流失日期")):  # fmt: skip
         if v.get(key) is not None:
             try:
                 out[key] = parse_date(v[key])
             except ValueError as exc:
-                raise ValueError(f"{label}{exc}") from exc
-    if v.get("stage_entered_at") is not None:
-        try:
-            day = parse_date(v["stage_entered_at"])
-        except ValueError as exc:
-            raise ValueError(f"进入阶段日期{exc}") from exc
-        assert day is not None
-        out["stage_entered_at"] = datetime.combine(day, time(9, 0), tz)
+                errors.append(f"{label}{exc}")
+    if out.get("stage_entered_at") is not None:
+        out["stage_entered_at"] = datetime.combine(out["stage_entered_at"], time(9, 0), tz)
     if v.get("confidence") is not None:
         conf = CONFIDENCE.get(str(v["confidence"]).strip().lower())
         if conf is None:
-            raise ValueError(f"把握看不懂: {v['confidence']}")
-        out["confidence"] = conf
+            errors.append(f"把握看不懂: {v['confidence']}")
+        else:
+            out["confidence"] = conf
     for key in ("next_action", "industry", "region", "size", "source"):
         if v.get(key) is not None:
             out[key] = as_text(v[key])
     if v.get("aliases") is not None:
         text = str(v["aliases"]).replace("；", ";")
         out["aliases"] = [a.strip() for a in text.split(";") if a.strip()]
-    return out
+    return out, errors
+
+
+def _closing(values: dict[str, Any], stage: Stage, tz: ZoneInfo) -> datetime | None:
+    """When a won or lost deal closed: its own date, else the day it entered the stage; never today by default
+    (an old deal dated today would count in this month's commission)."""
+    closed_on: date | None = values.pop("closed_on", None)
+    if not stage.is_closed:
+        return None
+    if closed_on is not None:
+        return datetime.combine(closed_on, time(9, 0), tz)
+    entered: datetime | None = values.get("stage_entered_at")
+    return entered
 
 
 async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> ImportReport:
+    """Customers by name: new ones added, known ones updated. A row is taken whole or rejected with every
+    reason at once. Open stages without a date start counting at the import; closed ones need a date."""
     report = ImportReport()
     owners = {e.id for e in await uow.employees.find()}
     seen: set[str] = set()
+    undated = 0
     for row in rows:
         name = as_text(row.values.get("name"))
         owner_id = as_text(row.values.get("owner_id"))
+        errors: list[str] = []
         if not name:
-            report.reject(row, "缺少客户名称")
-            continue
-        if name in seen:
-            report.reject(row, f"文件内客户重复: {name}")
-            continue
-        seen.add(name)
+            errors.append("缺少客户名称")
+        elif name in seen:
+            errors.append(f"文件内客户重复: {name}")
         if not owner_id:
-            report.reject(row, f"缺少负责人工号 ({name})")
+            errors.append("缺少负责人工号" + (f" ({name})" if name else ""))
+        elif owner_id not in owners:
+            errors.append(f"负责人工号不存在: {owner_id}")
+        values, bad = _customer_values(row.values, tz)
+        errors += bad
+        existing = await uow.customers.by_name(name) if name and name not in seen else None
+        if name:
+            seen.add(name)
+        stage: Stage = values.get("stage") or (existing.stage if existing else Stage.INITIAL)
+        stage_moves = existing is None or stage != existing.stage
+        closed_at = _closing(values, stage, tz)
+        if stage.is_closed and stage_moves and closed_at is None:
+            outcome = "成交" if stage is Stage.WON else "流失"
+            errors.append(f"{stage.label}的客户需要「进入阶段日期」或「{outcome}日期」,否则会被算成今天{outcome}")
+        if errors or not name or not owner_id:
+            report.reject(row, ";".join(errors))
             continue
-        if owner_id not in owners:
-            report.reject(row, f"负责人工号不存在: {owner_id}")
-            continue
-        try:
-            values = _customer_values(row.values, tz)
-        except ValueError as exc:
-            report.reject(row, str(exc))
-            continue
-        existing = await uow.customers.by_name(name)
+        if closed_at is not None and "stage_entered_at" not in values:
+            values["stage_entered_at"] = closed_at
+        if stage_moves and "stage_entered_at" not in values:
+            undated += 1
         if existing is None:
             customer = Customer(
                 name=name,
@@ -281,10 +312,9 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
                 stage=values.pop("stage", Stage.INITIAL),
                 stage_entered_at=values.pop("stage_entered_at", now),
                 created_at=now,
+                closed_at=closed_at,
                 **values,
             )
-            if customer.stage.is_closed:
-                customer.closed_at = customer.stage_entered_at
             added = await uow.customers.add(customer)
             assert added.id is not None
             await uow.stages.add(
@@ -298,7 +328,7 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
         if changed.stage != existing.stage:
             if "stage_entered_at" not in values:
                 changed.stage_entered_at = now
-            changed.closed_at = changed.stage_entered_at if changed.stage.is_closed else None
+            changed.closed_at = closed_at
             assert existing.id is not None
             await uow.stages.add(
                 StageChange(
@@ -308,13 +338,22 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
                     changed_at=changed.stage_entered_at,
                 )
             )
+        elif closed_at is not None and row_dates(row):  # a re-import dates a closed deal that had none
+            changed.closed_at = closed_at
         if changed == existing:
             report.unchanged += 1
         else:
             await uow.customers.update(changed)
             report.updated += 1
+    if undated:
+        report.notes.append(f"{undated} 个客户没有进入阶段日期,停留天数从这次导入算起")
     await uow.audit.add(AuditEntry(at=now, action="import.customers", detail=report.as_dict()))
     return report
+
+
+def row_dates(row: Row) -> set[str]:
+    """The date columns a row fills in."""
+    return {k for k in ("stage_entered_at", "closed_on") if row.values.get(k) is not None}
 
 
 GOAL_HEADERS = {

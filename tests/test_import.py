@@ -117,6 +117,42 @@ async def test_customer_update_moves_stage_with_history(uow_factory: UnitOfWorkF
         assert [(h.from_stage, h.to_stage) for h in history][-1] == (Stage.QUALIFIED, Stage.NEGOTIATION)
 
 
+async def test_closed_rows_need_a_date_and_every_error_of_a_row_is_named(
+    uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    rows = (
+        "客户名称,负责人工号,阶段,金额,进入阶段日期,成交日期,预计签约日期\n"
+        "老单迁移,E01,成交,4.1万,,,\n"  # won, undated: would count as won today, in this month's commission
+        "丢了的单,E01,流失,,,,\n"
+        "带成交日期,E01,成交,30万,,2025-06-18,\n"
+        "带进入日期,E01,流失,,2025-03-02,,\n"
+        "错了好几处,E99,快成了,好多钱,,,2026-13-45\n"
+        "还在跟,E01,需求确认,,,,\n"
+    )
+    report = await _import_customers(uow_factory, _write(tmp_path, "c.csv", rows))
+    reasons = {r["row"]: r["reason"] for r in report.rejected}
+    assert set(reasons) == {2, 3, 6}
+    assert "进入阶段日期" in reasons[2] and "成交日期" in reasons[2] and "今天成交" in reasons[2]
+    assert "流失日期" in reasons[3]
+    assert all(w in reasons[6] for w in ("E99", "阶段", "金额", "预计签约日期"))  # every error, not only the first
+    assert any("1 个客户没有进入阶段日期" in line for line in report.lines("客户"))
+    async with uow_factory() as uow:
+        assert await uow.customers.by_name("老单迁移") is None and await uow.customers.by_name("丢了的单") is None
+        signed = await uow.customers.by_name("带成交日期")
+        assert signed is not None and signed.closed_at is not None
+        assert signed.closed_at.astimezone(TZ).date() == date(2025, 6, 18)
+        assert signed.stage_entered_at.astimezone(TZ).date() == date(2025, 6, 18)
+        lost = await uow.customers.by_name("带进入日期")
+        assert lost is not None and lost.closed_at is not None
+        assert lost.closed_at.astimezone(TZ).date() == date(2025, 3, 2)
+        assert not any(c.closed_at and c.closed_at >= NOW.replace(day=1) for c in await uow.customers.find())
+    # an existing open customer moved to won by a file without a date is refused as well
+    moved = "name,owner_id,stage\n还在跟,E01,won\n"
+    again = await _import_customers(uow_factory, _write(tmp_path, "c2.csv", moved))
+    assert again.updated == 0 and len(again.rejected) == 1
+
+
 async def test_xlsx_with_english_headers(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
