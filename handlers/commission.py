@@ -13,6 +13,7 @@ from handlers.stalls import start_of
 from sales.commission import Statement, ranks, statement, won_deals
 from sales.model import Employee, Role
 from sales.months import month_bounds, month_in
+from sales.people import display_names
 from sales.permissions import may_see, named_colleague
 from sales.values import percent, wan, yuan
 from store.repositories import UnitOfWork
@@ -82,9 +83,10 @@ def render_team(statements: dict[str, Statement], people: Sequence[Employee], mo
             lines.append(f"【{team}】")
         mine = [statements[m.id] for m in members]
         place = ranks(mine)
+        shown = display_names(members)
         for m in sorted(members, key=lambda m: (place[m.id], m.name)):
             s = statements[m.id]
-            lines.append(f"{place[m.id]}. {m.name}:{len(s.lines)} 单,{yuan(s.total)}")
+            lines.append(f"{place[m.id]}. {shown[m.id]}:{len(s.lines)} 单,{yuan(s.total)}")
     lines.append(f"合计 {yuan(sum((s.total for s in statements.values()), Decimal(0)))}")
     lines.append("发「<姓名>的提成」看某人的明细。")
     return fit(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.format import day, fit
+from handlers.format import day, fit, win_line
 from handlers.intake import CONFIDENCE_LABEL
 from handlers.messages import Button, Incoming, Reply
 from handlers.routing import Context, Router, query_is
@@ -81,7 +81,7 @@ async def customer_state(message: Incoming, ctx: Context) -> list[Reply]:
     if ctx.services.recommender is not None and not customer.stage.is_closed:
         score = await ctx.services.recommender.score(customer.name, ctx.uow)
         if score is not None:
-            lines.append(f"赢单概率:{score.probability:.0%}(" + ";".join(score.reasons[:2]) + ")")
+            lines.append(win_line(score, reasons=2))
     history = await ctx.uow.briefs.for_customer(customer.id, limit=5)
     if history:
         lines.append("最近的跟进:")

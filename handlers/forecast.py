@@ -23,6 +23,7 @@ from sales.forecast import (
     win_rates,
     won_by_month,
 )
+from sales.people import display_names
 from sales.stages import Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -94,5 +95,5 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     except ValueError:
         return [Reply(f"「{teams[0]}」不是你的团队,看不到它的预测。")]
     f = await build_forecast(ctx.uow, ctx.services, ctx.now, owners)
-    names = {e.id: e.name for e in await ctx.uow.employees.find()}
+    names = display_names(await ctx.uow.employees.find())
     return [Reply(render_forecast(f, who, names))]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from recommender.leadscore import MIN_COMPARABLE, Score
+
 TEXT_LIMIT = 2048
 WEEKDAYS = "一二三四五六日"
 
@@ -61,3 +63,12 @@ def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def win_line(score: Score, *, reasons: int = 3) -> str:
+    """The win probability with what it rests on, or why there is none."""
+    if score.probability is None:
+        return (f"赢单概率:历史太少,暂不估算(和它可比的已结束客户只有 {score.comparable} 个,"
+                f"至少要 {MIN_COMPARABLE} 个)")  # fmt: skip
+    evidence = [f"依据 {score.comparable} 个可比的已结束客户", *score.reasons[:reasons]]
+    return f"赢单概率:{score.probability:.0%}(" + ";".join(evidence) + ")"

@@ -21,6 +21,7 @@ from handlers.stalls import start_of
 from sales.goals import Goal, Kpi, Level, Plan, Progress, actuals, days_left, decompose, kpi_in, progress_of, roll_up
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds, month_in
+from sales.people import display_names
 from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.values import parse_amount, wan
 from store.repositories import UnitOfWork
@@ -166,7 +167,7 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     today = ctx.now.astimezone(ctx.services.timezone).date()
     state = await goal_state(ctx.uow, ctx.services, today, month_in(message.text, today))
     staff = await ctx.uow.employees.find()
-    names = {e.id: e.name for e in staff}
+    names = display_names(staff)
     other = named_colleague(message.text, staff, ctx.employee)
     if other is not None:
         if not may_see(ctx.employee, other):

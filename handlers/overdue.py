@@ -6,6 +6,7 @@ from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.stalls import describe, find_stalled, in_scope, stage_in, visible_owners
+from sales.people import display_names
 
 router = Router("overdue")
 
@@ -21,7 +22,7 @@ async def overdue(message: Incoming, ctx: Context) -> list[Reply]:
     scope = f"{stage.label}阶段" if stage else ""
     if not items:
         return [Reply(f"没有超期的{scope}客户,保持得不错!")]
-    names = {e.id: e.name for e in await ctx.uow.employees.find()}
+    names = display_names(await ctx.uow.employees.find())
     mine_only = all(i.row.owner_id == ctx.employee.id for i in items)
     items.sort(key=lambda i: (-i.finding.level, -i.finding.days))
     lines = [f"超期的{scope}客户共 {len({i.row.id for i in items})} 个(按工作日计算):"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from handlers.customers import which_one
-from handlers.format import fit
+from handlers.format import fit, win_line
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.stalls import visible_owners
+from nlu.intents import refers_back
 from recommender.service import Recommendation
 from sales.permissions import may_see
 
@@ -24,7 +25,7 @@ def render(rec: Recommendation) -> str:
     if strategy.interval:
         lines.append(f"跟进节奏:{strategy.interval}")
     if rec.score is not None:
-        lines.append(f"赢单概率:{rec.score.probability:.0%}(" + ";".join(rec.score.reasons) + ")")
+        lines.append(win_line(rec.score))
     if rec.examples:
         lines.append("可以参考:" + "、".join(rec.examples))
     return fit(lines)
@@ -39,7 +40,9 @@ async def recommend(message: Incoming, ctx: Context) -> list[Reply]:
     ask = await which_one(ctx, "recommend", ctx.parsed.candidates)
     if ask is not None:
         return ask
-    name = ctx.parsed.customer or await _last_talked_about(ctx)
+    name = ctx.parsed.customer
+    if not name and refers_back(message.text):  # 这个客户怎么推进: the one of the asker's last brief
+        name = await _last_talked_about(ctx)
     if not name:
         return [Reply("想问哪个客户?例如「天成建材这类客户怎么推进」。")]
     customer = await ctx.uow.customers.by_name(name)

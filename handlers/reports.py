@@ -12,6 +12,7 @@ from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import find_stalled, start_of, visible_owners
 from sales.model import Employee, Role
+from sales.people import display_names
 from sales.reports import Activity, Funnel, activity, funnel, period, period_in
 from sales.stages import OPEN_STAGES
 from sales.values import wan
@@ -109,7 +110,7 @@ async def report(message: Incoming, ctx: Context) -> list[Reply]:
         owners, who = await scope(ctx.uow, ctx.employee, teams[0] if teams else None)
     except ValueError:
         return [Reply(f"「{teams[0]}」不是你的团队,看不到它的数字;需要的话请找该团队主管。")]
-    names = {e.id: e.name for e in await ctx.uow.employees.find()}
+    names = display_names(await ctx.uow.employees.find())
     pictures = message.platform in ctx.services.image_platforms
     if ctx.parsed.query == "funnel":
         f = await build_funnel(ctx.uow, ctx.services, ctx.now, owners, period_in(message.text))

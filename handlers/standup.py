@@ -14,6 +14,7 @@ from handlers.routing import Context, Router
 from handlers.services import Services
 from nlu.standup import parse_standup
 from sales.model import Employee, Role, Standup, StandupEntry, Team
+from sales.people import display_names
 from store.repositories import UnitOfWorkFactory
 
 router = Router("standup")
@@ -53,7 +54,7 @@ async def open_standup(
 
 def summary(team: Team, staff: list[Employee], entries: list[StandupEntry]) -> tuple[str, list[str]]:
     """The group's summary (blockers first, then each member, then who is missing) and the blocker lines."""
-    names = {e.id: e.name for e in staff}
+    names = display_names(staff)
     on_time = [e for e in entries if not e.late]
     answered = {e.employee_id for e in on_time}
     team_members = members(staff, team.name)

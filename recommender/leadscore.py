@@ -3,6 +3,10 @@
 A won customer counts toward every stage it passed, a lost one toward the stages up to the one
 it was lost in; the other features count once per closed customer. Laplace smoothing keeps a
 value seen once from deciding everything.
+
+A value never seen among closed customers (a new industry, an unknown source, a new rep) is no
+evidence and is left out: smoothing alone would turn the won/lost imbalance into a confident score.
+A probability is given only where enough comparable closed customers stand behind it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from recommender.history import History
 from sales.stages import OPEN_STAGES, Stage
 
 FEATURES = ("industry", "source", "region", "size", "owner")
+SEGMENTS = ("industry", "source", "region", "size")  # what makes another customer comparable
 LABELS = {"stage": "阶段", "industry": "行业", "source": "来源", "region": "地区", "size": "规模", "owner": "负责人"}
+UNKNOWN = "?"
+MIN_COMPARABLE = 10  # closed customers sharing a segment with this one, below which no probability is given
+MIN_EVIDENCE = 3  # closed customers behind a value before it is named as a reason
 
 
 def _values(h: History) -> dict[str, str]:
@@ -26,8 +34,15 @@ def _values(h: History) -> dict[str, str]:
 
 @dataclass
 class Score:
-    probability: float
+    """``probability`` is None when too few comparable closed customers stand behind it."""
+
+    probability: float | None
+    comparable: int = 0  # closed customers of the largest segment this one shares
     reasons: list[str] = field(default_factory=list)
+
+    @property
+    def enough(self) -> bool:
+        return self.probability is not None
 
 
 @dataclass
@@ -35,10 +50,11 @@ class LeadScorer:
     counts: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)  # feature -> (value, outcome)
     totals: Counter[str] = field(default_factory=Counter)
     distinct: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # owner id -> how a reply names them
 
     @classmethod
-    def fit(cls, histories: list[History]) -> LeadScorer:
-        scorer = cls({f: Counter() for f in (*FEATURES, "stage")})
+    def fit(cls, histories: list[History], names: dict[str, str] | None = None) -> LeadScorer:
+        scorer = cls({f: Counter() for f in (*FEATURES, "stage")}, names=dict(names or {}))
         seen: dict[str, set[str]] = {f: set() for f in (*FEATURES, "stage")}
         for h in histories:
             if h.outcome == "open":
@@ -72,23 +88,30 @@ class LeadScorer:
         p_lost = (lost + 1) / (lost_total + k)
         return math.log(p_won / p_lost), won, lost
 
-    def score(self, h: History) -> Score | None:
-        """P(won) for a customer, with the features that pushed it most (in words)."""
+    def score(self, h: History) -> Score:
+        """P(won) for a customer, with the evidence that pushed it most (in words); no probability before
+        any customer was both won and lost, or with too few comparable closed customers."""
         if not self.trained:
-            return None
+            return Score(None, 0)
+        seen = {f: self.counts[f][(v, "won")] + self.counts[f][(v, "lost")] for f, v in _values(h).items()}
+        comparable = max((seen[f] for f in SEGMENTS if _values(h)[f] != UNKNOWN), default=0)
+        if comparable < MIN_COMPARABLE:
+            return Score(None, comparable)
         prior = math.log((self.totals["won"] + 1) / (self.totals["lost"] + 1))
         parts = []
         for feature, value in (("stage", h.customer.stage.value), *_values(h).items()):
-            if h.customer.stage.is_closed and feature == "stage":
+            if (h.customer.stage.is_closed and feature == "stage") or value == UNKNOWN:
                 continue
             log_ratio, won, lost = self._ratio(feature, value)
-            parts.append((log_ratio, feature, value, won, lost))
+            if won + lost:  # a value no closed customer had is no evidence either way
+                parts.append((log_ratio, feature, value, won, lost))
         logit = prior + sum(p[0] for p in parts)
         probability = 1 / (1 + math.exp(-max(-30.0, min(30.0, logit))))
-        strongest = sorted(parts, key=lambda p: -abs(p[0]))[:3]
+        evidence = [p for p in parts if p[3] + p[4] >= MIN_EVIDENCE]
         reasons = []
-        for log_ratio, feature, value, won, lost in strongest:
-            shown = Stage(value).label if feature == "stage" else value
-            direction = "成交率高于平均" if log_ratio > 0 else "成交率低于平均"
-            reasons.append(f"{LABELS[feature]}「{shown}」{direction}(历史 {won} 胜 {lost} 负)")
-        return Score(probability, reasons)
+        for log_ratio, feature, value, won, lost in sorted(evidence, key=lambda p: -abs(p[0]))[:3]:
+            shown = Stage(value).label if feature == "stage" else self.names.get(value, value)
+            group = f"走到「{shown}」" if feature == "stage" else f"{LABELS[feature]}「{shown}」"
+            direction = "偏高" if log_ratio > 0 else "偏低"
+            reasons.append(f"{group}的已结束客户 {won} 胜 {lost} 负,成交率{direction}")
+        return Score(probability, comparable, reasons)

@@ -16,6 +16,7 @@ from recommender.leadscore import LeadScorer, Score
 from recommender.similarity import Neighbour, SimilarityIndex
 from recommender.strategy import Strategy, plan
 from sales.calendar import WorkCalendar
+from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("genjin.recommender")
@@ -46,7 +47,9 @@ class Recommendation:
             "suggestions": [{"text": s.text, "evidence": s.evidence} for s in self.strategy.suggestions],
             "enough_history": self.strategy.enough,
             "follow_up": self.strategy.interval,
-            "win_probability": round(self.score.probability, 3) if self.score else None,
+            "win_probability": None if self.score is None or self.score.probability is None
+            else round(self.score.probability, 3),
+            "comparable_closed": self.score.comparable if self.score else 0,
             "score_reasons": self.score.reasons if self.score else [],
             "examples": self.examples,
         }  # fmt: skip
@@ -121,7 +124,7 @@ class Recommender:
         histories = build(customers, changes, texts, employees)
         index = SimilarityIndex(histories, self.embedder(), self.calendar, self.tz, self.today())
         return Snapshot({h.id: h for h in histories}, {h.customer.name: h.id for h in histories},
-                        LeadScorer.fit(histories), index)  # fmt: skip
+                        LeadScorer.fit(histories, display_names(employees)), index)  # fmt: skip
 
     async def score(self, name: str, uow: UnitOfWork | None = None) -> Score | None:
         snap = await self.ready(uow)
@@ -136,7 +139,7 @@ class Recommender:
             return self._scores[1]
         out = {}
         for h in snap.histories.values():
-            if h.outcome == "open" and (s := snap.scorer.score(h)) is not None:
+            if h.outcome == "open" and (s := snap.scorer.score(h)).probability is not None:
                 out[h.customer.name] = s.probability
         self._scores = (snap, out)
         return out

@@ -16,6 +16,7 @@ from handlers.delivery import notify
 from handlers.services import Services
 from handlers.stalls import EXPECTED, Stalled, describe, find_stalled
 from sales.model import Employee, Role
+from sales.people import display_names
 from sales.stall import Reminder
 from store.repositories import UnitOfWorkFactory
 
@@ -95,8 +96,8 @@ def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[
         team.sort(key=lambda i: (-i.finding.level, -i.finding.days))
         owners = sorted({i.row.owner_id for i in team})
         lines = [f"升级提醒:团队里这 {len(team)} 个客户停滞较久,已同时提醒负责人;需要时请介入。"]
-        lines += [describe(i, owner=employees[i.row.owner_id].name if i.row.owner_id in employees else None)
-                  for i in team[:LISTED]] + _more(len(team))  # fmt: skip
+        shown = display_names(employees.values())
+        lines += [describe(i, owner=shown.get(i.row.owner_id)) for i in team[:LISTED]] + _more(len(team))
         notices.append(Notice(supervisor_id, "escalation", team, cc=owners, text="\n".join(lines)))
     return notices
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from handlers.format import win_line
 from recommender.embeddings import SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
 from recommender.history import History, build
 from recommender.leadscore import LeadScorer
@@ -15,6 +16,7 @@ from recommender.similarity import SimilarityIndex
 from recommender.strategy import plan
 from sales.calendar import WorkCalendar
 from sales.model import Customer, Employee, StageChange
+from sales.people import display_names
 from sales.stages import OPEN_STAGES, Stage
 from tests.conftest import TZ
 
@@ -103,8 +105,30 @@ def test_lead_score_counts_like_odoo_and_ranks_sources() -> None:
     assert scorer.counts["stage"][("initial", "won")] == 9 and scorer.counts["stage"][("negotiation", "lost")] == 8
     by_id = {x.id: x for x in h}
     good, bad = scorer.score(by_id[20]), scorer.score(by_id[21])
-    assert good is not None and bad is not None and good.probability > bad.probability
-    assert any("来源「展会」成交率低于平均" in r for r in bad.reasons)
+    assert good.probability is not None and bad.probability is not None and good.probability > bad.probability
+    assert any("来源「展会」的已结束客户 0 胜 8 负,成交率偏低" in r for r in bad.reasons)
+    assert good.comparable == bad.comparable == 17  # all closed ones share 上海 and 中型
+    assert not any("E01" in r for r in good.reasons + bad.reasons)  # people by name
+
+
+def test_no_probability_without_comparable_closed_customers() -> None:
+    h = histories(FIXED)
+    scorer = LeadScorer.fit(h, display_names([Employee(id="E01", name="张伟")]))
+    fresh = Customer(name="新来的", owner_id="E09", stage=Stage.INITIAL, stage_entered_at=T0, created_at=T0, id=99)
+    score = scorer.score(History(fresh, None))
+    assert score.probability is None and score.comparable == 0
+    assert "历史太少" in win_line(score) and "%" not in win_line(score)
+    # a value no closed customer had (a new industry, a new rep) is no evidence, in the number or the reasons
+    known = Customer(name="新行业", owner_id="E09", stage=Stage.QUALIFIED, stage_entered_at=T0, created_at=T0, id=98,
+                     industry="医药", region="上海", size="中型", source="官网")  # fmt: skip
+    scored = scorer.score(History(known, None))
+    assert scored.probability is not None and scored.comparable == 17
+    assert not any("医药" in r or "E09" in r or " 0 胜 0 负" in r for r in scored.reasons)
+    assert win_line(scored).startswith("赢单概率:") and "依据 17 个可比的已结束客户" in win_line(scored)
+    twins = display_names(
+        [Employee(id="E01", name="张伟"), Employee(id="E07", name="张伟"), Employee(id="E02", name="李娜")]
+    )
+    assert twins == {"E01": "张伟(E01)", "E07": "张伟(E07)", "E02": "李娜"}
 
 
 def test_sentence_transformers_backend_with_the_packaged_model() -> None:
@@ -140,7 +164,8 @@ def test_recommend_in_chat_and_on_the_command_line(genjin) -> None:  # type: ign
     data = json.loads(result.stdout)
     assert data["customer"] == mine and len(data["similar"]) == 5 and 0 < data["win_probability"] < 1
     listed = json.loads(genjin("customers", "list", "--owner", "E01", "--json").stdout)
-    assert all(("win_probability" in c) == (c["stage"] not in ("won", "lost")) for c in listed)
+    assert not any("win_probability" in c for c in listed if c["stage"] in ("won", "lost"))
+    assert any("win_probability" in c for c in listed)
 
 
 def test_an_org_without_any_brief_still_gets_scores_and_neighbours() -> None:
@@ -148,4 +173,4 @@ def test_an_org_without_any_brief_still_gets_scores_and_neighbours() -> None:
                           id=n, industry="制造") for n in range(1, 4)]  # fmt: skip
     h = build(customers, [], [], [Employee(id="E01", name="张伟")])
     index = SimilarityIndex(h, TfidfEmbedder(), WorkCalendar(), TZ, TODAY)
-    assert len(index.similar(1, 5)) == 2 and LeadScorer.fit(h).score(h[0]) is None
+    assert len(index.similar(1, 5)) == 2 and LeadScorer.fit(h).score(h[0]).probability is None
