@@ -147,6 +147,16 @@ def asks(text: str) -> bool:
     return bool(_QUESTION.search(stripped) or _IMPERATIVE.search(stripped))
 
 
+_BACK = re.compile(
+    r"^(?:那|那么)?(?:这个客户|这家|这单|这个单子?|他们家?|他家|刚才(?:那|这)[个家单]|上面(?:那|这)[个家单]|该客户)"
+)
+
+
+def refers_back(text: str) -> bool:
+    """The message is about the customer just talked about (这个客户怎么推进, 这家下一步怎么跟)."""
+    return bool(_BACK.search(text.strip()))
+
+
 def query_kind(text: str, *, names_customer: bool) -> str | None:
     """The query kind when ``text`` reads as a question about the data, else None.
 
@@ -160,7 +170,8 @@ def query_kind(text: str, *, names_customer: bool) -> str | None:
         if not pattern.search(stripped):
             continue
         if kind == "recommend" and not names_customer and not re.search(r"类似|相似|同类|这种|这类", stripped):
-            continue
+            if not (refers_back(stripped) or (_QUESTION.search(stripped) and not _EVENT.search(stripped))):
+                continue  # 华光下一步怎么跟: asks about a customer not (yet) known; 客户说下一步怎么推要等领导: a brief
         if kind in ("overdue", "customers") and names_customer:
             return "customer"  # 嘉利陶瓷是不是超期了: about that customer
         if kind == "activity" and re.search(r"签约|演示|报价|需求确认", stripped) and not _QUESTION.search(stripped):
@@ -179,11 +190,17 @@ _EVENT = re.compile(
 )
 
 
+_SAID = re.compile(r"(?:老板|客户|对方|他们|领导|采购|甲方|[\u4e00-\u9fff]总)(?:那边)?(?:说|讲|表示|反馈)")
+
+
 def reports_event(text: str) -> bool:
     """Something happened with the customer: then a question in the same message does not make it one.
 
     What a yes/no question names (签了没, 报价发了吗) did not happen as far as the message says.
     """
+    said = _SAID.search(text)
+    if said and not re.search(r"[?？]\s*$", text):
+        return True  # 老板说下一步怎么做等他们定: the question is the customer's words, reported
     return bool(_EVENT.search(text)) and not YES_NO.search(text)
 
 

@@ -62,6 +62,32 @@ def test_how_to_push_a_customer_is_recommend(parser: BriefParser, text: str) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "这个客户怎么推进",
+        "这家下一步怎么跟?",
+        "那这单该怎么推",
+        "刚才那家怎么拿下",
+        "华光精工下一步怎么跟进",
+        "金瑞达那单咋推",
+    ],
+)
+def test_how_to_push_an_unnamed_or_unknown_customer_is_still_a_question(parser: BriefParser, text: str) -> None:
+    result = _parse(parser, text)
+    assert (result["intent"], result["query"], result["customer"], result["updates"]) == (
+        "query",
+        "recommend",
+        None,
+        [],
+    )
+
+
+@pytest.mark.parametrize("text", ["客户说下一步怎么推进要等领导开会定", "恒润 老板说下一步怎么做等他们内部讨论完"])
+def test_a_report_of_what_the_customer_said_about_next_steps_is_a_brief(parser: BriefParser, text: str) -> None:
+    assert _parse(parser, text)["intent"] == "brief"
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("我的客户有哪些", "customers"),
