@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import struct
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +15,7 @@ from handlers import charts
 from sales.calendar import WorkCalendar
 from sales.model import Employee
 from sales.reports import activity, funnel, per_day, period, stage_totals
-from tests.conftest import TZ
+from tests.conftest import ROOT, TZ
 from tests.test_reports import TODAY, at, history
 
 
@@ -43,6 +47,36 @@ def test_a_font_installed_after_matplotlibs_cache_is_found(monkeypatch: pytest.M
         assert charts.cjk_font() in charts.CJK_FAMILIES
     finally:
         charts.cjk_font.cache_clear()
+
+
+STALE_CACHE = """
+import os, sys
+from matplotlib import font_manager
+from handlers.charts import CJK_FAMILIES
+fm = font_manager.fontManager
+fm.ttflist = [f for f in fm.ttflist if f.name not in CJK_FAMILIES]
+name = f"fontlist-v{font_manager.FontManager.__version__}.json"
+font_manager.json_dump(fm, os.path.join(os.environ["MPLCONFIGDIR"], name))
+"""
+DRAW = """
+from matplotlib import font_manager
+from handlers import charts
+from tests.test_charts import the_funnel
+assert not any(f.name in charts.CJK_FAMILIES for f in font_manager.fontManager.ttflist), "the cache was not stale"
+png = charts.funnel_png(the_funnel(), "本月漏斗")
+print(charts.cjk_font(), png is not None and png.startswith(b"\\x89PNG"), sep="|")
+"""
+
+
+def test_a_private_font_cache_built_without_the_font_still_draws(tmp_path: Path) -> None:
+    """The real thing in a fresh process: matplotlib's cache (in a private MPLCONFIGDIR) is written without the
+    CJK font, as on a machine whose cache predates the font's installation; the chart is drawn all the same."""
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", STALE_CACHE], env=env, check=True, cwd=ROOT, timeout=120)
+    drawn = subprocess.run([sys.executable, "-c", DRAW], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert drawn.returncode == 0, drawn.stderr
+    family, ok = drawn.stdout.strip().split("|")
+    assert family in charts.CJK_FAMILIES and ok == "True"
 
 
 def test_funnel_and_heatmap_are_pngs_without_missing_glyphs() -> None:
