@@ -149,6 +149,15 @@ async def test_a_reminder_cleared_within_a_day() -> None:
     reply = await chat.say("E01", "甲机电 电话沟通了;乙物流 电话沟通了", at(THURSDAY, 10))
     assert "积分 +4" in reply[0]  # brief 2 + 甲's fresh reminder 2; 乙's is two days old
     assert "积分" not in (await chat.say("E01", "甲机电 又沟通了", at(THURSDAY, 12)))[0]
+    # undo, twice: the follow-up times go back, so the reminder stands unanswered again, and its points go
+    await chat.say("E01", "撤销", at(THURSDAY, 12, 5))
+    await chat.say("E01", "撤销", at(THURSDAY, 12, 6))
+    assert await chat.balance("E01") == 0
+    async with chat.store() as uow:
+        jia = await uow.customers.by_name("甲机电")
+        assert jia is not None and jia.id is not None
+        [sent] = [r for r in await uow.reminders.sent([jia.id])]
+        assert jia.last_followup_at is None or jia.last_followup_at < sent.sent_at
 
 
 async def test_a_standup_answered_in_the_window() -> None:
