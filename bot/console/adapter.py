@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TextIO
 
+from bot.messages import with_typed_choices
 from sales.model import InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWorkFactory
 
@@ -26,10 +27,7 @@ class ConsoleSender:
         self.interactive = interactive
 
     async def send(self, message: OutboxMessage) -> None:
-        text = str(message.payload.get("text", ""))
-        buttons = message.payload.get("buttons") or []
-        if buttons:
-            text += "\n(回复:" + " / ".join(str(b["label"]) for b in buttons) + ")"
+        text = with_typed_choices(str(message.payload.get("text", "")), message.payload.get("buttons") or [])
         prefix = "Genjin> " if self.interactive else ""
         self.out.write(prefix + text + "\n")
         if not self.interactive:

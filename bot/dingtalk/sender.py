@@ -6,6 +6,7 @@ import time
 
 from bot.dingtalk.api import MAX_BATCH, DingTalkClient
 from bot.dingtalk.messages import PLATFORM
+from bot.messages import with_typed_choices
 from bot.outbox import TransientSendError
 from handlers.format import split
 from sales.model import OutboxMessage
@@ -64,8 +65,5 @@ class DingTalkSender:
 
     @staticmethod
     def _text(message: OutboxMessage) -> str:
-        text = str(message.payload.get("text", ""))
-        buttons = message.payload.get("buttons") or []
-        if buttons:  # no button card here: the choices are written out and answered by text
-            text += "\n(回复:" + " / ".join(str(b["label"]) for b in buttons) + ")"
-        return text
+        # no button card here: the choices are written out and answered by text
+        return with_typed_choices(str(message.payload.get("text", "")), message.payload.get("buttons") or [])
