@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import points
-from handlers.intake import Outcome, apply_update, opened_change, store_questions, summary
+from handlers.intake import Outcome, apply_update, conversation, opened_change, store_questions, summary
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, intent_is
 from sales.model import Brief, BriefStatus
@@ -30,11 +30,15 @@ async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
     for update in parsed.updates:
         await apply_update(ctx, message, brief.id, update, outcome)
     await store_questions(ctx, outcome)
+    asked = {q.id for q in outcome.asked}
+    earlier = await ctx.uow.pending.for_conversation(*conversation(message))
+    outcome.waiting = sorted((q for q in earlier if q.id not in asked and q.expires_at > ctx.now),
+                             key=lambda q: q.id or 0, reverse=True)  # fmt: skip  # still open: asked again below
     if parsed.updates:
         outcome.points += await points.on_brief(ctx, brief.id, opened_change(ctx, brief.id))
     if not parsed.updates:
         status = BriefStatus.UNPARSED
-    elif outcome.questions:
+    elif outcome.asked:  # this brief's own questions, not ones still open from before
         status = BriefStatus.PENDING
     else:
         status = BriefStatus.APPLIED

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from handlers import points
 from handlers.format import day, fit
+from handlers.intake import conversation
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, command_is
 from sales.customers import restore
-from sales.model import BriefStatus
+from sales.model import BriefStatus, PendingQuestion
 
 router = Router("commands")
 
@@ -45,6 +47,8 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
         await uow.pending.delete_for_brief(change.brief_id)
         await uow.points.delete_for_brief(change.brief_id)
         await uow.briefs.set_status(change.brief_id, BriefStatus.UNDONE)
+        if brief is not None:
+            await points.pass_brief_point(ctx, brief)
     if ctx.services.recommender is not None:
         ctx.services.recommender.mark_stale()
     when = change.applied_at.astimezone(ctx.services.timezone)
@@ -58,7 +62,17 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
         lines.append("这些客户之后又被改过,那些新的改动保留了:" + "、".join(dict.fromkeys(kept)) + "。")
     if not whole:
         lines.append("同一条简报的其他改动还在;再发「撤销」继续往前撤。")
+    waiting = [q for q in await uow.pending.for_conversation(*conversation(message)) if q.expires_at > ctx.now]
+    if waiting:  # not written yet, so undo does not reach them; say so, or the rep undoes the wrong thing
+        names = "、".join(dict.fromkeys(_asked_about(q) for q in waiting))
+        lines.append(f"还有 {len(waiting)} 个问题等你回答({names}),那部分还没有写入;不要的话回复「取消」。")
     return [Reply(fit(lines))]
+
+
+def _asked_about(question: PendingQuestion) -> str:
+    payload = question.payload
+    update = payload.get("update") or {}
+    return str(payload.get("name") or update.get("customer") or update.get("mention") or "?")
 
 
 def _short(text: str, limit: int = 20) -> str:

@@ -67,6 +67,8 @@ def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 def win_line(score: Score, *, reasons: int = 3) -> str:
     """The win probability with what it rests on, or why there is none."""
+    if score.probability is None and score.one_sided:
+        return f"赢单概率:暂不估算(可比的 {score.comparable} 个已结束客户要么全成交、要么全流失,分不出差别)"
     if score.probability is None:
         return (f"赢单概率:历史太少,暂不估算(和它可比的已结束客户只有 {score.comparable} 个,"
                 f"至少要 {MIN_COMPARABLE} 个)")  # fmt: skip

@@ -27,8 +27,11 @@ from sales.stages import Stage
 from sales.values import wan
 
 CONFIDENCE_LABEL = {"high": "高", "medium": "中", "low": "低"}
-YES = ("是", "是的", "好", "好的", "对", "对的", "没错", "确认", "确定", "可以", "嗯", "改", "y", "yes", "ok")
-NO = ("否", "不", "不是", "不对", "不用", "不要", "不改", "别改", "no", "n")
+YES = tuple(
+    ("是 是的 好 好的 对 对的 没错 没错的 确认 确认了 确定 可以 可以的 行 行的 嗯 嗯嗯 "
+     "改 改吧 照改 新建 建 建吧 y yes ok").split()
+)  # fmt: skip
+NO = tuple("否 不 不是 不是的 不对 不对的 不用 不要 不改 不改了 别改 不建 别建 不用建 no n".split())
 CONFIRM = "confirm"
 LEGACY_CONFIRM = "confirm_stage"  # questions stored before every doubt was confirmed the same way
 
@@ -39,6 +42,7 @@ WHY = {
     Doubt.AMOUNT_LOW: "金额不到原来的三分之一",
     Doubt.AMOUNT_HIGH: "金额超过原来的三倍",
     Doubt.AMOUNT_UNIT: "金额和原来差了上百倍,万和元是不是写反了",
+    Doubt.GUESS: "同名的其他客户不归你",
 }
 
 
@@ -128,7 +132,7 @@ def question_text(question: PendingQuestion) -> tuple[str, tuple[Button, ...]]:
 
 def _confirm_head(payload: dict[str, Any]) -> str:
     name, found = payload["name"], [Doubt(d) for d in payload.get("doubts", [])]
-    if Doubt.TYPO in found:
+    if Doubt.TYPO in found or Doubt.GUESS in found:
         head = f"你写的「{payload.get('mention') or name}」是「{name}」吗?要写入:"
     elif Doubt.CLOSED in found:
         head = f"「{name}」已经{Stage(payload['stage']).label},确定要改吗?要写入:"
@@ -180,11 +184,11 @@ async def apply_update(ctx: Context, message: Incoming, brief_id: int, update: U
     """One customer's part of a brief: apply it, refuse it, or ask about it."""
     if update.candidates:
         options = await _choices(ctx, sorted(update.candidates))
-        if len(options) == 1:
+        if len(options) == 1:  # the only one the sender may change: still a guess, so asked with the rest
             chosen = await ctx.uow.customers.by_name(options[0])
             if chosen is not None:
                 update.customer, update.candidates = chosen.name, ()
-                await consider(ctx, message, brief_id, chosen, update, outcome)
+                await consider(ctx, message, brief_id, chosen, update, outcome, guessed=True)
                 return
         await ask(ctx, message, brief_id, "choose_customer", {"update": update.to_dict(), "options": options}, outcome)
         return
@@ -217,6 +221,7 @@ async def consider(
     outcome: Outcome,
     *,
     confirmed: bool = False,
+    guessed: bool = False,
 ) -> None:
     """A known customer: refuse another rep's, hold a doubtful change whole until confirmed, apply the rest."""
     assert ctx.employee is not None and customer.id is not None
@@ -225,11 +230,12 @@ async def consider(
         outcome.refused.append((customer.name, owner.name if owner else customer.owner_id))
         return
     proposal = propose(customer, stated(update), ctx.now, _today(ctx))
-    found = [] if confirmed else doubts(proposal, typo=update.matched == "typo")
+    found = [] if confirmed else doubts(proposal, typo=update.matched == "typo", guess=guessed)
     if found:
         payload = {
             "customer_id": customer.id,
             "name": customer.name,
+            "seen": snapshot(customer),  # a yes applies only to the customer as shown
             "stage": customer.stage.value,
             "mention": update.mention,
             "doubts": [d.value for d in found],

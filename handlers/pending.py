@@ -28,11 +28,13 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from nlu import update_from_dict
 from nlu.intents import command
+from sales.customers import snapshot
 from sales.model import BriefStatus, PendingQuestion
 
 router = Router("pending")
 
-_ANSWER = re.compile(r"^\s*([^\s。!！.?？]{1,4}|\d{1,2})\s*[。!！.]?\s*$")
+_ANSWER = re.compile(r"^(?:[^\s。!！.?？,，]{1,4}|\d{1,2})$")
+_PARTS = re.compile(r"[\s,，、。!！.~～]+")
 _KEY = re.compile(r"^q([0-9a-z]{1,16}):(yes|no|\d{1,2})$")
 _NAME = re.compile(r"^[^\s,，。!！?？;；]{2,30}$")
 _NAME_FILLERS = re.compile(r"^(?:是|选|就是)|(?:那家|那个|这家|吧|的)$")
@@ -57,14 +59,14 @@ def _read(message: Incoming) -> Answer | None:
         return Answer(key.group(2), key.group(1))
     if command(text) == "cancel":  # 取消, 算了, 不用了 …: the words live in nlu/intents
         return CANCEL_ANSWER
-    m = _ANSWER.match(text)
-    word = m.group(1).lower() if m else None
-    if word is not None and word in YES:
-        return Answer(YES_WORD)
-    if word is not None and (word in NO):
-        return Answer(NO_WORD)
-    if word is not None and word.isdigit():
-        return Answer(word)
+    words = [w for w in _PARTS.split(text.lower()) if w]
+    if words and all(_ANSWER.match(w) for w in words):
+        if all(w in YES for w in words):
+            return Answer(YES_WORD)  # 对,改吧
+        if all(w in NO for w in words):
+            return Answer(NO_WORD)  # 不是的,别改
+        if len(words) == 1 and words[0].isdigit():
+            return Answer(words[0])
     if _NAME.match(text):
         return Answer(text)  # maybe a name; only a "which one?" question takes it
     return None
@@ -111,10 +113,11 @@ async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
             return None  # a short message that is not a name on offer: read it as an ordinary message
         text, buttons = question_text(question)
         return [Reply("没看懂这个回答。" + text + "\n或回复「取消」放弃。", buttons=buttons)]
+    assert question.id is not None
+    if not await ctx.uow.pending.delete(question.id):
+        return [Reply(STALE)]  # answered meanwhile (another instance, a double tap): applied once
     outcome = Outcome()
     await _answer(message, ctx, question, word, outcome)
-    assert question.id is not None
-    await ctx.uow.pending.delete(question.id)
     await store_questions(ctx, outcome)
     outcome.waiting = [q for q in live if q.id != question.id]
     if question.brief_id is not None and not any(q.brief_id == question.brief_id for q in outcome.questions):
@@ -146,7 +149,8 @@ def _option_named(options: list[str], text: str) -> str | None:
     word = _NAME_FILLERS.sub("", _NAME_FILLERS.sub("", text))
     if len(word) < 2:
         return None
-    fits = [i for i, name in enumerate(options, start=1) if word in name]
+    exact = [i for i, name in enumerate(options, start=1) if word == name]
+    fits = exact or [i for i, name in enumerate(options, start=1) if word in name]
     return str(fits[0]) if len(fits) == 1 else None
 
 
@@ -187,6 +191,11 @@ async def _answer(message: Incoming, ctx: Context, q: PendingQuestion, word: str
     if q.kind == LEGACY_CONFIRM:
         update = update_from_dict({"customer": customer.name, "stage": q.payload["to"]})
     update.customer = customer.name
+    seen = q.payload.get("seen")
+    if seen is not None and seen != snapshot(customer):  # changed since it was shown: show it again
+        outcome.notes.append(f"「{customer.name}」在你回答之前又有了改动,请按现在的情况再确认一次。")
+        await consider(ctx, message, brief_id, customer, update, outcome)
+        return
     await consider(ctx, message, brief_id, customer, update, outcome, confirmed=True)
 
 

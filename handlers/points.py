@@ -15,7 +15,7 @@ from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import start_of
 from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
-from sales.model import AuditEntry, Employee, Role
+from sales.model import AuditEntry, Brief, BriefStatus, Employee, Role
 from sales.months import month_bounds
 from sales.people import display_names
 from sales.permissions import may_see, named_colleague, supervisors_of
@@ -51,6 +51,24 @@ async def on_brief(ctx: Context, brief_id: int, change_id: int | None = None) ->
     entry = PointsEntry(ctx.employee.id, f"brief:{ctx.employee.id}:{local.date()}", "brief", rules.brief, ctx.now,
                         brief_id=brief_id, change_id=change_id)  # fmt: skip
     return sum(e.points for e in await ctx.uow.points.award([entry]))
+
+
+async def pass_brief_point(ctx: Context, undone: Brief) -> None:
+    """An undone brief took the day's brief point with it: the first brief of that day that still stands
+    (and was sent in time) earns it instead."""
+    rules, tz = ctx.services.points, ctx.services.timezone
+    day = undone.received_at.astimezone(tz).date()
+    if not rules.brief:
+        return
+    for other in await ctx.uow.briefs.by_sender(undone.sender_id, since=start_of(day, tz)):
+        local = other.received_at.astimezone(tz)
+        standing = other.status in (BriefStatus.APPLIED, BriefStatus.PENDING) and other.id != undone.id
+        if not standing or local.date() != day or not (other.parse_result or {}).get("updates"):
+            continue
+        if brief_counts(local, ctx.services.calendar.is_workday(day), rules):
+            await ctx.uow.points.award([PointsEntry(undone.sender_id, f"brief:{undone.sender_id}:{day}", "brief",
+                                                    rules.brief, other.received_at, brief_id=other.id)])  # fmt: skip
+            return
 
 
 async def on_stage(

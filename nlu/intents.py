@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from nlu.lexicon import SURNAMES
+
 _TAIL = r"[\s!！。.~～?？呀啊呢吧哈嘛]*$"
 _FILLER = r"^(?:(?:嗯|呃|哦|噢|那个|就是|额|诶|哎)[\s,，.。…~]*)*"
 COMMAND_WORDS = {
@@ -157,6 +159,12 @@ def refers_back(text: str) -> bool:
     return bool(_BACK.search(text.strip()))
 
 
+def _asks_at_the_end(text: str, end: int) -> bool:
+    """华光精工下一步怎么跟进(?): the question closes the message and nothing happened."""
+    rest = re.sub(r"[\s?？。!！~呢吗啊呀]+$", "", text[end:])
+    return len(rest) <= 2 and not _EVENT.search(text)
+
+
 def query_kind(text: str, *, names_customer: bool) -> str | None:
     """The query kind when ``text`` reads as a question about the data, else None.
 
@@ -167,11 +175,12 @@ def query_kind(text: str, *, names_customer: bool) -> str | None:
     if not asking:
         return None
     for kind, pattern in _KINDS:
-        if not pattern.search(stripped):
+        found = pattern.search(stripped)
+        if not found:
             continue
         if kind == "recommend" and not names_customer and not re.search(r"类似|相似|同类|这种|这类", stripped):
-            if not (refers_back(stripped) or (_QUESTION.search(stripped) and not _EVENT.search(stripped))):
-                continue  # 华光下一步怎么跟: asks about a customer not (yet) known; 客户说下一步怎么推要等领导: a brief
+            if not (refers_back(stripped) or _asks_at_the_end(stripped, found.end())):
+                continue  # 下一步怎么推进还没定,下周再联系: a brief
         if kind in ("overdue", "customers") and names_customer:
             return "customer"  # 嘉利陶瓷是不是超期了: about that customer
         if kind == "activity" and re.search(r"签约|演示|报价|需求确认", stripped) and not _QUESTION.search(stripped):
@@ -190,7 +199,10 @@ _EVENT = re.compile(
 )
 
 
-_SAID = re.compile(r"(?:老板|客户|对方|他们|领导|采购|甲方|[\u4e00-\u9fff]总)(?:那边)?(?:说|讲|表示|反馈)")
+_SAID = re.compile(rf"(?:老板|客户|对方|他们|领导|采购|甲方|[{SURNAMES}](?:总|经理))(?:那边)?(?:说|讲)(?!的)")
+_ENDS_ASKING = re.compile(
+    r"(?:了没有?|了吗|没有?|吗|么|呢|[?？]|怎么样了?|如何了?|啥情况|什么情况|咋样了?)[\s。!！~]*$"
+)
 
 
 def reports_event(text: str) -> bool:
@@ -199,7 +211,7 @@ def reports_event(text: str) -> bool:
     What a yes/no question names (签了没, 报价发了吗) did not happen as far as the message says.
     """
     said = _SAID.search(text)
-    if said and not re.search(r"[?？]\s*$", text):
+    if said and _QUESTION.search(text, said.end()) and not _ENDS_ASKING.search(text):
         return True  # 老板说下一步怎么做等他们定: the question is the customer's words, reported
     return bool(_EVENT.search(text)) and not YES_NO.search(text)
 

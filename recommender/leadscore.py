@@ -39,6 +39,7 @@ class Score:
     probability: float | None
     comparable: int = 0  # closed customers of the largest segment this one shares
     reasons: list[str] = field(default_factory=list)
+    one_sided: bool = False  # enough closed customers, but all won or all lost: nothing to tell them apart
 
     @property
     def enough(self) -> bool:
@@ -91,12 +92,10 @@ class LeadScorer:
     def score(self, h: History) -> Score:
         """P(won) for a customer, with the evidence that pushed it most (in words); no probability before
         any customer was both won and lost, or with too few comparable closed customers."""
-        if not self.trained:
-            return Score(None, 0)
         seen = {f: self.counts[f][(v, "won")] + self.counts[f][(v, "lost")] for f, v in _values(h).items()}
         comparable = max((seen[f] for f in SEGMENTS if _values(h)[f] != UNKNOWN), default=0)
-        if comparable < MIN_COMPARABLE:
-            return Score(None, comparable)
+        if comparable < MIN_COMPARABLE or not self.trained:
+            return Score(None, comparable, one_sided=not self.trained and comparable >= MIN_COMPARABLE)
         prior = math.log((self.totals["won"] + 1) / (self.totals["lost"] + 1))
         parts = []
         for feature, value in (("stage", h.customer.stage.value), *_values(h).items()):

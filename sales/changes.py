@@ -79,6 +79,7 @@ class Doubt(StrEnum):
     """Why a change waits for the rep's yes."""
 
     TYPO = "typo"  # the name was matched only by a typo
+    GUESS = "guess"  # a short form fits several customers; this is the only one the sender may change
     CLOSED = "closed"  # the customer is already won or lost
     WON = "won"  # moves commission, points and goals
     LOST = "lost"
@@ -88,9 +89,11 @@ class Doubt(StrEnum):
     AMOUNT_UNIT = "amount_unit"  # under 1 % (or over 100 times) of the last: 万 and 元 mixed up
 
 
-def doubts(proposal: Proposal, *, typo: bool = False) -> list[Doubt]:
+def doubts(proposal: Proposal, *, typo: bool = False, guess: bool = False) -> list[Doubt]:
     """What about this change the rep must confirm; empty when it can be applied at once."""
     found: list[Doubt] = [Doubt.TYPO] if typo else []
+    if guess:
+        found.append(Doubt.GUESS)
     before, after, moved = proposal.before, proposal.after, proposal.moved
     if before.stage.is_closed:
         found.append(Doubt.CLOSED)

@@ -196,7 +196,7 @@ class PendingQuestion:
     chat_id: str
     user_id: str
     employee_id: str
-    kind: str  # new_customer, choose_customer, confirm_stage
+    kind: str  # new_customer, choose_customer, confirm (confirm_stage: stored by older versions)
     payload: dict[str, Any]
     created_at: datetime
     expires_at: datetime

@@ -294,6 +294,8 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
             seen.add(name)
         stage: Stage = values.get("stage") or (existing.stage if existing else Stage.INITIAL)
         stage_moves = existing is None or stage != existing.stage
+        if values.get("closed_on") is not None and not stage.is_closed:
+            errors.append(f"填了成交/流失日期,但阶段是{stage.label}")
         closed_at = _closing(values, stage, tz)
         if stage.is_closed and stage_moves and closed_at is None:
             outcome = "成交" if stage is Stage.WON else "流失"

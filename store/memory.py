@@ -418,8 +418,8 @@ class MemoryPending(_Repo):
             if (q.platform, q.chat_id, q.user_id) == (platform, chat_id, user_id)
         ]
 
-    async def delete(self, question_id: int) -> None:
-        self.s.pending.pop(question_id, None)
+    async def delete(self, question_id: int) -> bool:
+        return self.s.pending.pop(question_id, None) is not None
 
     async def delete_for_brief(self, brief_id: int) -> int:
         doomed = [k for k, q in self.s.pending.items() if q.brief_id == brief_id]

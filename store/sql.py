@@ -568,8 +568,9 @@ class SqlPending(_Repo):
         )
         return [to_record(PendingQuestion, r) for r in (await self.session.execute(query)).scalars()]
 
-    async def delete(self, question_id: int) -> None:
-        await self.session.execute(delete(PendingRow).where(PendingRow.id == question_id))
+    async def delete(self, question_id: int) -> bool:
+        result = await self.session.execute(delete(PendingRow).where(PendingRow.id == question_id))
+        return bool(getattr(result, "rowcount", 0))
 
     async def delete_for_brief(self, brief_id: int) -> int:
         result = await self.session.execute(delete(PendingRow).where(PendingRow.brief_id == brief_id))

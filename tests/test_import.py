@@ -129,10 +129,12 @@ async def test_closed_rows_need_a_date_and_every_error_of_a_row_is_named(
         "带进入日期,E01,流失,,2025-03-02,,\n"
         "错了好几处,E99,快成了,好多钱,,,2026-13-45\n"
         "还在跟,E01,需求确认,,,,\n"
+        "日期填错列,E01,方案演示,,,2026-11-02,\n"
     )
     report = await _import_customers(uow_factory, _write(tmp_path, "c.csv", rows))
     reasons = {r["row"]: r["reason"] for r in report.rejected}
-    assert set(reasons) == {2, 3, 6}
+    assert set(reasons) == {2, 3, 6, 8}
+    assert "阶段是方案演示" in reasons[8]
     assert "进入阶段日期" in reasons[2] and "成交日期" in reasons[2] and "今天成交" in reasons[2]
     assert "流失日期" in reasons[3]
     assert all(w in reasons[6] for w in ("E99", "阶段", "金额", "预计签约日期"))  # every error, not only the first

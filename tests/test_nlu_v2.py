@@ -82,9 +82,25 @@ def test_how_to_push_an_unnamed_or_unknown_customer_is_still_a_question(parser: 
     )
 
 
-@pytest.mark.parametrize("text", ["客户说下一步怎么推进要等领导开会定", "恒润 老板说下一步怎么做等他们内部讨论完"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "客户说下一步怎么推进要等领导开会定",
+        "恒润 老板说下一步怎么做等他们内部讨论完",
+        "华光电子 下一步怎么推进还没定,下周再联系",
+    ],
+)
 def test_a_report_of_what_the_customer_said_about_next_steps_is_a_brief(parser: BriefParser, text: str) -> None:
     assert _parse(parser, text)["intent"] == "brief"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["恒润客户反馈怎么样了", "恒润王总说的方案演示做了没", "恒润那边老板说什么了?", "恒润纺机张总讲的那个需求确认了吗"],
+)
+def test_asking_what_the_customer_said_is_still_a_question(parser: BriefParser, text: str) -> None:
+    result = _parse(parser, text)
+    assert (result["intent"], result["customer"]) == ("query", HENGRUN) and result["updates"] == []
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from sales.model import (
     InboxStatus,
     OutboxMessage,
     OutboxStatus,
+    PendingQuestion,
     Role,
     StageChange,
     Team,
@@ -212,6 +213,17 @@ async def test_applied_changes_newest_first_and_what_each_wrote(uow_factory: Uni
         last = await uow.changes.last_live("E01", NOW - timedelta(hours=1))
         assert last is not None and last.id == first.id
         assert await uow.points.balance("E01") == 3 and len(await uow.stages.for_customer(c.id)) == 1
+
+
+async def test_a_question_is_deleted_once(uow_factory: UnitOfWorkFactory) -> None:
+    """Two answers racing (two instances, a double tap): only the first delete finds the question."""
+    async with uow_factory() as uow:
+        q = await uow.pending.add(PendingQuestion("console", "c", "u", "E01", "confirm", {}, NOW, NOW, None))
+        await uow.commit()
+    assert q.id is not None
+    async with uow_factory() as uow:
+        assert await uow.pending.delete(q.id) and not await uow.pending.delete(q.id)
+        await uow.commit()
 
 
 async def test_inbox_dedupes_and_hands_out_in_order(uow_factory: UnitOfWorkFactory) -> None:
