@@ -50,6 +50,7 @@ class StreamRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client: Any = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = threading.Event()
 
     def start(self) -> None:
@@ -88,13 +89,19 @@ class StreamRunner:
         client._dispatch_message = counted_dispatch
         client.open_connection = counted_open
         self._client = client
+        self._task = loop.create_task(self._serve(client))
         try:
-            loop.run_until_complete(asyncio.gather(client.start(), self._watchdog()))
+            loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass  # stopped while the SDK slept before a reconnect
         except Exception:
             if not self._stopping.is_set():
                 log.exception("DingTalk stream stopped")
         finally:
             loop.close()
+
+    async def _serve(self, client: Any) -> None:
+        await asyncio.gather(client.start(), self._watchdog())
 
     async def _watchdog(self) -> None:
         """A connection with no frame at all for a while is closed, so that the SDK reconnects."""
@@ -124,6 +131,13 @@ class StreamRunner:
                 asyncio.run_coroutine_threadsafe(client.stop(), loop).result(timeout)
             except Exception as exc:  # the loop may already be gone
                 log.info("stream stop: %s", exc)
+            task = self._task
+            if task is not None and not loop.is_closed():
+                # the SDK sleeps before each reconnect and does not look at stop() meanwhile: cancel it
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # closed in between
+                    pass
         if self._thread is not None:
             self._thread.join(timeout)
 
