@@ -134,6 +134,7 @@ def _install_dingtalk(app: App) -> None:
     """DingTalk's sender, and its way in: the stream thread (started by serve) or the HTTP route."""
     from bot.dingtalk.api import DingTalkClient
     from bot.dingtalk.callback import DingTalkCallback
+    from bot.dingtalk.messages import webhook_hosts
     from bot.dingtalk.sender import DingTalkSender
     from bot.dingtalk.stream import StreamRunner
 
@@ -144,15 +145,17 @@ def _install_dingtalk(app: App) -> None:
         app.http, api_base=s.dingtalk_api_base, oapi_base=s.dingtalk_oapi_base, app_key=s.dingtalk_app_key,
         app_secret=s.dingtalk_app_secret, robot_code=s.dingtalk_robot_code or s.dingtalk_app_key,
     )  # fmt: skip
-    app.senders["dingtalk"] = DingTalkSender(client)
+    hosts = webhook_hosts(s.dingtalk_api_base, s.dingtalk_oapi_base)
+    app.senders["dingtalk"] = DingTalkSender(client, hosts)
     app.extras["dingtalk_client"] = client
     if s.dingtalk_mode == "http":
-        callback = DingTalkCallback(app.inbox, app.clock, app_secret=s.dingtalk_app_secret, max_body=s.max_body_bytes)
+        callback = DingTalkCallback(app.inbox, app.clock, app_secret=s.dingtalk_app_secret, max_body=s.max_body_bytes,
+                                    hosts=hosts)  # fmt: skip
         app.routes.extend(callback.routes())
     else:
         app.extras["dingtalk_stream"] = StreamRunner(
             app_key=s.dingtalk_app_key, app_secret=s.dingtalk_app_secret, api_base=s.dingtalk_api_base,
-            put=app.inbox.put, clock=app.clock, watchdog_seconds=s.dingtalk_watchdog_seconds,
+            put=app.inbox.put, clock=app.clock, watchdog_seconds=s.dingtalk_watchdog_seconds, hosts=hosts,
         )  # fmt: skip
 
 

@@ -262,3 +262,48 @@ async def test_serve_stops_within_5_seconds_while_connected(tmp_path: Path) -> N
             proc.kill()
             await proc.wait()
         await server.close()
+
+
+def _hostile(base: str, case: str) -> dict[str, object]:
+    message: dict[str, object] = robot_message(base, f"msg-{case}", "天成建材 电话沟通了")
+    if case == "text not an object":
+        message["text"] = "天成建材 电话沟通了"
+    elif case == "expiry abc":
+        message["sessionWebhookExpiredTime"] = "abc"
+    elif case == "foreign webhook":
+        message["sessionWebhook"] = base.replace("127.0.0.1", "localhost") + "/steal"
+    elif case == "no sender":
+        message.pop("senderStaffId")
+        message.pop("senderId")
+    return message
+
+
+@pytest.mark.parametrize("case", ["text not an object", "expiry abc", "foreign webhook", "no sender", "huge integer"])
+async def test_what_can_never_be_answered_is_refused_at_the_door(http: tuple[Rig, TestClient], case: str) -> None:  # type: ignore[type-arg]
+    rig, client = http
+    body = "[" + "9" * 5000 + "]" if case == "huge integer" else json.dumps(_hostile(rig.base, case))
+    resp = await client.post("/dingtalk/callback", data=body, headers=http_headers())
+    text = await resp.text()
+    assert resp.status == 400 and "Traceback" not in text  # a retry cannot fix it: not a 500, not a 503
+    await rig.settle()
+    assert await rig.inbox_count() == 0 and rig.fake.session_replies == []
+
+
+async def test_a_body_in_pieces_is_read_whole(http: tuple[Rig, TestClient]) -> None:  # type: ignore[type-arg]
+    rig, client = http
+    body = json.dumps(robot_message(rig.base, "msg-pieces", "天成建材 电话沟通了,下周三演示 " + "很顺利" * 40)).encode()
+    assert len(body) > 600
+    host, port = client.server.host, client.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    headers = "".join(f"{k}: {v}\r\n" for k, v in http_headers().items())
+    writer.write((f"POST /dingtalk/callback HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{headers}"
+                  f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())  # fmt: skip
+    for start in range(0, len(body), 300):
+        await writer.drain()
+        await asyncio.sleep(0.001)
+        writer.write(body[start : start + 300])
+    await writer.drain()
+    status = (await reader.readline()).decode()
+    writer.close()
+    assert " 200 " in status, status
+    assert await rig.inbox_count() == 1

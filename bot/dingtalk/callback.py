@@ -11,8 +11,9 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.bodies import BodyTooLarge, read_body
 from bot.dingtalk.api import sign
-from bot.dingtalk.messages import is_valid, to_inbox
+from bot.dingtalk.messages import DINGTALK_HOSTS, problem, to_inbox
 from bot.inbox import InboxWriter
 
 log = logging.getLogger("genjin.dingtalk")
@@ -21,11 +22,20 @@ MAX_SKEW_MS = 3600 * 1000
 
 
 class DingTalkCallback:
-    def __init__(self, inbox: InboxWriter, clock: Callable[[], datetime], *, app_secret: str, max_body: int) -> None:
+    def __init__(
+        self,
+        inbox: InboxWriter,
+        clock: Callable[[], datetime],
+        *,
+        app_secret: str,
+        max_body: int,
+        hosts: frozenset[str] = DINGTALK_HOSTS,
+    ) -> None:
         self.inbox = inbox
         self.clock = clock
         self.app_secret = app_secret
         self.max_body = max_body
+        self.hosts = hosts  # where a sessionWebhook may point
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/dingtalk/callback", self.receive)]
@@ -38,19 +48,20 @@ class DingTalkCallback:
             return self._refuse(request, 403, "timestamp more than an hour off")
         if not hmac.compare_digest(sign(self.app_secret, timestamp), signature):
             return self._refuse(request, 403, "bad sign")
-        if request.content_length is not None and request.content_length > self.max_body:
-            return self._refuse(request, 413, "body too large")
-        body = await request.content.read(self.max_body + 1)
-        if len(body) > self.max_body:
+        try:
+            body = await read_body(request, self.max_body)
+        except BodyTooLarge:
             return self._refuse(request, 413, "body too large")
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also a 5,000-digit integer
             return self._refuse(request, 400, "not JSON")
-        if not is_valid(data):
-            return self._refuse(request, 400, "not a robot message")
+        wrong = problem(data, self.hosts)
+        if wrong is not None:  # a retry cannot fix it: 400, not 503
+            return self._refuse(request, 400, wrong)
+        message = to_inbox(data, self.clock())
         try:
-            await self.inbox.put(to_inbox(data, self.clock()))
+            await self.inbox.put(message)
         except Exception as exc:
             log.error("DingTalk message %s not stored: %s", data.get("msgId"), exc)
             return web.json_response({"error": "busy, retry later"}, status=503)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from bot.dingtalk.api import MAX_BATCH, DingTalkClient
-from bot.dingtalk.messages import PLATFORM
+from bot.dingtalk.messages import DINGTALK_HOSTS, PLATFORM
 from bot.messages import with_typed_choices
 from bot.outbox import TransientSendError
 from handlers.format import split
@@ -21,15 +22,24 @@ class DingTalkSender:
     batch_size = MAX_BATCH
     text_limit = TEXT_LIMIT
 
-    def __init__(self, client: DingTalkClient) -> None:
+    def __init__(self, client: DingTalkClient, hosts: frozenset[str] = DINGTALK_HOSTS) -> None:
         self.client = client
+        self.hosts = hosts  # a session webhook elsewhere (a row stored before the door checked it) is not used
+
+    def _webhook(self, message: OutboxMessage) -> str | None:
+        """The session webhook to answer on, if it is DingTalk's and still has a minute to live."""
+        webhook = message.payload.get("reply_webhook")
+        raw = str(message.payload.get("reply_webhook_expires") or "0")
+        expires = int(raw) if raw.isdigit() and len(raw) <= 16 else 0
+        if not isinstance(webhook, str) or (urlsplit(webhook).hostname or "") not in self.hosts:
+            return None
+        return webhook if expires - WEBHOOK_MARGIN_MS > time.time() * 1000 else None
 
     async def send(self, message: OutboxMessage) -> None:
         text = self._text(message)
         markdown = message.payload.get("format") == "markdown"
-        webhook = message.payload.get("reply_webhook")
-        expires = int(message.payload.get("reply_webhook_expires") or 0)
-        if webhook and expires - WEBHOOK_MARGIN_MS > time.time() * 1000:
+        webhook = self._webhook(message)
+        if webhook:
             for part in split(text, TEXT_LIMIT):
                 await self.client.session_send(str(webhook), part, markdown=markdown)
             return

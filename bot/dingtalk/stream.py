@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.dingtalk.messages import is_valid, to_inbox
+from bot.dingtalk.messages import DINGTALK_HOSTS, problem, to_inbox
 from sales.model import InboxMessage
 
 log = logging.getLogger("genjin.dingtalk")
@@ -36,7 +36,9 @@ class StreamRunner:
         put: Put,
         clock: Callable[[], Any],
         watchdog_seconds: float = 180.0,
+        hosts: frozenset[str] = DINGTALK_HOSTS,
     ) -> None:
+        self.hosts = hosts  # where a sessionWebhook may point
         self.app_key = app_key
         self.app_secret = app_secret
         self.api_base = api_base.rstrip("/")
@@ -165,7 +167,9 @@ class _BotHandler:
 
         code, text = AckMessage.STATUS_OK, "OK"
         data = callback.data
-        if not is_valid(data):
+        wrong = problem(data, self.runner.hosts)
+        if wrong is not None:  # can never be handled: acknowledged as bad, not redelivered
+            log.warning("DingTalk stream message refused: %s", wrong)
             code, text = AckMessage.STATUS_BAD_REQUEST, "not a robot message"
         else:
             try:

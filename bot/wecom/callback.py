@@ -7,11 +7,13 @@ callback is the same inbox row (MsgId, or FromUserName + CreateTime for events).
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot.bodies import BodyTooLarge, read_body
 from bot.bootstrap import App
 from bot.wecom.crypto import CallbackCrypto, CallbackRejected
 from bot.wecom.sender import PLATFORM
@@ -21,6 +23,7 @@ log = logging.getLogger("genjin.wecom")
 
 NOT_TEXT = ("image", "voice", "video", "file", "location", "link")
 TEXT_EVENTS = ("click", "template_card_event")  # a menu key or a button key, read as the user's words
+MAX_SKEW_S = 3600  # a callback's timestamp may be this far from our clock (WeCom retries within seconds)
 
 
 def to_inbox(fields: dict[str, str], now: datetime) -> InboxMessage:
@@ -70,12 +73,17 @@ class WeComCallback:
     async def receive(self, request: web.Request) -> web.Response:
         try:
             signature, timestamp, nonce = self._query(request, "msg_signature", "timestamp", "nonce")
-            if request.content_length is not None and request.content_length > self.max_body:
-                raise CallbackRejected(f"body over {self.max_body} bytes", 413)
-            body = await request.content.read(self.max_body + 1)
-            if len(body) > self.max_body:
-                raise CallbackRejected(f"body over {self.max_body} bytes", 413)
+            if not timestamp.isdigit():
+                raise CallbackRejected("timestamp is not a number")
+            if abs(time.time() - int(timestamp)) > MAX_SKEW_S:
+                raise CallbackRejected("timestamp more than an hour off", 403)  # a replayed callback
+            try:
+                body = await read_body(request, self.max_body)
+            except BodyTooLarge as exc:
+                raise CallbackRejected(str(exc), 413) from exc
             fields = self.crypto.decrypt(body, signature, timestamp, nonce)
+            if not fields.get("FromUserName") or not fields.get("MsgType"):
+                raise CallbackRejected("no sender or type: nobody to answer")  # signed, but never answerable
         except CallbackRejected as exc:
             return self._refuse(request, exc)
         message = to_inbox(fields, self.app.clock())

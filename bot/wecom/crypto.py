@@ -8,6 +8,7 @@ expansion or an external entity is refused before anything is parsed.
 from __future__ import annotations
 
 import binascii
+import struct
 from typing import Any
 
 from defusedxml import ElementTree
@@ -63,6 +64,9 @@ class CallbackCrypto:
             raise CallbackRejected("bad signature", 403) from exc
         except InvalidCorpIdException as exc:
             raise CallbackRejected("wrong corp id", 403) from exc
-        except (binascii.Error, UnicodeDecodeError, ValueError, IndexError, KeyError, TypeError) as exc:
-            # a wrong key with a valid signature decrypts to junk: UnicodeDecodeError, bad padding, …
+        except (binascii.Error, struct.error, UnicodeDecodeError, ValueError, IndexError, KeyError, TypeError) as exc:
+            # a wrong key with a valid signature decrypts to junk: UnicodeDecodeError, bad padding, a length
+            # field past the end (struct.error), …
+            raise CallbackRejected(f"cannot decrypt: {type(exc).__name__}") from exc
+        except Exception as exc:  # anything else the library raises on hostile input is still the sender's fault
             raise CallbackRejected(f"cannot decrypt: {type(exc).__name__}") from exc

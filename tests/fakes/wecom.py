@@ -146,10 +146,12 @@ class FakeWeCom:
 
 
 def encrypted_callback(
-    inner_xml: str, *, nonce: str = "nonce123", timestamp: str = "1700000000", token: str = TOKEN,
+    inner_xml: str, *, nonce: str = "nonce123", timestamp: str = "", token: str = TOKEN,
     aes_key: str = AES_KEY, corp_id: str = CORP_ID,
 ) -> tuple[str, bytes]:  # fmt: skip
-    """A genuine POST: (query string, body) as WeCom would send them, query percent-encoded."""
+    """A genuine POST: (query string, body) as WeCom would send them, query percent-encoded; signed now
+    unless ``timestamp`` says otherwise."""
+    timestamp = timestamp or str(int(time.time()))
     crypto = WeChatCrypto(token, aes_key, corp_id)
     reply = crypto.encrypt_message(inner_xml, nonce, timestamp)
     encrypt = reply.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
