@@ -22,6 +22,7 @@ from sales.model import Customer, Employee, OutboxMessage, OutboxStatus
 from sales.stages import Stage
 from tests.conftest import NOW, ROOT
 from tests.fakes.dingtalk import APP_KEY, APP_SECRET, ROBOT_SECRET, FakeDingTalk, http_headers, robot_message
+from tests.fakes.pieces import post_in_pieces
 
 
 async def until(check: Callable[[], Awaitable[bool] | bool], within: float = 15.0) -> None:
@@ -293,17 +294,7 @@ async def test_a_body_in_pieces_is_read_whole(http: tuple[Rig, TestClient]) -> N
     rig, client = http
     body = json.dumps(robot_message(rig.base, "msg-pieces", "天成建材 电话沟通了,下周三演示 " + "很顺利" * 40)).encode()
     assert len(body) > 600
-    host, port = client.server.host, client.server.port
-    reader, writer = await asyncio.open_connection(host, port)
-    headers = "".join(f"{k}: {v}\r\n" for k, v in http_headers().items())
-    writer.write((f"POST /dingtalk/callback HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{headers}"
-                  f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())  # fmt: skip
-    for start in range(0, len(body), 300):
-        await writer.drain()
-        await asyncio.sleep(0.001)
-        writer.write(body[start : start + 300])
-    await writer.drain()
-    status = (await reader.readline()).decode()
-    writer.close()
+    headers = {"Content-Type": "application/json", **http_headers()}
+    status = await post_in_pieces(client.server.host, client.server.port, "/dingtalk/callback", headers, body)
     assert " 200 " in status, status
     assert await rig.inbox_count() == 1

@@ -24,6 +24,7 @@ from sales.model import Customer, Employee, OutboxMessage, OutboxStatus, Role
 from sales.points import PointsEntry
 from sales.stages import Stage
 from tests.conftest import NOW
+from tests.fakes.pieces import post_in_pieces
 from tests.fakes.wecom import (
     AES_KEY,
     AGENT_ID,
@@ -245,18 +246,10 @@ async def test_a_body_that_arrives_in_pieces_is_read_whole(rig: Rig) -> None:
     """On the internet a body comes in several TCP reads; 300-byte pieces 1 ms apart are normal delivery."""
     query, body = encrypted_callback(text_message("zhangwei", "天成建材 电话沟通了,下周三演示", "9300"))
     assert len(body) > 600
-    host, port = rig.client.server.host, rig.client.server.port
-    reader, writer = await asyncio.open_connection(host, port)
-    head = (f"POST /wecom/callback?{query} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
-    writer.write(head)
-    for start in range(0, len(body), 300):
-        await writer.drain()
-        await asyncio.sleep(0.001)
-        writer.write(body[start : start + 300])
-    await writer.drain()
-    status = (await reader.readline()).decode()
-    writer.close()
+    server = rig.client.server
+    status = await post_in_pieces(
+        server.host, server.port, f"/wecom/callback?{query}", {"Content-Type": "text/xml"}, body
+    )
     assert " 200 " in status, status
     assert await rig.inbox_count() == 1
 
