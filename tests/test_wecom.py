@@ -281,15 +281,26 @@ async def test_a_token_that_never_works_is_not_a_loop(rig: Rig) -> None:
     assert rig.fake.token_fetches == 2  # the first token and one refetch, then it gives up
 
 
-async def test_a_bad_secret_stops_and_is_recorded(rig: Rig) -> None:
+async def test_a_refused_secret_holds_sending_then_everything_goes_when_it_works(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = rig.app.extras["wecom_client"]
     client.secret = "wrong"
-    with pytest.raises(PermanentSendError):
-        await client.send("zhangwei", "text", {"content": "hi"})
+    for n in range(3):
+        await rig.post(text_message("zhangwei", "帮助", f"940{n}"))
+    await rig.settle()
+    assert rig.fake.messages == [] and client.broken
+    async with rig.app.uow() as uow:  # waiting with back-off, not failed for good
+        assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.PENDING}
     calls = rig.fake.token_fetches
-    with pytest.raises(PermanentSendError):
-        await client.send("zhangwei", "text", {"content": "hi"})
-    assert rig.fake.token_fetches == calls == 0 and client.broken
+    rig.clock.now += timedelta(minutes=5)
+    await rig.app.outbox.drain()
+    assert rig.fake.token_fetches == calls  # within the minute: gettoken is not hammered
+    client.secret = SECRET  # the admin fixes it
+    monkeypatch.setattr(client, "_secret_retry_at", 0.0)  # a minute has passed
+    rig.clock.now += timedelta(minutes=10)
+    await rig.app.outbox.drain()
+    assert len(rig.fake.texts_for("zhangwei")) == 3 and client.broken is None
 
 
 async def test_rate_limit_and_network_errors_are_retried_until_delivered(rig: Rig) -> None:

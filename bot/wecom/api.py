@@ -31,8 +31,12 @@ PERMANENT = {
 REFRESH_MARGIN = 300  # seconds before expiry when a token is fetched anew
 
 
-class BadSecret(PermanentSendError):
-    """40001: the secret is wrong; nothing will work until an admin fixes the settings."""
+SECRET_RETRY = 60.0  # seconds between gettoken tries while WeCom refuses the secret
+
+
+class BadSecret(TransientSendError):
+    """40001: the secret is refused. Nothing goes out until it works again (an admin fixes it, WeCom's side
+    recovers), so messages wait with back-off instead of failing for good; gettoken is tried once a minute."""
 
 
 @dataclass
@@ -61,11 +65,12 @@ class WeComClient:
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
         self.token_fetches = 0
-        self.broken: str | None = None  # set when the secret is refused
+        self.broken: str | None = None  # set while the secret is refused
+        self._secret_retry_at = 0.0
 
     async def token(self, *, force: bool = False) -> str:
         """The cached access token, fetched when missing, expiring or ``force``d (one fetch at a time)."""
-        if self.broken:
+        if self.broken and time.monotonic() < self._secret_retry_at:
             raise BadSecret(self.broken)
         async with self._lock:
             if not force and self._token and self._token.expires_at - REFRESH_MARGIN > time.monotonic():
@@ -74,10 +79,14 @@ class WeComClient:
             code = int(data.get("errcode", 0))
             if code == BAD_SECRET:
                 self.broken = "WeCom refused the secret (40001): check GENJIN_WECOM_SECRET"
+                self._secret_retry_at = time.monotonic() + SECRET_RETRY
                 log.error(self.broken)
                 raise BadSecret(self.broken)
             if code:
                 raise TransientSendError(f"gettoken errcode {code}: {data.get('errmsg')}")
+            if self.broken:
+                log.warning("WeCom accepts the secret again; sending resumes")
+            self.broken = None
             self.token_fetches += 1
             self._token = _Token(str(data["access_token"]), time.monotonic() + int(data.get("expires_in", 7200)))
             return self._token.value

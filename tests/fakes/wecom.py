@@ -76,7 +76,7 @@ class FakeWeCom:
             assert request.transport is not None
             request.transport.close()
             raise web.HTTPInternalServerError()
-        if code >= 500:
+        if 500 <= code <= 599:  # an HTTP status; anything else is an errcode in a 200 answer (45009, 40001, …)
             return web.Response(status=code, text="upstream error")
         return web.json_response({"errcode": code, "errmsg": "injected"})
 
