@@ -1,8 +1,10 @@
 """The outbox sender: delivers queued messages through each platform, with retries.
 
-A message is leased before it is sent, so two senders never send it at the same time,
-and it is marked sent after; a crash in between sends it again once the lease runs out,
-under the same key, which the platforms use to drop the duplicate.
+A message is leased before it is sent, so two senders never send it at the same time, and it is
+marked sent after. The lease is renewed right before each send and only while still held (no other
+sender leased the message since), so a slow API that outlasts the lease of a batch never lets a second
+instance send the tail again. A crash between a send and its mark-sent sends it again once the lease
+runs out (at-least-once), under the same key, which WeCom uses to drop the duplicate.
 """
 
 from __future__ import annotations
@@ -112,8 +114,23 @@ class OutboxSender:
             batches += [messages[i : i + size] for i in range(0, len(messages), size)]
         return alone, batches
 
+    async def _hold(self, message: OutboxMessage) -> bool:
+        """Renew this sender's lease on a message just before sending it; False when another has it now."""
+        assert message.id is not None
+        async with self.uow() as uow:
+            held = await uow.outbox.renew(
+                message.id, message.attempts, self.clock() + timedelta(seconds=self.lease_seconds)
+            )
+            await uow.commit()
+        if not held:
+            log.info("outbox %s: lease taken over by another sender; not sent here", message.key)
+        return held
+
     async def _deliver_batch(self, messages: list[OutboxMessage]) -> int:
         """One call for several recipients; the throttled ones wait and go again."""
+        messages = [m for m in messages if await self._hold(m)]
+        if not messages:
+            return 0
         sender = self.senders[messages[0].platform]
         try:
             throttled = await sender.send_batch(messages)  # type: ignore[attr-defined]
@@ -189,6 +206,9 @@ class OutboxSender:
         return merged, [m for m in messages if m not in merged]
 
     async def _deliver_digest(self, messages: list[OutboxMessage]) -> bool:
+        messages = [m for m in messages if await self._hold(m)]
+        if not messages:
+            return False
         first = messages[0]
         texts = [str(m.payload.get("text", "")) for m in messages]
         digest = OutboxMessage(
@@ -220,6 +240,8 @@ class OutboxSender:
         With ``record`` False (a digest) only success or failure is reported back.
         """
         assert message.id is not None
+        if record and not await self._hold(message):
+            return 0
         sender = self.senders[message.platform]
         try:
             await sender.send(message)

@@ -383,6 +383,13 @@ class MemoryOutbox(_Repo):
             m.attempts += 1
         return [_copy(m) for m in due]
 
+    async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
+        m = self.s.outbox.get(message_id)
+        if m is None or m.attempts != attempts or m.status is not OutboxStatus.PENDING:
+            return False
+        m.next_attempt_at = until
+        return True
+
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         m = self.s.outbox.get(message_id)
         if m:

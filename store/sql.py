@@ -523,6 +523,15 @@ class SqlOutbox(_Repo):
         await self.session.flush()
         return [to_record(OutboxMessage, r) for r in rows]
 
+    async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id, OutboxRow.attempts == attempts)
+            .where(OutboxRow.status == OutboxStatus.PENDING.value)
+            .values(next_attempt_at=until)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def mark_sent(self, message_id: int, at: datetime) -> None:
         await self._write(
             update(OutboxRow)

@@ -185,3 +185,32 @@ async def test_outbox_is_idempotent_across_restarts(uow_factory: UnitOfWorkFacto
     other = OutboxSender(uow_factory, {"wecom": sender}, ErrorHandler(), clock)
     clock.now += timedelta(hours=1)
     assert await other.drain() == 0 and len(sender.sent) == 1
+
+
+async def test_a_slow_api_never_lets_a_second_instance_send_the_tail_again(uow_factory: UnitOfWorkFactory) -> None:
+    """Instance A leases five messages for 10 s; each send takes 4 s. While A sends the third, instance B finds
+    the last two due (A's lease on them ran out) and sends them. A must not send them too."""
+    clock = Clock(NOW)
+    async with uow_factory() as uow:
+        for n in range(5):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"k{n}", created_at=NOW,
+                                                   payload={"text": f"m{n}"}, to_user=f"u{n}"))  # fmt: skip
+        await uow.commit()
+    fast = RecordingSender()
+    b = OutboxSender(uow_factory, {"wecom": fast}, ErrorHandler(), clock, lease_seconds=10)
+
+    class Slow(RecordingSender):
+        async def send(self, message: OutboxMessage) -> None:
+            clock.now += timedelta(seconds=4)
+            if len(self.sent) == 2:
+                await b.drain_once()  # the other instance, meanwhile
+            self.sent.append(message)
+
+    slow = Slow()
+    a = OutboxSender(uow_factory, {"wecom": slow}, ErrorHandler(), clock, lease_seconds=10)
+    await a.drain_once()
+    keys = [m.key for m in slow.sent + fast.sent]
+    assert sorted(keys) == [f"k{n}" for n in range(5)]  # each once
+    assert [m.key for m in fast.sent] == ["k3", "k4"]
+    async with uow_factory() as uow:
+        assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.SENT}
