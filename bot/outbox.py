@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -75,7 +75,6 @@ class OutboxSender:
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
-        self._recent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
 
     async def drain_once(self) -> int:
         """Send what is due now; how many were delivered."""
@@ -165,27 +164,20 @@ class OutboxSender:
         limit: tuple[int, float] | None = getattr(sender, "per_recipient", None)
         if limit is None:
             return sum([await self._deliver(m) for m in messages])
-        count, seconds = limit
-        now = self.clock()
-        recent = self._recent[(platform, recipient)]
-        while recent and (now - recent[0]).total_seconds() >= seconds:
-            recent.popleft()
-        budget = count - len(recent)
-        window_end = (recent[0] if recent else now) + timedelta(seconds=seconds)
-        singles = messages if len(messages) <= budget else messages[: max(budget - 1, 0)]
+        async with self.uow() as uow:  # the window lives in the database: every instance counts the same sends
+            granted, window_end = await uow.outbox.reserve(platform, recipient, self.clock(), limit, len(messages))
+            await uow.commit()
+        singles = messages if granted >= len(messages) else messages[: max(granted - 1, 0)]
+        budget = granted
         delivered = 0
         for message in singles:
-            if await self._deliver(message):
-                recent.append(self.clock())
-                delivered += 1
+            delivered += await self._deliver(message)
         rest = messages[len(singles) :]
         if not rest:
             return delivered
         merged, waiting = self._digest_parts(rest, getattr(sender, "text_limit", 2048)) if budget > 0 else ([], rest)
-        if merged:
-            if await self._deliver_digest(merged):
-                recent.append(self.clock())
-                delivered += len(merged)
+        if merged and await self._deliver_digest(merged):
+            delivered += len(merged)
         for message in waiting:
             assert message.id is not None
             await self._record(message.id, retry=("per-person limit reached; waiting for the next window", window_end))

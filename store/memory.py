@@ -37,6 +37,7 @@ from sales.reports import StageTotal, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
+from store.windows import take_slots
 
 
 @dataclass
@@ -48,6 +49,7 @@ class MemoryState:
     briefs: dict[int, Brief] = field(default_factory=dict)
     updates: dict[int, BriefUpdate] = field(default_factory=dict)
     changes: dict[int, AppliedChange] = field(default_factory=dict)
+    windows: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     inbox: dict[int, InboxMessage] = field(default_factory=dict)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     audit: dict[int, AuditEntry] = field(default_factory=dict)
@@ -382,6 +384,13 @@ class MemoryOutbox(_Repo):
             m.next_attempt_at = until
             m.attempts += 1
         return [_copy(m) for m in due]
+
+    async def reserve(
+        self, platform: str, recipient: str, now: datetime, limit: tuple[int, float], wanted: int
+    ) -> tuple[int, datetime]:
+        kept, granted, frees = take_slots(self.s.windows.get((platform, recipient), []), now, limit, wanted)
+        self.s.windows[(platform, recipient)] = kept
+        return granted, frees
 
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         m = self.s.outbox.get(message_id)

@@ -230,6 +230,15 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SendWindowRow(Base):
+    """Recent sends to one recipient, shared by every instance: the platform's per-person limit."""
+
+    __tablename__ = "send_windows"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sends: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO times in UTC, oldest first
+
+
 class PendingRow(Base):
     __tablename__ = "pending_questions"
     __table_args__ = (Index("ix_pending_conversation", "platform", "chat_id", "user_id"),)

@@ -172,6 +172,13 @@ class OutboxRepository(Protocol):
         """Pending messages due by ``now``, hidden from other senders until ``until``."""
         ...
 
+    async def reserve(
+        self, platform: str, recipient: str, now: datetime, limit: tuple[int, float], wanted: int
+    ) -> tuple[int, datetime]:
+        """Take up to ``wanted`` of a recipient's sends in the window (``limit`` = count per seconds), locked
+        against other instances; how many were granted and when the window frees a slot."""
+        ...
+
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         """Extend a lease still held (no other sender has leased the message since: same ``attempts``)."""
         ...

@@ -62,11 +62,13 @@ from store.orm import (
     PointsRow,
     RedemptionRow,
     ReminderRow,
+    SendWindowRow,
     StageHistoryRow,
     StandupEntryRow,
     StandupRow,
     TeamRow,
 )
+from store.windows import take_slots
 
 R = TypeVar("R")
 
@@ -522,6 +524,20 @@ class SqlOutbox(_Repo):
             row.attempts += 1
         await self.session.flush()
         return [to_record(OutboxMessage, r) for r in rows]
+
+    async def reserve(
+        self, platform: str, recipient: str, now: datetime, limit: tuple[int, float], wanted: int
+    ) -> tuple[int, datetime]:
+        await self.session.execute(
+            self._insert()(SendWindowRow).values(platform=platform, recipient=recipient, sends=[])
+            .on_conflict_do_nothing(index_elements=["platform", "recipient"])
+        )  # fmt: skip
+        query = select(SendWindowRow).where(SendWindowRow.platform == platform, SendWindowRow.recipient == recipient)
+        row = (await self.session.execute(query.with_for_update())).scalar_one()  # other instances wait here
+        kept, granted, frees = take_slots(list(row.sends), now, limit, wanted)
+        row.sends = kept
+        await self.session.flush()
+        return granted, frees
 
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         result = await self.session.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, text_is
 from handlers.services import Services
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Role
+from store.memory import MemoryStore
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import NOW
 
@@ -212,5 +215,50 @@ async def test_a_slow_api_never_lets_a_second_instance_send_the_tail_again(uow_f
     keys = [m.key for m in slow.sent + fast.sent]
     assert sorted(keys) == [f"k{n}" for n in range(5)]  # each once
     assert [m.key for m in fast.sent] == ["k3", "k4"]
+    async with uow_factory() as uow:
+        assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.SENT}
+
+
+class LimitedPlatform(RecordingSender):
+    """WeCom's rule: a member's 31st message within a minute is dropped silently."""
+
+    per_recipient = (30, 60.0)
+    text_limit = 2048
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.dropped = 0
+
+    async def send(self, message: OutboxMessage) -> None:
+        recent = [m for m in self.sent if (self.clock() - m.created_at).total_seconds() < 60]
+        if len(recent) >= 30:
+            self.dropped += 1
+            return
+        self.sent.append(dataclasses.replace(message, created_at=self.clock()))  # created_at: when it arrived
+
+
+async def test_two_instances_share_one_members_limit(uow_factory: UnitOfWorkFactory) -> None:
+    """Sixty replies to one busy member, sent by two instances at once: together they stay within 30 a minute
+    (the rest merged into a digest or waiting for the next minute), and nothing is dropped by the platform."""
+    if isinstance(uow_factory, MemoryStore):
+        pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
+    clock = Clock(NOW)
+    async with uow_factory() as uow:
+        for n in range(60):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"r{n}", created_at=NOW,
+                                                   payload={"text": f"第 {n} 条回复"}, to_user="busy"))  # fmt: skip
+        await uow.commit()
+    platform = LimitedPlatform(clock)
+    a, b = (OutboxSender(uow_factory, {"wecom": platform}, ErrorHandler(), clock, batch=30) for _ in range(2))
+    await asyncio.gather(a.drain_once(), b.drain_once())
+    assert len(platform.sent) <= 30 and platform.dropped == 0
+    for _ in range(3):
+        clock.now += timedelta(seconds=61)
+        await asyncio.gather(a.drain(), b.drain())
+    assert platform.dropped == 0
+    delivered = sum(int(m.payload["text"].split("合并发送的 ")[1].split(" 条")[0]) if "合并发送" in m.payload["text"]
+                    else 1 for m in platform.sent)  # fmt: skip
+    assert delivered == 60
     async with uow_factory() as uow:
         assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.SENT}
