@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker, InboxWriter
+from bot.metrics import AlertRules, Alerts, Metrics
 from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
@@ -46,10 +47,19 @@ class App:
     routes: list[web.RouteDef] = field(default_factory=list)  # the platforms' callbacks
     http: aiohttp.ClientSession | None = None  # for the platforms' APIs
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    alerts: Alerts | None = None
 
     def scheduler(self) -> Scheduler:
         """The scheduler over this app's store and services (built here, started by serve)."""
-        return Scheduler(self.uow, self.services, self.clock, self.errors.on_job, scan_time=self.settings.scan_time)
+        return Scheduler(self.uow, self.services, self.clock, self._job_failed, scan_time=self.settings.scan_time,
+                         on_done=lambda job: self.metrics.job(job, True))  # fmt: skip
+
+    def _job_failed(self, exc: BaseException, job: str) -> None:
+        self.errors.on_job(exc, job)
+        self.metrics.job(job, False)
+        if self.alerts is not None:
+            self.alerts.job_failed(job)
 
     async def close(self) -> None:
         if self.services.recommender is not None:
@@ -85,6 +95,10 @@ def stall_policy(settings: Settings) -> StallPolicy:
     return StallPolicy(limits, settings.stall_supervisor_after, settings.stall_high_risk_after)
 
 
+def _fetches(client: Any) -> Callable[[], int]:
+    return lambda: int(client.token_fetches)
+
+
 def system_clock(settings: Settings) -> Callable[[], datetime]:
     tz = settings.tz
     return lambda: datetime.now(tz)
@@ -115,18 +129,27 @@ async def build_app(
         points=settings.points_rules(),
         rewards=settings.rewards(),
     )
-    worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register)
-    outbox = OutboxSender(uow, senders, errors, clock)
+    metrics = Metrics()
+    worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,
+                         metrics=metrics)  # fmt: skip
+    outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics)
     services.recommender = Recommender(
         uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings)
     )
     inbox = InboxWriter(uow, worker.wake)
-    app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders)
+    app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
+              metrics=metrics)  # fmt: skip
     if settings.wecom_enabled and "wecom" not in senders:
         _install_wecom(app)
     if settings.dingtalk_enabled and "dingtalk" not in senders:
         _install_dingtalk(app)
     services.platforms = (*(p for p in ("wecom", "dingtalk") if p in app.senders), "console")
+    for platform in ("wecom", "dingtalk"):
+        client = app.extras.get(f"{platform}_client")
+        if client is not None:
+            metrics.tokens.sources[platform] = _fetches(client)
+    app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,  # type: ignore[arg-type]
+                        AlertRules(stale_minutes=settings.alert_after_minutes))  # fmt: skip
     return app
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.errors import ErrorHandler
 from bot.loops import run_until_stopped
+from bot.metrics import Metrics
 from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
@@ -99,7 +101,9 @@ class InboxWorker:
         services: Services,
         auto_register: bool = False,
         poll_seconds: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.services = services
         self.uow = uow
         self.router = router
@@ -121,6 +125,7 @@ class InboxWorker:
             message = to_incoming(stored)
             now = self.clock()
             employee: Employee | None = None
+            started = time.perf_counter()
             try:
                 async with uow.savepoint():
                     employee = await resolve_sender(uow, message, auto_register=self.auto_register)
@@ -128,12 +133,17 @@ class InboxWorker:
                     replies = await self.router.dispatch(message, ctx) or []
                     await enqueue_replies(uow, message, employee, replies, now)
                 status, error = InboxStatus.DONE, None
+                if self.metrics is not None and ctx.parsed is not None:
+                    self.metrics.parsed.labels(ctx.parsed.intent).inc()
             except Exception as exc:  # one error handler for every message
                 replies = self.errors.on_message(exc, message)
                 await enqueue_replies(uow, message, None, replies, now)
                 status, error = InboxStatus.FAILED, ErrorHandler.summary(exc)
             await uow.inbox.finish(stored.id, status, now, error)
             await uow.commit()
+            if self.metrics is not None:
+                self.metrics.handled.labels(status.value).inc()
+                self.metrics.handler_seconds.observe(time.perf_counter() - started)
             return True
 
     async def drain(self) -> int:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.errors import ErrorHandler
 from bot.loops import run_until_stopped
+from bot.metrics import Metrics
 from sales.model import OutboxMessage
 from store.repositories import UnitOfWorkFactory
 
@@ -65,7 +66,9 @@ class OutboxSender:
         give_up_after: timedelta = timedelta(hours=6),
         batch: int = 50,
         poll_seconds: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.uow = uow
         self.senders = senders
         self.errors = errors
@@ -113,6 +116,10 @@ class OutboxSender:
             batches += [messages[i : i + size] for i in range(0, len(messages), size)]
         return alone, batches
 
+    def _count(self, platform: str, result: str, n: int = 1) -> None:
+        if self.metrics is not None and n:
+            self.metrics.sends.labels(platform, result).inc(n)
+
     async def _hold(self, message: OutboxMessage) -> bool:
         """Renew this sender's lease on a message just before sending it; False when another has it now."""
         assert message.id is not None
@@ -136,6 +143,9 @@ class OutboxSender:
         except Exception as exc:
             if not isinstance(exc, (TransientSendError, PermanentSendError)):
                 self.errors.on_job(exc, f"batch {messages[0].key}")
+            self._count(
+                messages[0].platform, "failed" if isinstance(exc, PermanentSendError) else "retry", len(messages)
+            )
             for message in messages:
                 assert message.id is not None
                 if isinstance(exc, PermanentSendError):
@@ -145,6 +155,8 @@ class OutboxSender:
                     await self._record(message.id, retry=(f"{type(exc).__name__}: {exc}", retry_at))
             return 0
         held = {m.id for m in throttled}
+        self._count(messages[0].platform, "sent", len(messages) - len(held))
+        self._count(messages[0].platform, "retry", len(held))
         for message in messages:
             assert message.id is not None
             if message.id in held:
@@ -238,6 +250,7 @@ class OutboxSender:
         try:
             await sender.send(message)
         except PermanentSendError as exc:
+            self._count(message.platform, "failed")
             if record:
                 await self._record(message.id, failed=f"{exc}")
             log.warning("outbox %s gave up: %s", message.key, exc)
@@ -245,6 +258,7 @@ class OutboxSender:
         except Exception as exc:
             if not isinstance(exc, TransientSendError):
                 self.errors.on_job(exc, f"send {message.key}")
+            self._count(message.platform, "retry")
             if not record:
                 return 0
             now = self.clock()
@@ -254,6 +268,7 @@ class OutboxSender:
                 retry_at = now + timedelta(seconds=backoff(message.attempts))
                 await self._record(message.id, retry=(f"{type(exc).__name__}: {exc}", retry_at))
             return 0
+        self._count(message.platform, "sent")
         if record:
             await self._record(message.id, sent=self.clock())
         return 1

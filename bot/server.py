@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 
 from bot.bootstrap import App
+from bot.metrics import CONTENT_TYPE
 
 log = logging.getLogger("genjin.server")
 
@@ -18,7 +19,7 @@ STOP_GRACE = 2.0  # with the stream stop and the 1 s HTTP shutdown, SIGTERM to e
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers (``degraded`` with the reasons of the last alert check), 503 when not."""
     app = request.app[APP_KEY]
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
@@ -26,13 +27,24 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    reasons = list(app.alerts.active) if app.alerts is not None else []
+    if reasons:
+        return web.json_response({"status": "degraded", "reasons": reasons})
     return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: counters of this instance, queue depths and ages of the shared database."""
+    app = request.app[APP_KEY]
+    await app.metrics.refresh(app.uow, app.clock())
+    return web.Response(body=app.metrics.text(), headers={"Content-Type": CONTENT_TYPE})
 
 
 def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Application:
     web_app = web.Application(client_max_size=client_max_size)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     web_app.add_routes(app.routes)
     return web_app
 
@@ -62,6 +74,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         asyncio.create_task(app.worker.run(stop), name="inbox"),
         asyncio.create_task(app.outbox.run(stop), name="outbox"),
     ]
+    if app.alerts is not None:
+        tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
     try:
         await stop.wait()
         log.info("stopping")

@@ -43,7 +43,9 @@ class Scheduler:
         on_error: OnError,
         *,
         scan_time: str = "10:00",
+        on_done: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_done = on_done  # a job finished without error (metrics)
         self.uow = uow
         self.services = services
         self.clock = clock
@@ -83,6 +85,9 @@ class Scheduler:
                 await job.run()
             except Exception as exc:
                 self.on_error(exc, job.id)
+            else:
+                if self.on_done is not None:
+                    self.on_done(job.id)
 
         return run
 

@@ -361,6 +361,9 @@ class MemoryInbox(_Repo):
     async def count(self, status: InboxStatus | None = None) -> int:
         return sum(1 for m in self.s.inbox.values() if status is None or m.status is status)
 
+    async def oldest_waiting(self) -> datetime | None:
+        return min((m.received_at for m in self.s.inbox.values() if m.status is InboxStatus.NEW), default=None)
+
 
 class MemoryOutbox(_Repo):
     async def enqueue(self, message: OutboxMessage) -> bool:
@@ -391,6 +394,12 @@ class MemoryOutbox(_Repo):
         kept, granted, frees = take_slots(self.s.windows.get((platform, recipient), []), now, limit, wanted)
         self.s.windows[(platform, recipient)] = kept
         return granted, frees
+
+    async def backlog(self) -> tuple[int, datetime | None, int, int]:
+        pending = [m for m in self.s.outbox.values() if m.status is OutboxStatus.PENDING]
+        failed = sum(1 for m in self.s.outbox.values() if m.status is OutboxStatus.FAILED)
+        oldest = min((m.created_at for m in pending), default=None)
+        return len(pending), oldest, sum(1 for m in pending if m.attempts >= 3), failed
 
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         m = self.s.outbox.get(message_id)

@@ -70,6 +70,8 @@ from store.orm import (
 )
 from store.windows import take_slots
 
+RETRYING = 3  # attempts after which a waiting message counts as failing to go out
+
 R = TypeVar("R")
 
 # How stored strings become enums again when a row turns into a record.
@@ -492,6 +494,11 @@ class SqlInbox(_Repo):
             query = query.where(InboxRow.status == status.value)
         return int((await self.session.execute(query)).scalar_one())
 
+    async def oldest_waiting(self) -> datetime | None:
+        query = select(func.min(InboxRow.received_at)).where(InboxRow.status == InboxStatus.NEW.value)
+        value: datetime | None = (await self.session.execute(query)).scalar_one()
+        return value
+
 
 class SqlOutbox(_Repo):
     async def enqueue(self, message: OutboxMessage) -> bool:
@@ -570,6 +577,15 @@ class SqlOutbox(_Repo):
     async def by_key(self, key: str) -> OutboxMessage | None:
         row = (await self.session.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()
         return to_record(OutboxMessage, row) if row else None
+
+    async def backlog(self) -> tuple[int, datetime | None, int, int]:
+        pending = OutboxRow.status == OutboxStatus.PENDING.value
+        query = select(
+            func.count(), func.min(OutboxRow.created_at), func.count().filter(OutboxRow.attempts >= RETRYING)
+        )
+        count, oldest, retrying = (await self.session.execute(query.where(pending))).one()
+        failed = select(func.count()).where(OutboxRow.status == OutboxStatus.FAILED.value)
+        return int(count), oldest, int(retrying), int((await self.session.execute(failed)).scalar_one())
 
     async def find(self, *, to_user: str | None = None) -> list[OutboxMessage]:
         query = select(OutboxRow).order_by(OutboxRow.id)

@@ -23,7 +23,7 @@ from bot.server import make_web_app
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus, Role
 from sales.points import PointsEntry
 from sales.stages import Stage
-from tests.conftest import NOW
+from tests.conftest import NOW, ROOT
 from tests.fakes.pieces import post_in_pieces
 from tests.fakes.wecom import (
     AES_KEY,
@@ -420,3 +420,58 @@ async def test_a_supervisor_approves_a_redemption_with_the_cards_button(rig: Rig
         assert await uow.points.balance("E01") == 10
     assert any("批准了你兑换「咖啡券」" in t for t in rig.fake.texts_for("zhangwei"))
     assert any("已批准,张伟的 30 积分已扣除" in t for t in rig.fake.texts_for("chenjing"))
+
+
+async def test_metrics_after_traffic(rig: Rig) -> None:
+    await rig.post(text_message("zhangwei", "天成建材 方案演示完成,下周三报价", "9500"))
+    await rig.post(text_message("zhangwei", "本周任务", "9501"))
+    await rig.settle()
+    resp = await rig.client.get("/metrics")
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = await resp.text()
+    for line in (
+        'genjin_messages_handled_total{outcome="done"} 2.0',
+        'genjin_parse_total{intent="brief"} 1.0',
+        'genjin_parse_total{intent="query"} 1.0',
+        'genjin_sends_total{platform="wecom",result="sent"} 2.0',
+        'genjin_token_refreshes_total{platform="wecom"} 1.0',
+        "genjin_handler_seconds_count 2.0",
+        "genjin_inbox_waiting 0.0",
+        "genjin_outbox_pending 0.0",
+        "genjin_database_up 1.0",
+    ):
+        assert line in text, line
+    rules = (ROOT / "ops" / "genjin-alerts.yml").read_text(encoding="utf-8")
+    used = set(re.findall(r"genjin_[a-z_]+", rules)) - {"genjin_handler_seconds_bucket"}
+    exported = {m.group(1) for m in re.finditer(r"^# TYPE (genjin_[a-z_]+)", text, re.M)}
+    assert used and used <= exported | {n + "_total" for n in exported}, used - exported  # the sample rules fit
+
+
+async def test_an_alert_reaches_the_admin_when_messages_age(rig: Rig) -> None:
+    """The worker is stopped (nothing handles the inbox) while callbacks keep being acknowledged."""
+    for n in range(3):
+        assert await rig.post(text_message("zhangwei", "帮助", f"960{n}")) == 200
+    assert rig.app.alerts is not None
+    assert await rig.app.alerts.check() == []  # fresh: nothing to say yet
+    rig.clock.now += timedelta(minutes=12)
+    [reason] = await rig.app.alerts.check()
+    assert "等了 12 分钟还没处理" in reason
+    await rig.app.outbox.drain()  # the sender still runs: the admin hears of it in chat
+    [alert] = rig.fake.texts_for("wangmin")
+    assert "跟进助手告警" in alert and "还没处理" in alert
+    rig.clock.now += timedelta(minutes=1)
+    await rig.app.alerts.check()
+    await rig.app.outbox.drain()
+    assert len(rig.fake.texts_for("wangmin")) == 1  # once per half hour, not once a minute
+    health = await (await rig.client.get("/healthz")).json()
+    assert health["status"] == "degraded" and "还没处理" in health["reasons"][0]
+    text = await (await rig.client.get("/metrics")).text()
+    assert "genjin_inbox_waiting 3.0" in text and "genjin_inbox_oldest_age_seconds 780.0" in text
+    await rig.app.worker.drain()
+    assert await rig.app.alerts.check() == []
+    assert (await (await rig.client.get("/healthz")).json())["status"] == "ok"
+    rig.app._job_failed(RuntimeError("boom"), "stall-scan")  # a scheduled job fails
+    assert await rig.app.alerts.check() == ["定时任务 stall-scan 运行失败"]
+    assert (
+        'genjin_job_runs_total{job="stall-scan",result="failed"} 1.0' in await (await rig.client.get("/metrics")).text()
+    )
