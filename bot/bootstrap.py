@@ -132,7 +132,7 @@ async def build_app(
     metrics = Metrics()
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,
                          metrics=metrics)  # fmt: skip
-    outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics)
+    outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
     services.recommender = Recommender(
         uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings)
     )

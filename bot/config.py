@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="日志级别")
     auto_register: bool = Field(False, description="陌生发送人自动登记为销售(试用时用)")
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024, description="回调请求体上限(字节)")
+    send_concurrency: int = Field(8, ge=1, le=64, description="同时发送的收件人数(每人的消息仍按顺序)")
     alert_after_minutes: float = Field(5.0, gt=0, le=24 * 60, description="消息超过这么多分钟没处理就告警给管理员")
 
     wecom_corp_id: str | None = Field(None, description="企业微信 企业ID(设置后启用企业微信)")

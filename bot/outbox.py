@@ -67,8 +67,10 @@ class OutboxSender:
         batch: int = 50,
         poll_seconds: float = 1.0,
         metrics: Metrics | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.metrics = metrics
+        self.concurrency = concurrency  # recipients sent to at once (the SQL store; the in-memory one needs 1)
         self.uow = uow
         self.senders = senders
         self.errors = errors
@@ -96,9 +98,19 @@ class OutboxSender:
         groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for message in due:
             groups[(message.platform, message.to_user or message.to_chat or "")].append(message)
-        for (platform, recipient), messages in groups.items():
-            delivered += await self._deliver_group(platform, recipient, messages)
-        return delivered
+        if self.concurrency <= 1:
+            for (platform, recipient), messages in groups.items():
+                delivered += await self._deliver_group(platform, recipient, messages)
+            return delivered
+        # recipients side by side (one slow or hanging call holds up only its own recipient), each one's in order
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(platform: str, recipient: str, messages: list[OutboxMessage]) -> int:
+            async with gate:
+                return await self._deliver_group(platform, recipient, messages)
+
+        counts = await asyncio.gather(*(one(p, r, m) for (p, r), m in groups.items()))
+        return delivered + sum(counts)
 
     def _batches(self, due: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[list[OutboxMessage]]]:
         """Split off the messages a platform can send to many people in one call (same text)."""

@@ -262,3 +262,37 @@ async def test_two_instances_share_one_members_limit(uow_factory: UnitOfWorkFact
     assert delivered == 60
     async with uow_factory() as uow:
         assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.SENT}
+
+
+async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: UnitOfWorkFactory) -> None:
+    """Sends go to several recipients side by side; one recipient's order is kept; a call that hangs (a 10 s
+    timeout on the platform) does not hold up everyone else's replies."""
+    if isinstance(uow_factory, MemoryStore):
+        pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
+    async with uow_factory() as uow:
+        for n in range(12):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"c{n}", created_at=NOW,
+                                                   payload={"text": f"{n}"}, to_user=f"u{n % 4}"))  # fmt: skip
+        await uow.commit()
+    release = asyncio.Event()
+
+    class Hanging(RecordingSender):
+        async def send(self, message: OutboxMessage) -> None:
+            if message.to_user == "u0":
+                await release.wait()
+            self.sent.append(message)
+
+    platform = Hanging()
+    sender = OutboxSender(uow_factory, {"wecom": platform}, ErrorHandler(), Clock(NOW), concurrency=4)
+    task = asyncio.create_task(sender.drain_once())
+    for _ in range(200):
+        if len(platform.sent) == 9:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(m.to_user or "" for m in platform.sent) == ["u1"] * 3 + ["u2"] * 3 + ["u3"] * 3  # while u0 hangs
+    release.set()
+    assert await task == 12
+    for user in ("u0", "u1", "u2", "u3"):
+        assert [m.key for m in platform.sent if m.to_user == user] == [
+            f"c{n}" for n in range(12) if f"u{n % 4}" == user
+        ]
