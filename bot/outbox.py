@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -35,6 +35,26 @@ class TransientSendError(Exception):
 
 class PermanentSendError(Exception):
     """Trying again will not help: unknown user, bad credentials, a rejected message."""
+
+
+class PartlySent(TransientSendError):
+    """The first ``done`` parts of a multi-part reply went out; the retry starts after them."""
+
+    def __init__(self, done: int, cause: Exception) -> None:
+        super().__init__(f"{done} part(s) sent, then {type(cause).__name__}: {cause}")
+        self.done = done
+
+
+async def send_parts(message: OutboxMessage, parts: list[Callable[[], Awaitable[object]]]) -> None:
+    """Send a reply's parts in order, skipping those a previous attempt delivered (``parts_done``)."""
+    start = int(message.payload.get("parts_done") or 0)
+    for index in range(start, len(parts)):
+        try:
+            await parts[index]()
+        except TransientSendError as exc:
+            if index > start:
+                raise PartlySent(index, exc) from exc
+            raise
 
 
 class PlatformSender(Protocol):
@@ -270,6 +290,10 @@ class OutboxSender:
         except Exception as exc:
             if not isinstance(exc, TransientSendError):
                 self.errors.on_job(exc, f"send {message.key}")
+            if isinstance(exc, PartlySent) and record:
+                async with self.uow() as uow:
+                    await uow.outbox.progress(message.id, exc.done)
+                    await uow.commit()
             self._count(message.platform, "retry")
             if not record:
                 return 0

@@ -401,6 +401,11 @@ class MemoryOutbox(_Repo):
         oldest = min((m.created_at for m in pending), default=None)
         return len(pending), oldest, sum(1 for m in pending if m.attempts >= 3), failed
 
+    async def progress(self, message_id: int, parts_done: int) -> None:
+        m = self.s.outbox.get(message_id)
+        if m is not None:
+            m.payload = {**m.payload, "parts_done": parts_done}
+
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         m = self.s.outbox.get(message_id)
         if m is None or m.attempts != attempts or m.status is not OutboxStatus.PENDING:

@@ -182,6 +182,10 @@ class OutboxRepository(Protocol):
         against other instances; how many were granted and when the window frees a slot."""
         ...
 
+    async def progress(self, message_id: int, parts_done: int) -> None:
+        """Remember how many parts of a multi-part message went out, so a retry sends only the rest."""
+        ...
+
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         """Extend a lease still held (no other sender has leased the message since: same ``attempts``)."""
         ...

@@ -546,6 +546,12 @@ class SqlOutbox(_Repo):
         await self.session.flush()
         return granted, frees
 
+    async def progress(self, message_id: int, parts_done: int) -> None:
+        row = await self.session.get(OutboxRow, message_id)
+        if row is not None:
+            row.payload = {**row.payload, "parts_done": parts_done}
+            await self.session.flush()
+
     async def renew(self, message_id: int, attempts: int, until: datetime) -> bool:
         result = await self.session.execute(
             update(OutboxRow)

@@ -475,3 +475,18 @@ async def test_an_alert_reaches_the_admin_when_messages_age(rig: Rig) -> None:
     assert (
         'genjin_job_runs_total{job="stall-scan",result="failed"} 1.0' in await (await rig.client.get("/metrics")).text()
     )
+
+
+async def test_a_reply_whose_card_fails_is_retried_from_the_card(rig: Rig) -> None:
+    """A question goes out as its text, then a button card; when only the card fails, the retry sends the card."""
+    await rig.post(text_message("zhangwei", "天成建材 合同签了,金额120万", "9700"))
+    await rig.app.worker.drain()
+    rig.fake.fail_with = [-1, 502]  # the text goes through, the card gets an upstream error
+    await rig.app.outbox.drain()
+    assert [m["msgtype"] for m in rig.fake.messages] == ["text"]
+    rig.clock.now += timedelta(minutes=1)
+    await rig.app.outbox.drain()
+    assert [m["msgtype"] for m in rig.fake.messages] == ["text", "template_card"]  # the text not again
+    async with rig.app.uow() as uow:
+        [sent] = await uow.outbox.find(to_user="zhangwei")
+        assert sent.status is OutboxStatus.SENT and sent.attempts == 2

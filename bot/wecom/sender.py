@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Awaitable, Callable
+from functools import partial
 
+from bot.outbox import send_parts
 from bot.wecom.api import WeComClient
 from handlers.format import TEXT_LIMIT, clip, split
 from sales.model import OutboxMessage
@@ -36,15 +39,16 @@ class WeComSender:
         if message.to_chat:
             await self._to_group(message.to_chat, msgtype, text)
             return
-        assert message.to_user, "a WeCom message needs a user or a chat"
+        user = message.to_user
+        assert user, "a WeCom message needs a user or a chat"
+        parts: list[Callable[[], Awaitable[object]]] = []
         if buttons and len(buttons) <= CARD_BUTTONS:
             body, _, question = text.rpartition("\n")
-            for part in split(body) if body else []:
-                await self.client.send(message.to_user, msgtype, {"content": part})
-            await self.client.send(message.to_user, "template_card", self._card(message, question, buttons))
-            return
-        for part in split(text):
-            await self.client.send(message.to_user, msgtype, {"content": part})
+            parts = [partial(self.client.send, user, msgtype, {"content": p}) for p in (split(body) if body else [])]
+            parts.append(partial(self.client.send, user, "template_card", self._card(message, question, buttons)))
+        else:
+            parts = [partial(self.client.send, user, msgtype, {"content": p}) for p in split(text)]
+        await send_parts(message, parts)  # a retry after a failed card does not send the text again
 
     async def _image(self, message: OutboxMessage, png: bytes) -> None:
         """The app sends an uploaded media_id; a group robot takes the picture inline (base64 + md5)."""

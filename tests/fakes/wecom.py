@@ -32,7 +32,7 @@ class FakeWeCom:
     messages: list[dict[str, Any]] = field(default_factory=list)
     group_messages: list[dict[str, Any]] = field(default_factory=list)
     webhook_messages: list[dict[str, Any]] = field(default_factory=list)
-    fail_with: list[int] = field(default_factory=list)  # errcodes (or HTTP 5xx, or 0 = drop) for the next sends
+    fail_with: list[int] = field(default_factory=list)  # errcodes (or HTTP 5xx, 0 = drop, -1 = pass) for the next sends
     always_invalid_token: bool = False
     per_member: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     dropped_over_limit: int = 0
@@ -72,6 +72,8 @@ class FakeWeCom:
         if not self.fail_with:
             return None
         code = self.fail_with.pop(0)
+        if code == -1:  # this call goes through
+            return None
         if code == 0:  # the connection drops without an answer
             assert request.transport is not None
             request.transport.close()
