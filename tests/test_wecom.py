@@ -490,3 +490,14 @@ async def test_a_reply_whose_card_fails_is_retried_from_the_card(rig: Rig) -> No
     async with rig.app.uow() as uow:
         [sent] = await uow.outbox.find(to_user="zhangwei")
         assert sent.status is OutboxStatus.SENT and sent.attempts == 2
+
+
+@pytest.mark.parametrize("raw", [b"\x00" * 16, b"\x01" * 32, b"x"])
+async def test_the_url_check_with_junk_echostr_is_a_4xx(rig: Rig, raw: bytes) -> None:
+    from wechatpy.crypto import _get_signature
+
+    echostr = base64.b64encode(raw).decode()
+    sig = _get_signature(TOKEN, "1476416373", "n1", echostr)
+    query = f"msg_signature={sig}&timestamp=1476416373&nonce=n1&echostr={quote(echostr)}"
+    resp = await rig.client.get(f"/wecom/callback?{query}")
+    assert 400 <= resp.status < 500 and "Traceback" not in await resp.text()

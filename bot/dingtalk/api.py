@@ -78,8 +78,9 @@ class DingTalkClient:
                 return self._token[0]
             status, data = await self._request("POST", f"{self.api}/v1.0/oauth2/accessToken",
                                                json={"appKey": self.app_key, "appSecret": self.app_secret})  # fmt: skip
-            if status in (400, 401, 403):
-                raise PermanentSendError(f"DingTalk refused the app key or secret: {data.get('message', data)}")
+            if status in (400, 401, 403):  # held with back-off, not failed: it works again once the key is fixed
+                log.error("DingTalk refused the app key or secret: %s", data.get("message", data))
+                raise TransientSendError(f"DingTalk refused the app key or secret: {data.get('message', data)}")
             if status != 200 or "accessToken" not in data:
                 raise TransientSendError(f"accessToken HTTP {status}: {data}")
             self.token_fetches += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import base64
 import hashlib
 import itertools
@@ -34,6 +36,9 @@ class FakeWeCom:
     webhook_messages: list[dict[str, Any]] = field(default_factory=list)
     fail_with: list[int] = field(default_factory=list)  # errcodes (or HTTP 5xx, 0 = drop, -1 = pass) for the next sends
     always_invalid_token: bool = False
+    latency: float = 0.0  # seconds each message/send takes (a slow API)
+    secret_refused: bool = False  # gettoken answers 40001 (a secret reset on WeCom's side) while set
+    hang: float = 15.0  # how long an injected -2 hangs (longer than the client's timeout)
     per_member: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     dropped_over_limit: int = 0
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -53,7 +58,7 @@ class FakeWeCom:
             self.tokens[token] = 0.0
 
     async def gettoken(self, request: web.Request) -> web.Response:
-        if request.query.get("corpid") != CORP_ID or request.query.get("corpsecret") != SECRET:
+        if self.secret_refused or request.query.get("corpid") != CORP_ID or request.query.get("corpsecret") != SECRET:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
         self.token_fetches += 1
         token = f"tok-{self.token_fetches}"
@@ -74,6 +79,9 @@ class FakeWeCom:
         code = self.fail_with.pop(0)
         if code == -1:  # this call goes through
             return None
+        if code == -2:  # the call hangs past the client's timeout
+            await asyncio.sleep(self.hang)
+            return web.json_response({"errcode": 0, "errmsg": "too late"})
         if code == 0:  # the connection drops without an answer
             assert request.transport is not None
             request.transport.close()
@@ -83,6 +91,8 @@ class FakeWeCom:
         return web.json_response({"errcode": code, "errmsg": "injected"})
 
     async def message_send(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if (error := self._token_error(request)) is not None:
             return web.json_response(error)
         if (injected := await self._injected(request)) is not None:
