@@ -246,7 +246,8 @@ async def main() -> int:
     lost = sorted(tally.acked - set(replies))
     twice = sum(c - 1 for c in replies.values() if c > 1)
     mode = f"{instances_wanted} instance(s) on {'PostgreSQL' if pg else 'SQLite'}"
-    print(f"soak: {args.briefs} briefs, {mode}, {len(log)} kill -9, API latency {args.latency} s, "
+    kills = sum(1 for line in log if line.startswith("kill -9"))
+    print(f"soak: {args.briefs} briefs, {mode}, {kills} kill -9, API latency {args.latency} s, "
           f"fault rate {args.fault_rate:.0%}, {elapsed:.0f} s")  # fmt: skip
     for line in log:
         print(f"  {line}")
