@@ -32,11 +32,15 @@ def named_colleague(text: str, staff: Sequence[Employee], asker: Employee) -> Em
     return max(named, key=lambda e: len(e.name)) if named else None
 
 
-def supervisors_of(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
-    """Who hears a rep's objection or approves their redemption: the supervisor, else the team's supervisors,
-    else the admins."""
+def team_supervisors(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """The rep's supervisor while they are still here, else the team's current supervisors: the one rule for
+    escalations, objections and approvals (a supervisor who has left hears nothing)."""
     direct = [e for e in staff if e.id == employee.supervisor_id and e.active]
     if direct:
         return direct
-    team = [e for e in staff if e.role is Role.SUPERVISOR and e.active and employee.team and e.team == employee.team]
-    return team or [e for e in staff if e.role is Role.ADMIN and e.active]
+    return [e for e in staff if e.role is Role.SUPERVISOR and e.active and employee.team and e.team == employee.team]
+
+
+def supervisors_of(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """Who hears a rep's objection or approves their redemption: the supervisors, else the admins."""
+    return team_supervisors(employee, staff) or [e for e in staff if e.role is Role.ADMIN and e.active]

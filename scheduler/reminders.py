@@ -15,8 +15,9 @@ from typing import Any
 from handlers.delivery import notify
 from handlers.services import Services
 from handlers.stalls import EXPECTED, Stalled, describe, find_stalled
-from sales.model import Employee, Role
+from sales.model import Employee
 from sales.people import display_names
+from sales.permissions import team_supervisors
 from sales.stall import Reminder
 from store.repositories import UnitOfWorkFactory
 
@@ -49,12 +50,9 @@ def _more(total: int) -> list[str]:
 
 
 def supervisor_of(owner: Employee, employees: dict[str, Employee]) -> Employee | None:
-    if owner.supervisor_id and owner.supervisor_id in employees:
-        return employees[owner.supervisor_id]
-    return next(
-        (e for e in employees.values() if e.role is Role.SUPERVISOR and e.team and e.team == owner.team and e.active),
-        None,
-    )
+    """Whom an escalation goes to: the rule of ``sales.permissions`` (a supervisor who left is skipped)."""
+    found = team_supervisors(owner, list(employees.values()))
+    return found[0] if found else None
 
 
 def due(found: list[Stalled], sent: list[Reminder]) -> list[Stalled]:

@@ -73,6 +73,24 @@ async def test_the_ladder_climbs_once_per_level(uow_factory: UnitOfWorkFactory) 
     assert len(await outbox_texts(uow_factory)) == 5  # 1 + 2 + 2, each queued once
 
 
+async def test_when_the_direct_supervisor_has_left_the_escalation_reaches_the_teams_current_one(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    services = weekdays_only()
+    await org(uow_factory, customer("浙江天成建材", Stage.DEMO, MON))
+    async with uow_factory() as uow:
+        left = await uow.employees.get("S01")
+        assert left is not None
+        left.active = False  # 陈静 has left; 刘洋 took the team over, 张伟's record still names 陈静
+        await uow.employees.update(left)
+        await uow.employees.add(Employee(id="S02", name="刘洋", role=Role.SUPERVISOR, team="一组"))
+        await uow.commit()
+    second = await scan(uow_factory, services, at(date(2026, 11, 12)))
+    assert sorted((n.to, n.kind) for n in second) == [("E01", "reminder"), ("S02", "escalation")]
+    async with uow_factory() as uow:  # queued, not silently dropped
+        assert any("升级提醒" in str(m.payload["text"]) for m in await uow.outbox.find())
+
+
 async def test_a_future_step_postpones_up_to_twice_the_limit(uow_factory: UnitOfWorkFactory) -> None:
     services = weekdays_only()
     await org(
