@@ -1,4 +1,4 @@
-"""Dates as reps say them, resolved against the message time (nlu-contract.md, "Dates").
+"""Dates as reps say them, resolved against the message time (the NLU contract's "Dates").
 
 Each hit keeps its span so that the parser can tell which action a date belongs to.
 """

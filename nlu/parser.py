@@ -1,4 +1,4 @@
-"""From a rep's message to an intent and per-customer updates (see nlu-contract.md)."""
+"""From a rep's message to an intent and per-customer updates (the NLU contract; README「简报解析」)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The parser's output, shaped as ``nlu-contract.md`` says."""
+"""The parser's output, shaped as the NLU contract says (README「简报解析」)."""
 
 from __future__ import annotations
 

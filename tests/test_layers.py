@@ -1,4 +1,4 @@
-"""Dependencies point inward (design.md): each package imports only what its row allows."""
+"""Dependencies point inward (README「代码结构」): each package imports only what its row allows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every rule contract v2 adds (../shared/docs/nlu-contract.md), each class with several paraphrases.
+"""Every rule contract v2 adds (the NLU contract; README「简报解析」), each class with several paraphrases.
 
 None of these sentences is from a dev set: they are written per class of phrasing.
 """

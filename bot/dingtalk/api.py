@@ -1,6 +1,6 @@
 """DingTalk's OpenAPI for robots, over aiohttp: token, one-to-one batches, groups, webhooks.
 
-Not the SDK's ``reply_*``: those use synchronous requests without timeouts (platforms.md).
+Not the SDK's ``reply_*``: those use synchronous requests without timeouts, which would block the event loop.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The few WeCom endpoints Genjin uses, over aiohttp, against a configurable base URL.
 
 Not wechatpy's client: it is synchronous, retries token errors without limit and ignores
-an overridden base URL for gettoken (platforms.md).
+an overridden base URL for gettoken.
 """
 
 from __future__ import annotations
