@@ -7,7 +7,6 @@ push back on one; progress comes from the data, so nobody types it in.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import start_of
+from nlu.intents import GOAL_OBJECTION, GOAL_SET, GOAL_VALUE
 from sales.goals import Goal, Kpi, Level, Plan, Progress, actuals, days_left, decompose, kpi_in, progress_of, roll_up
 from sales.model import AuditEntry, Employee, Role
 from sales.months import month_bounds, month_in
@@ -183,13 +183,10 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     return [Reply(render_scope(state, ctx.employee, names))]
 
 
-OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
-
-
-@router.message(lambda m, _ctx: OBJECTION.match(m.text.strip()) is not None)
+@router.message(lambda m, _ctx: GOAL_OBJECTION.match(m.text.strip()) is not None)
 async def objection(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None
-    match = OBJECTION.match(message.text.strip())
+    match = GOAL_OBJECTION.match(message.text.strip())
     assert match is not None
     reason = match["reason"].strip()
     if not reason:
@@ -210,10 +207,6 @@ async def objection(message: Incoming, ctx: Context) -> list[Reply]:
                    "可以直接找他聊,或用「设定目标 姓名 指标 数值」调整。"])  # fmt: skip
     replies = [Reply(forward, to_employee=b.id) for b in bosses]
     return [Reply(f"收到,你的异议已记下并转给{'、'.join(b.name for b in bosses)}。"), *replies]
-
-
-SET = re.compile(r"^设[定置]目标[\s:：]+(?P<rest>.+)$", re.S)
-_VALUE = re.compile(r"(?P<value>\d[\d,，]*(?:\.\d+)?\s*(?:亿|万|w|千|k)?)\s*(?:元|个|条|次)?", re.IGNORECASE)
 
 
 def _who(word: str, staff: Sequence[Employee], teams: Sequence[str]) -> tuple[Level, str, str] | None:
@@ -237,11 +230,11 @@ def may_set(asker: Employee, level: Level, subject: str, staff: Sequence[Employe
     return level is Level.REP and person is not None and may_see(asker, person)
 
 
-@router.message(lambda m, _ctx: SET.match(m.text.strip()) is not None)
+@router.message(lambda m, _ctx: GOAL_SET.match(m.text.strip()) is not None)
 async def set_goal(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None
     usage = "格式:设定目标 <公司/团队/姓名> <指标> <数值> [月份],例如「设定目标 张伟 新签合同额 80万 12月」。"
-    match = SET.match(message.text.strip())
+    match = GOAL_SET.match(message.text.strip())
     assert match is not None
     rest = match["rest"].strip()
     first, _, tail = rest.partition(" ")
@@ -250,7 +243,7 @@ async def set_goal(message: Incoming, ctx: Context) -> list[Reply]:
     who = _who(first, staff, teams)
     found = kpi_in(tail)
     words = tail.replace(found[1], " ", 1) if found else tail  # the KPI's name out of the way of the number
-    value = _VALUE.search(words) if found else None
+    value = GOAL_VALUE.search(words) if found else None
     if who is None:
         return [Reply(f"不认识「{first}」:请写公司、团队名或员工姓名。{usage}")]
     if found is None or value is None:

@@ -14,6 +14,7 @@ from handlers.messages import Button, Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import start_of
+from nlu.intents import REDEEM, REDEEM_DECISION
 from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
 from sales.model import AuditEntry, Brief, BriefStatus, Employee, Role
 from sales.months import month_bounds
@@ -200,11 +201,9 @@ def catalogue_hint(services: Services) -> str:
     return "可兑换:" + "、".join(f"{r.name}({r.points} 分)" for r in services.rewards) + ",发「兑换 奖励名」申请。"
 
 
-REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
-DECIDE = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)(?:兑换)?\s*#?(?P<id>\d+)?[。!！]?$")
-
-
-@router.message(query_is("points"), lambda m, _ctx: not (REDEEM.match(m.text.strip()) or DECIDE.match(m.text.strip())))
+@router.message(
+    query_is("points"), lambda m, _ctx: not (REDEEM.match(m.text.strip()) or REDEEM_DECISION.match(m.text.strip()))
+)
 async def answer(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None
     text = message.text
@@ -255,11 +254,11 @@ def may_decide(approver: Employee, rep: Employee | None, staff: Sequence[Employe
     return rep is not None and approver.id in {b.id for b in supervisors_of(rep, staff)}
 
 
-@router.message(lambda m, _ctx: DECIDE.match(m.text.strip()) is not None)
+@router.message(lambda m, _ctx: REDEEM_DECISION.match(m.text.strip()) is not None)
 async def decide(message: Incoming, ctx: Context) -> list[Reply] | None:
     """「同意兑换 7」 (a button's key, or typed); a bare 「同意」 when exactly one request waits on this person."""
     assert ctx.employee is not None
-    match = DECIDE.match(message.text.strip())
+    match = REDEEM_DECISION.match(message.text.strip())
     assert match is not None
     staff = await ctx.uow.employees.find()
     people = {e.id: e for e in staff}

@@ -18,6 +18,12 @@ COMMAND_WORDS = {
     "undo": ("撤销", "撤回", "撤销上一条", "undo", "/undo"),
     "cancel": ("取消", "算了", "不用了", "/cancel"),
 }
+# The admin and reward commands, read by their handlers (goals, points).
+GOAL_OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
+GOAL_SET = re.compile(r"^设[定置]目标[\s:：]+(?P<rest>.+)$", re.S)
+GOAL_VALUE = re.compile(r"(?P<value>\d[\d,，]*(?:\.\d+)?\s*(?:亿|万|w|千|k)?)\s*(?:元|个|条|次)?", re.IGNORECASE)
+REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
+REDEEM_DECISION = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)(?:兑换)?\s*#?(?P<id>\d+)?[。!！]?$")
 COMMANDS = {
     "help": re.compile(
         _FILLER
