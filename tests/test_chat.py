@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 EMPLOYEES = "id,name,role,team,supervisor_id\nA01,王敏,admin,,\nE01,张伟,rep,一组,\n"
 
 
+@pytest.mark.e2e
 def test_chat_through_a_pipe_uses_inbox_and_outbox(genjin) -> None:  # type: ignore[no-untyped-def]
     (genjin.cwd / "e.csv").write_text(EMPLOYEES, encoding="utf-8")
     assert genjin("import", "employees", "e.csv").returncode == 0
@@ -26,6 +29,7 @@ def test_chat_as_unknown_employee_is_a_stranger(genjin) -> None:  # type: ignore
     assert result.returncode == 0 and "E404" in result.stderr and "员工名单" in result.stdout
 
 
+@pytest.mark.e2e
 def test_demo_seeds_and_opens_chat(genjin) -> None:  # type: ignore[no-untyped-def]
     result = genjin("demo", input="帮助\n", extra_env={"GENJIN_DATABASE_URL": None})
     assert result.returncode == 0, result.stderr

@@ -8,6 +8,8 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
+import pytest
+
 from handlers.services import Services
 from sales.calendar import WorkCalendar, china_provider
 from sales.stall import StallPolicy
@@ -38,6 +40,7 @@ def no_ids(*replies: str) -> None:
         assert not IDS.search(reply), reply
 
 
+@pytest.mark.e2e
 def test_no_and_cancel_leave_every_field_and_timestamp(genjin, org) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     before = state(genjin)
     asked, answered = org("E01", "天成建材 合同签了,金额100万,下周一安排实施", "否")
