@@ -33,7 +33,7 @@ from handlers.goals import goal_state  # noqa: E402
 from handlers.reports import build_activity, build_funnel  # noqa: E402
 from handlers.services import Services  # noqa: E402
 from sales.calendar import WorkCalendar, china_provider  # noqa: E402
-from sales.forecast import month_key  # noqa: E402
+from sales.months import month_key  # noqa: E402
 from sales.stall import StallPolicy  # noqa: E402
 from store.database import Database  # noqa: E402
 

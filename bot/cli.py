@@ -370,8 +370,8 @@ async def _commission_report(settings: Settings, month: str | None, team: str | 
 
     from bot.bootstrap import build_app
     from handlers.commission import build_statements, report_rows, report_text
-    from sales.forecast import month_key
     from sales.model import Role
+    from sales.months import month_key
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         print(f"月份要写成 YYYY-MM,例如 2026-11: {month}", file=sys.stderr)

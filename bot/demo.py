@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from handlers.help import HELP_LINES
 from sales.calendar import WorkCalendar, china_provider
-from sales.forecast import month_key
 from sales.goals import Goal, Kpi, Level, days_left
 from sales.model import (
     Brief,
@@ -28,6 +27,7 @@ from sales.model import (
     StageChange,
     Team,
 )
+from sales.months import month_key
 from sales.points import PointsEntry, PointsRules
 from sales.stages import OPEN_STAGES, Stage
 from sales.values import wan

@@ -15,9 +15,9 @@ from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import start_of
 from nlu.intents import REDEEM, REDEEM_DECISION
-from sales.forecast import Snapshot, first_of_month, month_key, won_by_month
+from sales.forecast import Snapshot, first_of_month, won_by_month
 from sales.model import AuditEntry, Brief, BriefStatus, Employee, Role
-from sales.months import month_bounds
+from sales.months import month_bounds, month_key
 from sales.people import display_names
 from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.points import (

@@ -12,8 +12,8 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from handlers.services import Services
 from handlers.stalls import Stalled, describe, find_stalled
-from sales.forecast import month_key
 from sales.model import Employee, Role
+from sales.months import month_key, month_start
 from store.repositories import UnitOfWork
 
 router = Router("tasks")
@@ -43,7 +43,7 @@ async def task_lines(
     """The steps of a week (this one from today, or the next), stalled customers, this month's closes, the pace."""
     monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1 if next_week else 0)
     start, sunday = (monday if next_week else today), monday + timedelta(days=6)
-    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    month_end = month_start(today, 1) - timedelta(days=1)
     team = team_of(person, staff)
     customers = [c for c in await uow.customers.find(owner_ids=sorted(team)) if not c.stage.is_closed]
     steps = sorted(

@@ -18,20 +18,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sales.model import Confidence, Customer, StageChange
+from sales.months import month_key, month_start
 from sales.stages import OPEN_STAGES, Stage
 
 LOW = {"high": 0.9, "medium": 0.6, "low": 0.3, None: 0.5}  # share of the expected kept in the low case
 HIGH = {"high": 1.4, "medium": 1.2, "low": 1.0, None: 1.2}  # probability multiplier in the high case
 BUCKETS = {"this_month": "本月", "next_month": "下月", "this_quarter": "本季度", "next_90_days": "未来 90 天"}
-
-
-def month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def _month_start(day: date, shift: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 + shift
-    return date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -199,8 +191,8 @@ def bias_factors(
 def quarter_error(snapshots: Sequence[Snapshot], actual: dict[tuple[str, str], Decimal], today: date,
                   owners: set[str] | None) -> float | None:  # fmt: skip
     """Mean absolute percentage error of last quarter's months (forecast at each month's start)."""
-    start = _month_start(today, -((today.month - 1) % 3) - 3)
-    months = [month_key(_month_start(start, i)) for i in range(3)]
+    start = month_start(today, -((today.month - 1) % 3) - 3)
+    months = [month_key(month_start(start, i)) for i in range(3)]
     first: dict[tuple[str, str], Snapshot] = {}
     for s in sorted((s for s in snapshots if s.month in months), key=lambda s: s.taken_on):
         if owners is None or s.owner_id in owners:
@@ -229,9 +221,9 @@ def forecast(
     *,
     error: float | None = None,
 ) -> Forecast:
-    this_month, next_month = _month_start(today), _month_start(today, 1)
-    quarter_start = _month_start(today, -((today.month - 1) % 3))
-    quarter_end = _month_start(quarter_start, 3) - timedelta(days=1)
+    this_month, next_month = month_start(today), month_start(today, 1)
+    quarter_start = month_start(today, -((today.month - 1) % 3))
+    quarter_end = month_start(quarter_start, 3) - timedelta(days=1)
     horizon = today + timedelta(days=90)
     buckets = {k: Band() for k in BUCKETS}
     by_month: dict[str, Decimal] = defaultdict(Decimal)

@@ -15,8 +15,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
-from sales.forecast import month_key
 from sales.model import Customer, StageChange
+from sales.months import month_bounds, month_key
 from sales.stages import Stage
 
 
@@ -250,9 +250,8 @@ class Progress:
 
 def days_left(calendar: WorkCalendar, today: date, month: str) -> int:
     """Working days from today (included) to the end of ``month``; 0 for a month that is over."""
-    year, mon = (int(x) for x in month.split("-"))
-    start = date(year, mon, 1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    start, following = month_bounds(month)
+    end = following - timedelta(days=1)
     if today > end:
         return 0
     return calendar.workdays_after(max(today, start) - timedelta(days=1), end)

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
-from sales.forecast import month_key
+
+def month_key(day: date) -> str:
+    """``2026-12``: how months are named in goals, snapshots and reports."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_start(day: date, shift: int = 0) -> date:
+    """The first day of ``day``'s month, ``shift`` months on (negative: back)."""
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
 
 _MONTH = re.compile(r"(?:(?P<y>\d{4})\s*[年\-/.]\s*)?(?P<m>\d{1,2})\s*月")
 
@@ -14,9 +24,9 @@ def month_in(text: str, today: date, *, ahead: bool = False) -> str:
     """The month a text is about: 上月/下月, 2026年10月, 10月, else this month. A bare month number is the
     latest such month not in the future for a question (``ahead`` False), the next one for a plan."""
     if re.search(r"上个?月", text):
-        return month_key(today.replace(day=1) - timedelta(days=1))
+        return month_key(month_start(today, -1))
     if re.search(r"下个?月", text):
-        return month_key((today.replace(day=28) + timedelta(days=4)).replace(day=1))
+        return month_key(month_start(today, 1))
     m = _MONTH.search(text) or re.search(r"(?P<y>\d{4})-(?P<m>\d{2})(?!\d)", text)
     if m and 1 <= int(m["m"]) <= 12:
         year = int(m["y"]) if m["y"] else today.year
@@ -32,4 +42,4 @@ def month_bounds(month: str) -> tuple[date, date]:
     """First day of ``month`` (YYYY-MM) and first day of the next."""
     year, mon = (int(x) for x in month.split("-"))
     start = date(year, mon, 1)
-    return start, (start + timedelta(days=32)).replace(day=1)
+    return start, month_start(start, 1)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
 from sales.model import Customer, Employee, StageChange
+from sales.months import month_start
 from sales.stages import OPEN_STAGES, Stage
 
 PERIODS = {"this_month": "本月", "last_month": "上月", "this_quarter": "本季度", "this_week": "本周"}
@@ -32,28 +33,23 @@ class Period:
         return self.start <= day <= self.end
 
 
-def _month_start(day: date, shift: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 + shift
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def period(key: str, today: date) -> tuple[Period, Period]:
     """The period and the one before it."""
     if key == "last_month":
-        start, end = _month_start(today, -1), _month_start(today) - timedelta(days=1)
-        prev = (_month_start(today, -2), start - timedelta(days=1))
+        start, end = month_start(today, -1), month_start(today) - timedelta(days=1)
+        prev = (month_start(today, -2), start - timedelta(days=1))
     elif key == "this_quarter":
-        first = _month_start(today, -((today.month - 1) % 3))
-        start, end = first, _month_start(first, 3) - timedelta(days=1)
-        prev = (_month_start(first, -3), first - timedelta(days=1))
+        first = month_start(today, -((today.month - 1) % 3))
+        start, end = first, month_start(first, 3) - timedelta(days=1)
+        prev = (month_start(first, -3), first - timedelta(days=1))
     elif key == "this_week":
         start = today - timedelta(days=today.weekday())
         end = start + timedelta(days=6)
         prev = (start - timedelta(days=7), start - timedelta(days=1))
     else:
         key = "this_month"
-        start, end = _month_start(today), _month_start(today, 1) - timedelta(days=1)
-        prev = (_month_start(today, -1), start - timedelta(days=1))
+        start, end = month_start(today), month_start(today, 1) - timedelta(days=1)
+        prev = (month_start(today, -1), start - timedelta(days=1))
     return Period(key, start, end), Period(key, *prev)
 
 

@@ -10,8 +10,8 @@ from handlers.goals import goal_state
 from handlers.services import Services
 from handlers.stalls import find_stalled, start_of
 from handlers.tasks import task_lines
-from sales.forecast import month_key
 from sales.model import BriefStatus, Customer, Employee, Role
+from sales.months import month_key
 from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 

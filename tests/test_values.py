@@ -61,3 +61,15 @@ def test_margins_both_ways(text: str, value: str | None) -> None:
 def test_bad_margins_name_the_cell(text: str) -> None:
     with pytest.raises(ValueError, match="毛利率"):
         parse_ratio(text)
+
+
+def test_month_arithmetic_has_one_home_and_crosses_years() -> None:
+    from datetime import date
+
+    from sales.months import month_bounds, month_key, month_start
+
+    assert month_start(date(2026, 12, 15), 1) == date(2027, 1, 1)
+    assert month_start(date(2026, 1, 5), -1) == date(2025, 12, 1)
+    assert month_start(date(2026, 5, 31), -4) == date(2026, 1, 1)
+    assert month_bounds("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    assert month_key(date(2027, 2, 28)) == "2027-02"
