@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.services import Services  # noqa: E402
 from sales.calendar import WorkCalendar, china_provider  # noqa: E402
 from sales.stall import StallPolicy  # noqa: E402
 from scheduler.reminders import scan  # noqa: E402
 from store.database import Database  # noqa: E402
+from usecases.services import Services  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 STAGES = ["initial", "qualified", "demo", "negotiation", "won", "lost"]

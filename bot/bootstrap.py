@@ -18,7 +18,6 @@ from bot.metrics import AlertRules, Alerts, Metrics
 from bot.outbox import OutboxSender, PlatformSender
 from handlers import build_router
 from handlers.routing import Router
-from handlers.services import Services
 from recommender.embeddings import Embedder, SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider, read_overrides
@@ -27,6 +26,7 @@ from sales.stall import StallPolicy
 from scheduler.jobs import Scheduler
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
+from usecases.services import Services
 
 log = logging.getLogger("genjin")
 

@@ -330,8 +330,9 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
-    from handlers.forecast import build_forecast, render_forecast
+    from handlers.forecast import render_forecast
     from handlers.reports import build_activity, build_funnel, render_activity, render_funnel
+    from usecases.forecast import build_forecast
 
     app = await build_app(settings)
     try:
@@ -417,7 +418,7 @@ async def _recommend(settings: Settings, name: str, *, as_json: bool) -> int:
 async def _standup(settings: Settings, action: str, team: str, now: str | None) -> int:
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
-    from handlers.standup import close_standup, open_standup
+    from usecases.standup import close_standup, open_standup
 
     app = await build_app(settings)
     try:

@@ -19,9 +19,9 @@ from bot.metrics import Metrics
 from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
-from handlers.services import Services
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWork, UnitOfWorkFactory
+from usecases.services import Services
 
 log = logging.getLogger("genjin.inbox")
 

@@ -18,9 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from handlers.delivery import notify
 from sales.model import Employee, InboxStatus, OutboxMessage, Role
 from store.repositories import UnitOfWorkFactory
+from usecases.delivery import notify
 
 log = logging.getLogger("genjin.alerts")
 

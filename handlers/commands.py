@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from handlers import points
-from handlers.format import day, fit
 from handlers.intake import conversation
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, command_is
 from sales.customers import restore
 from sales.model import BriefStatus, PendingQuestion
+from usecases.format import day, fit
 
 router = Router("commands")
 

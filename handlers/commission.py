@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
-from handlers.services import Services
-from handlers.stalls import start_of
 from sales.commission import Statement, ranks, statement, won_deals
 from sales.model import Employee, Role
 from sales.months import month_bounds, month_in
@@ -17,6 +14,9 @@ from sales.people import display_names
 from sales.permissions import may_see, named_colleague
 from sales.values import percent, wan, yuan
 from store.repositories import UnitOfWork
+from usecases.format import fit
+from usecases.services import Services
+from usecases.stalls import start_of
 
 router = Router("commission")
 

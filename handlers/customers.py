@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from handlers.format import day, fit, win_line
 from handlers.intake import CONFIDENCE_LABEL
 from handlers.messages import Button, Incoming, Reply
 from handlers.routing import Context, Router, query_is
@@ -10,6 +9,7 @@ from sales.model import Customer, Role
 from sales.permissions import may_see, named_colleague
 from sales.stages import Stage
 from sales.values import wan
+from usecases.format import day, fit, win_line
 
 router = Router("customers")
 # A button's words: a question the parser reads as the same kind about the chosen customer.

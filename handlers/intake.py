@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from handlers import points
-from handlers.format import TEXT_LIMIT, day, fit, size
 from handlers.messages import Button, Incoming
 from handlers.routing import Context
 from nlu import Update
@@ -25,6 +24,7 @@ from sales.model import AppliedChange, BriefUpdate, Confidence, Customer, Pendin
 from sales.permissions import may_update
 from sales.stages import Stage
 from sales.values import wan
+from usecases.format import TEXT_LIMIT, day, fit, size
 
 CONFIDENCE_LABEL = {"high": "高", "medium": "中", "low": "低"}
 YES = tuple(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
-from handlers.stalls import describe, find_stalled, in_scope, stage_in, visible_owners
 from sales.people import display_names
+from usecases.format import fit
+from usecases.stalls import describe, find_stalled, in_scope, stage_in, visible_owners
 
 router = Router("overdue")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from handlers.customers import which_one
-from handlers.format import fit, win_line
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
-from handlers.stalls import visible_owners
 from nlu.intents import refers_back
 from recommender.service import Recommendation
 from sales.permissions import may_see
+from usecases.format import fit, win_line
+from usecases.stalls import visible_owners
 
 router = Router("recommend")
 

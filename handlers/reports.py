@@ -6,17 +6,17 @@ import asyncio
 from datetime import datetime, timedelta
 
 from handlers.charts import funnel_png, heatmap_png, picture
-from handlers.format import fit
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
-from handlers.services import Services
-from handlers.stalls import find_stalled, start_of, visible_owners
 from sales.model import Employee, Role
 from sales.people import display_names
 from sales.reports import Activity, Funnel, activity, funnel, period, period_in
 from sales.stages import OPEN_STAGES
 from sales.values import wan
 from store.repositories import UnitOfWork
+from usecases.format import fit
+from usecases.services import Services
+from usecases.stalls import find_stalled, start_of, visible_owners
 
 router = Router("reports")
 

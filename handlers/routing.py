@@ -15,9 +15,9 @@ from handlers.messages import Incoming, Reply
 from sales.model import Employee
 
 if TYPE_CHECKING:
-    from handlers.services import Services
     from nlu import ParseResult
     from store.repositories import UnitOfWork
+    from usecases.services import Services
 
 
 @dataclass

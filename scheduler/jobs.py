@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from handlers.forecast import take_snapshot
-from handlers.points import monthly
-from handlers.services import Services
-from handlers.standup import tick as standup_tick
 from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_list
 from scheduler.reminders import scan
 from store.repositories import UnitOfWorkFactory
+from usecases.forecast import take_snapshot
+from usecases.recognition import monthly
+from usecases.services import Services
+from usecases.standup import tick as standup_tick
 
 log = logging.getLogger("genjin.scheduler")
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from handlers.delivery import notify
-from handlers.format import day
-from handlers.goals import goal_state
-from handlers.services import Services
-from handlers.stalls import find_stalled, start_of
-from handlers.tasks import task_lines
 from sales.model import BriefStatus, Customer, Employee, Role
 from sales.months import month_key
 from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
+from usecases.delivery import notify
+from usecases.format import day
+from usecases.goals import goal_state
+from usecases.services import Services
+from usecases.stalls import find_stalled, start_of
+from usecases.tasks import task_lines
 
 ASK, NUDGE = "ask", "nudge"
 

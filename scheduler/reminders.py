@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from handlers.delivery import notify
-from handlers.services import Services
-from handlers.stalls import EXPECTED, Stalled, describe, find_stalled
 from sales.model import Employee
 from sales.people import display_names
 from sales.permissions import team_supervisors
 from sales.stall import Reminder
 from store.repositories import UnitOfWorkFactory
+from usecases.delivery import notify
+from usecases.services import Services
+from usecases.stalls import EXPECTED, Stalled, describe, find_stalled
 
 
 @dataclass

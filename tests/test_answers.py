@@ -11,11 +11,11 @@ import pytest
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
-from handlers.services import Services
 from sales.model import Customer, Employee, InboxMessage, Role, Team
 from sales.stages import Stage
 from store.memory import MemoryStore
 from tests.conftest import NOW
+from usecases.services import Services
 
 TC, TC_BRANCH = "浙江天成建材有限公司", "浙江天成建材有限公司上海分公司"
 HD = "华东物流有限公司"

@@ -12,11 +12,11 @@ import pytest
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
-from handlers.services import Services
 from sales.model import Customer, Employee, InboxMessage, Role, Team
 from sales.stages import Stage
 from store.memory import MemoryStore
 from tests.conftest import NOW
+from usecases.services import Services
 
 HENGRUN = "江苏省常州市武进区恒润纺织机械有限公司"
 DS_ELEC, DS_GEAR = "深圳市鼎晟电子科技有限公司", "东莞市鼎晟电气设备有限公司"

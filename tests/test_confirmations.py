@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from handlers.services import Services
 from sales.calendar import WorkCalendar, china_provider
 from sales.stall import StallPolicy
 from scheduler.prompts import NUDGE, brief_prompts
@@ -18,6 +17,7 @@ from store.db import create_engine, session_factory
 from store.sql import SqlUnitOfWork
 from tests.conftest import TZ
 from tests.test_intake_scenarios import customer, db, org  # noqa: F401 - the fixture is used by name
+from usecases.services import Services
 
 IDS = re.compile(r"(?<![A-Za-z0-9])[AES]0\d(?![0-9])")  # the org's 工号: replies name people instead
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from handlers.forecast import build_forecast, take_snapshot
-from handlers.services import Services
 from sales.calendar import WorkCalendar
 from sales.forecast import Snapshot, bias_factors, forecast, quarter_error, stage_win_rates
 from sales.model import Confidence, Customer, Employee, StageChange
@@ -14,6 +12,8 @@ from sales.stages import Stage
 from sales.stall import StallPolicy
 from store.memory import MemoryStore
 from tests.conftest import TZ
+from usecases.forecast import build_forecast, take_snapshot
+from usecases.services import Services
 
 TODAY = date(2026, 11, 26)
 

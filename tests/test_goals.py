@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.goals import goal_state
-from handlers.services import Services
 from sales.calendar import WorkCalendar, china_provider
 from sales.goals import Goal, Kpi, Level, Progress, actuals, days_left, decompose, parse_kpi, parse_month, split
 from sales.model import Brief, Customer, Employee, Role, StageChange, Team
@@ -17,6 +15,8 @@ from sales.stages import Stage
 from scheduler.prompts import monday_list
 from store.memory import MemoryStore
 from tests.conftest import TZ
+from usecases.goals import goal_state
+from usecases.services import Services
 
 D = Decimal
 MEMBERS = {"一组": ["E01", "E02", "E03"], "二组": ["E04"], "": ["E09"]}

@@ -10,14 +10,14 @@ import pytest
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
-from handlers.format import TEXT_LIMIT, fit, size
-from handlers.services import Services
 from sales.customers import restore, snapshot
 from sales.model import Customer, Employee, InboxMessage, Role
 from sales.permissions import may_see, may_update
 from sales.stages import Stage
 from store.memory import MemoryStore
 from tests.conftest import NOW
+from usecases.format import TEXT_LIMIT, fit, size
+from usecases.services import Services
 
 
 async def _org(store: MemoryStore, customers: int = 0) -> None:

@@ -14,11 +14,11 @@ from bot.outbox import OutboxSender, PermanentSendError, TransientSendError, bac
 from handlers import build_router
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, text_is
-from handlers.services import Services
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Role
 from store.memory import MemoryStore
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import NOW
+from usecases.services import Services
 
 
 class Clock:

@@ -11,14 +11,15 @@ import pytest
 
 from tests.conftest import ROOT
 
-OURS = {"bot", "handlers", "nlu", "sales", "store", "scheduler", "recommender"}
+OURS = {"bot", "handlers", "nlu", "sales", "store", "scheduler", "recommender", "usecases"}
 ALLOWED = {
     "nlu": set(),
     "sales": set(),
     "store": {"sales"},
-    "handlers": {"nlu", "sales", "store", "recommender"},
     "recommender": {"sales", "store"},
-    "scheduler": {"sales", "store", "handlers"},
+    "usecases": {"nlu", "sales", "store", "recommender"},  # what the chat, the scheduler and the CLI all do
+    "handlers": {"nlu", "sales", "store", "recommender", "usecases"},
+    "scheduler": {"sales", "store", "usecases"},  # never the chat layer
     "bot": OURS,
 }
 # Framework types that must stay in their own package.
@@ -61,3 +62,50 @@ def test_nothing_happens_at_import_time() -> None:
     probe = "import sys, bot.cli; print(sorted(m for m in ('store.sql', 'bot.bootstrap', 'jieba') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Our modules a file imports when it is imported (not inside functions, not for type checking only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in OURS}
+
+
+def test_no_import_cycle() -> None:
+    modules = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+        for package in OURS
+        for path in (ROOT / package).rglob("*.py")
+    }
+
+    def ancestor(package: str, name: str) -> bool:  # a module importing its own package: Python allows it
+        return name.startswith(package + ".")
+
+    graph = {
+        name: {m for m in _module_level_imports(path) if m in modules and m != name and not ancestor(m, name)}
+        for name, path in modules.items()
+    }
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for nxt in sorted(graph[name]):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt) :], nxt] if nxt in trail else [name, nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []

@@ -8,8 +8,6 @@ from decimal import Decimal
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
-from handlers.points import forecast_awards, monthly
-from handlers.services import Services
 from sales.forecast import Snapshot
 from sales.model import Customer, Employee, InboxMessage, Role, Standup, Team
 from sales.points import PointsEntry, PointsRules, Reward, brief_counts, find_reward, forecast_within, leaderboard
@@ -17,6 +15,8 @@ from sales.stages import Stage
 from sales.stall import Reminder
 from store.memory import MemoryStore
 from tests.conftest import TZ
+from usecases.recognition import forecast_awards, monthly
+from usecases.services import Services
 
 THURSDAY = date(2026, 11, 26)
 

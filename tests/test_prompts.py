@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from handlers.services import Services
 from sales.calendar import WorkCalendar, china_provider
 from sales.model import Brief, Customer, Employee, Role, Team
 from sales.stages import Stage
@@ -12,6 +11,7 @@ from sales.stall import StallPolicy
 from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_list
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import TZ
+from usecases.services import Services
 
 
 def at(d: date, h: int, m: int = 0) -> datetime:

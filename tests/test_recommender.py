@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from handlers.format import win_line
 from recommender.embeddings import SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
 from recommender.history import History, build
 from recommender.leadscore import LeadScorer
@@ -19,6 +18,7 @@ from sales.model import Customer, Employee, StageChange
 from sales.people import display_names
 from sales.stages import OPEN_STAGES, Stage
 from tests.conftest import TZ
+from usecases.format import win_line
 
 T0 = datetime(2026, 9, 1, 10, tzinfo=TZ)
 TODAY = date(2026, 11, 26)

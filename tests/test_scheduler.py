@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from handlers.services import Services
 from sales.calendar import WorkCalendar, china_provider, read_overrides
 from sales.model import Customer, Employee, Role, Team
 from sales.stages import Stage
@@ -19,6 +18,7 @@ from scheduler.reminders import scan
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import TZ, postgres_url
+from usecases.services import Services
 
 
 def at(day: date, hour: int = 10) -> datetime:

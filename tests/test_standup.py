@@ -7,8 +7,6 @@ from datetime import date, datetime, time
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
-from handlers.services import Services
-from handlers.standup import close_standup, open_standup, tick
 from nlu.standup import parse_standup
 from sales.calendar import WorkCalendar, china_provider
 from sales.model import Employee, InboxMessage, Role, Team
@@ -16,6 +14,8 @@ from sales.stall import StallPolicy
 from scheduler.prompts import monday_list
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import TZ
+from usecases.services import Services
+from usecases.standup import close_standup, open_standup, tick
 
 FRIDAY = date(2026, 11, 27)
 

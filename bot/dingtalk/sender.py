@@ -9,8 +9,8 @@ from bot.dingtalk.api import MAX_BATCH, DingTalkClient
 from bot.dingtalk.messages import DINGTALK_HOSTS, PLATFORM
 from bot.messages import with_typed_choices
 from bot.outbox import TransientSendError
-from handlers.format import split
 from sales.model import OutboxMessage
+from usecases.format import split
 
 TEXT_LIMIT = 4000  # bytes per message we send; DingTalk's own limit is higher
 ROBOT_PREFIX = "robot:"  # a group's custom robot: robot:<access_token>:<secret>

@@ -9,8 +9,8 @@ from functools import partial
 
 from bot.outbox import send_parts
 from bot.wecom.api import WeComClient
-from handlers.format import TEXT_LIMIT, clip, split
 from sales.model import OutboxMessage
+from usecases.format import TEXT_LIMIT, clip, split
 
 PLATFORM = "wecom"
 MARKDOWN_LIMIT = 4096  # the group robot's; the app's markdown shares text's 2,048 bytes

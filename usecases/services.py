@@ -1,4 +1,5 @@
-"""Long-lived helpers handlers share: the parser with the org's customers in its index."""
+"""Long-lived helpers the chat, the scheduler and the command line share: the parser with the org's customers
+in its index, the rules and settings."""
 
 from __future__ import annotations
 

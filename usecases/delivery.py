@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from handlers.format import fit
-from handlers.services import Services
 from sales.model import Employee, OutboxMessage, Team
 from store.repositories import UnitOfWork
+from usecases.format import fit
+from usecases.services import Services
 
 
 def address(employee: Employee, platforms: Sequence[str]) -> tuple[str, str] | None:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.format import day
 from sales.calendar import WorkCalendar
 from sales.model import Employee, Role
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Finding, ScanRow, StallPolicy, overdue_finding, stall_finding
 from store.repositories import UnitOfWork
+from usecases.format import day
 
 EXPECTED = "回复一句进展即可"
 

@@ -1,0 +1,61 @@
+"""The forecast from the store, and the weekly snapshots its accuracy is judged by."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sales.forecast import (
+    Forecast,
+    OpenDeal,
+    Snapshot,
+    bias_factors,
+    close_days,
+    forecast,
+    owner_months,
+    quarter_error,
+    win_rates,
+    won_by_month,
+)
+from sales.stages import Stage
+from store.repositories import UnitOfWork, UnitOfWorkFactory
+from usecases.services import Services
+
+
+async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], dict[int, float], dict[Stage, int]]:
+    """Open deals and their win probabilities, and each stage's median days to close: aggregates
+    from the store, so a forecast never reads the whole history row by row."""
+    deals = await uow.customers.open_deals()
+    rates = win_rates(await uow.stages.reach_outcomes())
+    scores = await services.recommender.scores(uow) if services.recommender is not None else {}
+    probability = {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
+    return deals, probability, close_days(await uow.stages.won_entries(), services.timezone)
+
+
+async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
+    tz = services.timezone
+    today = now.astimezone(tz).date()
+    deals, probability, days = await _inputs(uow, services)
+    signed = await uow.customers.signed()
+    snapshots = await uow.forecasts.snapshots()
+
+    def compute() -> Forecast:  # tens of thousands of deals: off the event loop
+        actual = won_by_month(signed, tz)
+        bias = bias_factors(snapshots, actual, today)
+        mine = [d for d in deals if owners is None or d.owner_id in owners]
+        return forecast(mine, probability, days, bias, today, error=quarter_error(snapshots, actual, today, owners))
+
+    return await asyncio.to_thread(compute)
+
+
+async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
+    """Monday: keep every rep's uncorrected forecast for each month ahead."""
+    today = now.astimezone(services.timezone).date()
+    if not services.calendar.is_first_workday_of_week(today):
+        return 0
+    async with uow_factory() as uow:
+        deals, probability, days = await _inputs(uow, services)
+        values = owner_months(deals, probability, days, today)
+        kept = await uow.forecasts.snapshot([Snapshot(o, m, v, today) for (o, m), v in values.items()])
+        await uow.commit()
+    return kept
