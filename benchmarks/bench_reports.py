@@ -27,14 +27,14 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.commission import build_statements  # noqa: E402
-from handlers.reports import build_activity, build_funnel  # noqa: E402
 from sales.calendar import WorkCalendar, china_provider  # noqa: E402
 from sales.months import month_key  # noqa: E402
 from sales.stall import StallPolicy  # noqa: E402
 from store.database import Database  # noqa: E402
+from usecases.commission import build_statements  # noqa: E402
 from usecases.forecast import build_forecast  # noqa: E402
 from usecases.goals import goal_state  # noqa: E402
+from usecases.reports import build_activity, build_funnel  # noqa: E402
 from usecases.services import Services  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")

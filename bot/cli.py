@@ -269,9 +269,9 @@ async def _db(settings: Settings, command: str) -> int:
 
 async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -> int:
     from bot.bootstrap import build_app
-    from handlers.history_import import import_followups, read_followup_rows
     from store import importers
     from store.tabular import UnreadableFile
+    from usecases.history_import import import_followups, read_followup_rows
 
     readers = {"employees": importers.read_employee_rows, "customers": importers.read_customer_rows,
                "followups": read_followup_rows, "goals": importers.read_goal_rows}  # fmt: skip
@@ -330,9 +330,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
-    from handlers.forecast import render_forecast
-    from handlers.reports import build_activity, build_funnel, render_activity, render_funnel
-    from usecases.forecast import build_forecast
+    from usecases.forecast import build_forecast, render_forecast
+    from usecases.reports import build_activity, build_funnel, render_activity, render_funnel
 
     app = await build_app(settings)
     try:
@@ -370,9 +369,9 @@ async def _commission_report(settings: Settings, month: str | None, team: str | 
     import re
 
     from bot.bootstrap import build_app
-    from handlers.commission import build_statements, report_rows, report_text
     from sales.model import Role
     from sales.months import month_key
+    from usecases.commission import build_statements, report_rows, report_text
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         print(f"月份要写成 YYYY-MM,例如 2026-11: {month}", file=sys.stderr)
@@ -393,7 +392,7 @@ async def _commission_report(settings: Settings, month: str | None, team: str | 
 
 async def _recommend(settings: Settings, name: str, *, as_json: bool) -> int:
     from bot.bootstrap import build_app
-    from handlers.recommend import render
+    from usecases.recommend import render
 
     app = await build_app(settings)
     try:

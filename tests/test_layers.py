@@ -109,3 +109,8 @@ def test_no_import_cycle() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+def test_the_command_line_uses_the_use_cases_not_the_chat() -> None:
+    """`genjin report`, `commission`, `recommend`, `import followups`: the same use cases the chat calls."""
+    assert "handlers" not in _imports(ROOT / "bot" / "cli.py")

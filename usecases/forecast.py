@@ -1,4 +1,5 @@
-"""The forecast from the store, and the weekly snapshots its accuracy is judged by."""
+"""The forecast from the store, written out for the chat and `genjin report`, and the weekly snapshots its
+accuracy is judged by."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 from datetime import datetime
 
 from sales.forecast import (
+    BUCKETS,
     Forecast,
     OpenDeal,
     Snapshot,
@@ -18,7 +20,9 @@ from sales.forecast import (
     won_by_month,
 )
 from sales.stages import Stage
+from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
+from usecases.format import fit
 from usecases.services import Services
 
 
@@ -59,3 +63,19 @@ async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now:
         kept = await uow.forecasts.snapshot([Snapshot(o, m, v, today) for (o, m), v in values.items()])
         await uow.commit()
     return kept
+
+
+def render_forecast(f: Forecast, who: str, names: dict[str, str]) -> str:
+    lines = [f"{who}成交预测(金额 × 赢单概率,按预计签约月份计):"]
+    for key, label in BUCKETS.items():
+        band = f.buckets[key]
+        lines.append(f"· {label}:预计 {wan(band.expected)}(区间 {wan(band.low)} – {wan(band.high)})")
+    corrected = {o: b for o, b in f.bias.items() if abs(b - 1) >= 0.05}
+    if corrected:
+        shown = [f"{names.get(o, o)} ×{b:.2f}({'常高估' if b < 1 else '常低估'})" for o, b in sorted(corrected.items())]
+        lines.append("按各人历史准确度校正:" + "、".join(shown))
+    if f.error is not None:
+        lines.append(f"上季度预测误差:{f.error:.0%}(月初预测与实际成交相比)")
+    else:
+        lines.append("上季度还没有足够的预测快照来算误差(每周一自动保存)。")
+    return fit(lines)
