@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -238,9 +239,10 @@ async def main() -> int:
     for message in fake.messages:
         body = message.get(message["msgtype"], {})
         text = str(body.get("content") or body.get("sub_title_text") or "")
-        found = [n for n in range(args.briefs) if name(n) in text] if "杭州测试" in text else []
+        found = set(re.findall(r"杭州测试(\d{4})号科技", text))
         if len(found) == 1:
-            replies[found[0]] = replies.get(found[0], 0) + 1
+            n = int(found.pop())
+            replies[n] = replies.get(n, 0) + 1
         else:
             other += 1
     lost = sorted(tally.acked - set(replies))

@@ -148,7 +148,7 @@ async def build_app(
         client = app.extras.get(f"{platform}_client")
         if client is not None:
             metrics.tokens.sources[platform] = _fetches(client)
-    app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,  # type: ignore[arg-type]
+    app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,
                         AlertRules(stale_minutes=settings.alert_after_minutes))  # fmt: skip
     return app
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -88,6 +89,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+class _Sender(Protocol):
+    """What an alert needs of a platform sender when the outbox is down with the database."""
+
+    async def send(self, message: OutboxMessage) -> None: ...
+
+
 @dataclass
 class AlertRules:
     stale_minutes: float = 5.0  # the oldest unhandled message older than this: the worker is stuck
@@ -101,8 +108,8 @@ class Alerts:
     uow: UnitOfWorkFactory
     clock: Callable[[], datetime]
     platforms: Sequence[str]
-    ping: Callable[[], object]
-    senders: dict[str, object]
+    ping: Callable[[], Awaitable[None]]
+    senders: Mapping[str, _Sender]
     rules: AlertRules = field(default_factory=AlertRules)
     active: list[str] = field(default_factory=list)  # the reasons of the last check, for /healthz
     failed_jobs: list[str] = field(default_factory=list)
@@ -121,7 +128,7 @@ class Alerts:
         self._kinds = set()
         try:
             async with asyncio.timeout(2.0):
-                await self.ping()  # type: ignore[misc]
+                await self.ping()
         except Exception as exc:
             self.active = [f"数据库连不上:{type(exc).__name__}"]
             await self._direct(self.active[0])
@@ -183,7 +190,7 @@ class Alerts:
                     platform=platform, key=key, created_at=now, payload={"text": text}, to_user=user
                 )
                 try:
-                    await sender.send(message)  # type: ignore[attr-defined]
+                    await sender.send(message)
                 except Exception as exc:
                     log.error("alert to %s not sent: %s", admin.id, exc)
                 break

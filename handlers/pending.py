@@ -49,6 +49,9 @@ class Answer:
     question: str | None = None  # from a button: the key of the question it belongs to
 
 
+CANCEL_ANSWER = Answer(CANCEL)
+
+
 def _read(message: Incoming) -> Answer | None:
     """The message as an answer, or None when it cannot be one."""
     if message.kind != "text":
@@ -70,9 +73,6 @@ def _read(message: Incoming) -> Answer | None:
     if _NAME.match(text):
         return Answer(text)  # maybe a name; only a "which one?" question takes it
     return None
-
-
-CANCEL_ANSWER = Answer(CANCEL)
 
 
 def _plain(answer: Answer) -> bool:

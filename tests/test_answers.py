@@ -4,18 +4,13 @@ fits what was shown, a stale or doubled answer, undo with a question open, and t
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from bot.errors import ErrorHandler
-from bot.inbox import InboxWorker
-from handlers import build_router
-from sales.model import Customer, Employee, InboxMessage, Role, Team
+from sales.model import Customer, Employee, Role, Team
 from sales.stages import Stage
-from store.memory import MemoryStore
+from tests.chatrig import ChatRig
 from tests.conftest import NOW
-from usecases.services import Services
 
 TC, TC_BRANCH = "浙江天成建材有限公司", "浙江天成建材有限公司上海分公司"
 HD = "华东物流有限公司"
@@ -23,10 +18,7 @@ RD_MINE, RD_OTHER = "上海瑞达机电有限公司", "深圳瑞达电子有限�
 EARLIER = NOW - timedelta(days=3)
 
 
-class Chat:
-    def __init__(self) -> None:
-        self.store, self.services, self.n = MemoryStore(), Services(), 0
-
+class Chat(ChatRig):
     async def org(self) -> None:
         async with self.store() as uow:
             await uow.teams.add(Team(name="一组"))
@@ -37,17 +29,6 @@ class Chat:
                 await uow.customers.add(Customer(name=name, owner_id=owner, stage=Stage.QUALIFIED,
                                                  stage_entered_at=EARLIER, created_at=EARLIER))  # fmt: skip
             await uow.commit()
-
-    async def say(self, text: str, user: str = "E01", minutes: int = 0) -> dict[str, Any]:
-        self.n += 1
-        when = NOW + timedelta(minutes=minutes)
-        async with self.store() as uow:
-            await uow.inbox.put(InboxMessage(platform="console", msg_id=f"m{self.n}", user_id=user,
-                                             chat_id=f"console:{user}", text=text, received_at=when))  # fmt: skip
-            await uow.commit()
-        await InboxWorker(self.store, build_router(), ErrorHandler(), lambda: when, services=self.services).drain()
-        async with self.store() as uow:
-            return dict((await uow.outbox.find())[-1].payload)
 
     async def customer(self, name: str) -> Customer:
         async with self.store() as uow:

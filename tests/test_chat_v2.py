@@ -5,18 +5,14 @@ customer list and the week's tasks."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from bot.errors import ErrorHandler
-from bot.inbox import InboxWorker
-from handlers import build_router
-from sales.model import Customer, Employee, InboxMessage, Role, Team
+from sales.model import Customer, Employee, Role, Team
 from sales.stages import Stage
 from store.memory import MemoryStore
+from tests.chatrig import ChatRig
 from tests.conftest import NOW
-from usecases.services import Services
 
 HENGRUN = "江苏省常州市武进区恒润纺织机械有限公司"
 DS_ELEC, DS_GEAR = "深圳市鼎晟电子科技有限公司", "东莞市鼎晟电气设备有限公司"
@@ -38,19 +34,7 @@ async def _org(store: MemoryStore) -> None:
         await uow.commit()
 
 
-class Chat:
-    def __init__(self) -> None:
-        self.store, self.services, self.n = MemoryStore(), Services(), 0
-
-    async def say(self, text: str, user: str = "E01") -> dict[str, Any]:
-        self.n += 1
-        async with self.store() as uow:
-            await uow.inbox.put(InboxMessage(platform="console", msg_id=f"m{self.n}", user_id=user,
-                                             chat_id=f"console:{user}", text=text, received_at=NOW))  # fmt: skip
-            await uow.commit()
-        await InboxWorker(self.store, build_router(), ErrorHandler(), lambda: NOW, services=self.services).drain()
-        async with self.store() as uow:
-            return dict((await uow.outbox.find())[-1].payload)
+Chat = ChatRig
 
 
 @pytest.fixture
