@@ -49,7 +49,7 @@ async def seed(url: str) -> None:
     await db.upgrade()
     async with db.uow() as uow:
         for u in range(USERS):
-            await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", wecom_userid=f"user{u}"))
+            await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", accounts={"wecom": f"user{u}"}))
             await uow.customers.add(Customer(name=f"杭州测试{u:03d}号科技", owner_id=f"E{u:03d}",
                                              stage=Stage.INITIAL, stage_entered_at=now, created_at=now))  # fmt: skip
         await uow.commit()

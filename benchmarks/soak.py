@@ -60,9 +60,9 @@ async def seed(url: str, briefs: int) -> None:
     db = Database(url)
     await db.upgrade()
     async with db.uow() as uow:
-        await uow.employees.add(Employee(id="A01", name="管理员", role=Role.ADMIN, wecom_userid="admin"))
+        await uow.employees.add(Employee(id="A01", name="管理员", role=Role.ADMIN, accounts={"wecom": "admin"}))
         for u in range(USERS):
-            await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", wecom_userid=f"user{u}"))
+            await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", accounts={"wecom": f"user{u}"}))
         for n in range(briefs):
             await uow.customers.add(Customer(name=name(n), owner_id=f"E{n % USERS:03d}", stage=Stage.INITIAL,
                                              stage_entered_at=now, created_at=now))  # fmt: skip

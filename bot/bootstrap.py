@@ -6,16 +6,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bot import platforms
 from bot.config import Settings
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker, InboxWriter
 from bot.metrics import AlertRules, Alerts, Metrics
-from bot.outbox import OutboxSender, PlatformSender
+from bot.outbox import OutboxSender
+from bot.platform import PlatformAdapter, PlatformSender, Wiring
 from handlers import build_router
 from handlers.routing import Router
 from recommender.embeddings import Embedder, SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
@@ -44,11 +45,25 @@ class App:
     services: Services
     inbox: InboxWriter
     senders: dict[str, PlatformSender] = field(default_factory=dict)
-    routes: list[web.RouteDef] = field(default_factory=list)  # the platforms' callbacks
+    adapters: list[PlatformAdapter] = field(default_factory=list)  # the enabled platforms, started by serve
     http: aiohttp.ClientSession | None = None  # for the platforms' APIs
-    extras: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     alerts: Alerts | None = None
+
+    def adapter(self, name: str) -> PlatformAdapter:
+        """The enabled platform called ``name``."""
+        return next(a for a in self.adapters if a.name == name)
+
+    @property
+    def routes(self) -> list[web.RouteDef]:
+        """The platforms' HTTP callbacks."""
+        return [route for adapter in self.adapters for route in adapter.routes()]
+
+    def session(self) -> aiohttp.ClientSession:
+        """One HTTP session for every platform's API, made on first use and closed with the app."""
+        if self.http is None:
+            self.http = aiohttp.ClientSession()
+        return self.http
 
     def scheduler(self) -> Scheduler:
         """The scheduler over this app's store and services (built here, started by serve)."""
@@ -95,10 +110,6 @@ def stall_policy(settings: Settings) -> StallPolicy:
     return StallPolicy(limits, settings.stall_supervisor_after, settings.stall_high_risk_after)
 
 
-def _fetches(client: Any) -> Callable[[], int]:
-    return lambda: int(client.token_fetches)
-
-
 def system_clock(settings: Settings) -> Callable[[], datetime]:
     tz = settings.tz
     return lambda: datetime.now(tz)
@@ -139,66 +150,18 @@ async def build_app(
     inbox = InboxWriter(uow, worker.wake)
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
-    if settings.wecom_enabled and "wecom" not in senders:
-        _install_wecom(app)
-    if settings.dingtalk_enabled and "dingtalk" not in senders:
-        _install_dingtalk(app)
-    services.platforms = (*(p for p in ("wecom", "dingtalk") if p in app.senders), "console")
-    for platform in ("wecom", "dingtalk"):
-        client = app.extras.get(f"{platform}_client")
-        if client is not None:
-            metrics.tokens.sources[platform] = _fetches(client)
+    wiring = Wiring(settings, app.session, inbox.put, clock)
+    for registration in platforms.enabled(settings):
+        if registration.name in senders:  # a test's or the console's own sender stands in for the platform
+            continue
+        adapter = registration.build(wiring)
+        app.adapters.append(adapter)
+        app.senders[adapter.name] = adapter.sender
+        if adapter.batch is not None:
+            outbox.batchers[adapter.name] = adapter.batch
+        metrics.tokens.sources[adapter.name] = adapter.token_fetches
+    services.platforms = platforms.reach_order(app.senders)
+    services.image_platforms = tuple(name for name, sender in app.senders.items() if sender.capabilities.images)
     app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,
                         AlertRules(stale_minutes=settings.alert_after_minutes))  # fmt: skip
     return app
-
-
-def _install_dingtalk(app: App) -> None:
-    """DingTalk's sender, and its way in: the stream thread (started by serve) or the HTTP route."""
-    from bot.dingtalk.api import DingTalkClient
-    from bot.dingtalk.callback import DingTalkCallback
-    from bot.dingtalk.messages import webhook_hosts
-    from bot.dingtalk.sender import DingTalkSender
-    from bot.dingtalk.stream import StreamRunner
-
-    s = app.settings
-    assert s.dingtalk_app_key and s.dingtalk_app_secret
-    app.http = app.http or aiohttp.ClientSession()
-    client = DingTalkClient(
-        app.http, api_base=s.dingtalk_api_base, oapi_base=s.dingtalk_oapi_base, app_key=s.dingtalk_app_key,
-        app_secret=s.dingtalk_app_secret, robot_code=s.dingtalk_robot_code or s.dingtalk_app_key,
-    )  # fmt: skip
-    hosts = webhook_hosts(s.dingtalk_api_base, s.dingtalk_oapi_base)
-    app.senders["dingtalk"] = DingTalkSender(client, hosts)
-    app.extras["dingtalk_client"] = client
-    if s.dingtalk_mode == "http":
-        callback = DingTalkCallback(app.inbox, app.clock, app_secret=s.dingtalk_app_secret, max_body=s.max_body_bytes,
-                                    hosts=hosts)  # fmt: skip
-        app.routes.extend(callback.routes())
-    else:
-        app.extras["dingtalk_stream"] = StreamRunner(
-            app_key=s.dingtalk_app_key, app_secret=s.dingtalk_app_secret, api_base=s.dingtalk_api_base,
-            put=app.inbox.put, clock=app.clock, watchdog_seconds=s.dingtalk_watchdog_seconds, hosts=hosts,
-        )  # fmt: skip
-
-
-def _install_wecom(app: App) -> None:
-    """The WeCom callback route and sender, sharing one HTTP session and one token cache."""
-    from bot.wecom.api import WeComClient
-    from bot.wecom.callback import WeComCallback
-    from bot.wecom.crypto import CallbackCrypto
-    from bot.wecom.sender import WeComSender
-
-    s = app.settings
-    assert s.wecom_corp_id and s.wecom_secret and s.wecom_token and s.wecom_aes_key and s.wecom_agent_id
-    app.http = app.http or aiohttp.ClientSession()
-    client = WeComClient(
-        app.http, base_url=s.wecom_api_base, corp_id=s.wecom_corp_id, secret=s.wecom_secret, agent_id=s.wecom_agent_id
-    )
-    app.senders["wecom"] = WeComSender(client)
-    callback = WeComCallback(
-        app, CallbackCrypto(s.wecom_token, s.wecom_aes_key, s.wecom_corp_id), max_body=s.max_body_bytes
-    )
-    app.routes.extend(callback.routes())
-    app.extras["wecom_client"] = client
-    app.extras["wecom_callback"] = callback

@@ -8,9 +8,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -269,12 +270,16 @@ async def _db(settings: Settings, command: str) -> int:
 
 async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -> int:
     from bot.bootstrap import build_app
+    from bot.platforms import labels
     from store import importers
-    from store.tabular import UnreadableFile
+    from store.tabular import Row, UnreadableFile
     from usecases.history_import import import_followups, read_followup_rows
 
-    readers = {"employees": importers.read_employee_rows, "customers": importers.read_customer_rows,
-               "followups": read_followup_rows, "goals": importers.read_goal_rows}  # fmt: skip
+    accounts = labels()  # every known platform's account column (企业微信账号, 钉钉账号, …)
+    readers: dict[str, Callable[[Path], list[Row]]] = {
+        "employees": partial(importers.read_employee_rows, platforms=accounts),
+        "customers": importers.read_customer_rows, "followups": read_followup_rows, "goals": importers.read_goal_rows,
+    }  # fmt: skip
     reader = readers[kind]
     try:
         rows = await asyncio.to_thread(reader, path)
@@ -285,7 +290,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     try:
         async with app.uow() as uow:
             if kind == "employees":
-                report = await importers.import_employees(uow, rows, app.clock())
+                report = await importers.import_employees(uow, rows, app.clock(), accounts)
             elif kind == "customers":
                 report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
             elif kind == "goals":
@@ -299,8 +304,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        labels = {"employees": "员工", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
-        print("\n".join(report.lines(labels[kind])))
+        what = {"employees": "员工", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
+        print("\n".join(report.lines(what[kind])))
     return 0
 
 

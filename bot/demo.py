@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot import platforms
 from handlers.help import HELP_LINES
 from sales.calendar import WorkCalendar, china_provider
 from sales.goals import Goal, Kpi, Level, days_left
@@ -302,15 +303,20 @@ def _names(rng: random.Random, count: int) -> list[tuple[str, str, Segment, str]
     return out
 
 
+def _accounts(user: str) -> dict[str, str]:
+    """The demo person's id on every platform: ``user`` on the first, ``<4 letters>_user`` on the others
+    (wangmin on WeCom, ding_wangmin on DingTalk, …)."""
+    names = [p.name for p in platforms.PLATFORMS]
+    return {name: user if index == 0 else f"{name[:4]}_{user}" for index, name in enumerate(names)}
+
+
 async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, customers: int = 300) -> Summary:
     """Seed the org and its history in one unit of work."""
     rng = random.Random(seed)
     history = _History(rng, now)
     won = lost = 0
     async with uow_factory() as uow:
-        await uow.employees.add(
-            Employee(id="A01", name="王敏", role=Role.ADMIN, wecom_userid="wangmin", dingtalk_userid="ding_wangmin")
-        )
+        await uow.employees.add(Employee(id="A01", name="王敏", role=Role.ADMIN, accounts=_accounts("wangmin")))
         reps_by_team: dict[str, list[str]] = {}
         for team, (sup_id, sup_name, reps) in TEAMS.items():
             await uow.teams.add(Team(name=team))
@@ -321,8 +327,7 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
                     name=sup_name,
                     role=Role.SUPERVISOR,
                     team=team,
-                    wecom_userid=pinyin,
-                    dingtalk_userid=f"ding_{pinyin}",
+                    accounts=_accounts(pinyin),
                 )
             )
             for rep_id, rep_name in reps:
@@ -333,8 +338,7 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
                         role=Role.REP,
                         team=team,
                         supervisor_id=sup_id,
-                        wecom_userid=f"rep{rep_id[-2:]}",
-                        dingtalk_userid=f"ding_rep{rep_id[-2:]}",
+                        accounts=_accounts(f"rep{rep_id[-2:]}"),
                         mobile=f"1380000{rep_id[-2:]}00",
                     )
                 )

@@ -19,6 +19,7 @@ from bot.metrics import Metrics
 from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
+from sales.accounts import platform_user
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.services import Services
@@ -79,15 +80,6 @@ async def enqueue_replies(
                 kind="image" if reply.image else reply.format,
             )
         )
-
-
-def platform_user(employee: Employee, platform: str) -> str | None:
-    """The id a platform knows an employee by."""
-    if platform == "wecom":
-        return employee.wecom_userid
-    if platform == "dingtalk":
-        return employee.dingtalk_userid
-    return employee.id
 
 
 class InboxWorker:

@@ -13,12 +13,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
+from bot.platform import PlatformSender
+from sales.accounts import platform_user
 from sales.model import Employee, InboxStatus, OutboxMessage, Role
 from store.repositories import UnitOfWorkFactory
 from usecases.delivery import notify
@@ -89,12 +90,6 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class _Sender(Protocol):
-    """What an alert needs of a platform sender when the outbox is down with the database."""
-
-    async def send(self, message: OutboxMessage) -> None: ...
-
-
 @dataclass
 class AlertRules:
     stale_minutes: float = 5.0  # the oldest unhandled message older than this: the worker is stuck
@@ -109,7 +104,7 @@ class Alerts:
     clock: Callable[[], datetime]
     platforms: Sequence[str]
     ping: Callable[[], Awaitable[None]]
-    senders: Mapping[str, _Sender]
+    senders: Mapping[str, PlatformSender]
     rules: AlertRules = field(default_factory=AlertRules)
     active: list[str] = field(default_factory=list)  # the reasons of the last check, for /healthz
     failed_jobs: list[str] = field(default_factory=list)
@@ -180,7 +175,7 @@ class Alerts:
         now = self.clock()
         for admin in self._admins:
             for platform in self.platforms:
-                user = {"wecom": admin.wecom_userid, "dingtalk": admin.dingtalk_userid}.get(platform, admin.id)
+                user = platform_user(admin, platform)
                 sender = self.senders.get(platform)
                 if not user or sender is None:
                     continue

@@ -15,11 +15,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.errors import ErrorHandler
 from bot.loops import run_until_stopped
 from bot.metrics import Metrics
+from bot.platform import BatchSender, PlatformSender
 from sales.model import OutboxMessage
 from store.repositories import UnitOfWorkFactory
 
@@ -57,18 +57,6 @@ async def send_parts(message: OutboxMessage, parts: list[Callable[[], Awaitable[
             raise
 
 
-class PlatformSender(Protocol):
-    """What each adapter provides to deliver one message.
-
-    A sender may also declare ``per_recipient = (count, seconds)``, the platform's limit per
-    person, and ``text_limit`` in bytes; the outbox then merges what would exceed the limit.
-    """
-
-    platform: str
-
-    async def send(self, message: OutboxMessage) -> None: ...
-
-
 def backoff(attempt: int, base: float = 2.0, cap: float = 300.0) -> float:
     """Seconds to wait before attempt ``attempt + 1``: 2, 4, 8, … capped."""
     return float(min(cap, base * 2 ** max(0, attempt - 1)))
@@ -88,7 +76,9 @@ class OutboxSender:
         poll_seconds: float = 1.0,
         metrics: Metrics | None = None,
         concurrency: int = 1,
+        batchers: dict[str, BatchSender] | None = None,
     ) -> None:
+        self.batchers = batchers if batchers is not None else {}  # the platforms that send to many in one call
         self.metrics = metrics
         self.concurrency = concurrency  # recipients sent to at once (the SQL store; the in-memory one needs 1)
         self.uow = uow
@@ -137,14 +127,14 @@ class OutboxSender:
         alone: list[OutboxMessage] = []
         same: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for message in due:
-            sender = self.senders[message.platform]
-            if hasattr(sender, "send_batch") and sender.batchable(message):  # type: ignore[attr-defined]
+            batcher = self.batchers.get(message.platform)
+            if batcher is not None and batcher.batchable(message):
                 same[(message.platform, json.dumps(message.payload, sort_keys=True))].append(message)
             else:
                 alone.append(message)
         batches = []
         for (platform, _), messages in same.items():
-            size = int(getattr(self.senders[platform], "batch_size", 1))
+            size = self.batchers[platform].batch_size
             batches += [messages[i : i + size] for i in range(0, len(messages), size)]
         return alone, batches
 
@@ -169,9 +159,9 @@ class OutboxSender:
         messages = [m for m in messages if await self._hold(m)]
         if not messages:
             return 0
-        sender = self.senders[messages[0].platform]
+        batcher = self.batchers[messages[0].platform]
         try:
-            throttled = await sender.send_batch(messages)  # type: ignore[attr-defined]
+            throttled = await batcher.send_batch(messages)
         except Exception as exc:
             if not isinstance(exc, (TransientSendError, PermanentSendError)):
                 self.errors.on_job(exc, f"batch {messages[0].key}")
@@ -205,7 +195,7 @@ class OutboxSender:
         not fit even then waits for the window to move on.
         """
         sender = self.senders[platform]
-        limit: tuple[int, float] | None = getattr(sender, "per_recipient", None)
+        limit = sender.capabilities.per_member
         if limit is None:
             return sum([await self._deliver(m) for m in messages])
         async with self.uow() as uow:  # the window lives in the database: every instance counts the same sends
@@ -219,7 +209,7 @@ class OutboxSender:
         rest = messages[len(singles) :]
         if not rest:
             return delivered
-        merged, waiting = self._digest_parts(rest, getattr(sender, "text_limit", 2048)) if budget > 0 else ([], rest)
+        merged, waiting = self._digest_parts(rest, sender.capabilities.text_limit) if budget > 0 else ([], rest)
         if merged and await self._deliver_digest(merged):
             delivered += len(merged)
         for message in waiting:

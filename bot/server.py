@@ -65,11 +65,11 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
     scheduler = app.scheduler()
     scheduler.start()
+    warmup = None
     if app.services.recommender is not None:  # built in a thread; answers wait for it only when asked
-        app.extras["recommender_warmup"] = asyncio.create_task(app.services.recommender.ready())
-    stream = app.extras.get("dingtalk_stream")
-    if stream is not None:
-        stream.start()
+        warmup = asyncio.create_task(app.services.recommender.ready())
+    for adapter in app.adapters:
+        await adapter.start()
     tasks = [
         asyncio.create_task(app.worker.run(stop), name="inbox"),
         asyncio.create_task(app.outbox.run(stop), name="outbox"),
@@ -80,15 +80,14 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
         log.info("stopping")
         scheduler.shutdown()
-        if stream is not None:  # the SDK's thread: closed first, so no new message arrives
-            await asyncio.to_thread(stream.stop, 1.5)
+        for adapter in app.adapters:  # their own connections closed first, so no new message arrives
+            await adapter.stop()
         await runner.cleanup()
         _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
         for task in pending:  # a step that outlives the grace period is rolled back, not half-done
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     finally:
-        warmup = app.extras.get("recommender_warmup")
         if warmup is not None and not warmup.done():
             warmup.cancel()
             await asyncio.gather(warmup, return_exceptions=True)

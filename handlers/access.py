@@ -6,6 +6,7 @@ import re
 
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
+from sales.accounts import CONSOLE
 from sales.model import AuditEntry, Employee, Role
 from store.repositories import UnitOfWork
 
@@ -24,8 +25,7 @@ async def resolve_sender(uow: UnitOfWork, message: Incoming, *, auto_register: b
         id=employee_id,
         name=str(message.extra.get("sender_name") or message.user_id),
         role=Role.REP,
-        wecom_userid=message.user_id if message.platform == "wecom" else None,
-        dingtalk_userid=message.user_id if message.platform == "dingtalk" else None,
+        accounts={} if message.platform == CONSOLE else {message.platform: message.user_id},
     )
     await uow.employees.add(employee)
     await uow.audit.add(

@@ -34,22 +34,18 @@ class Employee:
     role: Role = Role.REP
     team: str | None = None
     supervisor_id: str | None = None
-    wecom_userid: str | None = None
-    dingtalk_userid: str | None = None
     mobile: str | None = None
     active: bool = True
+    accounts: dict[str, str] = field(default_factory=dict)  # platform -> the id that platform knows them by
 
 
 @dataclass
 class Team:
     name: str
-    wecom_chat_id: str | None = None
-    wecom_webhook_key: str | None = None
-    dingtalk_conversation_id: str | None = None
-    dingtalk_webhook: str | None = None
     standup_enabled: bool = True
     standup_time: str = "15:00"
     standup_window_minutes: int = 15
+    channels: dict[str, str] = field(default_factory=dict)  # platform -> the team's group chat, as its sender reads it
 
 
 @dataclass

@@ -7,6 +7,7 @@ row number and reason; importing the same file again changes nothing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -34,12 +35,6 @@ EMPLOYEE_HEADERS = {
     "supervisor_id": "supervisor_id",
     "上级工号": "supervisor_id",
     "主管工号": "supervisor_id",
-    "wecom_userid": "wecom_userid",
-    "企业微信账号": "wecom_userid",
-    "企业微信id": "wecom_userid",
-    "dingtalk_userid": "dingtalk_userid",
-    "钉钉账号": "dingtalk_userid",
-    "钉钉id": "dingtalk_userid",
     "mobile": "mobile",
     "手机": "mobile",
     "手机号": "mobile",
@@ -129,15 +124,31 @@ class ImportReport:
         return out
 
 
-def read_employee_rows(path: Path) -> list[Row]:
-    return read_rows(path, EMPLOYEE_HEADERS, ("id", "name"))
+ACCOUNT = "account:"  # a row's value for one platform's user id is keyed account:<platform>
+
+
+def employee_headers(platforms: Mapping[str, str]) -> dict[str, str]:
+    """The accepted headers: the fixed ones, and per platform (name -> its Chinese name, e.g. 钉钉)
+    ``<name>_userid``, ``<中文名>账号`` and ``<中文名>id``."""
+    headers = dict(EMPLOYEE_HEADERS)
+    for platform, label in platforms.items():
+        for header in (f"{platform}_userid", f"{label}账号", f"{label}id"):
+            headers[header.lower()] = ACCOUNT + platform
+    return headers
+
+
+def read_employee_rows(path: Path, platforms: Mapping[str, str]) -> list[Row]:
+    """Employee rows; ``platforms`` names the account columns the file may have (see ``employee_headers``)."""
+    return read_rows(path, employee_headers(platforms), ("id", "name"))
 
 
 def read_customer_rows(path: Path) -> list[Row]:
     return read_rows(path, CUSTOMER_HEADERS, ("name", "owner_id"))
 
 
-async def import_employees(uow: UnitOfWork, rows: list[Row], now: datetime) -> ImportReport:
+async def import_employees(
+    uow: UnitOfWork, rows: list[Row], now: datetime, platforms: Mapping[str, str]
+) -> ImportReport:
     report = ImportReport()
     parsed: list[tuple[Row, Employee]] = []
     seen: set[str] = set()
@@ -168,37 +179,33 @@ async def import_employees(uow: UnitOfWork, rows: list[Row], now: datetime) -> I
                     role=role,
                     team=as_text(v.get("team")),
                     supervisor_id=as_text(v.get("supervisor_id")),
-                    wecom_userid=as_text(v.get("wecom_userid")),
-                    dingtalk_userid=as_text(v.get("dingtalk_userid")),
                     mobile=as_text(v.get("mobile")),
+                    accounts={
+                        key.removeprefix(ACCOUNT): text
+                        for key, value in v.items()
+                        if key.startswith(ACCOUNT) and (text := as_text(value))
+                    },
                 ),
             )
         )
     known = {e.id for e in await uow.employees.find()} | seen
-    taken = {
-        (attr, getattr(e, attr)): e.id
-        for e in await uow.employees.find()
-        for attr in ("wecom_userid", "dingtalk_userid")
-        if getattr(e, attr)
-    }
+    taken = {account: e.id for e in await uow.employees.find() for account in e.accounts.items()}
     for row, employee in parsed:
         if employee.supervisor_id and employee.supervisor_id not in known:
             report.reject(row, f"上级工号不存在: {employee.supervisor_id}")
             continue
         clash = next(
             (
-                f"{label}已被 {taken[(attr, getattr(employee, attr))]} 使用: {getattr(employee, attr)}"
-                for attr, label in (("wecom_userid", "企业微信账号"), ("dingtalk_userid", "钉钉账号"))
-                if getattr(employee, attr) and taken.get((attr, getattr(employee, attr)), employee.id) != employee.id
+                f"{platforms.get(account[0], account[0])}账号已被 {taken[account]} 使用: {account[1]}"
+                for account in employee.accounts.items()
+                if taken.get(account, employee.id) != employee.id
             ),
             None,
         )
         if clash:
             report.reject(row, clash)
             continue
-        for attr in ("wecom_userid", "dingtalk_userid"):
-            if getattr(employee, attr):
-                taken[(attr, getattr(employee, attr))] = employee.id
+        taken.update((account, employee.id) for account in employee.accounts.items())
         if employee.team and await uow.teams.get(employee.team) is None:
             await uow.teams.add(Team(name=employee.team))
         existing = await uow.employees.get(employee.id)
@@ -207,6 +214,9 @@ async def import_employees(uow: UnitOfWork, rows: list[Row], now: datetime) -> I
             report.added += 1
         else:
             employee.active = existing.active
+            # a platform without a column in the file keeps its account; an empty cell removes it
+            named = {key.removeprefix(ACCOUNT) for key in row.values if key.startswith(ACCOUNT)}
+            employee.accounts = {p: u for p, u in existing.accounts.items() if p not in named} | employee.accounts
             if employee == existing:
                 report.unchanged += 1
             else:

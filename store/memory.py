@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 from zoneinfo import ZoneInfo
 
+from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot, reach_outcomes, won_entries
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
@@ -100,11 +101,10 @@ class MemoryEmployees(_Repo):
         return _copy(e) if e else None
 
     async def by_platform_user(self, platform: str, user_id: str) -> Employee | None:
-        if platform == "console":
+        if platform == CONSOLE:
             return await self.get(user_id)
-        attr = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}.get(platform)
         for e in self.s.employees.values():
-            if attr and getattr(e, attr) == user_id:
+            if e.accounts.get(platform) == user_id:
                 return _copy(e)
         return None
 
@@ -118,9 +118,9 @@ class MemoryEmployees(_Repo):
         for other in self.s.employees.values():
             if other.id == employee.id:
                 continue
-            for attr in ("wecom_userid", "dingtalk_userid"):
-                if getattr(employee, attr) and getattr(other, attr) == getattr(employee, attr):
-                    raise DuplicateKeyError(attr)
+            for platform, user_id in employee.accounts.items():
+                if user_id and other.accounts.get(platform) == user_id:
+                    raise DuplicateKeyError(f"{platform} account {user_id}")
         if employee.team is not None and employee.team not in self.s.teams:
             raise DuplicateKeyError(f"unknown team {employee.team}")
 

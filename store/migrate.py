@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -32,15 +33,43 @@ def _downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(config, revision)
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Set on the driver's connection, outside any transaction (SQLite ignores it inside one)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left {len(broken)} broken reference(s), e.g. {tuple(broken[0])}")
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None], revision: str) -> None:
+    """Run ``step`` in one transaction. On SQLite, changing a table means copying it, which its
+    references would forbid: they are switched off for the copy and checked before the commit."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        if sqlite:
+            await conn.run_sync(_sqlite_foreign_keys, False)
+        try:
+            async with conn.begin():
+                await conn.run_sync(step, revision)
+                if sqlite:
+                    await conn.run_sync(_check_foreign_keys)
+        finally:
+            if sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, True)
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to call on every start."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+    await _migrate(engine, _upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_downgrade, revision)
+    await _migrate(engine, _downgrade, revision)
 
 
 def _current(connection: Connection) -> str | None:

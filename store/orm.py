@@ -87,10 +87,6 @@ class Base(DeclarativeBase):
 class TeamRow(Base):
     __tablename__ = "teams"
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    wecom_chat_id: Mapped[str | None] = mapped_column(String(100))
-    wecom_webhook_key: Mapped[str | None] = mapped_column(String(200))
-    dingtalk_conversation_id: Mapped[str | None] = mapped_column(String(200))
-    dingtalk_webhook: Mapped[str | None] = mapped_column(String(500))
     standup_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     standup_time: Mapped[str] = mapped_column(String(5), default="15:00")
     standup_window_minutes: Mapped[int] = mapped_column(Integer, default=15)
@@ -103,10 +99,27 @@ class EmployeeRow(Base):
     role: Mapped[str] = mapped_column(String(20), default="rep")
     team: Mapped[str | None] = mapped_column(ForeignKey("teams.name"), index=True)
     supervisor_id: Mapped[str | None] = mapped_column(String(64))
-    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    dingtalk_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
     mobile: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AccountRow(Base):
+    """One employee's id on one platform; a platform id belongs to one employee."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+
+
+class TeamChannelRow(Base):
+    """A team's group chat on one platform (a chat id or a group robot, as that platform's sender reads it)."""
+
+    __tablename__ = "team_channels"
+    team: Mapped[str] = mapped_column(ForeignKey("teams.name"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    target: Mapped[str] = mapped_column(String(500))
 
 
 class CustomerRow(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
@@ -47,6 +48,7 @@ from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
 from store.orm import (
+    AccountRow,
     AppliedChangeRow,
     AuditRow,
     Base,
@@ -66,6 +68,7 @@ from store.orm import (
     StageHistoryRow,
     StandupEntryRow,
     StandupRow,
+    TeamChannelRow,
     TeamRow,
 )
 from store.windows import take_slots
@@ -109,9 +112,10 @@ def _record(cls: type[R], values: Iterable[Any]) -> R:
     return cls(*[c(v) if c and v is not None else v for (_, c), v in zip(converters, values, strict=True)])
 
 
-def to_record(cls: type[R], row: Base) -> R:
-    """Copy a row into its record; field names equal column names."""
-    return _record(cls, (getattr(row, name) for name, _ in _converters(typing_cast(Any, cls))))
+def to_record(cls: type[R], row: Base, **given: Any) -> R:
+    """Copy a row into its record; field names equal column names, except those ``given`` (kept in other tables)."""
+    fields = _converters(typing_cast(Any, cls))
+    return _record(cls, (given[name] if name in given else getattr(row, name) for name, _ in fields))
 
 
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
@@ -151,18 +155,30 @@ class _Repo:
 
 
 class SqlEmployees(_Repo):
+    async def _accounts(self, ids: Sequence[str] | None) -> dict[str, dict[str, str]]:
+        query = select(AccountRow.employee_id, AccountRow.platform, AccountRow.user_id)
+        if ids is not None:
+            query = query.where(AccountRow.employee_id.in_(list(ids)))
+        found: dict[str, dict[str, str]] = {}
+        for employee_id, platform, user_id in await self.session.execute(query):
+            found.setdefault(employee_id, {})[platform] = user_id
+        return found
+
+    async def _records(self, rows: Sequence[EmployeeRow], *, everyone: bool = False) -> list[Employee]:
+        accounts = await self._accounts(None if everyone else [r.id for r in rows]) if rows else {}
+        return [to_record(Employee, r, accounts=accounts.get(r.id, {})) for r in rows]
+
     async def get(self, employee_id: str) -> Employee | None:
         row = await self.session.get(EmployeeRow, employee_id)
-        return to_record(Employee, row) if row else None
+        return (await self._records([row]))[0] if row else None
 
     async def by_platform_user(self, platform: str, user_id: str) -> Employee | None:
-        if platform == "console":
+        if platform == CONSOLE:
             return await self.get(user_id)
-        column = {"wecom": EmployeeRow.wecom_userid, "dingtalk": EmployeeRow.dingtalk_userid}.get(platform)
-        if column is None:
-            return None
-        row = (await self.session.execute(select(EmployeeRow).where(column == user_id))).scalar_one_or_none()
-        return to_record(Employee, row) if row else None
+        query = select(EmployeeRow).join(AccountRow, AccountRow.employee_id == EmployeeRow.id)
+        query = query.where(AccountRow.platform == platform, AccountRow.user_id == user_id)
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return (await self._records([row]))[0] if row else None
 
     async def find(self, *, team: str | None = None, active_only: bool = False) -> list[Employee]:
         query = select(EmployeeRow).order_by(EmployeeRow.id)
@@ -170,33 +186,65 @@ class SqlEmployees(_Repo):
             query = query.where(EmployeeRow.team == team)
         if active_only:
             query = query.where(EmployeeRow.active.is_(True))
-        return [to_record(Employee, r) for r in (await self.session.execute(query)).scalars()]
+        rows = list((await self.session.execute(query)).scalars())
+        return await self._records(rows, everyone=team is None and not active_only)
 
-    async def add(self, employee: Employee) -> None:
-        self.session.add(EmployeeRow(**to_columns(employee)))
+    async def _set_accounts(self, employee: Employee) -> None:
+        await self._write(delete(AccountRow).where(AccountRow.employee_id == employee.id))
+        for platform, user_id in sorted(employee.accounts.items()):
+            if user_id:
+                self.session.add(AccountRow(employee_id=employee.id, platform=platform, user_id=user_id))
         await self._flush()
 
+    async def add(self, employee: Employee) -> None:
+        self.session.add(EmployeeRow(**to_columns(employee, skip=("accounts",))))
+        await self._flush()
+        await self._set_accounts(employee)
+
     async def update(self, employee: Employee) -> None:
-        await self._write(
-            update(EmployeeRow).where(EmployeeRow.id == employee.id).values(**to_columns(employee, skip=("id",)))
-        )
+        columns = to_columns(employee, skip=("id", "accounts"))
+        await self._write(update(EmployeeRow).where(EmployeeRow.id == employee.id).values(**columns))
+        await self._set_accounts(employee)
 
 
 class SqlTeams(_Repo):
+    async def _channels(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        rows = await self.session.execute(select(TeamChannelRow.team, TeamChannelRow.platform, TeamChannelRow.target))
+        for team, platform, target in rows:
+            found.setdefault(team, {})[platform] = target
+        return found
+
     async def get(self, name: str) -> Team | None:
         row = await self.session.get(TeamRow, name)
-        return to_record(Team, row) if row else None
+        if row is None:
+            return None
+        rows = await self.session.execute(
+            select(TeamChannelRow.platform, TeamChannelRow.target).where(TeamChannelRow.team == name)
+        )
+        return to_record(Team, row, channels={platform: target for platform, target in rows})
 
     async def find(self) -> list[Team]:
         rows = (await self.session.execute(select(TeamRow).order_by(TeamRow.name))).scalars()
-        return [to_record(Team, r) for r in rows]
+        channels = await self._channels()
+        return [to_record(Team, r, channels=channels.get(r.name, {})) for r in rows]
 
-    async def add(self, team: Team) -> None:
-        self.session.add(TeamRow(**to_columns(team)))
+    async def _set_channels(self, team: Team) -> None:
+        await self._write(delete(TeamChannelRow).where(TeamChannelRow.team == team.name))
+        for platform, target in sorted(team.channels.items()):
+            if target:
+                self.session.add(TeamChannelRow(team=team.name, platform=platform, target=target))
         await self._flush()
 
+    async def add(self, team: Team) -> None:
+        self.session.add(TeamRow(**to_columns(team, skip=("channels",))))
+        await self._flush()
+        await self._set_channels(team)
+
     async def update(self, team: Team) -> None:
-        await self._write(update(TeamRow).where(TeamRow.name == team.name).values(**to_columns(team, skip=("name",))))
+        columns = to_columns(team, skip=("name", "channels"))
+        await self._write(update(TeamRow).where(TeamRow.name == team.name).values(**columns))
+        await self._set_channels(team)
 
 
 class SqlCustomers(_Repo):

@@ -17,6 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import App, build_app
 from bot.config import Settings
+from bot.dingtalk.adapter import DingTalkAdapter
+from bot.dingtalk.stream import StreamRunner
 from bot.server import make_web_app
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus
 from sales.stages import Stage
@@ -61,7 +63,7 @@ async def _rig(tmp_path: Path, mode: str) -> tuple[Rig, TestServer]:
     )  # fmt: skip
     app = await build_app(settings)
     async with app.uow() as uow:
-        await uow.employees.add(Employee(id="E01", name="张伟", dingtalk_userid="staff01"))
+        await uow.employees.add(Employee(id="E01", name="张伟", accounts={"dingtalk": "staff01"}))
         await uow.customers.add(
             Customer(name="浙江天成建材", owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW)
         )
@@ -72,7 +74,7 @@ async def _rig(tmp_path: Path, mode: str) -> tuple[Rig, TestServer]:
 @pytest.fixture
 async def stream(tmp_path: Path) -> AsyncIterator[Rig]:
     rig, server = await _rig(tmp_path, "stream")
-    runner = rig.app.extras["dingtalk_stream"]
+    runner = _stream(rig)
     runner.start()
     await asyncio.wait_for(rig.fake.connected.wait(), 15)
     yield rig
@@ -125,7 +127,7 @@ async def test_disconnect_frame_and_dropped_connection_reconnect_without_loss(st
 
 
 async def test_a_silent_connection_is_reconnected_by_the_watchdog(stream: Rig) -> None:
-    runner = stream.app.extras["dingtalk_stream"]
+    runner = _stream(stream)
     await until(lambda: stream.fake.opens >= 2, within=20)  # no frame for 2 s: the watchdog closes it
     assert runner.watchdog_reconnects >= 1
 
@@ -298,3 +300,9 @@ async def test_a_body_in_pieces_is_read_whole(http: tuple[Rig, TestClient]) -> N
     status = await post_in_pieces(client.server.host, client.server.port, "/dingtalk/callback", headers, body)
     assert " 200 " in status, status
     assert await rig.inbox_count() == 1
+
+
+def _stream(rig: Rig) -> StreamRunner:
+    adapter = rig.app.adapter("dingtalk")
+    assert isinstance(adapter, DingTalkAdapter) and adapter.stream is not None
+    return adapter.stream

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bot.platforms import labels
 from sales.model import Role
 from sales.stages import Stage
 from store.importers import import_customers, import_employees, read_customer_rows, read_employee_rows
@@ -27,6 +28,8 @@ E04,王磊,老板,华东一组,S01,,,
 E05,赵敏,rep,华东一组,S99,,,
 E06,孙浩,rep,华东一组,S01,zhangwei,,
 """
+
+ACCOUNTS = labels()  # the account columns of every platform Genjin knows
 
 CUSTOMERS_CN = """客户名称,负责人工号,阶段,金额,预计签约日期,下一步,下一步日期,进入阶段日期,行业,地区,规模,来源,别名
 上海瑞达机电,E01,需求确认,65.5万,2026/12/20,方案演示,2026年12月2日,2026-11-20,制造,上海,中型,转介绍,瑞达;瑞达机电
@@ -49,7 +52,7 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
 
 async def _import_employees(uow_factory: UnitOfWorkFactory, path: Path):  # type: ignore[no-untyped-def]
     async with uow_factory() as uow:
-        report = await import_employees(uow, read_employee_rows(path), NOW)
+        report = await import_employees(uow, read_employee_rows(path, ACCOUNTS), NOW, ACCOUNTS)
         await uow.commit()
     return report
 
@@ -76,6 +79,23 @@ async def test_employees_report_each_bad_row(uow_factory: UnitOfWorkFactory, tmp
         assert [t.name for t in await uow.teams.find()] == ["华东一组"]
     again = await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN, encoding))
     assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+
+
+async def test_accounts_per_platform_kept_unless_their_column_says_otherwise(
+    uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    """A file with only some platforms' columns changes only those accounts; an empty cell removes one."""
+    await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    report = await _import_employees(uow_factory, _write(tmp_path, "d.csv", "工号,姓名,钉钉账号\nE01,张伟,ding_new\n"))
+    assert report.updated == 1
+    report = await _import_employees(uow_factory, _write(tmp_path, "w.csv", "id,name,wecom_userid\nS01,陈静,\n"))
+    assert report.updated == 1
+    async with uow_factory() as uow:
+        zw = await uow.employees.get("E01")
+        assert zw is not None and zw.accounts == {"wecom": "zhangwei", "dingtalk": "ding_new"}
+        assert await uow.employees.by_platform_user("dingtalk", "ding_zw") is None
+        cj = await uow.employees.get("S01")
+        assert cj is not None and cj.accounts == {"dingtalk": "ding_cj"}
 
 
 async def test_customers_units_dates_stages_and_idempotence(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
@@ -172,15 +192,15 @@ async def test_xlsx_with_english_headers(uow_factory: UnitOfWorkFactory, tmp_pat
 
 def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile, match="不存在"):
-        read_employee_rows(tmp_path / "nope.csv")
+        read_employee_rows(tmp_path / "nope.csv", ACCOUNTS)
     with pytest.raises(UnreadableFile, match="缺少"):
-        read_employee_rows(_write(tmp_path, "x.csv", "foo,bar\n1,2\n"))
+        read_employee_rows(_write(tmp_path, "x.csv", "foo,bar\n1,2\n"), ACCOUNTS)
     with pytest.raises(UnreadableFile, match="xlsx"):
-        read_employee_rows(_write(tmp_path, "x.pdf", "%PDF"))
+        read_employee_rows(_write(tmp_path, "x.pdf", "%PDF"), ACCOUNTS)
     with pytest.raises(UnreadableFile, match="Excel"):
-        read_employee_rows(_write(tmp_path, "broken.xlsx", "not a zip"))
+        read_employee_rows(_write(tmp_path, "broken.xlsx", "not a zip"), ACCOUNTS)
     with pytest.raises(UnreadableFile, match="空"):
-        read_employee_rows(_write(tmp_path, "empty.csv", ""))
+        read_employee_rows(_write(tmp_path, "empty.csv", ""), ACCOUNTS)
 
 
 def test_cli_import_json_and_list(genjin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

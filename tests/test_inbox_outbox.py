@@ -11,6 +11,7 @@ import pytest
 from bot.errors import APOLOGY, ErrorHandler
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, PermanentSendError, TransientSendError, backoff
+from bot.platform import Capabilities
 from handlers import build_router
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, text_is
@@ -31,6 +32,7 @@ class Clock:
 
 class RecordingSender:
     platform = "wecom"
+    capabilities = Capabilities()
 
     def __init__(self, failures: list[Exception] | None = None) -> None:
         self.failures = list(failures or [])
@@ -50,7 +52,7 @@ async def _put(uow_factory: UnitOfWorkFactory, msg_id: str, text: str, user: str
 
 async def _employee(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.employees.add(Employee(id="E01", name="张伟", wecom_userid="zhangwei"))
+        await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
         await uow.employees.add(Employee(id="A01", name="王敏", role=Role.ADMIN))
         await uow.commit()
 
@@ -222,8 +224,7 @@ async def test_a_slow_api_never_lets_a_second_instance_send_the_tail_again(uow_f
 class LimitedPlatform(RecordingSender):
     """WeCom's rule: a member's 31st message within a minute is dropped silently."""
 
-    per_recipient = (30, 60.0)
-    text_limit = 2048
+    capabilities = Capabilities(per_member=(30, 60.0), text_limit=2048)
 
     def __init__(self, clock: Clock) -> None:
         super().__init__()

@@ -29,6 +29,7 @@ CONFINED = {
     "aiohttp": {"bot"},
     "wechatpy": {"bot"},
     "dingtalk_stream": {"bot"},
+    "lark_oapi": {"bot"},
     "apscheduler": {"scheduler"},
 }
 
@@ -114,3 +115,37 @@ def test_no_import_cycle() -> None:
 def test_the_command_line_uses_the_use_cases_not_the_chat() -> None:
     """`genjin report`, `commission`, `recommend`, `import followups`: the same use cases the chat calls."""
     assert "handlers" not in _imports(ROOT / "bot" / "cli.py")
+
+
+PLATFORM_PACKAGES = {"wecom", "dingtalk", "feishu"}
+
+
+def _our_imports(path: Path) -> set[str]:
+    """Full dotted names of the modules a file imports (at any depth)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_a_platform_is_reached_only_through_the_registry() -> None:
+    """bootstrap, serve, inbox and outbox see adapters (bot/platform.py); only bot/platforms.py names them,
+    and no platform package imports another or the composition root."""
+    bad = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] not in OURS:
+            continue
+        home = rel.parts[1] if rel.parts[0] == "bot" and len(rel.parts) > 2 else None
+        for name in _our_imports(path):
+            parts = name.split(".")
+            if parts[0] == "bot" and len(parts) > 1 and parts[1] in PLATFORM_PACKAGES and parts[1] != home:
+                if rel != Path("bot/platforms.py"):
+                    bad.append(f"{rel} imports {name}")
+            if home in PLATFORM_PACKAGES and name in ("bot.bootstrap", "bot.server", "bot.platforms"):
+                bad.append(f"{rel} imports {name}")
+    assert bad == []

@@ -132,3 +132,55 @@ def test_url_mapping() -> None:
     assert async_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+asyncpg"
     with pytest.raises(ValueError):
         async_url("mysql://u@h/db")
+
+
+async def _accounts_before_0013(url: str) -> None:
+    """Platform ids kept in a column per platform become account and channel rows, and the way back
+    restores the columns: an upgrade loses no one's WeCom or DingTalk id and no team's group chat."""
+    engine = create_engine(url)
+    try:
+        await migrate.downgrade(engine, "base")
+        await migrate.upgrade(engine, "0012")
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO teams (name, wecom_chat_id, dingtalk_webhook, standup_enabled, standup_time, "
+                "standup_window_minutes) VALUES ('一组', 'wrChat', 'tok:sec', true, '15:00', 15), "
+                "('二组', NULL, NULL, true, '15:00', 15)"
+            ))  # fmt: skip
+            await conn.execute(text(
+                "INSERT INTO employees (id, name, role, team, wecom_userid, dingtalk_userid, active) VALUES "
+                "('E01', '张伟', 'rep', '一组', 'zhangwei', 'ding01', true), "
+                "('E02', '李娜', 'rep', '二组', NULL, '', true)"
+            ))  # fmt: skip
+            await conn.execute(text(
+                "INSERT INTO customers (id, name, aliases, owner_id, stage, stage_entered_at, created_at) "
+                "VALUES (1, '天成建材', '[]', 'E01', 'demo', '2026-11-26 10:30:00', '2026-11-26 10:30:00')"
+            ))  # fmt: skip
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            accounts = (await conn.execute(text("SELECT employee_id, platform, user_id FROM accounts"))).all()
+            assert sorted(tuple(r) for r in accounts) == [("E01", "dingtalk", "ding01"), ("E01", "wecom", "zhangwei")]
+            channels = (await conn.execute(text("SELECT team, platform, target FROM team_channels"))).all()
+            assert sorted(tuple(r) for r in channels) == [
+                ("一组", "dingtalk", "robot:tok:sec"),
+                ("一组", "wecom", "wrChat"),
+            ]
+            owner = await conn.execute(text("SELECT owner_id FROM customers WHERE id = 1"))
+            assert owner.scalar() == "E01"  # the employees table was rebuilt under its references
+        await migrate.downgrade(engine, "0012")
+        async with engine.connect() as conn:
+            back = await conn.execute(text("SELECT wecom_userid, dingtalk_userid FROM employees ORDER BY id"))
+            assert [tuple(r) for r in back] == [("zhangwei", "ding01"), (None, None)]
+            team = await conn.execute(text("SELECT wecom_chat_id, dingtalk_webhook FROM teams WHERE name = '一组'"))
+            assert tuple(team.one()) == ("wrChat", "tok:sec")
+    finally:
+        await engine.dispose()
+
+
+async def test_accounts_moved_sqlite(tmp_path: Path) -> None:
+    await _accounts_before_0013(f"sqlite:///{tmp_path / 'a.db'}")
+
+
+@pytest.mark.postgres
+async def test_accounts_moved_postgres(pg_url: str) -> None:
+    await _accounts_before_0013(pg_url)

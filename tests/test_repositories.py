@@ -36,7 +36,7 @@ from tests.conftest import NOW
 
 async def _org(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.teams.add(Team(name="华东一组", wecom_chat_id="wrOgAAA"))
+        await uow.teams.add(Team(name="华东一组", channels={"wecom": "wrOgAAA"}))
         await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="华东一组"))
         await uow.employees.add(
             Employee(
@@ -44,8 +44,7 @@ async def _org(uow_factory: UnitOfWorkFactory) -> None:
                 name="张伟",
                 team="华东一组",
                 supervisor_id="S01",
-                wecom_userid="zhangwei",
-                dingtalk_userid="0123",
+                accounts={"wecom": "zhangwei", "dingtalk": "0123"},
             )
         )
         await uow.commit()
@@ -68,7 +67,7 @@ async def test_employees_and_teams(uow_factory: UnitOfWorkFactory) -> None:
         e.mobile, e.active = "13800000000", False
         await uow.employees.update(e)
         team = await uow.teams.get("华东一组")
-        assert team is not None and team.wecom_chat_id == "wrOgAAA" and team.standup_time == "15:00"
+        assert team is not None and team.channels == {"wecom": "wrOgAAA"} and team.standup_time == "15:00"
         team.standup_time = "16:30"
         await uow.teams.update(team)
         await uow.commit()
@@ -82,7 +81,7 @@ async def test_employee_uniqueness(uow_factory: UnitOfWorkFactory) -> None:
     await _org(uow_factory)
     async with uow_factory() as uow:
         with pytest.raises(ConflictError):
-            await uow.employees.add(Employee(id="E02", name="李娜", wecom_userid="zhangwei"))
+            await uow.employees.add(Employee(id="E02", name="李娜", accounts={"wecom": "zhangwei"}))
     async with uow_factory() as uow:
         with pytest.raises(ConflictError):
             await uow.employees.add(Employee(id="E01", name="重复"))

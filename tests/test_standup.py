@@ -34,7 +34,7 @@ async def org(uow_factory: UnitOfWorkFactory) -> None:
         await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="一组"))
         await uow.employees.add(Employee(id="E01", name="张伟", team="一组", supervisor_id="S01"))
         await uow.employees.add(
-            Employee(id="E02", name="李娜", team="一组", supervisor_id="S01", dingtalk_userid="ding02")
+            Employee(id="E02", name="李娜", team="一组", supervisor_id="S01", accounts={"dingtalk": "ding02"})
         )
         await uow.employees.add(Employee(id="E03", name="王磊", team="一组", supervisor_id="S01"))
         await uow.commit()

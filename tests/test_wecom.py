@@ -20,6 +20,7 @@ from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.outbox import PermanentSendError, TransientSendError
 from bot.server import make_web_app
+from bot.wecom.adapter import WeComAdapter
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus, Role
 from sales.points import PointsEntry
 from sales.stages import Stage
@@ -81,8 +82,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     )  # fmt: skip
     app = await build_app(settings, clock=clock)
     async with app.uow() as uow:
-        await uow.employees.add(Employee(id="A01", name="王敏", role=Role.ADMIN, wecom_userid="wangmin"))
-        await uow.employees.add(Employee(id="E01", name="张伟", wecom_userid="zhangwei"))
+        await uow.employees.add(Employee(id="A01", name="王敏", role=Role.ADMIN, accounts={"wecom": "wangmin"}))
+        await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
         await uow.customers.add(
             Customer(name="浙江天成建材", owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW)
         )
@@ -275,7 +276,7 @@ async def test_an_expired_token_is_fetched_again_once(rig: Rig) -> None:
 
 async def test_a_token_that_never_works_is_not_a_loop(rig: Rig) -> None:
     rig.fake.always_invalid_token = True
-    client = rig.app.extras["wecom_client"]
+    client = _adapter(rig).client
     with pytest.raises(TransientSendError):
         await client.send("zhangwei", "text", {"content": "hi"})
     assert rig.fake.token_fetches == 2  # the first token and one refetch, then it gives up
@@ -284,7 +285,7 @@ async def test_a_token_that_never_works_is_not_a_loop(rig: Rig) -> None:
 async def test_a_refused_secret_holds_sending_then_everything_goes_when_it_works(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = rig.app.extras["wecom_client"]
+    client = _adapter(rig).client
     client.secret = "wrong"
     for n in range(3):
         await rig.post(text_message("zhangwei", "帮助", f"940{n}"))
@@ -385,7 +386,7 @@ async def test_a_picture_is_uploaded_then_sent_to_a_user_a_chat_and_a_robot(rig:
 
 
 async def test_an_unknown_media_id_is_refused_by_the_fake(rig: Rig) -> None:
-    client = rig.app.extras["wecom_client"]
+    client = _adapter(rig).client
     with pytest.raises(PermanentSendError):
         await client.send("zhangwei", "image", {"media_id": "never-uploaded"})
 
@@ -402,7 +403,7 @@ async def test_asking_for_the_funnel_in_wecom_brings_text_then_a_chart(rig: Rig)
 
 async def test_a_supervisor_approves_a_redemption_with_the_cards_button(rig: Rig) -> None:
     async with rig.app.uow() as uow:
-        await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, wecom_userid="chenjing"))
+        await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, accounts={"wecom": "chenjing"}))
         rep = await uow.employees.get("E01")
         assert rep is not None
         rep.supervisor_id = "S01"
@@ -501,3 +502,9 @@ async def test_the_url_check_with_junk_echostr_is_a_4xx(rig: Rig, raw: bytes) ->
     query = f"msg_signature={sig}&timestamp=1476416373&nonce=n1&echostr={quote(echostr)}"
     resp = await rig.client.get(f"/wecom/callback?{query}")
     assert 400 <= resp.status < 500 and "Traceback" not in await resp.text()
+
+
+def _adapter(rig: Rig) -> WeComAdapter:
+    adapter = rig.app.adapter("wecom")
+    assert isinstance(adapter, WeComAdapter)
+    return adapter

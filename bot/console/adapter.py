@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.messages import with_typed_choices
+from bot.platform import Capabilities
 from sales.model import InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWorkFactory
 
@@ -21,6 +22,7 @@ class ConsoleSender:
     """Prints replies; buttons become the words to type."""
 
     platform = PLATFORM
+    capabilities = Capabilities(text_limit=64 * 1024)
 
     def __init__(self, out: TextIO, *, interactive: bool) -> None:
         self.out = out

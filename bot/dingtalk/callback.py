@@ -6,7 +6,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.bodies import BodyTooLarge, read_body
 from bot.dingtalk.api import sign
 from bot.dingtalk.messages import DINGTALK_HOSTS, problem, to_inbox
-from bot.inbox import InboxWriter
+from sales.model import InboxMessage
 
 log = logging.getLogger("genjin.dingtalk")
 
@@ -24,14 +24,14 @@ MAX_SKEW_MS = 3600 * 1000
 class DingTalkCallback:
     def __init__(
         self,
-        inbox: InboxWriter,
+        put: Callable[[InboxMessage], Awaitable[bool]],
         clock: Callable[[], datetime],
         *,
         app_secret: str,
         max_body: int,
         hosts: frozenset[str] = DINGTALK_HOSTS,
     ) -> None:
-        self.inbox = inbox
+        self.put = put
         self.clock = clock
         self.app_secret = app_secret
         self.max_body = max_body
@@ -61,7 +61,7 @@ class DingTalkCallback:
             return self._refuse(request, 400, wrong)
         message = to_inbox(data, self.clock())
         try:
-            await self.inbox.put(message)
+            await self.put(message)
         except Exception as exc:
             log.error("DingTalk message %s not stored: %s", data.get("msgId"), exc)
             return web.json_response({"error": "busy, retry later"}, status=503)

@@ -9,6 +9,7 @@ from bot.dingtalk.api import MAX_BATCH, DingTalkClient
 from bot.dingtalk.messages import DINGTALK_HOSTS, PLATFORM
 from bot.messages import with_typed_choices
 from bot.outbox import TransientSendError
+from bot.platform import Capabilities
 from sales.model import OutboxMessage
 from usecases.format import split
 
@@ -20,7 +21,7 @@ WEBHOOK_MARGIN_MS = 60_000  # do not use a session webhook in its last minute
 class DingTalkSender:
     platform = PLATFORM
     batch_size = MAX_BATCH
-    text_limit = TEXT_LIMIT
+    capabilities = Capabilities(text_limit=TEXT_LIMIT)  # choices are written out; no pictures sent
 
     def __init__(self, client: DingTalkClient, hosts: frozenset[str] = DINGTALK_HOSTS) -> None:
         self.client = client

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.bodies import BodyTooLarge, read_body
-from bot.bootstrap import App
 from bot.wecom.crypto import CallbackCrypto, CallbackRejected
 from bot.wecom.sender import PLATFORM
 from sales.model import InboxMessage
@@ -44,8 +44,16 @@ def to_inbox(fields: dict[str, str], now: datetime) -> InboxMessage:
 
 
 class WeComCallback:
-    def __init__(self, app: App, crypto: CallbackCrypto, *, max_body: int) -> None:
-        self.app = app
+    def __init__(
+        self,
+        put: Callable[[InboxMessage], Awaitable[bool]],
+        clock: Callable[[], datetime],
+        crypto: CallbackCrypto,
+        *,
+        max_body: int,
+    ) -> None:
+        self.put = put
+        self.clock = clock
         self.crypto = crypto
         self.max_body = max_body
         self.accepted = 0
@@ -86,9 +94,9 @@ class WeComCallback:
                 raise CallbackRejected("no sender or type: nobody to answer")  # signed, but never answerable
         except CallbackRejected as exc:
             return self._refuse(request, exc)
-        message = to_inbox(fields, self.app.clock())
+        message = to_inbox(fields, self.clock())
         try:
-            new = await self.app.inbox.put(message)
+            new = await self.put(message)
         except Exception as exc:  # the database is busy or down: WeCom will retry, nothing is lost
             log.error("WeCom callback %s not stored: %s", message.msg_id, exc)
             return web.Response(status=503, text="busy, retry later")

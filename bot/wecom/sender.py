@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.outbox import send_parts
+from bot.platform import Capabilities
 from bot.wecom.api import WeComClient
 from sales.model import OutboxMessage
 from usecases.format import TEXT_LIMIT, clip, split
@@ -22,8 +23,8 @@ class WeComSender:
     """One outbox message may become several WeCom messages when it is long."""
 
     platform = PLATFORM
-    per_recipient = (30, 60.0)  # WeCom drops (silently) a member's 31st message in a minute
-    text_limit = TEXT_LIMIT
+    # WeCom drops (silently) a member's 31st message in a minute
+    capabilities = Capabilities(images=True, buttons=True, per_member=(30, 60.0), text_limit=TEXT_LIMIT)
 
     def __init__(self, client: WeComClient) -> None:
         self.client = client
