@@ -195,6 +195,29 @@ class Settings(BaseSettings):
     def wecom_enabled(self) -> bool:
         return bool(self.wecom_corp_id)
 
+    feishu_app_id: str | None = Field(None, description="飞书 应用 App ID(设置后启用飞书)")
+    feishu_app_secret: str | None = Field(None, description="飞书 应用 App Secret")
+    feishu_mode: Literal["ws", "http"] = Field("ws", description="飞书 接收事件的方式:长连接 ws 或回调 http")
+    feishu_verification_token: str | None = Field(None, description="飞书 事件订阅 Verification Token(http 方式)")
+    feishu_encrypt_key: str | None = Field(None, description="飞书 事件订阅 Encrypt Key(http 方式,建议设置)")
+    feishu_api_base: str = Field("https://open.feishu.cn", description="飞书 开放平台地址(Lark 用 open.larksuite.com)")
+
+    @model_validator(mode="after")
+    def _feishu_complete(self) -> Settings:
+        if self.feishu_app_id and not self.feishu_app_secret:
+            raise ValueError("feishu_app_secret is required when feishu_app_id is set")
+        if (
+            self.feishu_app_id
+            and self.feishu_mode == "http"
+            and not (self.feishu_encrypt_key or self.feishu_verification_token)
+        ):
+            raise ValueError("feishu_encrypt_key or feishu_verification_token is required in http mode")
+        return self
+
+    @property
+    def feishu_enabled(self) -> bool:
+        return bool(self.feishu_app_id)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -351,4 +374,12 @@ auto_register = false
 # app_secret = "..."           # 同上 → Client Secret (AppSecret)
 # robot_code = "ding..."       # 机器人 → robotCode,一般与 AppKey 相同
 # mode = "stream"              # stream:长连接,无需公网地址;http:回调地址 /dingtalk/callback
+
+# 飞书企业自建应用(开启机器人能力)。填了 app_id 就会启用。
+# [feishu]
+# app_id = "cli_..."           # 凭证与基础信息 → App ID
+# app_secret = "..."           # 同上 → App Secret
+# mode = "ws"                  # ws:长连接,无需公网地址;http:请求地址 /feishu/callback
+# verification_token = "..."   # 事件与回调 → 加密策略 → Verification Token(http 方式)
+# encrypt_key = "..."          # 同上 → Encrypt Key(http 方式,建议设置)
 """

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from bot.config import Settings
 from bot.dingtalk.adapter import REGISTRATION as DINGTALK
+from bot.feishu.adapter import REGISTRATION as FEISHU
 from bot.platform import Registration
 from bot.wecom.adapter import REGISTRATION as WECOM
 from sales.accounts import CONSOLE
 
-PLATFORMS: tuple[Registration, ...] = (WECOM, DINGTALK)
+PLATFORMS: tuple[Registration, ...] = (WECOM, DINGTALK, FEISHU)
 
 
 def enabled(settings: Settings) -> list[Registration]:
