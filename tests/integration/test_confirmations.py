@@ -8,15 +8,13 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
-import pytest
-
 from sales.calendar import WorkCalendar, china_provider
 from sales.stall import StallPolicy
 from scheduler.prompts import NUDGE, brief_prompts
 from store.db import create_engine, session_factory
 from store.sql import SqlUnitOfWork
 from tests.conftest import TZ
-from tests.test_intake_scenarios import customer, db, org  # noqa: F401 - the fixture is used by name
+from tests.integration.test_intake_scenarios import customer, db, org  # noqa: F401 - the fixture is used by name
 from usecases.services import Services
 
 IDS = re.compile(r"(?<![A-Za-z0-9])[AES]0\d(?![0-9])")  # the org's 工号: replies name people instead
@@ -40,7 +38,6 @@ def no_ids(*replies: str) -> None:
         assert not IDS.search(reply), reply
 
 
-@pytest.mark.e2e
 def test_no_and_cancel_leave_every_field_and_timestamp(genjin, org) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     before = state(genjin)
     asked, answered = org("E01", "天成建材 合同签了,金额100万,下周一安排实施", "否")

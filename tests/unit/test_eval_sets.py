@@ -13,7 +13,7 @@ import pytest
 
 from tests.evalscore import score
 
-SETS = Path(__file__).parent / "data" / "eval"
+SETS = Path(__file__).parents[1] / "data" / "eval"
 # The scores when #14 closed, less a little room; raise them when the parser gets better.
 FLOOR = {"setA": 0.95, "setB": 0.98, "setC": 0.97, "setD": 0.92, "setE": 0.97, "setF": 0.95, "setG": 0.97}
 

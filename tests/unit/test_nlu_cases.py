@@ -10,7 +10,7 @@ import pytest
 
 from nlu import BriefParser
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CASES = [json.loads(line) for line in (DATA / "nlu_cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
 FIELDS = ("stage", "amount", "expected_close", "next_action_date", "confidence", "is_new")
 

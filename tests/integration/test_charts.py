@@ -16,7 +16,7 @@ from sales.calendar import WorkCalendar
 from sales.model import Employee
 from sales.reports import activity, funnel, per_day, period, stage_totals
 from tests.conftest import ROOT, TZ
-from tests.test_reports import TODAY, at, history
+from tests.integration.test_reports import TODAY, at, history
 
 
 def size(png: bytes) -> tuple[int, int]:
@@ -61,7 +61,7 @@ font_manager.json_dump(fm, os.path.join(os.environ["MPLCONFIGDIR"], name))
 DRAW = """
 from matplotlib import font_manager
 from handlers import charts
-from tests.test_charts import the_funnel
+from tests.integration.test_charts import the_funnel
 assert not any(f.name in charts.CJK_FAMILIES for f in font_manager.fontManager.ttflist), "the cache was not stale"
 png = charts.funnel_png(the_funnel(), "本月漏斗")
 print(charts.cjk_font(), png is not None and png.startswith(b"\\x89PNG"), sep="|")
