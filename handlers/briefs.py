@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import points
 from handlers.intake import Outcome, apply_update, conversation, opened_change, store_questions, summary
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, intent_is
+from sales.events import BriefFiled
 from sales.model import Brief, BriefStatus
 
 router = Router("briefs")
@@ -35,7 +35,9 @@ async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
     outcome.waiting = sorted((q for q in earlier if q.id not in asked and q.expires_at > ctx.now),
                              key=lambda q: q.id or 0, reverse=True)  # fmt: skip  # still open: asked again below
     if parsed.updates:
-        outcome.points += await points.on_brief(ctx, brief.id, opened_change(ctx, brief.id))
+        outcome.points += await ctx.publish(
+            BriefFiled(ctx.employee.id, brief.id, ctx.now, opened_change(ctx, brief.id))
+        )
     if not parsed.updates:
         status = BriefStatus.UNPARSED
     elif outcome.asked:  # this brief's own questions, not ones still open from before

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import points
 from handlers.intake import conversation
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, command_is
 from sales.customers import restore
+from sales.events import BriefUndone, ChangeUndone
 from sales.model import BriefStatus, PendingQuestion
 from usecases.format import day, fit
 
@@ -39,16 +39,15 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
         if untouched:
             kept.append(customer.name)
     await uow.stages.delete_for_change(change.id)
-    await uow.points.delete_for_change(change.id)  # what the change earned goes with it
+    await ctx.publish(ChangeUndone(change.id, ctx.now))  # what the change earned goes with it
     await uow.changes.mark_undone(change.id, ctx.now)
     brief = await uow.briefs.get(change.brief_id)
     whole = await uow.changes.live_for_brief(change.brief_id) == 0
     if whole:  # nothing of the brief stands any more: its open questions and its own points go too
         await uow.pending.delete_for_brief(change.brief_id)
-        await uow.points.delete_for_brief(change.brief_id)
         await uow.briefs.set_status(change.brief_id, BriefStatus.UNDONE)
-        if brief is not None:
-            await points.pass_brief_point(ctx, brief)
+        if brief is not None:  # its own points go, the day's brief point may pass to another brief
+            await ctx.publish(BriefUndone(brief, ctx.now))
     if ctx.services.recommender is not None:
         ctx.services.recommender.mark_stale()
     when = change.applied_at.astimezone(ctx.services.timezone)

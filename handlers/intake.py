@@ -14,12 +14,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from handlers import points
 from handlers.messages import Button, Incoming
 from handlers.routing import Context
 from nlu import Update
 from sales.changes import Doubt, Proposal, Stated, doubts, propose
 from sales.customers import snapshot
+from sales.events import CustomerFollowedUp, StageReached
 from sales.model import AppliedChange, BriefUpdate, Confidence, Customer, PendingQuestion, StageChange
 from sales.permissions import may_update
 from sales.stages import Stage
@@ -274,7 +274,8 @@ async def create(ctx: Context, message: Incoming, brief_id: int, update: Update,
     await ctx.uow.stages.add(
         StageChange(customer.id, None, customer.stage, ctx.now, ctx.employee.id, brief_id, change_id)
     )
-    outcome.points += await points.on_stage(ctx, customer.id, customer.name, None, customer.stage, brief_id, change_id)
+    outcome.points += await ctx.publish(StageReached(ctx.employee.id, customer.id, customer.name, None, customer.stage,
+                                                     ctx.now, brief_id, change_id))  # fmt: skip
     after = dataclasses.replace(proposal.after, id=customer.id)
     await _store(ctx, brief_id, change_id, {}, after, outcome, created=True)
     outcome.changed.append((customer.name, [f"新建客户,{customer.stage.label}", *describe(proposal)]))
@@ -290,7 +291,8 @@ async def write(ctx: Context, brief_id: int, proposal: Proposal, outcome: Outcom
     if moved is not None:
         await ctx.uow.stages.add(StageChange(customer.id, moved[0], moved[1], ctx.now, ctx.employee.id, brief_id,
                                              change_id))  # fmt: skip
-        outcome.points += await points.on_stage(ctx, customer.id, customer.name, *moved, brief_id, change_id)
+        outcome.points += await ctx.publish(StageReached(ctx.employee.id, customer.id, customer.name, *moved, ctx.now,
+                                                         brief_id, change_id))  # fmt: skip
     await _store(ctx, brief_id, change_id, snapshot(proposal.before), customer, outcome)
     outcome.changed.append((customer.name, describe(proposal)))
 
@@ -306,7 +308,9 @@ async def _store(
     created: bool = False,
 ) -> None:
     assert customer.id is not None
-    outcome.points += await points.on_followup(ctx, customer.id, customer.name, brief_id, change_id)
+    assert ctx.employee is not None
+    followed = CustomerFollowedUp(ctx.employee.id, customer.id, customer.name, ctx.now, brief_id, change_id)
+    outcome.points += await ctx.publish(followed)
     await ctx.uow.customers.update(customer)
     await ctx.uow.briefs.add_update(
         BriefUpdate(brief_id, customer.id, before, snapshot(customer), created_customer=created, change_id=change_id)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from handlers.messages import Button, Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from nlu.intents import REDEEM, REDEEM_DECISION
-from sales.model import AuditEntry, Brief, BriefStatus, Employee, Role
+from sales.model import AuditEntry, Employee, Role
 from sales.people import display_names
 from sales.permissions import may_see, named_colleague, supervisors_of
 from sales.points import (
@@ -18,93 +18,15 @@ from sales.points import (
     PointsEntry,
     Redemption,
     RedemptionStatus,
-    brief_counts,
-    cleared_in_time,
     find_reward,
     leaderboard,
     week_start,
 )
-from sales.stages import Stage
 from usecases.format import fit
 from usecases.services import Services
 from usecases.stalls import start_of
 
 router = Router("points")
-
-
-# --- awarding ------------------------------------------------------------------------------------------------
-
-
-async def on_brief(ctx: Context, brief_id: int, change_id: int | None = None) -> int:
-    """A brief on a working day before the deadline: once a day. It goes with the brief's first applied
-    change (or, if everything was asked about first, with the brief)."""
-    assert ctx.employee is not None
-    rules, local = ctx.services.points, ctx.now.astimezone(ctx.services.timezone)
-    if not rules.brief or not brief_counts(local, ctx.services.calendar.is_workday(local.date()), rules):
-        return 0
-    entry = PointsEntry(ctx.employee.id, f"brief:{ctx.employee.id}:{local.date()}", "brief", rules.brief, ctx.now,
-                        brief_id=brief_id, change_id=change_id)  # fmt: skip
-    return sum(e.points for e in await ctx.uow.points.award([entry]))
-
-
-async def pass_brief_point(ctx: Context, undone: Brief) -> None:
-    """An undone brief took the day's brief point with it: the first brief of that day that still stands
-    (and was sent in time) earns it instead."""
-    rules, tz = ctx.services.points, ctx.services.timezone
-    day = undone.received_at.astimezone(tz).date()
-    if not rules.brief:
-        return
-    for other in await ctx.uow.briefs.by_sender(undone.sender_id, since=start_of(day, tz)):
-        local = other.received_at.astimezone(tz)
-        standing = other.status in (BriefStatus.APPLIED, BriefStatus.PENDING) and other.id != undone.id
-        if not standing or local.date() != day or not (other.parse_result or {}).get("updates"):
-            continue
-        if brief_counts(local, ctx.services.calendar.is_workday(day), rules):
-            await ctx.uow.points.award([PointsEntry(undone.sender_id, f"brief:{undone.sender_id}:{day}", "brief",
-                                                    rules.brief, other.received_at, brief_id=other.id)])  # fmt: skip
-            return
-
-
-async def on_stage(
-    ctx: Context, customer_id: int, name: str, before: Stage | None, after: Stage, brief_id: int, change_id: int
-) -> int:
-    """A stage moved forward (once per customer and stage reached), a deal won (once per customer; the win is
-    its own event, not also an advance)."""
-    assert ctx.employee is not None
-    rules, who = ctx.services.points, ctx.employee.id
-    entries = []
-    forward = before is not None and after.rank > before.rank and not after.is_closed
-    if forward and before is not None and rules.advance:
-        entries.append(PointsEntry(who, f"advance:{customer_id}:{after.value}", "advance", rules.advance, ctx.now,
-                                   note=f"{name} {before.label}→{after.label}", brief_id=brief_id,
-                                   change_id=change_id))  # fmt: skip
-    if after is Stage.WON and rules.won:
-        entries.append(PointsEntry(who, f"won:{customer_id}", "won", rules.won, ctx.now, note=name, brief_id=brief_id,
-                                   change_id=change_id))  # fmt: skip
-    return sum(e.points for e in await ctx.uow.points.award(entries))
-
-
-async def on_followup(ctx: Context, customer_id: int, name: str, brief_id: int, change_id: int) -> int:
-    """A brief about a customer within a day of the stall reminder sent to this person about it."""
-    assert ctx.employee is not None
-    rules = ctx.services.points
-    if not rules.reminder_cleared:
-        return 0
-    due = [r for r in await ctx.uow.reminders.sent([customer_id])
-           if r.to_employee == ctx.employee.id and cleared_in_time(r.sent_at, ctx.now)]  # fmt: skip
-    entries = [PointsEntry(ctx.employee.id, f"cleared:{r.key}", "reminder_cleared", rules.reminder_cleared, ctx.now,
-                           note=name, brief_id=brief_id, change_id=change_id) for r in due]  # fmt: skip
-    return sum(e.points for e in await ctx.uow.points.award(entries))
-
-
-async def on_standup(ctx: Context, standup_id: int) -> int:
-    """A standup answered within its window: once per standup."""
-    assert ctx.employee is not None
-    rules = ctx.services.points
-    if not rules.standup:
-        return 0
-    entry = PointsEntry(ctx.employee.id, f"standup:{standup_id}:{ctx.employee.id}", "standup", rules.standup, ctx.now)
-    return sum(e.points for e in await ctx.uow.points.award([entry]))
 
 
 def earned_note(points: int) -> str:

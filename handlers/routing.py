@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.messages import Incoming, Reply
+from sales.events import Event
 from sales.model import Employee
+from usecases.events import publish
 
 if TYPE_CHECKING:
     from nlu import ParseResult
@@ -30,6 +32,10 @@ class Context:
     services: Services
     parsed: ParseResult | None = None
     notes: dict[str, object] = field(default_factory=dict)
+
+    async def publish(self, event: Event) -> int:
+        """Say what happened (listeners award points, …); the points it earned."""
+        return await publish(self.uow, self.services, event)
 
 
 Filter = Callable[[Incoming, Context], bool]

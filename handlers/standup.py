@@ -5,10 +5,10 @@ The answers arrive by direct message or by @-ing the bot in the group; both come
 
 from __future__ import annotations
 
-from handlers import points
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from nlu.standup import parse_standup
+from sales.events import StandupAnswered
 from sales.model import StandupEntry
 
 router = Router("standup")
@@ -32,6 +32,6 @@ async def answer(message: Incoming, ctx: Context) -> list[Reply] | None:
     ))  # fmt: skip
     if late:
         return [Reply("站会已经结束,你的回答已记下,会放进主管的下一份周报。")]
-    earned = await points.on_standup(ctx, standup.id)
+    earned = await ctx.publish(StandupAnswered(ctx.employee.id, standup.id, ctx.now))
     bonus = f"积分 +{earned}" if earned else ""
     return [Reply("收到,已记入本周站会。" + ("阻塞会转给主管。" if parsed.blockers else "") + bonus)]
