@@ -51,7 +51,9 @@ def seed(path: Path, count: int, briefs: int) -> None:
         "insert into teams (name, standup_enabled, standup_time, standup_window_minutes) values (?, 0, '15:00', 15)",
         [(f"T{t}",) for t in range(TEAMS)],
     )
-    staff = [(f"S{t}", f"主管{t}", "supervisor", f"T{t}", None) for t in range(TEAMS)]
+    staff: list[tuple[str, str, str, str, str | None]] = [
+        (f"S{t}", f"主管{t}", "supervisor", f"T{t}", None) for t in range(TEAMS)
+    ]
     staff += [(f"E{n}", f"销售{n}", "rep", f"T{n // PER_TEAM}", f"S{n // PER_TEAM}") for n in range(TEAMS * PER_TEAM)]
     db.executemany(
         "insert into employees (id, name, role, team, supervisor_id, active) values (?, ?, ?, ?, ?, 1)", staff
@@ -61,23 +63,23 @@ def seed(path: Path, count: int, briefs: int) -> None:
     for n in range(count):
         created = NOW - timedelta(days=rng.uniform(0, 365))
         steps = rng.randint(0, 3)
-        path = OPEN[: steps + 1]
+        stages = OPEN[: steps + 1]
         closed = rng.random() < 0.4
         if closed:
-            path.append("won" if rng.random() < 0.35 else "lost")
+            stages.append("won" if rng.random() < 0.35 else "lost")
         at, times = created, []
-        for _ in path:
+        for _ in stages:
             times.append(at)
             at = min(at + timedelta(days=rng.expovariate(1 / 12)), NOW)
-        stage, entered = path[-1], times[-1]
+        stage, entered = stages[-1], times[-1]
         amount = rng.choice([None, rng.randint(5, 300) * 10_000])
         close = (NOW + timedelta(days=rng.randint(-20, 150))).date() if rng.random() < 0.5 else None
         confidence = rng.choice([None, "high", "medium", "low"])
         customers.append((n + 1, f"客户{n:06d}", "[]", f"E{n % reps}", stage, entered.strftime(FMT), amount,
                           close.isoformat() if close else None, confidence, created.strftime(FMT),
                           entered.strftime(FMT) if closed else None))  # fmt: skip
-        previous = None
-        for s, t in zip(path, times, strict=True):
+        previous: str | None = None
+        for s, t in zip(stages, times, strict=True):
             history.append((n + 1, previous, s, t.strftime(FMT), f"E{n % reps}"))
             previous = s
     db.executemany(
@@ -102,8 +104,8 @@ def seed(path: Path, count: int, briefs: int) -> None:
         taken = (NOW - timedelta(weeks=week)).date() - timedelta(days=NOW.weekday())
         for r in range(reps):
             for ahead in range(3):
-                month = date(taken.year + (taken.month + ahead - 1) // 12, (taken.month + ahead - 1) % 12 + 1, 1)
-                snaps.append((f"E{r}", f"{month:%Y-%m}", rng.randint(0, 2_000_000), taken.isoformat()))
+                first = date(taken.year + (taken.month + ahead - 1) // 12, (taken.month + ahead - 1) % 12 + 1, 1)
+                snaps.append((f"E{r}", f"{first:%Y-%m}", rng.randint(0, 2_000_000), taken.isoformat()))
     db.executemany("insert into forecast_snapshots (owner_id, month, expected, taken_on) values (?, ?, ?, ?)", snaps)
     month = f"{NOW:%Y-%m}"  # the company's key results (in fen for money), split to teams and reps when read
     goals = [(month, "company", "", "signed_amount", 50_000_000_000), (month, "company", "", "briefs", 8_000_000)]

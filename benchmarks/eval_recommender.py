@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recommender.embeddings import SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm  # noqa: E402
+from recommender.embeddings import (  # noqa: E402
+    Embedder,
+    SentenceTransformerEmbedder,
+    TfidfEmbedder,
+    packaged_minilm,
+)
 from recommender.history import History, build  # noqa: E402
 from recommender.leadscore import LeadScorer  # noqa: E402
 from recommender.similarity import SimilarityIndex  # noqa: E402
@@ -103,10 +108,10 @@ def auc(scores: list[float], labels: list[int]) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def paraphrase_accuracy(embedder: object) -> float:
+def paraphrase_accuracy(embedder: Embedder) -> float:
     lefts, rights = [a for a, _ in PARAPHRASES], [b for _, b in PARAPHRASES]
-    embedder.fit(lefts + rights)  # type: ignore[attr-defined]
-    a, b = embedder.encode(lefts), embedder.encode(rights)  # type: ignore[attr-defined]
+    embedder.fit(lefts + rights)
+    a, b = embedder.encode(lefts), embedder.encode(rights)
     return float(((a @ b.T).argmax(axis=1) == range(len(lefts))).mean())
 
 
@@ -124,9 +129,9 @@ def main() -> None:
     print(f"hit@5: {statistics.mean(hits):.2f} (target ≥ 0.8) over {len(queries)} queries")
     matches = total = 0
     for q in queries[:100]:
-        closed = index.similar(q.id, 30, closed_only=True)
-        won = [n.history for n in closed if n.history.outcome == "won"]
-        lost = [n.history for n in closed if n.history.outcome == "lost"]
+        neighbours = index.similar(q.id, 30, closed_only=True)
+        won = [n.history for n in neighbours if n.history.outcome == "won"]
+        lost = [n.history for n in neighbours if n.history.outcome == "lost"]
         strategy = plan(won, lost, calendar, TZ, TODAY)
         moves = [s.text for s in strategy.suggestions if s.text.startswith("安排")]
         if strategy.enough:

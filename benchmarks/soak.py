@@ -219,7 +219,8 @@ async def main() -> int:
             instances.append(Instance(port, env, tmp))
         for instance in instances:
             await instance.start()
-        tally, log = Tally(), []
+        tally = Tally()
+        log: list[str] = []
         started = time.monotonic()
         duration = args.briefs / args.rate
         try:

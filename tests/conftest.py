@@ -104,7 +104,9 @@ def genjin(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     env["PYTHONPATH"] = str(ROOT)
     as_process = request.node.get_closest_marker("e2e") is not None
 
-    def run(*args: str, input: str = "", extra_env: dict[str, str | None] | None = None, timeout: float = 120):
+    def run(
+        *args: str, input: str = "", extra_env: dict[str, str | None] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         merged = {k: v for k, v in {**env, **(extra_env or {})}.items() if v is not None}
         if not as_process:
             return _in_process(args, input, merged, tmp_path)

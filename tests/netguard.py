@@ -31,19 +31,20 @@ def is_local(host: Any) -> bool:
         return False
 
 
-def _check(sock: socket.socket, address: Any) -> None:
+def _check(sock: socket.SocketType, address: Any) -> None:
     if sock.family == getattr(socket, "AF_UNIX", None) or isinstance(address, (str, bytes)):
         return
     if not is_local(address[0]):
         raise NetworkAccessError(f"test tried to connect to {address!r}; only loopback is allowed")
 
 
-def _connect(self: socket.socket, address: Any) -> None:
+# socket.SocketType is _socket.socket, the class that defines connect and connect_ex (socket.socket inherits them)
+def _connect(self: socket.SocketType, address: Any) -> None:
     _check(self, address)
     _real_connect(self, address)
 
 
-def _connect_ex(self: socket.socket, address: Any) -> int:
+def _connect_ex(self: socket.SocketType, address: Any) -> int:
     _check(self, address)
     return _real_connect_ex(self, address)
 

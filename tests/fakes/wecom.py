@@ -123,7 +123,7 @@ class FakeWeCom:
             return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
         form = await request.post()
         media = form.get("media")
-        data = media.file.read() if hasattr(media, "file") else b""
+        data = media.file.read() if isinstance(media, web.FileField) else b""
         if not data.startswith(b"\x89PNG"):
             return web.json_response({"errcode": 40005, "errmsg": "invalid file type"})
         media_id = f"media-{len(self.uploads)}"

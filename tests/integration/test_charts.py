@@ -14,7 +14,7 @@ import pytest
 from handlers import charts
 from sales.calendar import WorkCalendar
 from sales.model import Employee
-from sales.reports import activity, funnel, per_day, period, stage_totals
+from sales.reports import Funnel, activity, funnel, per_day, period, stage_totals
 from tests.conftest import ROOT, TZ
 from tests.integration.test_reports import TODAY, at, history
 
@@ -25,7 +25,7 @@ def size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def the_funnel():  # type: ignore[no-untyped-def]
+def the_funnel() -> Funnel:
     customers, changes = history()
     span, previous = period("this_month", TODAY)
     return funnel(stage_totals(customers), customers, changes, span, previous, WorkCalendar(), TZ, TODAY)

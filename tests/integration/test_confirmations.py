@@ -14,7 +14,7 @@ from scheduler.prompts import NUDGE, brief_prompts
 from store.db import create_engine, session_factory
 from store.sql import SqlUnitOfWork
 from tests.conftest import TZ
-from tests.integration.test_intake_scenarios import customer, db, org  # noqa: F401 - the fixture is used by name
+from tests.integration.test_intake_scenarios import customer, db, find_customer, org  # noqa: F401 - the fixture is used by name
 from usecases.services import Services
 
 IDS = re.compile(r"(?<![A-Za-z0-9])[AES]0\d(?![0-9])")  # the org's 工号: replies name people instead
@@ -23,7 +23,11 @@ IDS = re.compile(r"(?<![A-Za-z0-9])[AES]0\d(?![0-9])")  # the org's 工号: repl
 def state(genjin: Any) -> dict[str, Any]:
     """Everything intake may write: customers (every field), stage history, updates, points, changes."""
     conn = db(genjin)
-    count = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+
+    def count(sql: str) -> int:
+        number: int = conn.execute(sql).fetchone()[0]
+        return number
+
     return {
         "customers": [dict(r) for r in conn.execute("select * from customers order by id")],
         "history": count("select count(*) from stage_history"),
@@ -58,10 +62,10 @@ def test_no_and_cancel_leave_every_field_and_timestamp(genjin, org) -> None:  # 
 def test_plain_changes_apply_at_once_and_doubtful_ones_after_yes(genjin, org) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     [reply] = org("E01", "天成建材 方案演示完成,金额60万,下周三报价")  # plain: applied at once, one line
     assert "已更新" in reply and "需求确认→方案演示" in reply and "金额 60万" in reply
-    assert customer(genjin, "浙江天成建材")["stage"] == "demo"  # type: ignore[index]
+    assert customer(genjin, "浙江天成建材")["stage"] == "demo"
     asked, applied = org("E01", "天成建材 签了,金额80万", "确认")
     assert "方案演示→成交" in asked and "已更新" in applied
-    won = customer(genjin, "浙江天成建材")
+    won = find_customer(genjin, "浙江天成建材")
     assert won is not None and (won["stage"], won["amount"]) == ("won", 80_000_000)
     assert db(genjin).execute("select count(*) from points_ledger where rule = 'won'").fetchone()[0] == 1
     # a closed customer: any change is asked about first, then applied whole
@@ -69,7 +73,7 @@ def test_plain_changes_apply_at_once_and_doubtful_ones_after_yes(genjin, org) ->
     [asked] = org("E01", "天成建材 下周二回访一下,看看实施情况")
     assert "已经成交,确定要改吗" in asked and state(genjin) == before
     [applied] = org("E01", "对")
-    assert "已更新" in applied and customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-01"  # type: ignore[index]
+    assert "已更新" in applied and customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-01"
 
 
 def test_a_typo_match_and_a_short_form_that_fits_two(genjin, org) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -77,34 +81,34 @@ def test_a_typo_match_and_a_short_form_that_fits_two(genjin, org) -> None:  # ty
     [asked] = org("E01", "天城建材 确认了需求,下周三演示")
     assert "你写的「天城建材」是「浙江天成建材」吗" in asked and state(genjin) == before
     [applied] = org("E01", "是")
-    assert "下一步" in applied and customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-02"  # type: ignore[index]
+    assert "下一步" in applied and customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-02"
     # a unique short form is what reps always write: applied at once
     [reply] = org("E01", "瑞达机电 客户说下周一给答复")
-    assert "已更新" in reply and customer(genjin, "上海瑞达机电")["next_action_date"] == "2026-11-30"  # type: ignore[index]
+    assert "已更新" in reply and customer(genjin, "上海瑞达机电")["next_action_date"] == "2026-11-30"
     # 瑞达 fits two: answered by a name, or a place
     asked, applied = org("E01", "瑞达 确认了需求", "深圳那家")
     assert "1. 上海瑞达机电 2. 深圳瑞达电子" in asked and "回复数字或名称" in asked
-    assert "深圳瑞达电子" in applied and customer(genjin, "深圳瑞达电子")["stage"] == "qualified"  # type: ignore[index]
-    assert customer(genjin, "上海瑞达机电")["stage"] == "negotiation"  # type: ignore[index]
+    assert "深圳瑞达电子" in applied and customer(genjin, "深圳瑞达电子")["stage"] == "qualified"
+    assert customer(genjin, "上海瑞达机电")["stage"] == "negotiation"
 
 
 def test_undo_takes_back_the_last_change_applied(genjin, org) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     asked, plain, confirmed = org("E01", "天成建材 合同签了,金额100万", "瑞达机电 客户说下周一给答复", "是")
     assert "需求确认→成交" in asked and "瑞达机电" in plain and "已更新" in confirmed
-    assert customer(genjin, "浙江天成建材")["stage"] == "won"  # type: ignore[index]
+    assert customer(genjin, "浙江天成建材")["stage"] == "won"
     # the won deal was confirmed after the 瑞达 brief: it is the last change applied, so it goes first
     [undone] = org("E01", "撤销", now="2026-11-26T19:00:00+08:00")
     assert "天成建材" in undone and "恢复了 1 个客户" in undone
-    tc = customer(genjin, "浙江天成建材")
+    tc = find_customer(genjin, "浙江天成建材")
     assert tc is not None and (tc["stage"], tc["amount"], tc["closed_at"], tc["last_followup_at"]) == (
         "qualified", 50_000_000, None, None)  # fmt: skip
     assert db(genjin).execute("select count(*) from points_ledger where rule in ('won', 'advance')").fetchone()[0] == 0
-    assert customer(genjin, "上海瑞达机电")["next_action_date"] == "2026-11-30"  # type: ignore[index]
+    assert customer(genjin, "上海瑞达机电")["next_action_date"] == "2026-11-30"
     statuses = dict(db(genjin).execute("select substr(text, 1, 4), status from briefs").fetchall())
     assert statuses == {"天成建材": "undone", "瑞达机电": "applied"}
     [undone] = org("E01", "撤销", now="2026-11-26T19:01:00+08:00")
     assert "瑞达机电" in undone
-    rd = customer(genjin, "上海瑞达机电")
+    rd = find_customer(genjin, "上海瑞达机电")
     assert rd is not None and (rd["next_action_date"], rd["last_followup_at"]) == (None, None)
     [nothing] = org("E01", "撤销", now="2026-11-26T19:02:00+08:00")
     assert "没有可以撤销" in nothing
@@ -142,7 +146,7 @@ def test_an_undated_won_row_is_rejected_with_every_reason(genjin, org) -> None: 
     assert "第 2 行" in result.stdout and "进入阶段日期" in result.stdout and "今天成交" in result.stdout
     line = next(x for x in result.stdout.splitlines() if "第 3 行" in x)
     assert "E99" in line and "阶段" in line and "金额" in line
-    assert customer(genjin, "迁移老单") is None
+    assert find_customer(genjin, "迁移老单") is None
     [statement] = org("E01", "我的提成")
     assert "4.1" not in statement and "41,000" not in statement
 

@@ -27,11 +27,12 @@ from tests.fakes.dingtalk import APP_KEY, APP_SECRET, ROBOT_SECRET, FakeDingTalk
 from tests.fakes.pieces import post_in_pieces
 
 
-async def until(check: Callable[[], Awaitable[bool] | bool], within: float = 15.0) -> None:
+async def until(check: Callable[[], Awaitable[int] | int], within: float = 15.0) -> None:
+    """Wait for ``check`` (a flag or a count, perhaps awaited) to be true or non-zero."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         result = check()
-        if await result if asyncio.iscoroutine(result) else result:  # type: ignore[misc]
+        if await result if asyncio.iscoroutine(result) else result:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
@@ -297,6 +298,7 @@ async def test_a_body_in_pieces_is_read_whole(http: tuple[Rig, TestClient]) -> N
     body = json.dumps(robot_message(rig.base, "msg-pieces", "天成建材 电话沟通了,下周三演示 " + "很顺利" * 40)).encode()
     assert len(body) > 600
     headers = {"Content-Type": "application/json", **http_headers()}
+    assert client.server.port is not None  # the server has started
     status = await post_in_pieces(client.server.host, client.server.port, "/dingtalk/callback", headers, body)
     assert " 200 " in status, status
     assert await rig.inbox_count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -160,14 +161,15 @@ GOALS = """月份,层级,团队,工号,指标,目标值,公司目标
 NOW = "2026-12-10T10:00:00+08:00"
 
 
-def _org(genjin) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _org(genjin: Any) -> dict[str, Any]:
     for name, text in (("org.csv", ORG), ("c.csv", CUSTOMERS), ("goals.csv", GOALS)):
         (genjin.cwd / name).write_text(text, encoding="utf-8")
     assert genjin("import", "employees", "org.csv").returncode == 0
     assert genjin("import", "customers", "c.csv").returncode == 0
     result = genjin("import", "goals", "goals.csv", "--json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
 
 
 def test_goals_import_reports_each_row(genjin) -> None:  # type: ignore[no-untyped-def]

@@ -40,14 +40,21 @@ def org(genjin):  # type: ignore[no-untyped-def]
     return chat
 
 
-def db(genjin: Any) -> sqlite3.Connection:  # type: ignore[no-untyped-def]
+def db(genjin: Any) -> sqlite3.Connection:
     conn = sqlite3.connect(genjin.cwd / "cli.db")
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def customer(genjin: Any, name: str) -> sqlite3.Row | None:
-    return db(genjin).execute("select * from customers where name = ?", (name,)).fetchone()
+def find_customer(genjin: Any, name: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db(genjin).execute("select * from customers where name = ?", (name,)).fetchone()
+    return row
+
+
+def customer(genjin: Any, name: str) -> sqlite3.Row:
+    row = find_customer(genjin, name)
+    assert row is not None, f"no customer named {name}"
+    return row
 
 
 def history(genjin: Any, name: str) -> list[tuple[str | None, str]]:
@@ -88,11 +95,11 @@ def test_new_customer_confirmed_and_declined_and_brief_in_between(genjin, org) -
     assert "天成建材" in replies[1] and "12月4日" in replies[1]
     assert "新建客户" in replies[2]
     assert "要新建吗" in replies[3] and "没有新建" in replies[4]
-    new = customer(genjin, "宁夏塞上明珠酒业")
+    new = find_customer(genjin, "宁夏塞上明珠酒业")
     assert new is not None and (new["owner_id"], new["stage"], new["next_action_date"]) == (
         "E01", "initial", "2026-12-01")  # fmt: skip
-    assert customer(genjin, "杭州云帆科技") is None
-    assert customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-04"  # type: ignore[index]
+    assert find_customer(genjin, "杭州云帆科技") is None
+    assert customer(genjin, "浙江天成建材")["next_action_date"] == "2026-12-04"
     assert db(genjin).execute("select count(*) from pending_questions").fetchone()[0] == 0
 
 
@@ -100,29 +107,29 @@ def test_ambiguous_short_form_resolved_by_choice(genjin, org) -> None:  # type: 
     replies = org("E01", "瑞达 确认了需求", "2")
     assert "1. 上海瑞达机电 2. 深圳瑞达电子" in replies[0]
     assert "深圳瑞达电子" in replies[1] and "意向初探→需求确认" in replies[1]
-    assert customer(genjin, "深圳瑞达电子")["stage"] == "qualified"  # type: ignore[index]
-    assert customer(genjin, "上海瑞达机电")["stage"] == "negotiation"  # type: ignore[index]
+    assert customer(genjin, "深圳瑞达电子")["stage"] == "qualified"
+    assert customer(genjin, "上海瑞达机电")["stage"] == "negotiation"
 
 
 def test_backwards_stage_needs_confirmation(genjin, org) -> None:  # type: ignore[no-untyped-def]
     [asked] = org("E01", "瑞达机电 确认了需求,金额60万")
     assert "阶段往回退" in asked and "· 阶段 报价谈判→需求确认\n· 金额 60万" in asked
-    before = dict(customer(genjin, "上海瑞达机电"))  # type: ignore[arg-type]
+    before = dict(customer(genjin, "上海瑞达机电"))
     assert before["amount"] is None and before["last_followup_at"] is None  # held whole until the answer
     [reply] = org("E01", "是")
     assert "报价谈判→需求确认" in reply and "金额 60万" in reply
-    assert customer(genjin, "上海瑞达机电")["stage"] == "qualified"  # type: ignore[index]
-    assert customer(genjin, "上海瑞达机电")["amount"] == 60_000_000  # type: ignore[index]
+    assert customer(genjin, "上海瑞达机电")["stage"] == "qualified"
+    assert customer(genjin, "上海瑞达机电")["amount"] == 60_000_000
     assert history(genjin, "上海瑞达机电")[-1] == ("negotiation", "qualified")
-    before = dict(customer(genjin, "上海瑞达机电"))  # type: ignore[arg-type]
+    before = dict(customer(genjin, "上海瑞达机电"))
     replies = org("E01", "瑞达机电 意向初探,初次接触,下周一再约", "否", now="2026-11-27T10:00:00+08:00")
     assert "没有改动" in replies[1]
-    assert dict(customer(genjin, "上海瑞达机电")) == before  # type: ignore[arg-type]
+    assert dict(customer(genjin, "上海瑞达机电")) == before
 
 
 def test_undo_reverts_values_history_and_new_customers(genjin, org) -> None:  # type: ignore[no-untyped-def]
     org("E01", "天成建材 合同签了,金额100万", "是")
-    assert customer(genjin, "浙江天成建材")["stage"] == "won"  # type: ignore[index]
+    assert customer(genjin, "浙江天成建材")["stage"] == "won"
     [reply] = org("E01", "撤销", now="2026-11-27T09:00:00+08:00")
     assert "已撤销" in reply
     tc = customer(genjin, "浙江天成建材")
@@ -130,9 +137,9 @@ def test_undo_reverts_values_history_and_new_customers(genjin, org) -> None:  # 
     assert tc["stage_entered_at"].startswith("2026-11-20 01:00")  # 09:00 Beijing, stored in UTC
     assert history(genjin, "浙江天成建材") == [(None, "qualified")]
     org("E01", "新客户 苏州恒美纺织 有意向", "是")
-    assert customer(genjin, "苏州恒美纺织") is not None
+    assert find_customer(genjin, "苏州恒美纺织") is not None
     [reply] = org("E01", "撤销")
-    assert "苏州恒美纺织" in reply and customer(genjin, "苏州恒美纺织") is None
+    assert "苏州恒美纺织" in reply and find_customer(genjin, "苏州恒美纺织") is None
     assert db(genjin).execute("select count(*) from briefs where status = 'undone'").fetchone()[0] == 2
     [reply] = org("E01", "撤销", now="2026-11-29T09:00:00+08:00")
     assert "没有可以撤销" in reply
@@ -141,12 +148,12 @@ def test_undo_reverts_values_history_and_new_customers(genjin, org) -> None:  # 
 def test_colleagues_customer_is_refused_and_the_rest_applies(genjin, org) -> None:  # type: ignore[no-untyped-def]
     [reply] = org("E01", "华东物流 报价已发;天成建材 下周一再聊")
     assert "李娜" in reply and "没有改动" in reply
-    assert customer(genjin, "华东物流集团")["stage"] == "demo"  # type: ignore[index]
-    assert customer(genjin, "浙江天成建材")["next_action_date"] == "2026-11-30"  # type: ignore[index]
+    assert customer(genjin, "华东物流集团")["stage"] == "demo"
+    assert customer(genjin, "浙江天成建材")["next_action_date"] == "2026-11-30"
     org("S01", "华东物流 报价已发")  # the team's supervisor may
-    assert customer(genjin, "华东物流集团")["stage"] == "negotiation"  # type: ignore[index]
+    assert customer(genjin, "华东物流集团")["stage"] == "negotiation"
     [reply] = org("S01", "山城汽配 确认了需求")  # another team's customer
-    assert "孙浩" in reply and customer(genjin, "重庆山城汽配")["stage"] == "initial"  # type: ignore[index]
+    assert "孙浩" in reply and customer(genjin, "重庆山城汽配")["stage"] == "initial"
 
 
 def test_unknown_sender_is_told_whom_to_ask_and_kept(genjin, org) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +161,7 @@ def test_unknown_sender_is_told_whom_to_ask_and_kept(genjin, org) -> None:  # ty
     assert "王敏" in reply
     conn = db(genjin)
     assert conn.execute("select count(*) from inbox where user_id = 'X99'").fetchone()[0] == 1
-    assert customer(genjin, "浙江天成建材")["stage"] == "qualified"  # type: ignore[index]
+    assert customer(genjin, "浙江天成建材")["stage"] == "qualified"
     assert conn.execute("select count(*) from employees where id like '%X99%'").fetchone()[0] == 0
     org("X98", "帮助", env={"GENJIN_AUTO_REGISTER": "true"})
     row = db(genjin).execute("select role from employees where id like '%X98%'").fetchone()
@@ -167,14 +174,14 @@ def test_pending_question_expires_after_30_minutes(genjin, org) -> None:  # type
     assert db(genjin).execute("select count(*) from pending_questions").fetchone()[0] == 1
     [reply] = org("E01", "是", now="2026-11-26T19:01:00+08:00")
     assert "过期" in reply
-    assert customer(genjin, "苏州恒美纺织") is None
+    assert find_customer(genjin, "苏州恒美纺织") is None
     assert db(genjin).execute("select count(*) from pending_questions").fetchone()[0] == 0
 
 
 def test_cancel_drops_pending_questions(genjin, org) -> None:  # type: ignore[no-untyped-def]
     replies = org("E01", "新客户 苏州恒美纺织 有意向;瑞达 确认需求", "取消", "是")
     assert "还有 1 个问题" in replies[0] and "已取消 2 个" in replies[1]
-    assert customer(genjin, "苏州恒美纺织") is None
+    assert find_customer(genjin, "苏州恒美纺织") is None
     assert db(genjin).execute("select count(*) from pending_questions").fetchone()[0] == 0
 
 

@@ -46,12 +46,12 @@ def test_funnel_by_hand() -> None:
     span, previous = period("this_month", TODAY)
     f = funnel(stage_totals(customers), customers, changes, span, previous, WorkCalendar(), TZ, TODAY)
     assert [(s.stage, s.count, s.amount) for s in f.stages] == [
-        (Stage.INITIAL, 0, 0),
-        (Stage.QUALIFIED, 1, 200_000),
-        (Stage.DEMO, 1, 500_000),
-        (Stage.NEGOTIATION, 0, 0),
+        (Stage.INITIAL, 0, Decimal(0)),
+        (Stage.QUALIFIED, 1, Decimal(200_000)),
+        (Stage.DEMO, 1, Decimal(500_000)),
+        (Stage.NEGOTIATION, 0, Decimal(0)),
     ]
-    assert (f.won.count, f.won.amount, f.lost.count) == (1, 300_000, 1)
+    assert (f.won.count, f.won.amount, f.lost.count) == (1, Decimal(300_000), 1)
     # entered in November, and moved on since (a loss is not moving on)
     assert f.conversion == {Stage.INITIAL: (2, 1), Stage.QUALIFIED: (2, 1), Stage.DEMO: (1, 0),
                             Stage.NEGOTIATION: (1, 1)}  # fmt: skip

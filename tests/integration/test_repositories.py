@@ -344,13 +344,13 @@ async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWor
     ]
     async with uow_factory() as uow:
         for name, owner, stage, amount, path in plan:
-            closed = NOW - path[-1][1] * day if stage.is_closed else None
+            closed_at = NOW - path[-1][1] * day if stage.is_closed else None
             c = await uow.customers.add(
                 _customer(
                     name,
                     owner,
                     amount=Decimal(amount) if amount else None,
-                    closed_at=closed,
+                    closed_at=closed_at,
                     confidence=Confidence.HIGH,
                 )
             )

@@ -67,7 +67,7 @@ async def test_a_standup_with_answers_in_dm_and_group_a_missing_member_and_a_lat
     await tick(uow_factory, services(), at(FRIDAY, 15, 1))  # opened once
     sent = await outbox(uow_factory)
     assert [chat for _, chat, _ in sent if chat] == ["team:一组"]
-    assert sorted(user for user, chat, _ in sent if not chat) == ["E01", "E02", "E03"]
+    assert sorted((user for user, chat, _ in sent if not chat), key=str) == ["E01", "E02", "E03"]
     await say(uow_factory, at(FRIDAY, 15, 3), "本周完成:签了天成建材;阻塞:法务审合同慢;下周计划:跟进博远报价")
     await say(uow_factory, at(FRIDAY, 15, 5), "本周完成 演示两家 阻塞 无 下周计划 报价", user="ding02", group=True)
     async with uow_factory() as uow:

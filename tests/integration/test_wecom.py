@@ -248,6 +248,7 @@ async def test_a_body_that_arrives_in_pieces_is_read_whole(rig: Rig) -> None:
     query, body = encrypted_callback(text_message("zhangwei", "天成建材 电话沟通了,下周三演示", "9300"))
     assert len(body) > 600
     server = rig.client.server
+    assert server.port is not None  # the server has started
     status = await post_in_pieces(
         server.host, server.port, f"/wecom/callback?{query}", {"Content-Type": "text/xml"}, body
     )

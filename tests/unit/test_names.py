@@ -149,4 +149,5 @@ def test_a_competitor_gets_no_update() -> None:
 def test_a_new_company_needs_no_marker(text: str) -> None:
     p = BriefParser(["杭州云帆科技有限公司"])
     [(name, is_new, _)] = _updates(p, text)
+    assert name is not None
     assert is_new and name in text and len(name) >= 4
