@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -28,6 +29,29 @@ netguard.install()
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=TZ)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a database of its own on the one test server (tests drop and
+    rebuild the schema, so two workers must never share one); the variable then names it for everyone,
+    the commands a test starts included."""
+    url, worker = os.environ.get("GENJIN_TEST_POSTGRES_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return
+    import asyncpg
+
+    name = f"genjin_test_{worker}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    os.environ["GENJIN_TEST_POSTGRES_URL"] = url.rsplit("/", 1)[0] + "/" + name
 
 
 def postgres_url() -> str:
