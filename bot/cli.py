@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
-    imp.add_argument("kind", choices=["employees", "customers", "followups", "goals"])
+    imp.add_argument("kind", choices=["employees", "teams", "customers", "followups", "goals"])
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
 
@@ -278,6 +278,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     accounts = labels()  # every known platform's account column (企业微信账号, 钉钉账号, …)
     readers: dict[str, Callable[[Path], list[Row]]] = {
         "employees": partial(importers.read_employee_rows, platforms=accounts),
+        "teams": partial(importers.read_team_rows, platforms=accounts),
         "customers": importers.read_customer_rows, "followups": read_followup_rows, "goals": importers.read_goal_rows,
     }  # fmt: skip
     reader = readers[kind]
@@ -291,6 +292,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         async with app.uow() as uow:
             if kind == "employees":
                 report = await importers.import_employees(uow, rows, app.clock(), accounts)
+            elif kind == "teams":
+                report = await importers.import_teams(uow, rows, app.clock())
             elif kind == "customers":
                 report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
             elif kind == "goals":
@@ -304,7 +307,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        what = {"employees": "员工", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
+        what = {"employees": "员工", "teams": "团队", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
         print("\n".join(report.lines(what[kind])))
     return 0
 

@@ -19,6 +19,7 @@ from handlers import (
     reports,
     standup,
     tasks,
+    teams,
 )
 from handlers.messages import Incoming
 from handlers.routing import Context, Router
@@ -38,6 +39,7 @@ def build_router() -> Router:
     understood.before(parse_once)
     understood.include(
         help.router,
+        teams.router,
         goals.router,
         points.router,
         commands.router,

@@ -44,3 +44,8 @@ def team_supervisors(employee: Employee, staff: Sequence[Employee]) -> list[Empl
 def supervisors_of(employee: Employee, staff: Sequence[Employee]) -> list[Employee]:
     """Who hears a rep's objection or approves their redemption: the supervisors, else the admins."""
     return team_supervisors(employee, staff) or [e for e in staff if e.role is Role.ADMIN and e.active]
+
+
+def may_manage_team(actor: Employee, team: str) -> bool:
+    """A team's settings (its group chat) are its supervisor's and the admins'."""
+    return actor.role is Role.ADMIN or (actor.role is Role.SUPERVISOR and actor.team == team)

@@ -7,6 +7,7 @@ row number and reason; importing the same file again changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -444,4 +445,98 @@ async def import_goals(uow: UnitOfWork, rows: list[Row], now: datetime) -> Impor
         report.updated += outcome == "updated"
         report.unchanged += outcome == "unchanged"
     await uow.audit.add(AuditEntry(at=now, action="import.goals", detail=report.as_dict()))
+    return report
+
+
+TEAM_HEADERS = {
+    "name": "name",
+    "team": "name",
+    "团队": "name",
+    "团队名称": "name",
+    "standup_enabled": "standup_enabled",
+    "站会": "standup_enabled",
+    "开站会": "standup_enabled",
+    "standup_time": "standup_time",
+    "站会时间": "standup_time",
+    "standup_window_minutes": "standup_window_minutes",
+    "站会时长": "standup_window_minutes",
+    "站会时长(分钟)": "standup_window_minutes",
+}
+GROUP = "group:"  # a row's value for one platform's group chat is keyed group:<platform>
+YES = {"是", "开", "开启", "y", "yes", "true", "1"}
+NO = {"否", "关", "关闭", "不开", "n", "no", "false", "0"}
+STANDUP_TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)$")
+
+
+def team_headers(platforms: Mapping[str, str]) -> dict[str, str]:
+    """The fixed headers, and per platform ``<name>_group``, ``<中文名>群``: its chat id, or its group robot
+    written as that platform's sender reads it (企业微信 ``webhook:KEY``, 钉钉 ``robot:TOKEN:SECRET``)."""
+    headers = dict(TEAM_HEADERS)
+    for platform, label in platforms.items():
+        for header in (f"{platform}_group", f"{label}群", f"{label}群聊"):
+            headers[header.lower()] = GROUP + platform
+    return headers
+
+
+def read_team_rows(path: Path, platforms: Mapping[str, str]) -> list[Row]:
+    return read_rows(path, team_headers(platforms), ("name",))
+
+
+def _team(v: dict[str, Any], existing: Team | None) -> Team:
+    """A row over what is stored: only the columns the file has change anything; ValueError says why."""
+    name = as_text(v.get("name"))
+    if not name:
+        raise ValueError("缺少团队名称")
+    team = dataclasses.replace(existing, channels=dict(existing.channels)) if existing else Team(name=name)
+    if v.get("standup_enabled") is not None:
+        flag = (as_text(v["standup_enabled"]) or "").lower()
+        if flag not in YES | NO:
+            raise ValueError(f"开站会要填 是/否: {flag}")
+        team.standup_enabled = flag in YES
+    if v.get("standup_time") is not None:
+        text = as_text(v["standup_time"]) or ""
+        match = STANDUP_TIME.match(text)
+        if match is None:
+            raise ValueError(f"站会时间要写成 15:00 这样: {text}")
+        team.standup_time = f"{int(match['h']):02d}:{match['m']}"
+    if v.get("standup_window_minutes") is not None:
+        text = as_text(v["standup_window_minutes"]) or ""
+        if not text.isdigit() or not 5 <= int(text) <= 240:
+            raise ValueError(f"站会时长要填 5 到 240 之间的分钟数: {text}")
+        team.standup_window_minutes = int(text)
+    for key, value in v.items():
+        if key.startswith(GROUP):
+            target = as_text(value)
+            if target:
+                team.channels[key.removeprefix(GROUP)] = target
+            else:
+                team.channels.pop(key.removeprefix(GROUP), None)
+    return team
+
+
+async def import_teams(uow: UnitOfWork, rows: list[Row], now: datetime) -> ImportReport:
+    """Teams, their standup and their group chat per platform; the same file twice changes nothing."""
+    report = ImportReport()
+    seen: set[str] = set()
+    for row in rows:
+        name = as_text(row.values.get("name")) or ""
+        existing = await uow.teams.get(name) if name else None
+        try:
+            team = _team(row.values, existing)
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        if team.name in seen:
+            report.reject(row, f"文件内团队重复: {team.name}")
+            continue
+        seen.add(team.name)
+        if existing is None:
+            await uow.teams.add(team)
+            report.added += 1
+        elif team == existing:
+            report.unchanged += 1
+        else:
+            await uow.teams.update(team)
+            report.updated += 1
+    await uow.audit.add(AuditEntry(at=now, action="import.teams", detail=report.as_dict()))
     return report

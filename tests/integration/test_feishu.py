@@ -22,13 +22,14 @@ from bot.config import Settings
 from bot.feishu.adapter import FeishuAdapter
 from bot.feishu.cards import button_keys
 from bot.server import make_web_app
-from sales.model import Customer, Employee, Role
+from sales.model import Customer, Employee, Role, Team
 from sales.stages import Stage
 from tests.conftest import NOW
 from tests.fakes.feishu import (
     APP_ID,
     APP_SECRET,
     ENCRYPT_KEY,
+    GROUP_CHAT,
     VERIFICATION_TOKEN,
     FakeFeishu,
     FakeGateway,
@@ -38,6 +39,7 @@ from tests.fakes.feishu import (
     text_event,
     url_verification,
 )
+from usecases.delivery import post_to_group
 
 
 class Clock:
@@ -195,3 +197,28 @@ async def test_the_long_connection_runs_on_its_own_thread_and_stops(tmp_path: Pa
         await adapter.stop()
         await app.close()
         await server.close()
+
+
+async def test_a_supervisor_binds_the_group_and_the_team_messages_go_there(rig: Rig) -> None:
+    async with rig.app.uow() as uow:
+        await uow.teams.add(Team(name="一组"))
+        await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="一组",
+                                         accounts={"feishu": "staff02"}))  # fmt: skip
+        await uow.commit()
+    await rig.post(text_event("staff01", "绑定本群 一组", chat_type="group", at_bot=True))  # a rep
+    await rig.post(text_event("staff02", "绑定本群", chat_type="group", at_bot=True))  # the team's supervisor
+    await rig.settle()
+    replies = [m["content"]["text"] for m in rig.fake.messages if m["receive_id"] == GROUP_CHAT]
+    assert "只有团队主管或管理员" in replies[0] and "以后发到这个群" in replies[1]
+    async with rig.app.uow() as uow:
+        team = await uow.teams.get("一组")
+        assert team is not None and team.channels == {"feishu": GROUP_CHAT}
+        assert await post_to_group(uow, team, "本周站会开始了", key="standup:1", now=NOW, services=rig.app.services)
+        await uow.commit()
+    await rig.app.outbox.drain()
+    assert rig.fake.messages[-1]["receive_id"] == GROUP_CHAT and "站会" in rig.fake.messages[-1]["content"]["text"]
+    await rig.post(text_event("staff02", "解绑本群", chat_type="group", at_bot=True))
+    await rig.settle()
+    async with rig.app.uow() as uow:
+        team = await uow.teams.get("一组")
+        assert team is not None and team.channels == {}

@@ -13,7 +13,15 @@ from openpyxl import Workbook
 from bot.platforms import labels
 from sales.model import Role
 from sales.stages import Stage
-from store.importers import import_customers, import_employees, read_customer_rows, read_employee_rows
+from store.importers import (
+    ImportReport,
+    import_customers,
+    import_employees,
+    import_teams,
+    read_customer_rows,
+    read_employee_rows,
+    read_team_rows,
+)
 from store.repositories import UnitOfWorkFactory
 from store.tabular import UnreadableFile
 from tests.conftest import NOW, TZ
@@ -238,3 +246,38 @@ def test_cli_import_json_and_list(genjin, tmp_path: Path) -> None:  # type: igno
     assert ruida["stage_entered_at"].startswith("2026-11-20T09:00:00+08:00")
     bad = genjin("import", "customers", str(genjin.cwd / "missing.xlsx"))
     assert bad.returncode == 1 and "不存在" in bad.stderr and "Traceback" not in bad.stderr
+
+
+TEAMS_CN = """团队,站会时间,站会时长,企业微信群,钉钉群,飞书群
+华东一组,16:30,20,wrOgChat,robot:tok:sec,oc_abc
+华南组,9:5,,,,
+华北组,25:00,,,,
+华东一组,15:00,,,,
+西南组,,3,,,
+"""
+
+
+async def test_teams_their_standup_and_a_group_per_platform(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    async def run(text: str) -> ImportReport:
+        async with uow_factory() as uow:
+            report = await import_teams(uow, read_team_rows(_write(tmp_path, "t.csv", text), ACCOUNTS), NOW)
+            await uow.commit()
+        return report
+
+    report = await run(TEAMS_CN)
+    assert (report.added, report.updated, report.unchanged) == (1, 0, 0)
+    reasons = {r["row"]: r["reason"] for r in report.rejected}
+    assert set(reasons) == {3, 4, 5, 6}
+    assert "站会时间" in reasons[3] and "站会时间" in reasons[4] and "重复" in reasons[5] and "站会时长" in reasons[6]
+    async with uow_factory() as uow:
+        team = await uow.teams.get("华东一组")
+        assert team is not None and (team.standup_time, team.standup_window_minutes) == ("16:30", 20)
+        assert team.channels == {"wecom": "wrOgChat", "dingtalk": "robot:tok:sec", "feishu": "oc_abc"}
+    again = await run(TEAMS_CN.splitlines()[0] + "\n" + TEAMS_CN.splitlines()[1] + "\n")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 1)
+    changed = await run("团队,钉钉群,开站会\n华东一组,,否\n")  # only these columns: the others stay
+    assert changed.updated == 1
+    async with uow_factory() as uow:
+        team = await uow.teams.get("华东一组")
+        assert team is not None and team.channels == {"wecom": "wrOgChat", "feishu": "oc_abc"}
+        assert team.standup_time == "16:30" and team.standup_enabled is False
