@@ -50,6 +50,10 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     alerts: Alerts | None = None
 
+    def troubles(self) -> list[tuple[str, str]]:
+        """The platforms whose way in is down now (for alerts and /healthz)."""
+        return [(a.name, t) for a in self.adapters if (t := a.trouble()) is not None]
+
     def adapter(self, name: str) -> PlatformAdapter:
         """The enabled platform called ``name``."""
         return next(a for a in self.adapters if a.name == name)
@@ -163,5 +167,5 @@ async def build_app(
     services.platforms = platforms.reach_order(app.senders)
     services.image_platforms = tuple(name for name, sender in app.senders.items() if sender.capabilities.images)
     app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,
-                        AlertRules(stale_minutes=settings.alert_after_minutes))  # fmt: skip
+                        AlertRules(stale_minutes=settings.alert_after_minutes), troubles=app.troubles)  # fmt: skip
     return app

@@ -22,7 +22,7 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="genjin", description="Genjin 跟进 — 企业微信/钉钉里的销售助手")
+    p = argparse.ArgumentParser(prog="genjin", description="Genjin 跟进 — 企业微信、钉钉和飞书里的销售助手")
     p.add_argument("--config", help="配置文件路径(默认 $GENJIN_CONFIG 或 ./genjin.toml)")
     sub = p.add_subparsers(dest="command", required=True)
 

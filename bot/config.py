@@ -312,7 +312,7 @@ database_url = "sqlite:///genjin.db"
 # 时区,用于日期理解、提醒和工作日计算。
 timezone = "Asia/Shanghai"
 
-# `genjin serve` 监听的地址和端口(企业微信/钉钉回调指向这里)。
+# `genjin serve` 监听的地址和端口(各平台的 HTTP 回调指向这里)。
 host = "127.0.0.1"
 port = 8080
 

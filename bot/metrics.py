@@ -112,6 +112,7 @@ class Alerts:
     _kinds: set[str] = field(default_factory=set)  # what is wrong, as stable words: the alert's key
     _admins: list[Employee] = field(default_factory=list)
     _sent_direct: dict[str, float] = field(default_factory=dict)
+    troubles: Callable[[], list[tuple[str, str]]] = list  # (platform, what is wrong with its connection)
 
     def job_failed(self, job_id: str) -> None:
         self.failed_jobs.append(job_id)
@@ -149,6 +150,9 @@ class Alerts:
             job = self.failed_jobs.pop(0)
             reasons.append(f"定时任务 {job} 运行失败")
             self._kinds.add(f"job-{job}")
+        for name, trouble in self.troubles():
+            reasons.append(trouble)
+            self._kinds.add(f"platform-{name}")
         self.active = reasons
         if reasons:
             await self._tell(reasons, now)

@@ -10,6 +10,7 @@ runs out (at-least-once), under the same key, which WeCom uses to drop the dupli
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections import defaultdict
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.errors import ErrorHandler
 from bot.loops import run_until_stopped
+from bot.messages import with_typed_choices
 from bot.metrics import Metrics
 from bot.platform import BatchSender, PlatformSender
 from sales.model import OutboxMessage
@@ -101,6 +103,7 @@ class OutboxSender:
                 now, now + timedelta(seconds=self.lease_seconds), self.batch, list(self.senders)
             )
             await uow.commit()
+        due = [self._for_platform(m) for m in due]
         delivered = 0
         due, batches = self._batches(due)
         for batch in batches:
@@ -121,6 +124,15 @@ class OutboxSender:
 
         counts = await asyncio.gather(*(one(p, r, m) for (p, r), m in groups.items()))
         return delivered + sum(counts)
+
+    def _for_platform(self, message: OutboxMessage) -> OutboxMessage:
+        """Buttons only where the platform shows them; elsewhere their labels are written out to type."""
+        buttons = message.payload.get("buttons")
+        if not buttons or self.senders[message.platform].capabilities.buttons:
+            return message
+        text = with_typed_choices(str(message.payload.get("text", "")), buttons)
+        payload = {k: v for k, v in message.payload.items() if k != "buttons"} | {"text": text}
+        return dataclasses.replace(message, payload=payload)
 
     def _batches(self, due: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[list[OutboxMessage]]]:
         """Split off the messages a platform can send to many people in one call (same text)."""

@@ -25,7 +25,7 @@ class Capabilities:
     """What a platform shows and allows; the outbox and the replies adapt to it."""
 
     images: bool = False  # a chart goes out as a picture after its text
-    buttons: bool = False  # a question's answers are buttons (elsewhere they are written out to type)
+    buttons: bool = False  # a question's answers are buttons (elsewhere the outbox writes them out to type)
     per_member: tuple[int, float] | None = None  # (messages, seconds) one person may receive, beyond: merged
     text_limit: int = 2048  # bytes in one message; longer replies are split
 
@@ -85,6 +85,10 @@ class PlatformAdapter(Protocol):
 
     async def stop(self) -> None:
         """Close it again: no message arrives after this returns."""
+        ...
+
+    def trouble(self) -> str | None:
+        """What keeps messages from arriving right now (a connection down for a while), in Chinese; else None."""
         ...
 
     def token_fetches(self) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
 from bot.bootstrap import App
 from bot.metrics import CONTENT_TYPE
+from bot.platform import PlatformAdapter
 
 log = logging.getLogger("genjin.server")
 
@@ -55,39 +57,48 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await app.services.parser.warm(app.uow)  # the word table and the customer index, before the first callback
-    if app.services.recommender is not None:
-        await asyncio.to_thread(app.services.recommender.preload)
-    runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, app.settings.host, app.settings.port)
-    await site.start()
-    log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
-    scheduler = app.scheduler()
-    scheduler.start()
-    warmup = None
-    if app.services.recommender is not None:  # built in a thread; answers wait for it only when asked
-        warmup = asyncio.create_task(app.services.recommender.ready())
-    for adapter in app.adapters:
-        await adapter.start()
-    tasks = [
-        asyncio.create_task(app.worker.run(stop), name="inbox"),
-        asyncio.create_task(app.outbox.run(stop), name="outbox"),
-    ]
-    if app.alerts is not None:
-        tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
+    runner: web.AppRunner | None = None
+    scheduler = None
+    warmup: asyncio.Task[Any] | None = None
+    started: list[PlatformAdapter] = []
+    tasks: list[asyncio.Task[None]] = []
     try:
+        await app.services.parser.warm(app.uow)  # the word table and the customer index, before the first callback
+        if app.services.recommender is not None:
+            await asyncio.to_thread(app.services.recommender.preload)
+        runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, app.settings.host, app.settings.port)
+        await site.start()
+        log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+        scheduler = app.scheduler()
+        scheduler.start()
+        if app.services.recommender is not None:  # built in a thread; answers wait for it only when asked
+            warmup = asyncio.create_task(app.services.recommender.ready())
+        for adapter in app.adapters:
+            await adapter.start()
+            started.append(adapter)
+        tasks = [
+            asyncio.create_task(app.worker.run(stop), name="inbox"),
+            asyncio.create_task(app.outbox.run(stop), name="outbox"),
+        ]
+        if app.alerts is not None:
+            tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
         await stop.wait()
         log.info("stopping")
-        scheduler.shutdown()
-        for adapter in app.adapters:  # their own connections closed first, so no new message arrives
-            await adapter.stop()
-        await runner.cleanup()
-        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
-        for task in pending:  # a step that outlives the grace period is rolled back, not half-done
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
     finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+        # the platforms' own connections closed first (side by side), so no new message arrives
+        await asyncio.gather(*(adapter.stop() for adapter in started), return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        stop.set()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+            for task in pending:  # a step that outlives the grace period is rolled back, not half-done
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if warmup is not None and not warmup.done():
             warmup.cancel()
             await asyncio.gather(warmup, return_exceptions=True)

@@ -53,4 +53,4 @@ def build_router() -> Router:
         briefs.router,
         fallback.router,
     )
-    return Router("root").include(access.router, pending.router, standup.router, understood)
+    return Router("root").include(access.router, fallback.unaddressed, pending.router, standup.router, understood)

@@ -8,6 +8,7 @@ from handlers.routing import Context, Router, intent_is
 router = Router("fallback")
 
 READABLE = "我目前能读文字消息"
+UNADDRESSED = "event:group_not_for_us"  # the platforms mark a group message that is not for the bot so
 QUERY_NAMES: dict[str, str] = {}  # query kinds the parser knows and no handler answers yet
 
 
@@ -18,6 +19,15 @@ async def not_text(message: Incoming, ctx: Context) -> list[Reply]:
 
 @router.message(lambda m, ctx: m.kind.startswith("event:"))
 async def ignored_event(message: Incoming, ctx: Context) -> list[Reply]:
+    return []
+
+
+unaddressed = Router("unaddressed")
+
+
+@unaddressed.message(lambda m, ctx: m.kind == UNADDRESSED)
+async def not_for_us(message: Incoming, ctx: Context) -> list[Reply]:
+    """A group message that did not @ the bot is kept, but no command, answer or brief is read from it."""
     return []
 
 

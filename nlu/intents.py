@@ -23,9 +23,11 @@ GOAL_OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
 GOAL_SET = re.compile(r"^设[定置]目标[\s:：]+(?P<rest>.+)$", re.S)
 GOAL_VALUE = re.compile(r"(?P<value>\d[\d,，]*(?:\.\d+)?\s*(?:亿|万|w|千|k)?)\s*(?:元|个|条|次)?", re.IGNORECASE)
 REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
-# A supervisor (or an admin) in the team's group chat: this group is where the team's messages go.
+# A supervisor (or an admin) in the team's group chat: this group is where the team's messages go. The team
+# as written may end in 团队/团队群 (「绑定本群到华东一组团队」), or be a team whose name ends so (华东团队).
+BIND_TEAM_SUFFIX = re.compile(r"的?团队群?$")
 BIND_GROUP = re.compile(
-    r"^(?P<verb>绑定|解绑|解除绑定|取消绑定)(?:本|这个|此|这)群(?:到|为|给|作为)?\s*(?P<team>[^\s,，。!！]*?)(?:的?团队群?)?[\s。!！]*$"
+    r"^(?P<verb>绑定|解绑|解除绑定|取消绑定)(?:本|这个|此|这)群(?:到|为|给|作为)?\s*(?P<team>[^\s,，。!！]*)[\s。!！]*$"
 )
 REDEEM_DECISION = re.compile(r"^(?P<verb>同意|批准|拒绝|驳回)(?:兑换)?\s*#?(?P<id>\d+)?[。!！]?$")
 COMMANDS = {

@@ -465,7 +465,7 @@ TEAM_HEADERS = {
 GROUP = "group:"  # a row's value for one platform's group chat is keyed group:<platform>
 YES = {"是", "开", "开启", "y", "yes", "true", "1"}
 NO = {"否", "关", "关闭", "不开", "n", "no", "false", "0"}
-STANDUP_TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)$")
+STANDUP_TIME = re.compile(r"^(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?:[:：]00)?$")  # a spreadsheet's 15:00:00 too
 
 
 def team_headers(platforms: Mapping[str, str]) -> dict[str, str]:

@@ -95,6 +95,13 @@ def _copy(record: T) -> T:
     return copy.deepcopy(record)
 
 
+def _kept(employee: Employee) -> Employee:
+    """As the SQL store keeps it: an empty account is no account."""
+    kept = _copy(employee)
+    kept.accounts = {p: u for p, u in kept.accounts.items() if u}
+    return kept
+
+
 class MemoryEmployees(_Repo):
     async def get(self, employee_id: str) -> Employee | None:
         e = self.s.employees.get(employee_id)
@@ -128,12 +135,12 @@ class MemoryEmployees(_Repo):
         if employee.id in self.s.employees:
             raise DuplicateKeyError(employee.id)
         self._check_unique(employee)
-        self.s.employees[employee.id] = _copy(employee)
+        self.s.employees[employee.id] = _kept(employee)
 
     async def update(self, employee: Employee) -> None:
         self._check_unique(employee)
         if employee.id in self.s.employees:
-            self.s.employees[employee.id] = _copy(employee)
+            self.s.employees[employee.id] = _kept(employee)
 
 
 class MemoryTeams(_Repo):

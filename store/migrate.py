@@ -64,7 +64,10 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None],
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; safe to call on every start."""
+    """Bring the schema to ``revision``; safe to call on every start (at the head already: nothing is done,
+    no write lock taken, no reference checked)."""
+    if revision == "head" and await current_revision(engine) == head_revision():
+        return
     await _migrate(engine, _upgrade, revision)
 
 

@@ -16,6 +16,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import make_url
 
 from store import migrate
 from store.db import create_engine, session_factory
@@ -51,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
             await conn.close()
 
     asyncio.run(create())
-    os.environ["GENJIN_TEST_POSTGRES_URL"] = url.rsplit("/", 1)[0] + "/" + name
+    os.environ["GENJIN_TEST_POSTGRES_URL"] = make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def postgres_url() -> str:

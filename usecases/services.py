@@ -65,7 +65,7 @@ class Services:
     stall: StallPolicy = field(default_factory=StallPolicy)
     platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference
     recommender: Recommender | None = None
-    image_platforms: tuple[str, ...] = ("wecom",)  # where a chart is sent after the text
+    image_platforms: tuple[str, ...] = ()  # where a chart is sent after the text (the platforms' capabilities say)
     commission: CommissionRules = field(default_factory=CommissionRules)
     points: PointsRules = field(default_factory=PointsRules)
     rewards: tuple[Reward, ...] = DEFAULT_REWARDS

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TextIO
 
-from bot.messages import with_typed_choices
 from bot.platform import Capabilities
 from sales.model import InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWorkFactory
@@ -29,7 +28,7 @@ class ConsoleSender:
         self.interactive = interactive
 
     async def send(self, message: OutboxMessage) -> None:
-        text = with_typed_choices(str(message.payload.get("text", "")), message.payload.get("buttons") or [])
+        text = str(message.payload.get("text", ""))  # the outbox wrote any choices out: no buttons here
         prefix = "Genjin> " if self.interactive else ""
         self.out.write(prefix + text + "\n")
         if not self.interactive:

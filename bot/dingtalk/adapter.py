@@ -52,6 +52,11 @@ class DingTalkAdapter:
         if self.stream is not None:  # the SDK's thread: closed first, so no new message arrives
             await asyncio.to_thread(self.stream.stop, STREAM_STOP_SECONDS)
 
+    def trouble(self) -> str | None:
+        if self.stream is not None and self.stream.started and not self.stream.running:
+            return "钉钉 Stream 线程已停止,收不到钉钉消息"
+        return None
+
     def token_fetches(self) -> int:
         return self.client.token_fetches
 

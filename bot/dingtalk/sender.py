@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from bot.dingtalk.api import MAX_BATCH, DingTalkClient
 from bot.dingtalk.messages import DINGTALK_HOSTS, PLATFORM
-from bot.messages import with_typed_choices
 from bot.outbox import TransientSendError
 from bot.platform import Capabilities
 from sales.model import OutboxMessage
@@ -76,5 +75,4 @@ class DingTalkSender:
 
     @staticmethod
     def _text(message: OutboxMessage) -> str:
-        # no button card here: the choices are written out and answered by text
-        return with_typed_choices(str(message.payload.get("text", "")), message.payload.get("buttons") or [])
+        return str(message.payload.get("text", ""))  # no buttons here: the outbox wrote the choices out

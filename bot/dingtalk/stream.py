@@ -144,6 +144,11 @@ class StreamRunner:
             self._thread.join(timeout)
 
     @property
+    def started(self) -> bool:
+        """Started and not asked to stop: the thread should be alive."""
+        return self._thread is not None and not self._stopping.is_set()
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 

@@ -48,6 +48,9 @@ class FeishuAdapter:
         if self.connection is not None:
             await asyncio.to_thread(self.connection.stop, STOP_SECONDS)
 
+    def trouble(self) -> str | None:
+        return self.connection.trouble() if self.connection is not None else None
+
     def token_fetches(self) -> int:
         return self.client.token_fetches
 

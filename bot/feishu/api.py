@@ -14,7 +14,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
@@ -157,14 +156,4 @@ class FeishuClient:
         if uuid:
             payload["uuid"] = uuid[:50]
         data = await self.call(MESSAGES_PATH, payload, {"receive_id_type": receive_id_type})
-        return dict(data.get("data") or {})
-
-    async def reply(
-        self, message_id: str, msg_type: str, content: Mapping[str, Any], *, uuid: str | None = None
-    ) -> dict[str, Any]:
-        """An answer quoting ``message_id`` (in a group, where the question was asked)."""
-        payload: dict[str, Any] = {"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False)}
-        if uuid:
-            payload["uuid"] = uuid[:50]
-        data = await self.call(f"{MESSAGES_PATH}/{quote(message_id, safe='')}/reply", payload)
         return dict(data.get("data") or {})

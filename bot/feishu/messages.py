@@ -8,12 +8,31 @@ from datetime import datetime
 from typing import Any
 
 from bot.feishu.cards import obj, parse_click
+from bot.feishu.crypto import event_type
 from sales.model import InboxMessage
 
 PLATFORM = "feishu"
 MESSAGE_EVENT = "im.message.receive_v1"
 CARD_EVENT = "card.action.trigger"
 MENTION = re.compile(r"@_user_\d+\s*")  # Feishu writes an @-mention into the text as a placeholder
+
+
+def post_text(content: str) -> str:
+    """The plain words of a rich-text (post) message: its title, then each paragraph's text and links."""
+    try:
+        post = json.loads(content)
+    except ValueError:
+        return ""
+    if isinstance(post, dict) and "content" not in post:  # some events wrap it per language: {"zh_cn": {...}}
+        post = next((v for v in post.values() if isinstance(v, dict)), {})
+    if not isinstance(post, dict):
+        return ""
+    lines = [str(post.get("title") or "")]
+    for paragraph in post.get("content") or []:
+        if isinstance(paragraph, list):
+            lines.append("".join(str(e.get("text", "")) for e in paragraph
+                                 if isinstance(e, dict) and e.get("tag") in ("text", "a")))  # fmt: skip
+    return MENTION.sub("", "\n".join(line for line in lines if line.strip())).strip()
 
 
 def user_of(ids: dict[str, Any]) -> str:
@@ -29,7 +48,7 @@ def to_inbox(payload: dict[str, Any], now: datetime) -> InboxMessage | None:
     header = obj(payload, "header")
     event = obj(payload, "event")
     event_id = str(header.get("event_id") or "")
-    kind = str(header.get("event_type") or "")
+    kind = event_type(payload)
     if not event_id:
         return None
     raw: dict[str, Any] = {"feishu": payload}
@@ -56,8 +75,9 @@ def to_inbox(payload: dict[str, Any], now: datetime) -> InboxMessage | None:
         except ValueError:
             content = {}
         text = MENTION.sub("", str(content.get("text", "") if isinstance(content, dict) else "")).strip()
-    elif kind == "image":
-        kind = "image"
+    elif kind == "post":  # rich text (a pasted brief often is): its words, line by line
+        text = post_text(str(message.get("content") or "{}"))
+        kind = "text" if text else "post"
     if is_group and not message.get("mentions"):
         kind = "event:group_not_for_us"  # kept, but a group message not addressed to the bot is not answered
     return InboxMessage(

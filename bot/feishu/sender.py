@@ -9,6 +9,7 @@ from functools import partial
 from bot.feishu.api import FeishuClient
 from bot.feishu.cards import button_card
 from bot.feishu.messages import PLATFORM
+from bot.messages import with_typed_choices
 from bot.outbox import send_parts
 from bot.platform import Capabilities
 from sales.model import OutboxMessage
@@ -38,7 +39,10 @@ class FeishuSender:
             kind, target = receive_id_type(message.to_user), message.to_user
         text = str(message.payload.get("text", ""))
         buttons = list(message.payload.get("buttons") or [])
-        body, question = (text.rpartition("\n")[0::2]) if buttons and len(buttons) <= CARD_BUTTONS else (text, "")
+        if buttons and len(buttons) <= CARD_BUTTONS:
+            body, _, question = text.rpartition("\n")
+        else:  # more choices than a card holds: written out to type
+            body, question = with_typed_choices(text, buttons), ""
         parts: list[Callable[[], Awaitable[object]]] = []
         for index, part in enumerate(split(body, TEXT_LIMIT) if body else []):
             parts.append(partial(self.client.send, kind, target, "text", {"text": part},

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,9 @@ from sales.model import InboxMessage
 log = logging.getLogger("genjin.feishu")
 HANDOFF_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 10.0
+WATCH_SECONDS = 1.0  # how often the connection is looked at
+RETRY_FIRST, RETRY_MAX = 2.0, 300.0  # back-off between failed connects
+DOWN_ALERT_SECONDS = 60.0  # down this long: the adapter reports it (health check, alerts)
 
 Put = Callable[[InboxMessage], Coroutine[Any, Any, bool]]
 
@@ -33,7 +37,9 @@ class LongConnection:
         self.domain = domain.rstrip("/")
         self.put = put
         self.clock = clock
-        self.events = 0  # events stored, for tests and logs
+        self.connects = 0  # connections made, for tests and logs
+        self.problem: str | None = None  # why the last connect failed
+        self._down_since: float | None = time.monotonic()
         self._main: asyncio.AbstractEventLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -51,9 +57,14 @@ class LongConnection:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def connected(self) -> bool:
-        return self._client is not None and getattr(self._client, "_conn", None) is not None
+    def trouble(self) -> str | None:
+        """Why no event can arrive, once that has lasted a minute; None while connected."""
+        if self._stopping.is_set():
+            return None
+        down = self._down_since
+        if down is None or time.monotonic() - down < DOWN_ALERT_SECONDS:
+            return None
+        return "飞书长连接断开超过一分钟" + (f"({self.problem})" if self.problem else "")
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -78,7 +89,10 @@ class LongConnection:
             .build()
         )
         client = lark.ws.Client(self.app_id, self.app_secret, event_handler=handler, domain=self.domain,
-                                log_level=lark.LogLevel.WARNING)  # fmt: skip
+                                log_level=lark.LogLevel.WARNING, auto_reconnect=False)  # fmt: skip
+        # We reconnect ourselves (_serve): the SDK's own reconnect gives up for good after a few tries, and
+        # racing it would trip its lock. Its receive task then ends with the error it logged already.
+        loop.set_exception_handler(lambda _loop, context: log.info("feishu sdk: %s", context.get("message")))
         self._client = client
         self._loop = loop
         self._task = loop.create_task(self._serve(client))
@@ -90,26 +104,33 @@ class LongConnection:
             pass
         except Exception:
             if not self._stopping.is_set():
-                log.exception("Feishu long connection ended")  # wrong app id/secret: the SDK refuses at once
+                log.exception("Feishu long connection ended")
         finally:
-            client._auto_reconnect = False  # a closing socket must not start a reconnect
             loop.run_until_complete(self._shutdown(client))
             loop.close()
 
-    @staticmethod
-    async def _serve(client: Any) -> None:
-        from lark_oapi.ws.exception import ClientException
-
-        try:
-            await client._connect()
-        except ClientException:
-            raise
-        except Exception as exc:  # the gateway is down: the SDK's own back-off and reconnect
-            log.warning("Feishu long connection: %s; reconnecting", exc)
-            await client._disconnect()
-            await client._reconnect()
+    async def _serve(self, client: Any) -> None:
+        """Keep one connection open until stop() cancels: connect, and connect again whenever it dropped,
+        backing off while Feishu refuses (a wrong secret is said in the log and the health check)."""
         asyncio.get_running_loop().create_task(client._ping_loop())
-        await asyncio.Event().wait()  # until stop() cancels
+        delay = RETRY_FIRST
+        while True:
+            if client._conn is not None:
+                self._down_since, self.problem, delay = None, None, RETRY_FIRST
+                await asyncio.sleep(WATCH_SECONDS)
+                continue
+            if self._down_since is None:
+                self._down_since = time.monotonic()
+                log.warning("Feishu long connection dropped; reconnecting")
+            try:
+                await client._connect()
+                self.connects += 1
+            except Exception as exc:
+                self.problem = f"{type(exc).__name__}: {exc}"[:200]
+                log.error("Feishu long connection: %s; next try in %.0f s", self.problem, delay)
+                await client._disconnect()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
 
     @staticmethod
     async def _shutdown(client: Any) -> None:
@@ -125,13 +146,14 @@ class LongConnection:
         """On the SDK's loop: back to a plain event, stored on the main loop before the SDK acknowledges."""
         import lark_oapi as lark
 
+        if self._stopping.is_set():  # not stored: the error acknowledgement makes Feishu send it again
+            raise RuntimeError("stopping")
         payload = json.loads(lark.JSON.marshal(data))
         message = to_inbox(payload, self.clock())
         if message is None:
             return
         assert self._main is not None
         asyncio.run_coroutine_threadsafe(self.put(message), self._main).result(HANDOFF_TIMEOUT)
-        self.events += 1
 
     def stop(self, timeout: float = 3.0) -> None:
         """Close the connection and end the thread (blocking: call it in a thread)."""

@@ -37,6 +37,10 @@ class WeComAdapter:
     async def stop(self) -> None:
         """Nothing to close: the route goes with the web server."""
 
+    def trouble(self) -> str | None:
+        """WeCom calls us: nothing of ours to be down (the health check covers the server)."""
+        return None
+
     def token_fetches(self) -> int:
         return self.client.token_fetches
 

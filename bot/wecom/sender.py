@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from bot.messages import with_typed_choices
 from bot.outbox import send_parts
 from bot.platform import Capabilities
 from bot.wecom.api import WeComClient
@@ -47,7 +48,8 @@ class WeComSender:
             body, _, question = text.rpartition("\n")
             parts = [partial(self.client.send, user, msgtype, {"content": p}) for p in (split(body) if body else [])]
             parts.append(partial(self.client.send, user, "template_card", self._card(message, question, buttons)))
-        else:
+        else:  # more choices than a card holds: written out to type
+            text = with_typed_choices(text, buttons)
             parts = [partial(self.client.send, user, msgtype, {"content": p}) for p in split(text)]
         await send_parts(message, parts)  # a retry after a failed card does not send the text again
 

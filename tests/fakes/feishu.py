@@ -58,7 +58,7 @@ GROUP_CHAT = "oc_" + hashlib.sha1(b"group:sales").hexdigest()[:32]
 
 @dataclass
 class FakeFeishu:
-    """State of the fake: issued tokens, sent messages and replies, failures to inject."""
+    """State of the fake: issued tokens, sent messages, failures to inject."""
 
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     token_fetches: int = 0
@@ -66,7 +66,6 @@ class FakeFeishu:
     users: set[str] = field(default_factory=lambda: set(USERS))
     chats: set[str] = field(default_factory=lambda: {GROUP_CHAT, *(p2p_chat(u) for u in USERS)})
     messages: list[dict[str, Any]] = field(default_factory=list)
-    replies: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)  # the Authorization header of every im call
     # for the next im calls: a Feishu code (answered with HTTP 400), 429 / 5xx (an HTTP status), 0 (the connection
     # drops), -1 (this call goes through), -2 (hangs past the client's timeout)
@@ -81,7 +80,6 @@ class FakeFeishu:
         app = web.Application()
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.tenant_token)
         app.router.add_post("/open-apis/im/v1/messages", self.message_create)
-        app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self.message_reply)
         return app
 
     def expire_tokens(self) -> None:
@@ -169,24 +167,6 @@ class FakeFeishu:
         self.messages.append({"receive_id_type": id_type, "receive_id": receive_id, "msg_type": msg_type,
                               "content": content, "uuid": uuid, "message_id": message_id})  # fmt: skip
         return _ok(message_id, receive_id, msg_type)
-
-    async def message_reply(self, request: web.Request) -> web.Response:
-        if (error := self._token_error(request)) is not None:
-            return error
-        if (injected := await self._injected(request)) is not None:
-            return injected
-        parent = request.match_info["message_id"]
-        if not parent.startswith("om_"):
-            return _error(FIELD_VALIDATION, "field validation failed: message_id", 400)
-        body = await request.json()
-        parsed = await self._content(body)
-        if isinstance(parsed, web.Response):
-            return parsed
-        msg_type, content = parsed
-        message_id = f"om_{next(self._ids):08d}"
-        self.replies.append({"message_id": parent, "msg_type": msg_type, "content": content,
-                             "uuid": body.get("uuid"), "reply_id": message_id})  # fmt: skip
-        return _ok(message_id, "", msg_type)
 
     def texts_for(self, user_id: str) -> list[str]:
         return [str(m["content"].get("text", "")) for m in self.messages

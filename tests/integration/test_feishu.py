@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import App, build_app
 from bot.config import Settings
+from bot.feishu import stream
 from bot.feishu.adapter import FeishuAdapter
 from bot.feishu.cards import button_keys
 from bot.server import make_web_app
@@ -205,11 +206,12 @@ async def test_a_supervisor_binds_the_group_and_the_team_messages_go_there(rig: 
         await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="一组",
                                          accounts={"feishu": "staff02"}))  # fmt: skip
         await uow.commit()
+    await rig.post(text_event("staff02", "绑定本群", chat_type="group"))  # not said to the bot: nothing happens
     await rig.post(text_event("staff01", "绑定本群 一组", chat_type="group", at_bot=True))  # a rep
     await rig.post(text_event("staff02", "绑定本群", chat_type="group", at_bot=True))  # the team's supervisor
     await rig.settle()
     replies = [m["content"]["text"] for m in rig.fake.messages if m["receive_id"] == GROUP_CHAT]
-    assert "只有团队主管或管理员" in replies[0] and "以后发到这个群" in replies[1]
+    assert len(replies) == 2 and "只有「一组」的主管或管理员" in replies[0] and "以后发到这个群" in replies[1]
     async with rig.app.uow() as uow:
         team = await uow.teams.get("一组")
         assert team is not None and team.channels == {"feishu": GROUP_CHAT}
@@ -222,3 +224,67 @@ async def test_a_supervisor_binds_the_group_and_the_team_messages_go_there(rig: 
     async with rig.app.uow() as uow:
         team = await uow.teams.get("一组")
         assert team is not None and team.channels == {}
+
+
+async def test_a_team_whose_name_ends_in_team_can_be_named(rig: Rig) -> None:
+    async with rig.app.uow() as uow:
+        for name in ("华东团队", "一组"):
+            await uow.teams.add(Team(name=name))
+        await uow.commit()
+    await rig.post(text_event("manager01", "绑定本群 华东团队", chat_type="group", at_bot=True))  # the admin
+    await rig.post(text_event("manager01", "绑定这个群到一组团队", chat_type="group", at_bot=True, chat_id="oc_other"))
+    await rig.settle()
+    async with rig.app.uow() as uow:
+        assert {t.name: t.channels for t in await uow.teams.find()} == {
+            "华东团队": {"feishu": GROUP_CHAT}, "一组": {"feishu": "oc_other"}}  # fmt: skip
+
+
+async def test_a_rich_text_brief_is_read_like_a_plain_one(rig: Rig) -> None:
+    event = text_event("staff01", "", event_id="ev-post")
+    post = {"title": "今日简报", "content": [[{"tag": "text", "text": "天成建材 方案演示完成,"}],
+                                             [{"tag": "text", "text": "金额80万"}]]}  # fmt: skip
+    event["event"]["message"].update(message_type="post", content=json.dumps(post, ensure_ascii=False))
+    assert (await rig.post(event))[0] == 200
+    await rig.settle()
+    customer = await rig.customer("浙江天成建材")
+    assert customer.stage is Stage.DEMO and customer.amount == 800000
+
+
+async def test_the_long_connection_retries_a_refusal_and_reconnects_after_a_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "RETRY_FIRST", 0.1)
+    monkeypatch.setattr(stream, "DOWN_ALERT_SECONDS", 0.2)
+    gateway = FakeGateway(refuse_credentials=True)
+    server = TestServer(gateway.app(), host="127.0.0.1")
+    await server.start_server()
+    gateway.base = str(server.make_url("/")).rstrip("/")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'ws.db'}", feishu_app_id=APP_ID,
+                        feishu_app_secret=APP_SECRET, feishu_api_base=gateway.base)  # fmt: skip
+    app = await build_app(settings, clock=Clock(NOW))
+    adapter = app.adapter("feishu")
+    assert isinstance(adapter, FeishuAdapter) and adapter.connection is not None
+    connection = adapter.connection
+
+    async def until(check: Any, seconds: float = 15.0) -> None:
+        for _ in range(int(seconds / 0.05)):
+            if check():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("timed out")
+
+    try:
+        await adapter.start()
+        await until(lambda: gateway.endpoint_calls >= 2)  # refused, and tried again
+        await until(lambda: app.troubles())
+        [(name, trouble)] = app.troubles()
+        assert name == "feishu" and "飞书长连接" in trouble and "ClientException" in trouble
+        gateway.refuse_credentials = False
+        await until(lambda: connection.connects == 1 and not app.troubles())
+        await gateway.sockets[-1].close()  # Feishu drops the connection: we connect again
+        await until(lambda: connection.connects == 2 and gateway.open)
+    finally:
+        await adapter.stop()
+        await app.close()
+        await server.close()
+    assert not connection.running

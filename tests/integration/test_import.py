@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -281,3 +281,18 @@ async def test_teams_their_standup_and_a_group_per_platform(uow_factory: UnitOfW
         team = await uow.teams.get("华东一组")
         assert team is not None and team.channels == {"wecom": "wrOgChat", "feishu": "oc_abc"}
         assert team.standup_time == "16:30" and team.standup_enabled is False
+
+
+async def test_a_standup_time_typed_as_a_time_in_excel(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["团队", "站会时间"])
+    sheet.append(["华东一组", time(16, 30)])  # Excel shows 16:30, the file holds a time of day
+    book.save(tmp_path / "t.xlsx")
+    async with uow_factory() as uow:
+        report = await import_teams(uow, read_team_rows(tmp_path / "t.xlsx", ACCOUNTS), NOW)
+        await uow.commit()
+        assert report.added == 1 and report.rejected == []
+        team = await uow.teams.get("华东一组")
+        assert team is not None and team.standup_time == "16:30"
