@@ -118,47 +118,55 @@ class CustomerIndex:
         self._forms: dict[str, list[tuple[int, int]]] = {}  # written form → (customer, kind)
         self._latin: dict[str, list[int]] = {}
         self._full: dict[str, int] = {}  # the canonical name folded, with and without its suffix
-        words: set[str] = set()
+        self._lengths: dict[str, tuple[int, ...]] = {}  # first character → lengths of the forms starting with it
+        self._wild: dict[str, set[tuple[int, int]]] = {}  # typo key → (customer, length of the brand part)
+        self._starts: dict[str, set[int]] = {}
+        self._ends: dict[str, set[int]] = {}
+        self._outer: set[str] = set()
+        self.tokenizer = Tokenizer()
         for item in customers:
             name, aliases = (item, ()) if isinstance(item, str) else (item[0], tuple(item[1]))
-            name = name.strip()
-            if not name or name in self._ids:
-                continue
-            cid = len(self.names)
-            self._ids[name] = cid
-            self.names.append(name)
-            parsed = parse_name(name)
-            self.parsed.append(parsed)
-            self._full.setdefault(_fold(name), cid)
-            self._full.setdefault(_fold(strip_legal(unicodedata.normalize("NFKC", name))), cid)
-            if parsed.brand:
-                self._add(parsed.brand, cid, BRAND)
-                words.add(parsed.brand)
-                words.add(parsed.brand + parsed.trade_text)
-                words.update(parsed.brand + t for t in parsed.trades)
-            for part in parsed.parts():
-                self._add(part, cid, PART)
-            for alt in parsed.alternatives:
-                self._add(alt, cid, BRAND)
-            for latin in parsed.latin:
-                self._latin.setdefault(latin, []).append(cid)
-            for alias in aliases:
-                alias = alias.strip()
-                if len(alias) >= 2:
-                    self._add(alias, cid, ALIAS)
-                    if alias.isascii():
-                        self._latin.setdefault(_fold(alias), []).append(cid)
-        self._lengths: dict[str, tuple[int, ...]] = {}
-        for form in self._forms:
-            self._lengths[form[0]] = (*self._lengths.get(form[0], ()), len(form))
-        self._lengths = {ch: tuple(sorted(set(ls), reverse=True)) for ch, ls in self._lengths.items()}
-        self._build_typos()
-        self.tokenizer = Tokenizer(w for w in words if len(w) >= 2)
+            self.add(name, aliases)
+
+    def add(self, name: str, aliases: Sequence[str] = ()) -> bool:
+        """Make one more customer findable, in time proportional to its own name (a new customer does not
+        rebuild the index); False when the name is empty or known already."""
+        name = name.strip()
+        if not name or name in self._ids:
+            return False
+        cid = len(self.names)
+        self._ids[name] = cid
+        self.names.append(name)
+        parsed = parse_name(name)
+        self.parsed.append(parsed)
+        self._full.setdefault(_fold(name), cid)
+        self._full.setdefault(_fold(strip_legal(unicodedata.normalize("NFKC", name))), cid)
+        if parsed.brand:
+            self._add(parsed.brand, cid, BRAND)
+            for word in (parsed.brand, parsed.brand + parsed.trade_text, *(parsed.brand + t for t in parsed.trades)):
+                self.tokenizer.add(word)
+        for part in parsed.parts():
+            self._add(part, cid, PART)
+        for alt in parsed.alternatives:
+            self._add(alt, cid, BRAND)
+        for latin in parsed.latin:
+            self._latin.setdefault(latin, []).append(cid)
+        for alias in aliases:
+            alias = alias.strip()
+            if len(alias) >= 2:
+                self._add(alias, cid, ALIAS)
+                if alias.isascii():
+                    self._latin.setdefault(_fold(alias), []).append(cid)
+        self._add_typos(cid, parsed)
+        return True
 
     def _add(self, form: str, cid: int, kind: int) -> None:
         owners = self._forms.setdefault(form, [])
         if all(c != cid for c, _ in owners):
             owners.append((cid, kind))
+        lengths = self._lengths.get(form[0], ())
+        if len(form) not in lengths:
+            self._lengths[form[0]] = tuple(sorted((*lengths, len(form)), reverse=True))
 
     def __len__(self) -> int:
         return len(self.names)
@@ -309,35 +317,30 @@ class CustomerIndex:
 
     # -- typos ---------------------------------------------------------------------------------
 
-    def _build_typos(self) -> None:
-        """Every typo-able form with one character replaced by "?", by anchors that stay intact.
+    def _add_typos(self, cid: int, name: Name) -> None:
+        """Every typo-able form of one customer with one character replaced by "?", by anchors that stay intact.
 
         A brand of three or more characters can be misspelt alone; a two-character brand only with
         a trade after it (常明光电), and only in the brand. One wrong character leaves the first or
         last two characters intact (or, in a form of three, the outer two).
         """
-        self._wild: dict[str, set[tuple[int, int]]] = {}  # key → (customer, length of the brand part)
-        self._starts: dict[str, set[int]] = {}
-        self._ends: dict[str, set[int]] = {}
-        self._outer: set[str] = set()
-        for cid, name in enumerate(self.parsed):
-            brand = name.brand
-            if not brand or not all(is_cjk(ch) for ch in brand):
+        brand = name.brand
+        if not brand or not all(is_cjk(ch) for ch in brand):
+            return
+        forms = [brand]
+        if len(brand) == 2:
+            for j in range(2):
+                self._wild.setdefault(brand[:j] + "?" + brand[j + 1 :], set()).add((cid, 2))
+        forms += [brand + t for t in name.trades] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
+        for form in forms:
+            if len(form) == 2:
                 continue
-            forms = [brand]
-            if len(brand) == 2:
-                for j in range(2):
-                    self._wild.setdefault(brand[:j] + "?" + brand[j + 1 :], set()).add((cid, 2))
-            forms += [brand + t for t in name.trades] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
-            for form in forms:
-                if len(form) == 2:
-                    continue
-                for j in range(len(brand)):
-                    self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).add((cid, len(brand)))
-                self._starts.setdefault(form[:2], set()).add(len(form))
-                self._ends.setdefault(form[-2:], set()).add(len(form))
-                if len(form) == 3:
-                    self._outer.add(form[0] + form[2])
+            for j in range(len(brand)):
+                self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).add((cid, len(brand)))
+            self._starts.setdefault(form[:2], set()).add(len(form))
+            self._ends.setdefault(form[-2:], set()).add(len(form))
+            if len(form) == 3:
+                self._outer.add(form[0] + form[2])
 
     def _typo_windows(self, text: str) -> list[tuple[int, int]]:
         """(start, length) of the windows that share an intact anchor with some typo-able form."""

@@ -207,6 +207,9 @@ class MemoryCustomers(_Repo):
     async def names(self) -> list[tuple[str, list[str]]]:
         return [(c.name, list(c.aliases)) for _, c in sorted(self.s.customers.items())]
 
+    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
+        return [(c.name, list(c.aliases)) for i, c in sorted(self.s.customers.items()) if i > customer_id]
+
     async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
         return stage_totals(await self.find(owner_ids=owner_ids))
 

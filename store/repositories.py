@@ -68,6 +68,10 @@ class CustomerRepository(Protocol):
         """Every customer's name with its aliases, for the parser's index."""
         ...
 
+    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
+        """The names (with aliases) of the customers added after ``customer_id``, oldest first."""
+        ...
+
     async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
         """Open customers counted and summed per (owner, stage): a funnel without reading every row."""
         ...

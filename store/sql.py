@@ -294,6 +294,11 @@ class SqlCustomers(_Repo):
         rows = await self.session.execute(select(CustomerRow.name, CustomerRow.aliases).order_by(CustomerRow.id))
         return [(name, list(aliases or [])) for name, aliases in rows]
 
+    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
+        query = select(CustomerRow.name, CustomerRow.aliases).where(CustomerRow.id > customer_id)
+        rows = await self.session.execute(query.order_by(CustomerRow.id))
+        return [(name, list(aliases or [])) for name, aliases in rows]
+
     async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
         query = (
             select(CustomerRow.owner_id, CustomerRow.stage, func.count(), func.sum(CustomerRow.amount))

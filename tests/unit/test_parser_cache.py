@@ -1,0 +1,40 @@
+"""The parser's customer index follows the customer list: a new customer is added in place (found in the very
+next brief, no rebuild), a removed one means a rebuild."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sales.model import Customer, Employee
+from sales.stages import Stage
+from tests.chatrig import ChatRig
+from tests.conftest import NOW
+
+EARLIER = NOW - timedelta(days=3)
+
+
+def _customer(name: str) -> Customer:
+    return Customer(name=name, owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=EARLIER, created_at=EARLIER)
+
+
+async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> None:
+    chat = ChatRig()
+    async with chat.store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.customers.add(_customer("浙江天成建材有限公司"))
+        await uow.commit()
+    first = await chat.say("天成建材 方案演示完成")
+    assert "方案演示" in first["text"] and chat.services.parser.builds == 1
+    async with chat.store() as uow:  # another way in (an import, another instance) adds a customer
+        await uow.customers.add(_customer("宁波新港物流股份有限公司"))
+        await uow.commit()
+    second = await chat.say("新港物流 需求确认了,金额30万", minutes=5)
+    assert "宁波新港物流" in second["text"] and "30万" in second["text"]
+    assert (chat.services.parser.builds, chat.services.parser.added) == (1, 1)  # in place, no rebuild
+    async with chat.store() as uow:
+        found = await uow.customers.by_name("宁波新港物流股份有限公司")
+        assert found is not None and found.amount == 300000 and found.id is not None
+        await uow.customers.delete(found.id)  # a removal cannot be patched in: the index is rebuilt
+        await uow.commit()
+    await chat.say("天成建材 报价已发", minutes=10)
+    assert chat.services.parser.builds == 2
