@@ -51,6 +51,16 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Applica
     return web_app
 
 
+async def _warm(app: App) -> None:
+    try:
+        await app.services.parser.warm(app.uow)
+        if app.services.recommender is not None:
+            await asyncio.to_thread(app.services.recommender.preload)
+            await app.services.recommender.ready()
+    except Exception as exc:  # built again on first use; a failure here is not fatal
+        log.warning("warm-up failed: %s", exc)
+
+
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or ``stop``); then finish the message in hand and exit."""
     stop = stop or asyncio.Event()
@@ -63,9 +73,6 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        await app.services.parser.warm(app.uow)  # the word table and the customer index, before the first callback
-        if app.services.recommender is not None:
-            await asyncio.to_thread(app.services.recommender.preload)
         runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, app.settings.host, app.settings.port)
@@ -73,8 +80,9 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
         scheduler = app.scheduler()
         scheduler.start()
-        if app.services.recommender is not None:  # built in a thread; answers wait for it only when asked
-            warmup = asyncio.create_task(app.services.recommender.ready())
+        # listening first (callbacks are stored and acknowledged at once), then the customer index and the
+        # recommender are built in threads; the first brief waits for the index, an answer for the recommender
+        warmup = asyncio.create_task(_warm(app), name="warm-up")
         for adapter in app.adapters:
             await adapter.start()
             started.append(adapter)

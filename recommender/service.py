@@ -78,7 +78,8 @@ class Recommender:
 
     @staticmethod
     def preload() -> None:
-        """Import the numeric libraries (seconds of GIL-heavy work) before the server takes traffic."""
+        """Import the numeric libraries (a second or more of GIL-heavy work) in a thread once the server listens:
+        acknowledgements are slower meanwhile, never refused, and the first answer does not pay for it."""
         import sklearn.decomposition
         import sklearn.feature_extraction.text  # noqa: F401
 
