@@ -8,12 +8,13 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -268,6 +269,27 @@ async def _db(settings: Settings, command: str) -> int:
     return 0
 
 
+class ProgressBar:
+    """One line on a terminal, redrawn: rows done, the rate and the time left (never in a pipe or --json)."""
+
+    def __init__(self, what: str, out: TextIO) -> None:
+        self.what, self.out, self.started = what, out, time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        spent = max(time.monotonic() - self.started, 1e-6)
+        rate = done / spent
+        left = (total - done) / rate if rate else 0.0
+        width = 24
+        filled = width * done // max(total, 1)
+        self.out.write(f"\r{self.what} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} "
+                       f"{rate:,.0f} 行/秒,还要约 {left:.0f} 秒 ")  # fmt: skip
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\n")
+        self.out.flush()
+
+
 async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -> int:
     from bot.bootstrap import build_app
     from bot.platforms import labels
@@ -295,7 +317,10 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
             elif kind == "teams":
                 report = await importers.import_teams(uow, rows, app.clock())
             elif kind == "customers":
-                report = await importers.import_customers(uow, rows, app.clock(), settings.tz)
+                bar = ProgressBar("导入客户", sys.stderr) if sys.stderr.isatty() and not as_json else None
+                report = await importers.import_customers(uow, rows, app.clock(), settings.tz, bar)
+                if bar is not None:
+                    bar.close()
             elif kind == "goals":
                 report = await importers.import_goals(uow, rows, app.clock())
             else:

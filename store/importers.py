@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -279,14 +279,37 @@ def _closing(values: dict[str, Any], stage: Stage, tz: ZoneInfo) -> datetime | N
     return entered
 
 
-async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> ImportReport:
+IMPORT_CHUNK = 1000  # new customers written per statement; the progress is told after each
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+async def import_customers(
+    uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo, progress: Progress | None = None
+) -> ImportReport:
     """Customers by name: new ones added, known ones updated. A row is taken whole or rejected with every
-    reason at once. Open stages without a date start counting at the import; closed ones need a date."""
+    reason at once. Open stages without a date start counting at the import; closed ones need a date.
+
+    The known customers are read once, and new ones written a thousand to a statement (with their first
+    stage-history rows), so a file of 100,000 rows takes seconds, not minutes."""
     report = ImportReport()
     owners = {e.id for e in await uow.employees.find()}
+    known = {c.name: c for c in await uow.customers.find()}
     seen: set[str] = set()
     undated = 0
-    for row in rows:
+    fresh: list[Customer] = []
+
+    async def write_fresh() -> None:
+        added = await uow.customers.add_many(fresh)
+        entered = [StageChange(c.id, None, c.stage, c.stage_entered_at) for c in added if c.id is not None]
+        await uow.stages.add_many(entered)
+        report.added += len(added)
+        fresh.clear()
+
+    for done, row in enumerate(rows, start=1):
+        if len(fresh) >= IMPORT_CHUNK:
+            await write_fresh()
+        if progress is not None and done % IMPORT_CHUNK == 0:
+            progress(done, len(rows))
         name = as_text(row.values.get("name"))
         owner_id = as_text(row.values.get("owner_id"))
         errors: list[str] = []
@@ -300,7 +323,7 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
             errors.append(f"负责人工号不存在: {owner_id}")
         values, bad = _customer_values(row.values, tz)
         errors += bad
-        existing = await uow.customers.by_name(name) if name and name not in seen else None
+        existing = known.get(name) if name and name not in seen else None
         if name:
             seen.add(name)
         stage: Stage = values.get("stage") or (existing.stage if existing else Stage.INITIAL)
@@ -319,23 +342,10 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
         if stage_moves and "stage_entered_at" not in values:
             undated += 1
         if existing is None:
-            customer = Customer(
-                name=name,
-                owner_id=owner_id,
-                stage=values.pop("stage", Stage.INITIAL),
-                stage_entered_at=values.pop("stage_entered_at", now),
-                created_at=now,
-                closed_at=closed_at,
-                **values,
-            )
-            added = await uow.customers.add(customer)
-            assert added.id is not None
-            await uow.stages.add(
-                StageChange(
-                    customer_id=added.id, from_stage=None, to_stage=added.stage, changed_at=added.stage_entered_at
-                )
-            )
-            report.added += 1
+            fresh.append(Customer(
+                name=name, owner_id=owner_id, stage=values.pop("stage", Stage.INITIAL),
+                stage_entered_at=values.pop("stage_entered_at", now), created_at=now, closed_at=closed_at, **values,
+            ))  # fmt: skip
             continue
         changed = dataclasses.replace(existing, owner_id=owner_id, **values)
         if changed.stage != existing.stage:
@@ -358,6 +368,9 @@ async def import_customers(uow: UnitOfWork, rows: list[Row], now: datetime, tz: 
         else:
             await uow.customers.update(changed)
             report.updated += 1
+    await write_fresh()
+    if progress is not None:
+        progress(len(rows), len(rows))
     if undated:
         report.notes.append(f"{undated} 个客户没有进入阶段日期,停留天数从这次导入算起")
     await uow.audit.add(AuditEntry(at=now, action="import.customers", detail=report.as_dict()))

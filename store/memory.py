@@ -190,6 +190,9 @@ class MemoryCustomers(_Repo):
         self.s.customers[stored.id] = stored  # type: ignore[index]
         return _copy(stored)
 
+    async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
+        return [await self.add(customer) for customer in customers]
+
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
@@ -239,6 +242,10 @@ class MemoryStageHistory(_Repo):
         stored = dataclasses.replace(_copy(change), id=self.s.new_id())
         self.s.stages[stored.id] = stored  # type: ignore[index]
         return _copy(stored)
+
+    async def add_many(self, changes: Sequence[StageChange]) -> None:
+        for change in changes:
+            await self.add(change)
 
     async def for_customer(self, customer_id: int) -> list[StageChange]:
         found = [c for c in self.s.stages.values() if c.customer_id == customer_id]

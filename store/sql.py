@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 from typing import cast as typing_cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, delete, func, literal_column, or_, select, update
+from sqlalchemy import Date, cast, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -140,6 +140,12 @@ class _Repo:
     async def _flush(self) -> None:
         try:
             await self.session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+
+    async def _write_many(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        try:
+            await self.session.execute(statement, rows)
         except IntegrityError as exc:
             raise ConflictError(str(exc.orig)) from exc
 
@@ -275,6 +281,18 @@ class SqlCustomers(_Repo):
         await self._flush()
         return dataclasses.replace(customer, id=row.id)
 
+    async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
+        if not customers:
+            return []
+        # one executemany, then the ids by name (unique): RETURNING in parameter order costs a statement per row
+        await self._write_many(insert(CustomerRow), [to_columns(c, skip=("id",)) for c in customers])
+        ids: dict[str, int] = {}
+        names = [c.name for c in customers]
+        for start in range(0, len(names), 900):  # within SQLite's limit of bound parameters
+            query = select(CustomerRow.name, CustomerRow.id).where(CustomerRow.name.in_(names[start : start + 900]))
+            ids.update({name: cid for name, cid in await self.session.execute(query)})
+        return [dataclasses.replace(c, id=ids[c.name]) for c in customers]
+
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
@@ -346,6 +364,10 @@ class SqlStageHistory(_Repo):
         self.session.add(row)
         await self._flush()
         return dataclasses.replace(change, id=row.id)
+
+    async def add_many(self, changes: Sequence[StageChange]) -> None:
+        if changes:
+            await self._write_many(insert(StageHistoryRow), [to_columns(c, skip=("id",)) for c in changes])
 
     async def for_customer(self, customer_id: int) -> list[StageChange]:
         query = (
@@ -507,9 +529,9 @@ class SqlChanges(_Repo):
 class SqlInbox(_Repo):
     async def put(self, message: InboxMessage) -> InboxMessage | None:
         values = to_columns(message, skip=("id",))
-        insert = self._insert()
+        upsert = self._insert()
         stmt = (
-            insert(InboxRow)
+            upsert(InboxRow)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
             .returning(InboxRow.id)
@@ -555,9 +577,9 @@ class SqlInbox(_Repo):
 
 class SqlOutbox(_Repo):
     async def enqueue(self, message: OutboxMessage) -> bool:
-        insert = self._insert()
+        upsert = self._insert()
         stmt = (
-            insert(OutboxRow)
+            upsert(OutboxRow)
             .values(**to_columns(message, skip=("id",)))
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxRow.id)
@@ -793,7 +815,7 @@ class SqlReminders(_Repo):
 
     async def record(self, reminders: Sequence[Reminder]) -> set[str]:
         new: set[str] = set()
-        insert = self._insert()
+        upsert = self._insert()
         rows = [
             {"key": r.key, "customer_id": r.customer_id, "reason": r.reason, "stay": r.stay, "level": r.level,
              "to_employee": r.to_employee, "sent_at": r.sent_at}
@@ -801,7 +823,7 @@ class SqlReminders(_Repo):
         ]  # fmt: skip
         for start in range(0, len(rows), 500):  # one statement per 500 rows, within SQLite's parameter limit
             stmt = (
-                insert(ReminderRow)
+                upsert(ReminderRow)
                 .values(rows[start : start + 500])
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(ReminderRow.key)

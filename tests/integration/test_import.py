@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
+from bot.cli import ProgressBar
 from bot.platforms import labels
 from sales.model import Role
 from sales.stages import Stage
+from store import importers
 from store.importers import (
     ImportReport,
     import_customers,
@@ -296,3 +300,44 @@ async def test_a_standup_time_typed_as_a_time_in_excel(uow_factory: UnitOfWorkFa
         assert report.added == 1 and report.rejected == []
         team = await uow.teams.get("华东一组")
         assert team is not None and team.standup_time == "16:30"
+
+
+async def test_new_customers_go_in_by_the_thousand_and_progress_is_told(
+    uow_factory: UnitOfWorkFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written in chunks (here of two), each with its first stage-history row; told after each chunk."""
+    monkeypatch.setattr(importers, "IMPORT_CHUNK", 2)
+    await _import_employees(uow_factory, _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    lines = "".join(f"客户{n},E01,方案演示,{n + 1}万,,,,2026-11-0{n + 1}\n" for n in range(5))
+    told: list[tuple[int, int]] = []
+    async with uow_factory() as uow:
+        rows = read_customer_rows(_write(tmp_path, "c.csv", CUSTOMERS_CN.splitlines()[0] + "\n" + lines))
+        report = await import_customers(uow, rows, NOW, TZ, lambda done, total: told.append((done, total)))
+        await uow.commit()
+    assert report.added == 5 and told == [(2, 5), (4, 5), (5, 5)]
+    async with uow_factory() as uow:
+        for n in range(5):
+            customer = await uow.customers.by_name(f"客户{n}")
+            assert customer is not None and customer.id is not None and customer.amount == (n + 1) * 10000
+            [entered] = await uow.stages.for_customer(customer.id)
+            assert entered.to_stage is Stage.DEMO and entered.changed_at.astimezone(TZ).day == n + 1
+
+
+def test_the_progress_bar_says_rows_rate_and_time_left() -> None:
+    out = io.StringIO()
+    bar = ProgressBar("导入客户", out)
+    bar(50_000, 100_000)
+    bar.close()
+    text = out.getvalue()
+    assert (
+        text.startswith("\r导入客户 [############............] 50,000/100,000") and "行/秒" in text and "还要约" in text
+    )
+    assert text.endswith("\n")
+
+
+def test_no_progress_bar_in_a_pipe_or_json(genjin: Any, tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text(EMPLOYEES_CN, encoding="utf-8")
+    (tmp_path / "c.csv").write_text(CUSTOMERS_CN, encoding="utf-8")
+    assert genjin("import", "employees", "e.csv").returncode == 0
+    done = genjin("import", "customers", "c.csv", "--json")
+    assert done.returncode == 0 and "导入客户 [" not in done.stderr and json.loads(done.stdout)["added"] == 3
