@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Any
@@ -59,6 +60,9 @@ async def _warm(app: App) -> None:
             await app.services.recommender.ready()
     except Exception as exc:  # built again on first use; a failure here is not fatal
         log.warning("warm-up failed: %s", exc)
+    # The customer index and the libraries live as long as the process: millions of objects the collector
+    # would otherwise walk on every full collection.
+    gc.freeze()
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:

@@ -18,6 +18,7 @@ from sales.permissions import team_supervisors
 from sales.stall import Reminder
 from store.repositories import UnitOfWorkFactory
 from usecases.delivery import notify
+from usecases.heavy import heavy
 from usecases.services import Services
 from usecases.stalls import EXPECTED, Stalled, describe, find_stalled
 
@@ -100,6 +101,7 @@ def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[
     return notices
 
 
+@heavy
 async def scan(
     uow_factory: UnitOfWorkFactory, services: Services, now: datetime, *, dry_run: bool = False
 ) -> list[Notice]:

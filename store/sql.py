@@ -821,14 +821,12 @@ class SqlReminders(_Repo):
              "to_employee": r.to_employee, "sent_at": r.sent_at}
             for r in reminders
         ]  # fmt: skip
-        for start in range(0, len(rows), 500):  # one statement per 500 rows, within SQLite's parameter limit
-            stmt = (
-                upsert(ReminderRow)
-                .values(rows[start : start + 500])
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(ReminderRow.key)
-            )
-            new.update((await self.session.execute(stmt)).scalars())
+        if not rows:
+            return new
+        # one statement compiled once, its rows sent in batches (insertmanyvalues); the keys it really
+        # inserted come back, so two instances scanning at once never both send the same reminder
+        stmt = upsert(ReminderRow).on_conflict_do_nothing(index_elements=["key"]).returning(ReminderRow.key)
+        new.update((await self.session.execute(stmt, rows)).scalars())
         return new
 
 

@@ -23,6 +23,7 @@ from sales.stages import Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.format import fit
+from usecases.heavy import heavy
 from usecases.services import Services
 
 
@@ -36,6 +37,7 @@ async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], 
     return deals, probability, close_days(await uow.stages.won_entries(), services.timezone)
 
 
+@heavy
 async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
     tz = services.timezone
     today = now.astimezone(tz).date()
@@ -52,6 +54,7 @@ async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, own
     return await asyncio.to_thread(compute)
 
 
+@heavy
 async def take_snapshot(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
     """Monday: keep every rep's uncorrected forecast for each month ahead."""
     today = now.astimezone(services.timezone).date()

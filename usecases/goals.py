@@ -12,6 +12,7 @@ from sales.model import Role
 from sales.months import month_bounds
 from sales.values import wan
 from store.repositories import UnitOfWork
+from usecases.heavy import heavy
 from usecases.services import Services
 from usecases.stalls import start_of
 
@@ -48,6 +49,7 @@ class GoalState:
         return out
 
 
+@heavy
 async def goal_state(uow: UnitOfWork, services: Services, today: date, month: str) -> GoalState:
     tz = services.timezone
     staff = await uow.employees.find(active_only=True)

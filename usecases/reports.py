@@ -12,6 +12,7 @@ from sales.stages import OPEN_STAGES
 from sales.values import wan
 from store.repositories import UnitOfWork
 from usecases.format import fit
+from usecases.heavy import heavy
 from usecases.services import Services
 from usecases.stalls import find_stalled, start_of, visible_owners
 
@@ -28,6 +29,7 @@ async def scope(uow: UnitOfWork, asker: Employee, team: str | None = None) -> tu
     return members, f"{team}团队"
 
 
+@heavy
 async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None, key: str) -> Funnel:
     tz = services.timezone
     today = now.astimezone(tz).date()
@@ -41,6 +43,7 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
     return await asyncio.to_thread(funnel, totals, closed, changes, span, previous, services.calendar, tz, today)
 
 
+@heavy
 async def build_activity(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Activity:
     tz = services.timezone
     today = now.astimezone(tz).date()
