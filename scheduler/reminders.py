@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,10 +51,20 @@ def _more(total: int) -> list[str]:
     return [f"……还有 {total - LISTED} 个,发「哪些客户超期了」查看全部。"] if total > LISTED else []
 
 
-def supervisor_of(owner: Employee, employees: dict[str, Employee]) -> Employee | None:
-    """Whom an escalation goes to: the rule of ``sales.permissions`` (a supervisor who left is skipped)."""
-    found = team_supervisors(owner, list(employees.values()))
-    return found[0] if found else None
+def supervisors(employees: dict[str, Employee]) -> Callable[[str], Employee | None]:
+    """Whom an owner's escalations go to — the rule of ``sales.permissions`` (a supervisor who left is
+    skipped) — worked out once per owner, not once per stalled customer (tens of thousands in a scan)."""
+    staff = list(employees.values())
+    known: dict[str, Employee | None] = {}
+
+    def of(owner_id: str) -> Employee | None:
+        if owner_id not in known:
+            owner = employees.get(owner_id)
+            found = team_supervisors(owner, staff) if owner else []
+            known[owner_id] = found[0] if found else None
+        return known[owner_id]
+
+    return of
 
 
 def due(found: list[Stalled], sent: list[Reminder]) -> list[Stalled]:
@@ -78,13 +89,14 @@ def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[
     """One message per person: the owner hears of all their customers, the supervisor of level 2 and up."""
     per_owner: dict[str, list[Stalled]] = defaultdict(list)
     per_supervisor: dict[str, list[Stalled]] = defaultdict(list)
+    supervisor_of = supervisors(employees)
     for item in items:
         per_owner[item.row.owner_id].append(item)
-        owner = employees.get(item.row.owner_id)
-        supervisor = supervisor_of(owner, employees) if owner else None
+        supervisor = supervisor_of(item.row.owner_id)
         if item.finding.level >= 2 and supervisor is not None:
             per_supervisor[supervisor.id].append(item)
     notices = []
+    shown = display_names(employees.values())
     for owner_id, own in per_owner.items():
         own.sort(key=lambda i: (-i.finding.level, -i.finding.days))
         example = own[0].row.name
@@ -95,7 +107,6 @@ def build_notices(items: list[Stalled], employees: dict[str, Employee]) -> list[
         team.sort(key=lambda i: (-i.finding.level, -i.finding.days))
         owners = sorted({i.row.owner_id for i in team})
         lines = [f"升级提醒:团队里这 {len(team)} 个客户停滞较久,已同时提醒负责人;需要时请介入。"]
-        shown = display_names(employees.values())
         lines += [describe(i, owner=shown.get(i.row.owner_id)) for i in team[:LISTED]] + _more(len(team))
         notices.append(Notice(supervisor_id, "escalation", team, cc=owners, text="\n".join(lines)))
     return notices
@@ -116,9 +127,9 @@ async def scan(
         employees = {e.id: e for e in await uow.employees.find()}
         if not dry_run:
             records = []
+            supervisor_of = supervisors(employees)
             for item in items:
-                owner = employees.get(item.row.owner_id)
-                supervisor = supervisor_of(owner, employees) if owner else None
+                supervisor = supervisor_of(item.row.owner_id)
                 to = supervisor.id if item.finding.level >= 2 and supervisor else item.row.owner_id
                 records.append(Reminder(item.row.id, item.finding.reason, item.finding.stay, item.finding.level,
                                         to, now))  # fmt: skip
