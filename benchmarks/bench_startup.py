@@ -63,8 +63,8 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def serve_once(db: Path) -> tuple[float, float]:
-    """Seconds from the process start to /healthz 200, and its RSS then (MiB)."""
+def serve_once(db: Path) -> tuple[float, float, float]:
+    """Seconds from the process start to /healthz 200, its RSS then (MiB), and seconds from SIGTERM to exit."""
     port = _port()
     started = time.perf_counter()
     proc = subprocess.Popen([*GENJIN, "serve"], env=_env(db) | {"GENJIN_PORT": str(port)}, cwd=db.parent,
@@ -74,14 +74,20 @@ def serve_once(db: Path) -> tuple[float, float]:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
                     if resp.status == 200:
-                        return time.perf_counter() - started, _rss_mib(proc.pid)
+                        up, rss = time.perf_counter() - started, _rss_mib(proc.pid)
+                        break
             except OSError:
                 if proc.poll() is not None:
                     raise RuntimeError("serve exited") from None
                 time.sleep(0.02)
-    finally:
+        stopping = time.perf_counter()
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)
+        return up, rss, time.perf_counter() - stopping
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def parse_once(customers: Path) -> float:
@@ -123,8 +129,9 @@ def main() -> None:
             (f"{args.customers:,} legal names", legal),
         ):
             runs = [serve_once(db) for _ in range(args.rounds)]
-            secs, rss = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-            print(f"serve → /healthz 200, {label}: {secs:.2f} s (median of {args.rounds}), RSS {rss:.0f} MiB")
+            secs, rss, stop = (statistics.median(r[i] for r in runs) for i in range(3))
+            print(f"serve → /healthz 200, {label}: {secs:.2f} s (median of {args.rounds}), RSS {rss:.0f} MiB, "
+                  f"SIGTERM → exit {stop:.1f} s")  # fmt: skip
         runs_parse = [parse_once(listing) for _ in range(args.rounds)]
         print(f"genjin parse, first answer with {args.customers:,} legal names: {statistics.median(runs_parse):.2f} s")
 

@@ -27,6 +27,7 @@ from sales.stall import StallPolicy
 from scheduler.jobs import Scheduler
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
+from usecases.heavy import in_daemon_thread
 from usecases.services import Services
 
 log = logging.getLogger("genjin")
@@ -149,8 +150,9 @@ async def build_app(
                          metrics=metrics)  # fmt: skip
     outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
     services.recommender = Recommender(
-        uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings)
-    )
+        uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings),
+        offload=lambda work: in_daemon_thread(work, "recommender"),
+    )  # fmt: skip
     inbox = InboxWriter(uow, worker.wake)
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.metrics import CONTENT_TYPE
 from bot.platform import PlatformAdapter
+from usecases.heavy import in_daemon_thread
 
 log = logging.getLogger("genjin.server")
 
@@ -55,9 +56,9 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Applica
 async def _warm(app: App) -> None:
     try:
         await app.services.parser.warm(app.uow)
-        if app.services.recommender is not None:
-            await asyncio.to_thread(app.services.recommender.preload)
-            await app.services.recommender.ready()
+        if app.services.recommender is not None:  # its snapshot is built on first use: reading every
+            # customer and brief takes the loop (and, on SQLite, the writer) for seconds in a large company
+            await in_daemon_thread(app.services.recommender.preload, "recommender-import")
     except Exception as exc:  # built again on first use; a failure here is not fatal
         log.warning("warm-up failed: %s", exc)
     # The customer index and the libraries live as long as the process: millions of objects the collector
@@ -84,8 +85,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
         scheduler = app.scheduler()
         scheduler.start()
-        # listening first (callbacks are stored and acknowledged at once), then the customer index and the
-        # recommender are built in threads; the first brief waits for the index, an answer for the recommender
+        # listening first (callbacks are stored and acknowledged at once), then the customer index is built
+        # and the recommender's libraries imported in threads; the first brief waits for the index
         warmup = asyncio.create_task(_warm(app), name="warm-up")
         for adapter in app.adapters:
             await adapter.start()

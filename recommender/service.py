@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -63,7 +64,11 @@ class Recommender:
         tz: ZoneInfo,
         today: Callable[[], date],
         embedder: Callable[[], Embedder] = TfidfEmbedder,
+        offload: Callable[[Callable[[], Snapshot]], Awaitable[Snapshot]] | None = None,
     ) -> None:
+        # where a build of seconds runs: a thread of the default pool unless the app gives one that does
+        # not hold up its exit
+        self.offload = offload or asyncio.to_thread
         self.uow = uow
         self.calendar = calendar
         self.tz = tz
@@ -111,7 +116,7 @@ class Recommender:
                         data = await self._load(own)
                 else:
                     data = await self._load(uow)
-                self.snapshot = await asyncio.to_thread(self._build, *data)
+                self.snapshot = await self.offload(functools.partial(self._build, *data))
                 self.builds += 1
             assert self.snapshot is not None
             return self.snapshot

@@ -4,6 +4,8 @@ third of such a pass. These passes run with it paused, and it runs once when the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import gc
 import threading
@@ -46,3 +48,29 @@ def heavy(pass_: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
             return await pass_(*args, **kwargs)
 
     return run
+
+
+async def in_daemon_thread(work: Callable[[], T], name: str) -> T:
+    """``work()`` in a thread of its own that never holds up the process's exit: a build of seconds that
+    is still running when the service is told to stop is dropped, not waited for (``asyncio.to_thread``'s
+    pool is joined at exit)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task, whatever it was
+            failure = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, lambda: done.set_exception(failure))
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: done.set_result(result))
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await done

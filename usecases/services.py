@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
@@ -16,6 +17,7 @@ from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
+from usecases.heavy import in_daemon_thread
 
 
 def _build(names: list[tuple[str, list[str]]]) -> BriefParser:
@@ -51,7 +53,7 @@ class ParserCache:
                 await self._add_new(uow, signature)
             if self._parser is None or signature != self._signature:
                 names = await uow.customers.names()
-                self._parser = await asyncio.to_thread(_build, names)
+                self._parser = await in_daemon_thread(partial(_build, names), "customer-index")
                 self._signature = signature
                 self.builds += 1
         return self._parser
@@ -71,9 +73,17 @@ class ParserCache:
         self._signature = signature
 
     async def warm(self, uow_factory: UnitOfWorkFactory) -> None:
-        """Build the index at start-up so the first brief does not wait for it."""
+        """Build the index at start-up so the first brief does not wait for it. The names are read in a short
+        unit of work and the index built after it ended: on SQLite a unit of work holds the one writer lock,
+        and the build takes seconds for a large company."""
         async with uow_factory() as uow:
-            await self.get(uow)
+            signature = await uow.customers.signature()
+            names = await uow.customers.names()
+        parser = await in_daemon_thread(partial(_build, names), "customer-index")
+        async with self._lock:
+            if self._parser is None:  # a message may have built it meanwhile; that one is as new
+                self._parser, self._signature = parser, signature
+                self.builds += 1
 
 
 @dataclass

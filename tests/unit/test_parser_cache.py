@@ -3,12 +3,16 @@ next brief, no rebuild), a removed one means a rebuild."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+
+import pytest
 
 from sales.model import Customer, Employee
 from sales.stages import Stage
 from tests.chatrig import ChatRig
 from tests.conftest import NOW
+from usecases.heavy import in_daemon_thread
 
 EARLIER = NOW - timedelta(days=3)
 
@@ -38,3 +42,20 @@ async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> No
         await uow.commit()
     await chat.say("天成建材 报价已发", minutes=10)
     assert chat.services.parser.builds == 2
+
+
+async def test_a_build_runs_in_a_thread_that_never_holds_up_the_exit() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def work() -> int:
+        thread = threading.current_thread()
+        seen.append((thread.name, thread.daemon))
+        return 42
+
+    def broken() -> int:
+        raise ValueError("bad name list")
+
+    assert await in_daemon_thread(work, "customer-index") == 42
+    assert seen == [("customer-index", True)]
+    with pytest.raises(ValueError, match="bad name list"):
+        await in_daemon_thread(broken, "customer-index")
