@@ -30,8 +30,8 @@ class Database:
 
     async def ping(self) -> None:
         """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with self.engine.connect() as conn:  # outside any transaction: not queued behind a writer
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("SELECT 1"))
 
     async def upgrade(self, revision: str = "head") -> None:
         await migrate.upgrade(self.engine, revision)

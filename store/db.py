@@ -58,6 +58,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # a single read (the health check's SELECT 1) needs no transaction and no writer lock
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

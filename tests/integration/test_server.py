@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,3 +24,19 @@ async def test_healthz_200_with_a_database_and_503_without(tmp_path: Path) -> No
         down = await client.get("/healthz")
         assert down.status == 503 and "Traceback" not in await down.text()
     await broken.close()
+
+
+async def test_the_health_check_does_not_wait_behind_a_writer(tmp_path: Path) -> None:
+    """On SQLite a unit of work holds the one writer lock; the health check's read must not queue behind it
+    (it did, for the seconds a large warm-up or scan takes, and answered 503)."""
+    from sales.model import Employee
+    from store.database import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    await database.upgrade()
+    try:
+        async with database.uow() as uow:
+            await uow.employees.add(Employee(id="E09", name="赵敏"))  # a write: the lock is held from here
+            await asyncio.wait_for(database.ping(), 1.0)  # while this unit of work holds the writer lock
+    finally:
+        await database.dispose()
