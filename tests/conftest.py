@@ -65,6 +65,16 @@ def postgres_url() -> str:
     pytest.skip("no PostgreSQL here (set GENJIN_TEST_POSTGRES_URL, e.g. via `source .ci/postgres.sh`)")
 
 
+class Clock:
+    """A clock that says what the test sets (``clock.now = …``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.httpjson import request_json
 from bot.outbox import PermanentSendError, TransientSendError
 
 log = logging.getLogger("genjin.feishu")
@@ -130,15 +131,7 @@ class FeishuClient:
         raise PermanentSendError(f"{message} ({PERMANENT.get(code, 'rejected')})")
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-        try:
-            async with self.http.request(method, url, timeout=self.timeout, **kwargs) as resp:
-                try:
-                    data = await resp.json(content_type=None)
-                except (json.JSONDecodeError, aiohttp.ContentTypeError, UnicodeDecodeError):
-                    data = {}
-                return resp.status, data if isinstance(data, dict) else {}
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        return await request_json(self.http, method, url, self.timeout, **kwargs)
 
     # --- messages -------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from bot.feishu.cards import button_keys
 from bot.server import make_web_app
 from sales.model import Customer, Employee, Role, Team
 from sales.stages import Stage
-from tests.conftest import NOW
+from tests.conftest import NOW, Clock
 from tests.fakes.feishu import (
     APP_ID,
     APP_SECRET,
@@ -41,14 +40,6 @@ from tests.fakes.feishu import (
     url_verification,
 )
 from usecases.delivery import post_to_group
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,16 +18,8 @@ from handlers.routing import Context, Router, text_is
 from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Role
 from store.memory import MemoryStore
 from store.repositories import UnitOfWorkFactory
-from tests.conftest import NOW
+from tests.conftest import NOW, Clock
 from usecases.services import Services
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class RecordingSender:

@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from bot.wecom.adapter import WeComAdapter
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus, Role
 from sales.points import PointsEntry
 from sales.stages import Stage
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, ROOT, Clock
 from tests.fakes.pieces import post_in_pieces
 from tests.fakes.wecom import (
     AES_KEY,
@@ -37,14 +37,6 @@ from tests.fakes.wecom import (
     event_message,
     text_message,
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
