@@ -1,6 +1,8 @@
 """WeCom callbacks against `genjin serve` on SQLite: acknowledgement latency and throughput.
 
-Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50]
+Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…]
+(SQLite in a temporary folder by default; a PostgreSQL database given is wiped first, e.g. after
+``source .ci/postgres.sh``: ``--database-url "$GENJIN_TEST_POSTGRES_URL"``.)
 Sends encrypted callbacks (the official sample keys) to a real `genjin serve` whose WeCom API
 is a local fake, and prints: acknowledgement latency (median, p99), acknowledgements per
 second, briefs fully processed per second (callback in to reply received by the fake), and
@@ -46,7 +48,10 @@ async def seed(url: str) -> None:
 
     now = datetime(2026, 11, 26, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
     db = Database(url)
-    await db.upgrade()
+    if db.dialect == "postgresql":
+        await db.wipe()
+    else:
+        await db.upgrade()
     async with db.uow() as uow:
         for u in range(USERS):
             await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", accounts={"wecom": f"user{u}"}))
@@ -129,6 +134,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--callbacks", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
     args = ap.parse_args()
     items = payloads(args.callbacks)
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
@@ -140,7 +146,8 @@ async def main() -> None:
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        print(f"database: {url.split(':', 1)[0]}")
         await seed(url)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENJIN_")}

@@ -147,13 +147,13 @@ async def build_app(
     )
     metrics = Metrics()
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,
-                         metrics=metrics)  # fmt: skip
+                         metrics=metrics, reader=database.reader)  # fmt: skip
     outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
     services.recommender = Recommender(
         uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings),
         offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
-    inbox = InboxWriter(uow, worker.wake)
+    inbox = InboxWriter(database.intake, worker.wake)
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
     wiring = Wiring(settings, app.session, inbox.put, clock)

@@ -94,8 +94,10 @@ class InboxWorker:
         auto_register: bool = False,
         poll_seconds: float = 1.0,
         metrics: Metrics | None = None,
+        reader: UnitOfWorkFactory | None = None,
     ) -> None:
         self.metrics = metrics
+        self.reader = reader or uow
         self.services = services
         self.uow = uow
         self.router = router
@@ -107,9 +109,9 @@ class InboxWorker:
 
     async def process_one(self) -> bool:
         """Handle the oldest new message; False when there was none."""
-        # Rebuild the parser's index (slow, in a thread) before the write transaction opens,
+        # A rebuild of the parser's index (slow, in a thread) happens before the write transaction opens,
         # so that callbacks are never kept waiting on the database behind it.
-        await self.services.parser.warm(self.uow)
+        await self.services.parser.prepare(self.reader)
         async with self.uow() as uow:
             stored = await uow.inbox.claim_next()
             if stored is None or stored.id is None:
@@ -175,7 +177,7 @@ class InboxWriter:
             batch, self._waiting = self._waiting, []
             try:
                 async with self.uow() as uow:
-                    stored = [await uow.inbox.put(message) is not None for message, _ in batch]
+                    stored = await uow.inbox.put_many([message for message, _ in batch])
                     await uow.commit()
             except Exception as exc:
                 for _, future in batch:

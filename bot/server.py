@@ -13,7 +13,6 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.metrics import CONTENT_TYPE
 from bot.platform import PlatformAdapter
-from usecases.heavy import in_daemon_thread
 
 log = logging.getLogger("genjin.server")
 
@@ -54,11 +53,11 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Applica
 
 
 async def _warm(app: App) -> None:
+    """The customer index, built in a thread once the server listens. The recommender's numeric libraries are
+    not imported here: that is seconds of GIL-heavy work that would slow every acknowledgement meanwhile, so
+    the first recommendation pays for it, in its own thread."""
     try:
-        await app.services.parser.warm(app.uow)
-        if app.services.recommender is not None:  # its snapshot is built on first use: reading every
-            # customer and brief takes the loop (and, on SQLite, the writer) for seconds in a large company
-            await in_daemon_thread(app.services.recommender.preload, "recommender-import")
+        await app.services.parser.warm(app.database.reader)
     except Exception as exc:  # built again on first use; a failure here is not fatal
         log.warning("warm-up failed: %s", exc)
     # The customer index and the libraries live as long as the process: millions of objects the collector

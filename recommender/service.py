@@ -81,13 +81,6 @@ class Recommender:
         self._rebuild: asyncio.Task[Snapshot] | None = None
         self.builds = 0
 
-    @staticmethod
-    def preload() -> None:
-        """Import the numeric libraries (a second or more of GIL-heavy work) in a thread once the server listens:
-        acknowledgements are slower meanwhile, never refused, and the first answer does not pay for it."""
-        import sklearn.decomposition
-        import sklearn.feature_extraction.text  # noqa: F401
-
     async def close(self) -> None:
         if self._rebuild is not None and not self._rebuild.done():
             self._rebuild.cancel()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import text
 
 from store import migrate
 from store.db import create_engine, session_factory
 from store.sql import SqlUnitOfWork
+from store.writer import WriterLock
 
 
 class Database:
@@ -18,7 +17,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = session_factory(self.engine)
-        self._writer: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._readers = session_factory(self.engine, read_only=True)
+        self._writer = WriterLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -27,6 +27,15 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work: one session, one transaction."""
         return SqlUnitOfWork(self._sessions, self._writer)
+
+    def intake(self) -> SqlUnitOfWork:
+        """A unit of work that stores incoming callbacks: on SQLite it takes the writer ahead of the queue,
+        since the platform waits for the answer (and retries after 5 s)."""
+        return SqlUnitOfWork(self._sessions, self._writer, urgent=True)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""
+        return SqlUnitOfWork(self._readers, None, read_only=True)
 
     async def ping(self) -> None:
         """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""

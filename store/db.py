@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY = "genjin_read_only"  # an execution option: this connection's transactions only read
 
 
 def async_url(url: str) -> URL:
@@ -58,10 +59,18 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
             return  # a single read (the health check's SELECT 1) needs no transaction and no writer lock
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a reader sees one snapshot beside the writer (WAL); only a writer takes the lock, and takes it at once
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def session_factory(engine: AsyncEngine, *, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions for writers, or for readers: on PostgreSQL a read-only transaction, on SQLite a deferred one."""
+    if read_only:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        engine = engine.execution_options(**options)
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -359,6 +359,9 @@ class MemoryInbox(_Repo):
         self.s.inbox[stored.id] = stored  # type: ignore[index]
         return _copy(stored)
 
+    async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        return [await self.put(message) is not None for message in messages]
+
     async def claim_next(self) -> InboxMessage | None:
         for _, m in sorted(self.s.inbox.items()):
             if m.status is InboxStatus.NEW:

@@ -161,6 +161,10 @@ class InboxRepository(Protocol):
         """Store a message; None when the platform already delivered it (same msg_id)."""
         ...
 
+    async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        """Store a batch at once; for each message, whether it was new."""
+        ...
+
     async def claim_next(self) -> InboxMessage | None:
         """The oldest new message, locked for this unit of work where the database can."""
         ...

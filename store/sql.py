@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Sequence
@@ -72,6 +71,7 @@ from store.orm import (
     TeamRow,
 )
 from store.windows import take_slots
+from store.writer import WriterLock
 
 RETRYING = 3  # attempts after which a waiting message counts as failing to go out
 
@@ -539,6 +539,25 @@ class SqlInbox(_Repo):
         new_id = (await self.session.execute(stmt)).scalar_one_or_none()
         return None if new_id is None else dataclasses.replace(message, id=new_id)
 
+    async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        """One multi-row INSERT for a batch of callbacks (group commit); a message repeated inside the batch
+        counts as new once, like a retry."""
+        first: dict[tuple[str, str], int] = {}
+        for index, message in enumerate(messages):
+            first.setdefault((message.platform, message.msg_id), index)
+        if not first:
+            return []
+        rows = [to_columns(messages[i], skip=("id",)) for i in first.values()]
+        table = InboxRow.__table__
+        stmt = (
+            self._insert()(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
+            .returning(table.c.platform, table.c.msg_id)
+        )
+        stored = {(platform, msg_id) for platform, msg_id in await self.session.execute(stmt)}
+        return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
+
     async def claim_next(self) -> InboxMessage | None:
         query = (
             select(InboxRow)
@@ -712,21 +731,26 @@ class SqlAudit(_Repo):
 class SqlUnitOfWork:
     """One session, one transaction; leaving without ``commit()`` rolls back.
 
-    With ``writer`` (SQLite, one writer at a time) units of work in this process take turns
-    in arrival order instead of polling SQLite's lock, which would let a busy one starve the rest.
+    With ``writer`` (SQLite, one writer at a time) units of work in this process take turns (see
+    ``WriterLock``); ``urgent`` ones (storing callbacks) go first, ``read_only`` ones need no turn.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], writer: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writer: WriterLock | None = None,
+        *,
+        read_only: bool = False,
+        urgent: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._writer = writer
+        self.read_only = read_only
+        self._urgent = urgent
 
     async def __aenter__(self) -> Self:
         if self._writer is not None:
-            task = asyncio.current_task()
-            if self._writer.locked() and getattr(self._writer, "holder", None) is task:
-                raise RuntimeError("a unit of work opened inside another in the same task would wait forever")
-            await self._writer.acquire()
-            self._writer.holder = task  # type: ignore[attr-defined]
+            await self._writer.acquire(urgent=self._urgent)
         self.session = self._sessions()
         self.employees = SqlEmployees(self.session)
         self.teams = SqlTeams(self.session)
@@ -755,10 +779,11 @@ class SqlUnitOfWork:
                 await self.session.close()
             finally:
                 if self._writer is not None:
-                    self._writer.holder = None  # type: ignore[attr-defined]
                     self._writer.release()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self.session.commit()
 
     async def rollback(self) -> None:

@@ -61,9 +61,9 @@ class ParserCache:
     async def _add_new(self, uow: UnitOfWork, signature: tuple[int, int]) -> None:
         """Only customers added since (all with higher ids, none removed): into the index as it stands."""
         assert self._parser is not None and self._signature is not None
-        (count, top), (known, known_top) = signature, self._signature
-        if top <= known_top or not 0 < count - known <= INCREMENTAL_MAX:
+        if not self._patchable(signature):
             return
+        (count, _), (known, known_top) = signature, self._signature
         new = await uow.customers.names_after(known_top)
         if len(new) != count - known:  # some were removed too: the ids do not add up
             return
@@ -72,18 +72,37 @@ class ParserCache:
         self.added += len(new)
         self._signature = signature
 
-    async def warm(self, uow_factory: UnitOfWorkFactory) -> None:
-        """Build the index at start-up so the first brief does not wait for it. The names are read in a short
-        unit of work and the index built after it ended: on SQLite a unit of work holds the one writer lock,
-        and the build takes seconds for a large company."""
-        async with uow_factory() as uow:
+    async def prepare(self, reader: UnitOfWorkFactory) -> None:
+        """Before a write transaction opens: build the index when there is none, or when the customer list changed
+        in a way ``get`` cannot patch in place (a customer removed, a great many added), so that a slow build never
+        runs while a transaction, on SQLite the one writer lock, is held. One cheap read when nothing changed."""
+        if self._parser is not None:
+            async with reader() as uow:
+                signature = await uow.customers.signature()
+            if signature == self._signature or self._patchable(signature):
+                return
+        await self.warm(reader)
+
+    def _patchable(self, signature: tuple[int, int]) -> bool:
+        """Whether only new customers (higher ids, not too many) separate ``signature`` from the index's."""
+        if self._signature is None:
+            return False
+        (count, top), (known, known_top) = signature, self._signature
+        return top > known_top and 0 < count - known <= INCREMENTAL_MAX
+
+    async def warm(self, reader: UnitOfWorkFactory) -> None:
+        """Build the index from the names read in a short unit of work that has ended before the build starts: the
+        build takes seconds for a large company. Nothing happens when the index already matches the list."""
+        async with reader() as uow:
             signature = await uow.customers.signature()
+            if self._parser is not None and signature == self._signature:
+                return
             names = await uow.customers.names()
         parser = await in_daemon_thread(partial(_build, names), "customer-index")
+        self.builds += 1  # counted even when a message got there first: a build is the cost being watched
         async with self._lock:
-            if self._parser is None:  # a message may have built it meanwhile; that one is as new
+            if self._parser is None or self._signature != signature:
                 self._parser, self._signature = parser, signature
-                self.builds += 1
 
 
 @dataclass

@@ -248,6 +248,27 @@ async def test_inbox_dedupes_and_hands_out_in_order(uow_factory: UnitOfWorkFacto
         assert done is not None and done.status is InboxStatus.DONE and done.processed_at == NOW
 
 
+async def test_inbox_batch_in_one_go_keeps_order_and_dedupes(uow_factory: UnitOfWorkFactory) -> None:
+    def msg(msg_id: str, platform: str = "wecom") -> InboxMessage:
+        return InboxMessage(platform=platform, msg_id=msg_id, user_id="u", text=msg_id, received_at=NOW)
+
+    async with uow_factory() as uow:
+        assert await uow.inbox.put(msg("a")) is not None
+        await uow.commit()
+    batch = [msg("b"), msg("a"), msg("c"), msg("b"), msg("a", "dingtalk"), msg("d")]
+    async with uow_factory() as uow:
+        # "a" came before, the second "b" is a retry inside the batch; the same id on another platform is new
+        assert await uow.inbox.put_many(batch) == [True, False, True, False, True, True]
+        assert await uow.inbox.put_many([]) == []
+        await uow.commit()
+    async with uow_factory() as uow:
+        order = []
+        while (claimed := await uow.inbox.claim_next()) is not None and claimed.id is not None:
+            order.append((claimed.platform, claimed.text))
+            await uow.inbox.finish(claimed.id, InboxStatus.DONE, NOW)
+        assert order == [("wecom", "a"), ("wecom", "b"), ("wecom", "c"), ("dingtalk", "a"), ("wecom", "d")]
+
+
 async def test_outbox_keys_leases_and_retries(uow_factory: UnitOfWorkFactory) -> None:
     def message(key: str) -> OutboxMessage:
         return OutboxMessage(platform="wecom", key=key, created_at=NOW, payload={"text": "hi"}, to_user="zhangwei")
@@ -325,6 +346,38 @@ async def test_a_nested_unit_of_work_on_sqlite_fails_fast_instead_of_hanging(tmp
                 pass
     async with database.uow() as uow:  # and the lock was released
         assert await uow.teams.find() == []
+    await database.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_a_reader_reads_beside_a_writer_and_cannot_write(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Read-only work (the parser's change check, reports) must not queue behind the one SQLite writer."""
+    import asyncio
+
+    from store.database import Database
+    from tests.conftest import postgres_url
+
+    database = Database(f"sqlite:///{tmp_path / 'r.db'}" if backend == "sqlite" else postgres_url())
+    if backend == "postgres":
+        await database.wipe()
+    else:
+        await database.upgrade()
+    await _org(database.uow)
+    async with database.uow() as uow:
+        await uow.customers.add(_customer())
+        await uow.commit()
+    async with database.uow() as writer:  # holds the writer (on SQLite the lock and BEGIN IMMEDIATE)
+        await writer.customers.add(_customer("杭州新客户"))
+        async with asyncio.timeout(2), database.reader() as reader:
+            assert await reader.customers.by_name("上海瑞达机电") is not None
+            assert await reader.customers.by_name("杭州新客户") is None  # not committed yet: not seen
+            with pytest.raises(RuntimeError, match="read-only"):
+                await reader.commit()
+        await writer.commit()
+    if backend == "postgres":  # PostgreSQL refuses the write itself
+        with pytest.raises(Exception, match="read-only"):
+            async with database.reader() as reader:
+                await reader.customers.add(_customer("不该写进去"))
     await database.dispose()
 
 
