@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.dingtalk.adapter import REGISTRATION as DINGTALK
-from bot.feishu.adapter import REGISTRATION as FEISHU
-from bot.platform import Registration
-from bot.wecom.adapter import REGISTRATION as WECOM
+from bot.platform import PlatformAdapter, Registration, Wiring
 from sales.accounts import CONSOLE
 
-PLATFORMS: tuple[Registration, ...] = (WECOM, DINGTALK, FEISHU)
+
+@dataclass(frozen=True)
+class LazyAdapter:
+    """The platform's package is imported when its adapter is built: a platform that is off (the console demo)
+    costs nothing at start-up (their SDKs and crypto take a good part of a second to import)."""
+
+    module: str
+    adapter: str
+
+    def __call__(self, wiring: Wiring) -> PlatformAdapter:
+        factory: Callable[[Wiring], PlatformAdapter] = getattr(importlib.import_module(self.module), self.adapter)
+        return factory(wiring)
+
+
+PLATFORMS: tuple[Registration, ...] = (
+    Registration("wecom", "企业微信", lambda s: s.wecom_enabled, LazyAdapter("bot.wecom.adapter", "WeComAdapter")),
+    Registration(
+        "dingtalk", "钉钉", lambda s: s.dingtalk_enabled, LazyAdapter("bot.dingtalk.adapter", "DingTalkAdapter")
+    ),
+    Registration("feishu", "飞书", lambda s: s.feishu_enabled, LazyAdapter("bot.feishu.adapter", "FeishuAdapter")),
+)
 
 
 def enabled(settings: Settings) -> list[Registration]:

@@ -12,7 +12,7 @@ from bot.dingtalk.callback import DingTalkCallback
 from bot.dingtalk.messages import PLATFORM, webhook_hosts
 from bot.dingtalk.sender import DingTalkSender
 from bot.dingtalk.stream import StreamRunner
-from bot.platform import Registration, Wiring
+from bot.platform import Wiring
 
 STREAM_STOP_SECONDS = 1.5
 
@@ -59,6 +59,3 @@ class DingTalkAdapter:
 
     def token_fetches(self) -> int:
         return self.client.token_fetches
-
-
-REGISTRATION = Registration(PLATFORM, "钉钉", lambda s: s.dingtalk_enabled, DingTalkAdapter)

@@ -13,7 +13,7 @@ from bot.feishu.crypto import FeishuCrypto
 from bot.feishu.messages import PLATFORM
 from bot.feishu.sender import FeishuSender
 from bot.feishu.stream import LongConnection
-from bot.platform import BatchSender, Registration, Wiring
+from bot.platform import BatchSender, Wiring
 
 STOP_SECONDS = 1.5
 
@@ -53,6 +53,3 @@ class FeishuAdapter:
 
     def token_fetches(self) -> int:
         return self.client.token_fetches
-
-
-REGISTRATION = Registration(PLATFORM, "飞书", lambda s: s.feishu_enabled, FeishuAdapter)

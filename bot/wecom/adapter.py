@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.platform import BatchSender, Registration, Wiring
+from bot.platform import BatchSender, Wiring
 from bot.wecom.api import WeComClient
 from bot.wecom.callback import WeComCallback
 from bot.wecom.crypto import CallbackCrypto
@@ -43,6 +43,3 @@ class WeComAdapter:
 
     def token_fetches(self) -> int:
         return self.client.token_fetches
-
-
-REGISTRATION = Registration(PLATFORM, "企业微信", lambda s: s.wecom_enabled, WeComAdapter)

@@ -184,3 +184,24 @@ async def test_accounts_moved_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 async def test_accounts_moved_postgres(pg_url: str) -> None:
     await _accounts_before_0013(pg_url)
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    """Start-up compares the database with ``HEAD`` in one SELECT; a new migration must move it too."""
+    assert migrate.HEAD == migrate.head_revision()
+
+
+def test_a_start_at_the_head_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    probe = (
+        "import asyncio, sys; from store.database import Database\n"
+        "async def main():\n"
+        f"    db = Database({url!r}); await db.upgrade(); await db.dispose()\n"
+        "asyncio.run(main()); print('alembic' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root) for _ in range(2)]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr[-300:] for r in runs]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.platforms import PLATFORMS
+from bot.platforms import PLATFORMS, LazyAdapter
 from tests.conftest import ROOT
 
 OURS = {"bot", "handlers", "nlu", "sales", "store", "scheduler", "recommender", "usecases"}
@@ -141,3 +141,20 @@ def test_a_platform_is_reached_only_through_the_registry() -> None:
             if home in PLATFORM_PACKAGES and name in ("bot.bootstrap", "bot.server", "bot.platforms"):
                 bad.append(f"{rel} imports {name}")
     assert bad == []
+
+
+def test_each_registration_names_its_own_adapter_and_an_unused_platform_is_not_imported() -> None:
+    """The registry imports a platform's package only when it is switched on (start-up time); the lazy names
+    must still lead to the adapter of that very platform."""
+    import importlib
+    import subprocess
+    import sys
+
+    for registration in PLATFORMS:
+        lazy = registration.build
+        assert isinstance(lazy, LazyAdapter)
+        assert getattr(importlib.import_module(lazy.module), lazy.adapter).name == registration.name
+    packages = [f"bot.{p.name}" for p in PLATFORMS]
+    probe = f"import sys, bot.bootstrap; print([m for m in sys.modules if m.startswith(tuple({packages!r}))])"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "[]"
