@@ -19,6 +19,7 @@ from bot.outbox import OutboxSender
 from bot.platform import PlatformAdapter, PlatformSender, Wiring
 from handlers import build_router
 from handlers.routing import Router
+from nlu.index_cache import cache_dir
 from recommender.embeddings import Embedder, SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider, read_overrides
@@ -28,7 +29,7 @@ from scheduler.jobs import Scheduler
 from store.database import Database
 from store.repositories import UnitOfWorkFactory
 from usecases.heavy import in_daemon_thread
-from usecases.services import Services
+from usecases.services import ParserCache, Services
 
 log = logging.getLogger("genjin")
 
@@ -138,6 +139,7 @@ async def build_app(
     router = build_router()
     senders = dict(senders or {})
     services = Services(
+        parser=ParserCache(cache_dir(settings.index_cache)),
         timezone=settings.tz,
         calendar=work_calendar(settings),
         stall=stall_policy(settings),

@@ -161,6 +161,9 @@ class Settings(BaseSettings):
 
     embedding_backend: Literal["tfidf", "sentence-transformers"] = Field("tfidf", description="相似客户的文本向量")
     embedding_model_path: Path | None = Field(None, description="sentence-transformers 模型所在的本地目录")
+    index_cache: str = Field(
+        "auto", description="客户索引的缓存目录(5,000 个客户以上才用):auto=用户缓存目录 ~/.cache/genjin,off=不缓存"
+    )
 
     dingtalk_app_key: str | None = Field(None, description="钉钉 应用 AppKey / Client ID(设置后启用钉钉)")
     dingtalk_app_secret: str | None = Field(None, description="钉钉 应用 AppSecret / Client Secret")

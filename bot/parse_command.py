@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
+from nlu.index_cache import cache_dir, load_or_build
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -61,7 +63,7 @@ def run_parse(customers: Path, now: str | None, lines: Iterable[bytes], out: Tex
     except ValueError:
         print(f"--now 不是 ISO 8601 时间: {now}", file=sys.stderr)
         return 2
-    parser = BriefParser(names)
+    parser = BriefParser(load_or_build(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE"))))
     for raw in lines:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         out.write(json.dumps(answer(parser, line, default_now), ensure_ascii=False) + "\n")

@@ -63,6 +63,14 @@ class Tokenizer:
         for word in extra:
             self.add(word)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Saved without the shared word table (millions of entries), which every process loads once."""
+        return {k: v for k, v in self.__dict__.items() if k != "_table"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._table = words()
+
     def add(self, word: str) -> None:
         if len(word) >= 2 and word not in self._extra:
             self._extra.add(word)

@@ -7,10 +7,12 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
 from nlu.customers import warm_sounds
+from nlu.index_cache import load_or_build
 from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
@@ -20,10 +22,11 @@ from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.heavy import in_daemon_thread
 
 
-def _build(names: list[tuple[str, list[str]]]) -> BriefParser:
-    """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop."""
+def _build(names: list[tuple[str, list[str]]], folder: Path | None) -> BriefParser:
+    """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop; a large
+    index is read back from ``folder`` when this list (or the start of it) was built before."""
     warm_sounds()
-    return BriefParser(names)
+    return BriefParser(load_or_build(names, folder))
 
 
 INCREMENTAL_MAX = 500  # new customers added to the index in place; more than that: a rebuild in a thread
@@ -37,7 +40,8 @@ class ParserCache:
     5,000 legal names, so it never runs on the event loop.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, index_cache: Path | None = None) -> None:
+        self.index_cache = index_cache
         self._parser: BriefParser | None = None
         self._signature: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
@@ -53,7 +57,7 @@ class ParserCache:
                 await self._add_new(uow, signature)
             if self._parser is None or signature != self._signature:
                 names = await uow.customers.names()
-                self._parser = await in_daemon_thread(partial(_build, names), "customer-index")
+                self._parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
                 self._signature = signature
                 self.builds += 1
         return self._parser
@@ -98,7 +102,7 @@ class ParserCache:
             if self._parser is not None and signature == self._signature:
                 return
             names = await uow.customers.names()
-        parser = await in_daemon_thread(partial(_build, names), "customer-index")
+        parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
         self.builds += 1  # counted even when a message got there first: a build is the cost being watched
         async with self._lock:
             if self._parser is None or self._signature != signature:

@@ -1,0 +1,149 @@
+"""A built customer index kept on disk, keyed by the customer list and the parser's own code.
+
+Building the index of 100,000 legal names takes a quarter of a minute; loading it back takes about
+a second. So ``genjin parse`` and ``genjin serve`` build once per customer list and code version and
+load after that. The cache is a pickle, so it is read only from a folder that belongs to this user
+and that nobody else can write to; anything odd about the folder or a file means a plain build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from nlu.customers import CustomerIndex
+
+log = logging.getLogger("genjin.nlu")
+
+FORMAT = 1  # bump when the index's shape changes in a way the code fingerprint would not show
+MINIMUM = 5_000  # below this a build is quicker than reading a file
+KEEP = 3  # cache files kept (a few customer lists, e.g. an org and its test copy)
+PREFIX = "customer-index-"
+
+Customers = list[tuple[str, tuple[str, ...]]]
+
+
+def cache_dir(setting: str | None) -> Path | None:
+    """Where the index is kept: ``off`` means nowhere, ``auto`` (or nothing) the user's cache folder."""
+    value = (setting or "auto").strip()
+    if value.lower() in ("off", "none", "0", "false"):
+        return None
+    if value.lower() != "auto":
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "genjin"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """The parser's code and data: a changed parser never reads an index built by the old one."""
+    digest = hashlib.sha256(f"{FORMAT}".encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".gz") and p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _list_key(customers: Customers) -> str:
+    listing = json.dumps([[name, list(aliases)] for name, aliases in customers], ensure_ascii=False)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()[:16]
+
+
+def _private(folder: Path) -> bool:
+    """Ours and writable by nobody else: a pickle from anywhere else could run someone else's code."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path | None) -> CustomerIndex:
+    """The index of the customers (names, or names with aliases, in the order they were added).
+
+    Read back when this very list was built before. A list that only grew since the newest index kept
+    (customers are added at the end) loads that one and adds the new names to it, so a company that adds
+    customers every day does not pay for a full build on each restart. Anything else is built, and kept.
+    """
+    customers = [(item, tuple(())) if isinstance(item, str) else (item[0], tuple(item[1])) for item in items]
+    if folder is None or len(customers) < MINIMUM or not _usable(folder):
+        return CustomerIndex(customers)
+    code = fingerprint()[:16]
+    path = folder / f"{PREFIX}{code}-{_list_key(customers)}.pickle"
+    candidates = [path] if path.exists() else []
+    candidates += sorted(folder.glob(f"{PREFIX}{code}-*.pickle"), key=_mtime, reverse=True)[:1]
+    for candidate in dict.fromkeys(candidates):
+        loaded = _load(candidate)
+        if loaded is None:
+            continue
+        known, index = loaded
+        if customers[: len(known)] == known:
+            for name, aliases in customers[len(known) :]:
+                index.add(name, aliases)
+            if len(customers) - len(known) >= MINIMUM // 5:  # worth keeping the grown index
+                _keep(customers, index, folder, path)
+            return index
+    index = CustomerIndex(customers)
+    _keep(customers, index, folder, path)
+    return index
+
+
+def _usable(folder: Path) -> bool:
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        log.warning("customer index cache %s unusable (%s): building", folder, exc)
+        return False
+    if not _private(folder):
+        log.warning("customer index cache %s is not private to this user: not used", folder)
+        return False
+    return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load(path: Path) -> tuple[list[tuple[str, tuple[str, ...]]], CustomerIndex] | None:
+    try:
+        with path.open("rb") as handle:
+            known, index = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a truncated or foreign file: ignored (and replaced by the next build)
+        log.warning("customer index cache %s unreadable (%s)", path.name, exc)
+        return None
+    if not isinstance(index, CustomerIndex) or not isinstance(known, list):
+        return None
+    return known, index
+
+
+def _keep(customers: Customers, index: CustomerIndex, folder: Path, path: Path) -> None:
+    """Written to a temporary file and renamed, so a reader never sees half a file; the oldest pruned."""
+    temporary: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
+            temporary = handle.name
+            pickle.dump((list(customers), index), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+        temporary = None
+        kept = sorted(folder.glob(f"{PREFIX}*.pickle"), key=_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("customer index not kept in %s: %s", folder, exc)
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,98 @@
+"""The customer index kept on disk: read back for the same list, grown in place for a longer one, built
+for anything else, never read from a folder someone else could write to."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from nlu import BriefParser, index_cache
+from nlu.customers import CustomerIndex
+from nlu.index_cache import cache_dir, load_or_build
+from tests.namegen import names
+
+NOW = datetime.fromisoformat("2026-11-26T18:30:00+08:00")
+
+
+@pytest.fixture(autouse=True)
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_cache, "MINIMUM", 50)  # the rule, on lists a test can afford
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    built: list[int] = []
+    real = CustomerIndex.__init__
+
+    def counting(self: CustomerIndex, customers: list[str]) -> None:
+        built.append(len(customers))
+        real(self, customers)
+
+    monkeypatch.setattr(CustomerIndex, "__init__", counting)
+    return built
+
+
+def _found(index: object, text: str) -> list[str]:
+    parsed = BriefParser(index).parse(text, NOW)  # type: ignore[arg-type]
+    return [u.customer for u in parsed.updates]
+
+
+def test_the_same_list_is_read_back_and_a_longer_one_grows_the_kept_index(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canonical = [g.canonical for g in names(80)]
+    built = _count_builds(monkeypatch)
+    first = load_or_build(canonical[:60], folder)
+    assert built == [60] and oct(folder.stat().st_mode & 0o777) == "0o700"
+    again = load_or_build(canonical[:60], folder)
+    assert built == [60] and again.names == first.names  # read back, not built
+    grown = load_or_build(canonical, folder)  # 20 customers added since: loaded and patched, no build
+    assert built == [60] and grown.names == canonical
+    brand = grown.parsed[75].brand
+    assert _found(grown, f"{brand}确认了需求") == [canonical[75]]
+    reordered = load_or_build([canonical[1], canonical[0], *canonical[2:]], folder)  # not a prefix: built
+    assert built == [60, 80] and reordered.names[0] == canonical[1]
+
+
+def test_small_lists_off_and_foreign_folders_build_no_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    canonical = [g.canonical for g in names(60)]
+    load_or_build(canonical[:10], folder)  # below the minimum
+    assert not folder.exists()
+    assert cache_dir("off") is None and cache_dir("/x/y") == Path("/x/y")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert cache_dir(None) == cache_dir("auto") == Path("/somewhere/genjin")
+    folder.mkdir()
+    folder.chmod(0o777)  # anyone may write here: a pickle from it could be anybody's code
+    load_or_build(canonical, folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_broken_or_foreign_file_is_ignored_and_replaced(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    canonical = [g.canonical for g in names(60)]
+    load_or_build(canonical, folder)
+    (kept,) = folder.glob("customer-index-*.pickle")
+    kept.write_bytes(b"not a pickle")
+    built = _count_builds(monkeypatch)
+    assert load_or_build(canonical, folder).names == canonical and built == [60]
+    kept.write_bytes(pickle.dumps(("something", "else")))
+    assert load_or_build(canonical, folder).names == canonical and built == [60, 60]
+    assert load_or_build(canonical, folder).names == canonical and built == [60, 60]  # the rebuilt one is read
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_changed_parser_never_reads_an_old_index(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    canonical = [g.canonical for g in names(60)]
+    load_or_build(canonical, folder)
+    built = _count_builds(monkeypatch)
+    monkeypatch.setattr(index_cache, "fingerprint", lambda: "another version of the parser")
+    load_or_build(canonical, folder)
+    assert built == [60] and len(list(folder.glob("*.pickle"))) == 2
+    assert os.stat(folder).st_uid == os.getuid()
