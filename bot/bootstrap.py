@@ -171,5 +171,6 @@ async def build_app(
     services.platforms = platforms.reach_order(app.senders)
     services.image_platforms = tuple(name for name, sender in app.senders.items() if sender.capabilities.images)
     app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,
-                        AlertRules(stale_minutes=settings.alert_after_minutes), troubles=app.troubles)  # fmt: skip
+                        AlertRules(stale_minutes=settings.alert_after_minutes), troubles=app.troubles,
+                        reader=database.reader)  # fmt: skip
     return app

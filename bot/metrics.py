@@ -113,6 +113,7 @@ class Alerts:
     _admins: list[Employee] = field(default_factory=list)
     _sent_direct: dict[str, float] = field(default_factory=dict)
     troubles: Callable[[], list[tuple[str, str]]] = list  # (platform, what is wrong with its connection)
+    reader: UnitOfWorkFactory | None = None  # for the checks' reads (on SQLite: not behind the writer)
 
     def job_failed(self, job_id: str) -> None:
         self.failed_jobs.append(job_id)
@@ -129,7 +130,7 @@ class Alerts:
             self.active = [f"数据库连不上:{type(exc).__name__}"]
             await self._direct(self.active[0])
             return self.active
-        async with self.uow() as uow:
+        async with (self.reader or self.uow)() as uow:
             oldest = await uow.inbox.oldest_waiting()
             _, oldest_out, retrying, failed = await uow.outbox.backlog()
             self._admins = [e for e in await uow.employees.find(active_only=True) if e.role is Role.ADMIN]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
 from nlu.index_cache import cache_dir, load_or_build
+from usecases.heavy import collector_paused
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -63,7 +64,8 @@ def run_parse(customers: Path, now: str | None, lines: Iterable[bytes], out: Tex
     except ValueError:
         print(f"--now 不是 ISO 8601 时间: {now}", file=sys.stderr)
         return 2
-    parser = BriefParser(load_or_build(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE"))))
+    with collector_paused():  # the index is millions of small objects, all kept: no cycles worth looking for
+        parser = BriefParser(load_or_build(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE"))))
     for raw in lines:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         out.write(json.dumps(answer(parser, line, default_now), ensure_ascii=False) + "\n")

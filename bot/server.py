@@ -31,15 +31,16 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     reasons = list(app.alerts.active) if app.alerts is not None else []
+    index = "ready" if app.services.parser.ready else "building"  # briefs wait for it; callbacks do not
     if reasons:
-        return web.json_response({"status": "degraded", "reasons": reasons})
-    return web.json_response({"status": "ok"})
+        return web.json_response({"status": "degraded", "reasons": reasons, "customer_index": index})
+    return web.json_response({"status": "ok", "customer_index": index})
 
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format: counters of this instance, queue depths and ages of the shared database."""
     app = request.app[APP_KEY]
-    await app.metrics.refresh(app.uow, app.clock())
+    await app.metrics.refresh(app.database.reader, app.clock())
     return web.Response(body=app.metrics.text(), headers={"Content-Type": CONTENT_TYPE})
 
 

@@ -26,6 +26,7 @@ from store.sql import SqlUnitOfWork
 from tests import netguard
 
 netguard.install()
+os.environ["GENJIN_INDEX_CACHE"] = "off"  # no test leaves an index in the user's cache (tests/unit pass a folder)
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 18, 30, tzinfo=TZ)

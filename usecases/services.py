@@ -19,14 +19,15 @@ from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
-from usecases.heavy import in_daemon_thread
+from usecases.heavy import collector_paused, in_daemon_thread
 
 
 def _build(names: list[tuple[str, list[str]]], folder: Path | None) -> BriefParser:
     """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop; a large
     index is read back from ``folder`` when this list (or the start of it) was built before."""
-    warm_sounds()
-    return BriefParser(load_or_build(names, folder))
+    with collector_paused():  # millions of small objects made (or unpickled) and kept: no cycles to find
+        warm_sounds()
+        return BriefParser(load_or_build(names, folder))
 
 
 INCREMENTAL_MAX = 500  # new customers added to the index in place; more than that: a rebuild in a thread
@@ -47,6 +48,11 @@ class ParserCache:
         self._lock = asyncio.Lock()
         self.builds = 0
         self.added = 0
+
+    @property
+    def ready(self) -> bool:
+        """Whether an index is built (until then a brief waits for it)."""
+        return self._parser is not None
 
     async def get(self, uow: UnitOfWork) -> BriefParser:
         signature = await uow.customers.signature()

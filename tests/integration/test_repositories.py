@@ -117,6 +117,9 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
         assert [c.name for c in await uow.customers.find(owner_ids=["E01"])] == ["上海瑞达机电"]
         assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]
         assert await uow.customers.count() == 2
+        # what the parser's index reads: names with aliases in id order, and only the newer ones
+        assert await uow.customers.names() == [("上海瑞达机电", ["瑞达"]), ("华东物流集团", [])]
+        assert await uow.customers.names_after(added.id) == [("华东物流集团", [])]
         got.stage, got.amount = Stage.DEMO, None
         got.last_followup_at = NOW.astimezone(UTC) + timedelta(hours=1)
         await uow.customers.update(got)
