@@ -104,6 +104,9 @@ class Mention:
         return not self.names
 
 
+_PACK = 64  # customer and brand length in one int (a brand is a handful of characters)
+
+
 def _fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).lower()
 
@@ -119,7 +122,9 @@ class CustomerIndex:
         self._latin: dict[str, list[int]] = {}
         self._full: dict[str, int] = {}  # the canonical name folded, with and without its suffix
         self._lengths: dict[str, tuple[int, ...]] = {}  # first character → lengths of the forms starting with it
-        self._wild: dict[str, set[tuple[int, int]]] = {}  # typo key → (customer, length of the brand part)
+        # typo key → customer * _PACK + length of the brand part: one int for the usual single owner, a set of
+        # them when several share the key (a set of tuples per key was two thirds of a large index's memory)
+        self._wild: dict[str, int | set[int]] = {}
         self._starts: dict[str, set[int]] = {}
         self._ends: dict[str, set[int]] = {}
         self._outer: set[str] = set()
@@ -330,17 +335,35 @@ class CustomerIndex:
         forms = [brand]
         if len(brand) == 2:
             for j in range(2):
-                self._wild.setdefault(brand[:j] + "?" + brand[j + 1 :], set()).add((cid, 2))
+                self._add_wild(brand[:j] + "?" + brand[j + 1 :], cid, 2)
         forms += [brand + t for t in name.trades] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
         for form in forms:
             if len(form) == 2:
                 continue
             for j in range(len(brand)):
-                self._wild.setdefault(form[:j] + "?" + form[j + 1 :], set()).add((cid, len(brand)))
+                self._add_wild(form[:j] + "?" + form[j + 1 :], cid, len(brand))
             self._starts.setdefault(form[:2], set()).add(len(form))
             self._ends.setdefault(form[-2:], set()).add(len(form))
             if len(form) == 3:
                 self._outer.add(form[0] + form[2])
+
+    def _add_wild(self, key: str, cid: int, brand_len: int) -> None:
+        code = cid * _PACK + min(brand_len, _PACK - 1)
+        have = self._wild.get(key)
+        if have is None:
+            self._wild[key] = code
+        elif isinstance(have, int):
+            if have != code:
+                self._wild[key] = {have, code}
+        else:
+            have.add(code)
+
+    def _wild_owners(self, key: str) -> list[tuple[int, int]]:
+        """(customer, length of the brand part) of everyone whose name fits the typo key."""
+        have = self._wild.get(key)
+        if have is None:
+            return []
+        return [divmod(code, _PACK) for code in ((have,) if isinstance(have, int) else sorted(have))]
 
     def _typo_windows(self, text: str) -> list[tuple[int, int]]:
         """(start, length) of the windows that share an intact anchor with some typo-able form."""
@@ -377,7 +400,7 @@ class CustomerIndex:
                 continue
             owners: dict[int, int] = {}
             for j in range(size):
-                for cid, brand_len in self._wild.get(piece[:j] + "?" + piece[j + 1 :], ()):
+                for cid, brand_len in self._wild_owners(piece[:j] + "?" + piece[j + 1 :]):
                     if j < brand_len and _plausible_typo(piece[j], self.parsed[cid].brand[j], brand_len, size):
                         owners[cid] = brand_len
             if len(owners) != 1:

@@ -46,6 +46,7 @@ class ParserCache:
         self._parser: BriefParser | None = None
         self._signature: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
+        self._warming = asyncio.Lock()
         self.builds = 0
         self.added = 0
 
@@ -102,17 +103,20 @@ class ParserCache:
 
     async def warm(self, reader: UnitOfWorkFactory) -> None:
         """Build the index from the names read in a short unit of work that has ended before the build starts: the
-        build takes seconds for a large company. Nothing happens when the index already matches the list."""
-        async with reader() as uow:
-            signature = await uow.customers.signature()
-            if self._parser is not None and signature == self._signature:
-                return
-            names = await uow.customers.names()
-        parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
-        self.builds += 1  # counted even when a message got there first: a build is the cost being watched
-        async with self._lock:
-            if self._parser is None or self._signature != signature:
-                self._parser, self._signature = parser, signature
+        build takes seconds for a large company. Nothing happens when the index already matches the list. One build
+        at a time: the start-up's warm-up and the worker's first ``prepare`` once built two indexes side by side,
+        taking twice the time and memory."""
+        async with self._warming:
+            async with reader() as uow:
+                signature = await uow.customers.signature()
+                if self._parser is not None and signature == self._signature:
+                    return
+                names = await uow.customers.names()
+            parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
+            self.builds += 1  # counted even when a message got there first: a build is the cost being watched
+            async with self._lock:
+                if self._parser is None or self._signature != signature:
+                    self._parser, self._signature = parser, signature
 
 
 @dataclass
