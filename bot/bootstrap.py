@@ -116,6 +116,11 @@ def stall_policy(settings: Settings) -> StallPolicy:
     return StallPolicy(limits, settings.stall_supervisor_after, settings.stall_high_risk_after)
 
 
+def inbox_workers(settings: Settings, database: Database) -> int:
+    """As set; by default four where rows are locked one by one (PostgreSQL), one for SQLite's single writer."""
+    return settings.inbox_workers or (4 if database.dialect == "postgresql" else 1)
+
+
 def system_clock(settings: Settings) -> Callable[[], datetime]:
     tz = settings.tz
     return lambda: datetime.now(tz)
@@ -149,7 +154,8 @@ async def build_app(
     )
     metrics = Metrics()
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,
-                         metrics=metrics, reader=database.reader)  # fmt: skip
+                         metrics=metrics, reader=database.reader,
+                         workers=inbox_workers(settings, database))  # fmt: skip
     outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
     services.recommender = Recommender(
         uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings),

@@ -95,9 +95,11 @@ class InboxWorker:
         poll_seconds: float = 1.0,
         metrics: Metrics | None = None,
         reader: UnitOfWorkFactory | None = None,
+        workers: int = 1,
     ) -> None:
         self.metrics = metrics
         self.reader = reader or uow
+        self.workers = workers
         self.services = services
         self.uow = uow
         self.router = router
@@ -148,9 +150,15 @@ class InboxWorker:
         return handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_until_stopped(
-            self.drain, stop=stop, wake=self.wake, poll_seconds=self.poll_seconds, errors=self.errors, name="inbox"
-        )
+        """``workers`` loops side by side. Where the database locks rows (PostgreSQL) they handle different reps'
+        messages at once, each rep's in order (see ``claim_next``); on SQLite one loop is all the writer allows."""
+        loops = [
+            run_until_stopped(
+                self.drain, stop=stop, wake=self.wake, poll_seconds=self.poll_seconds, errors=self.errors, name="inbox"
+            )
+            for _ in range(self.workers)
+        ]
+        await asyncio.gather(*loops)
 
 
 class InboxWriter:

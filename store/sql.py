@@ -19,6 +19,7 @@ from sqlalchemy import Date, Text, cast, delete, func, insert, literal_column, o
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot
@@ -587,9 +588,22 @@ class SqlInbox(_Repo):
         return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
     async def claim_next(self) -> InboxMessage | None:
+        """The oldest new message that is also its sender's oldest: with several workers (PostgreSQL, rows locked
+        with SKIP LOCKED) a rep's second message waits while the first is in another worker's hands, so each rep
+        is answered in order while different reps are handled side by side."""
+        earlier = aliased(InboxRow)
+        first_of_sender = (
+            select(func.min(earlier.id))
+            .where(
+                earlier.status == InboxStatus.NEW.value,
+                earlier.platform == InboxRow.platform,
+                earlier.user_id == InboxRow.user_id,
+            )
+            .scalar_subquery()
+        )
         query = (
             select(InboxRow)
-            .where(InboxRow.status == InboxStatus.NEW.value)
+            .where(InboxRow.status == InboxStatus.NEW.value, InboxRow.id == first_of_sender)
             .order_by(InboxRow.id)
             .limit(1)
             .with_for_update(skip_locked=True)

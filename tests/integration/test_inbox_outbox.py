@@ -289,3 +289,51 @@ async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: Uni
         assert [m.key for m in platform.sent if m.to_user == user] == [
             f"c{n}" for n in range(12) if f"u{n % 4}" == user
         ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Four worker loops: on PostgreSQL different reps are handled side by side, on SQLite one at a time; either
+    way a rep's messages are handled in the order they came, each exactly once."""
+    from store.database import Database
+    from tests.conftest import postgres_url
+
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}" if backend == "sqlite" else postgres_url())
+    if backend == "postgres":
+        await database.wipe()
+    else:
+        await database.upgrade()
+    router, handled, busy, most = Router("record"), list[tuple[str, str]](), [0], [0]
+
+    @router.message(lambda m, _ctx: True)
+    async def record(message: Incoming, ctx: Context) -> list[Reply]:
+        busy[0] += 1
+        most[0] = max(most[0], busy[0])
+        await asyncio.sleep(0.01)  # a handler's database round trips: the others get their turn
+        handled.append((message.user_id, message.text))
+        busy[0] -= 1
+        return [Reply(f"收到 {message.text}")]
+
+    users = ["u1", "u2", "u3", "u4"]
+    async with database.uow() as uow:
+        await uow.inbox.put_many(
+            [InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=users[n % 4], text=str(n), received_at=NOW)
+             for n in range(40)]  # fmt: skip
+        )
+        await uow.commit()
+    worker = InboxWorker(database.uow, router, ErrorHandler(), Clock(NOW), services=Services(), workers=4)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    async with asyncio.timeout(30):
+        while len(handled) < 40:
+            await asyncio.sleep(0.01)
+    stop.set()
+    worker.wake.set()
+    await running
+    for user in users:
+        mine = [int(text) for who, text in handled if who == user]
+        assert mine == sorted(mine) and len(mine) == 10
+    assert len(handled) == 40 and (most[0] > 1) == (backend == "postgres")
+    async with database.uow() as uow:
+        assert await uow.inbox.count(InboxStatus.DONE) == 40 and len(await uow.outbox.find()) == 40
+    await database.dispose()

@@ -272,6 +272,36 @@ async def test_inbox_batch_in_one_go_keeps_order_and_dedupes(uow_factory: UnitOf
         assert order == [("wecom", "a"), ("wecom", "b"), ("wecom", "c"), ("dingtalk", "a"), ("wecom", "d")]
 
 
+@pytest.mark.postgres
+async def test_workers_side_by_side_take_other_senders_never_a_senders_next_message(pg_url: str) -> None:
+    """SKIP LOCKED lets several workers claim at once; a rep's second message is not claimable while the first
+    is in another worker's hands (per-rep order), other reps' messages are."""
+    from store.database import Database
+
+    database = Database(pg_url)
+    await database.wipe()
+
+    def msg(n: int, user: str) -> InboxMessage:
+        return InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=user, text=f"{user}{n}", received_at=NOW)
+
+    async with database.uow() as uow:
+        await uow.inbox.put_many([msg(1, "A"), msg(2, "A"), msg(3, "B"), msg(4, "A"), msg(5, "B"), msg(6, "C")])
+        await uow.commit()
+    first, second, third, fourth = (database.uow() for _ in range(4))
+    async with first as one, second as two, third as three:
+        taken = [await one.inbox.claim_next(), await two.inbox.claim_next(), await three.inbox.claim_next()]
+        assert [m.text if m else None for m in taken] == ["A1", "B3", "C6"]
+        async with fourth as four:  # A2 waits for A1, B5 for B3: nothing to take
+            assert await four.inbox.claim_next() is None
+        assert taken[0] is not None and taken[0].id is not None
+        await one.inbox.finish(taken[0].id, InboxStatus.DONE, NOW)
+        await one.commit()
+        async with database.uow() as five:  # A1 done: A's next one is free, B's still waits
+            nxt = await five.inbox.claim_next()
+            assert nxt is not None and nxt.text == "A2"
+    await database.dispose()
+
+
 async def test_outbox_keys_leases_and_retries(uow_factory: UnitOfWorkFactory) -> None:
     def message(key: str) -> OutboxMessage:
         return OutboxMessage(platform="wecom", key=key, created_at=NOW, payload={"text": "hi"}, to_user="zhangwei")
