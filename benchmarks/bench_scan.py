@@ -1,6 +1,7 @@
 """A stall scan over 100,000 customers on SQLite (target: under 2 seconds).
 
-Run: python benchmarks/bench_scan.py [--customers 100000] [--rounds 5]
+Run: python benchmarks/bench_scan.py [--customers 10000,30000,100000] [--rounds 5]
+Each size in turn; the last lines show seconds per 100,000 customers at each size (flat means linear).
 Seeds a SQLite file directly (fast bulk insert), then times `scheduler.reminders.scan` in
 dry-run mode (finding and digesting, no sending) and once for real (recording and queueing).
 """
@@ -68,40 +69,51 @@ def seed(path: Path, count: int, reps: int = 500, *, worst: bool = False) -> Non
     db.close()
 
 
-async def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--worst", action="store_true", help="most customers overdue (a stress case)")
-    args = ap.parse_args()
+async def one_size(customers: int, rounds: int, worst: bool) -> tuple[float, float]:
+    """Seed ``customers`` and time the scans; (dry-run median, first real scan) in seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scan.db"
         database = Database(f"sqlite:///{path}")
         await database.upgrade()
         await database.dispose()
         started = time.perf_counter()
-        seed(path, args.customers, worst=args.worst)
-        print(f"seeded {args.customers} customers in {time.perf_counter() - started:.1f} s")
+        seed(path, customers, worst=worst)
+        print(f"seeded {customers:,} customers in {time.perf_counter() - started:.1f} s")
         database = Database(f"sqlite:///{path}")
         services = Services(timezone=TZ, calendar=WorkCalendar(provider=china_provider()), stall=StallPolicy())
         now = datetime(2026, 11, 26, 10, tzinfo=TZ)
         services.calendar.workdays_after(date(2026, 1, 1), date(2026, 12, 31))  # warm the day cache
         times = []
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             started = time.perf_counter()
             notices = await scan(database.uow, services, now, dry_run=True)
             times.append(time.perf_counter() - started)
         flagged = sum(len(n.items) for n in notices if n.kind == "reminder")
         spread = f"min {min(times):.2f}, max {max(times):.2f}"
-        print(f"dry-run scan: median {statistics.median(times):.2f} s over {args.rounds} rounds ({spread}); "
+        print(f"  dry-run scan: median {statistics.median(times):.2f} s over {rounds} rounds ({spread}); "
               f"{flagged} customers due, {len(notices)} digests")  # fmt: skip
         started = time.perf_counter()
         await scan(database.uow, services, now)
-        print(f"first real scan (records reminders, queues digests): {time.perf_counter() - started:.2f} s")
+        real = time.perf_counter() - started
+        print(f"  first real scan (records reminders, queues digests): {real:.2f} s")
         started = time.perf_counter()
         again = await scan(database.uow, services, now + timedelta(hours=1))
-        print(f"repeat scan with nothing new: {time.perf_counter() - started:.2f} s ({len(again)} digests)")
+        print(f"  repeat scan with nothing new: {time.perf_counter() - started:.2f} s ({len(again)} digests)")
         await database.dispose()
+    return statistics.median(times), real
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", default="10000,30000,100000", help="company sizes, comma-separated")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--worst", action="store_true", help="most customers overdue (a stress case)")
+    args = ap.parse_args()
+    sizes = [int(n) for n in args.customers.split(",")]
+    results = {n: await one_size(n, args.rounds, args.worst) for n in sizes}
+    print("seconds per 100,000 customers at each size (" + " / ".join(f"{n:,}" for n in sizes) + "):")
+    for index, label in enumerate(("dry-run scan", "first real scan")):
+        print(f"  {label:<16} " + " / ".join(f"{results[n][index] * 100_000 / n:.2f}" for n in sizes))
 
 
 if __name__ == "__main__":

@@ -135,6 +135,7 @@ async def main() -> None:
     ap.add_argument("--callbacks", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
+    ap.add_argument("--inbox-workers", type=int, default=0, help="GENJIN_INBOX_WORKERS for the server (0: its default)")
     args = ap.parse_args()
     items = payloads(args.callbacks)
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
@@ -147,7 +148,7 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        print(f"database: {url.split(':', 1)[0]}")
+        print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers or 'default'}")
         await seed(url)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENJIN_")}
@@ -155,6 +156,7 @@ async def main() -> None:
             GENJIN_DATABASE_URL=url, GENJIN_PORT=str(port), GENJIN_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT),
             GENJIN_WECOM_CORP_ID=CORP_ID, GENJIN_WECOM_AGENT_ID=str(AGENT_ID), GENJIN_WECOM_SECRET=SECRET,
             GENJIN_WECOM_TOKEN=TOKEN, GENJIN_WECOM_AES_KEY=AES_KEY, GENJIN_WECOM_API_BASE=f"http://127.0.0.1:{api_port}",
+            GENJIN_INBOX_WORKERS=str(args.inbox_workers),
         )  # fmt: skip
         serve = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", env=env, cwd=tmp)
         try:

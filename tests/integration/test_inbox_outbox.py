@@ -303,7 +303,7 @@ async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) 
         await database.wipe()
     else:
         await database.upgrade()
-    router, handled, busy, most = Router("record"), list[tuple[str, str]](), [0], [0]
+    router, handled, busy, most, all_in = Router("record"), list[tuple[str, str]](), [0], [0], asyncio.Event()
 
     @router.message(lambda m, _ctx: True)
     async def record(message: Incoming, ctx: Context) -> list[Reply]:
@@ -312,21 +312,24 @@ async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) 
         await asyncio.sleep(0.01)  # a handler's database round trips: the others get their turn
         handled.append((message.user_id, message.text))
         busy[0] -= 1
+        if len(handled) == 40:
+            all_in.set()
         return [Reply(f"收到 {message.text}")]
 
     users = ["u1", "u2", "u3", "u4"]
     async with database.uow() as uow:
         await uow.inbox.put_many(
-            [InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=users[n % 4], text=str(n), received_at=NOW)
-             for n in range(40)]  # fmt: skip
+            [
+                InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=users[n % 4], text=str(n), received_at=NOW)
+                for n in range(40)
+            ]
         )
         await uow.commit()
     worker = InboxWorker(database.uow, router, ErrorHandler(), Clock(NOW), services=Services(), workers=4)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     async with asyncio.timeout(30):
-        while len(handled) < 40:
-            await asyncio.sleep(0.01)
+        await all_in.wait()
     stop.set()
     worker.wake.set()
     await running
