@@ -135,7 +135,7 @@ async def main() -> None:
     ap.add_argument("--callbacks", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
-    ap.add_argument("--inbox-workers", type=int, default=0, help="GENJIN_INBOX_WORKERS for the server (0: its default)")
+    ap.add_argument("--inbox-workers", type=int, default=1, help="GENJIN_INBOX_WORKERS for the server (PostgreSQL)")
     args = ap.parse_args()
     items = payloads(args.callbacks)
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
@@ -148,7 +148,7 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers or 'default'}")
+        print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers}")
         await seed(url)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENJIN_")}

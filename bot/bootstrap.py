@@ -117,9 +117,11 @@ def stall_policy(settings: Settings) -> StallPolicy:
 
 
 def inbox_workers(settings: Settings, database: Database) -> int:
-    """As set; by default two where rows are locked one by one (PostgreSQL: on two cores, 1/2/4 workers gave 15/21/20
-    briefs a second end to end and acknowledgements at 0.24/0.18/0.12 of a bare handler), one for SQLite's writer."""
-    return settings.inbox_workers or (2 if database.dialect == "postgresql" else 1)
+    """As set on PostgreSQL (row locks let several take turns), one on SQLite (one writer). One by default: two
+    workers handle different reps' messages in concurrent transactions, and a customer written by both (a supervisor
+    reassigning it while its rep files a brief) is written whole by each, so the later one wins; several instances
+    already share that risk. Measured on two cores, 1/2/4 workers: 15/21/20 briefs a second end to end."""
+    return max(1, settings.inbox_workers) if database.dialect == "postgresql" else 1
 
 
 def system_clock(settings: Settings) -> Callable[[], datetime]:

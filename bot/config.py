@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=1024 * 1024, description="回调请求体上限(字节)")
     send_concurrency: int = Field(8, ge=1, le=64, description="同时发送的收件人数(每人的消息仍按顺序)")
     inbox_workers: int = Field(
-        0, ge=0, le=32, description="同时处理消息的任务数(每个人的消息仍按顺序);0=自动:PostgreSQL 2 个,SQLite 1 个"
+        1, ge=1, le=32, description="同时处理消息的任务数(只对 PostgreSQL 有效;每个人的消息仍按顺序)"
     )
     alert_after_minutes: float = Field(5.0, gt=0, le=24 * 60, description="消息超过这么多分钟没处理就告警给管理员")
 

@@ -22,11 +22,11 @@ async def run_until_stopped(
     A step in progress is never cancelled by ``stop``: it finishes, then the loop ends.
     """
     while not stop.is_set():
+        wake.clear()  # before the step: a wake-up during it (or another loop's) makes the wait below return at once
         try:
             await step()
         except Exception as exc:
             errors.on_job(exc, name)
-        wake.clear()
         waits = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waits, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)

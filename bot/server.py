@@ -31,7 +31,7 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     reasons = list(app.alerts.active) if app.alerts is not None else []
-    index = "ready" if app.services.parser.ready else "building"  # briefs wait for it; callbacks do not
+    index = app.services.parser.state  # briefs wait for the index; callbacks do not
     if reasons:
         return web.json_response({"status": "degraded", "reasons": reasons, "customer_index": index})
     return web.json_response({"status": "ok", "customer_index": index})

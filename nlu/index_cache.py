@@ -1,20 +1,25 @@
 """A built customer index kept on disk, keyed by the customer list and the parser's own code.
 
-Building the index of 100,000 legal names takes a quarter of a minute; loading it back takes about
-a second. So ``genjin parse`` and ``genjin serve`` build once per customer list and code version and
-load after that. The cache is a pickle, so it is read only from a folder that belongs to this user
-and that nobody else can write to; anything odd about the folder or a file means a plain build.
+Building the index of 100,000 legal names takes a quarter of a minute or more; loading it back takes a
+few seconds. So ``genjin parse`` and ``genjin serve`` build once per customer list and code version and
+load after that. The cache is a pickle, so it is read only from a real folder (not a link) that belongs
+to this user and that nobody else can write to, and only files of the same kind are opened (no links
+followed); anything odd about the folder or a file means a plain build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import pickle
 import stat
+import sys
 import tempfile
+import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +50,8 @@ def cache_dir(setting: str | None) -> Path | None:
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
     """The parser's code and data: a changed parser never reads an index built by the old one."""
-    digest = hashlib.sha256(f"{FORMAT}".encode())
+    # the Python and Unicode versions too: NFKC folding and pickles follow them
+    digest = hashlib.sha256(f"{FORMAT}:{sys.version}:{unicodedata.unidata_version}".encode())
     root = Path(__file__).resolve().parent
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".gz") and p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode())
@@ -58,13 +64,16 @@ def _list_key(customers: Customers) -> str:
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()[:16]
 
 
-def _private(folder: Path) -> bool:
+def _ours(info: os.stat_result, kind: int) -> bool:
     """Ours and writable by nobody else: a pickle from anywhere else could run someone else's code."""
+    return stat.S_IFMT(info.st_mode) == kind and info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _private(folder: Path) -> bool:
     try:
-        info = folder.stat()
+        return _ours(folder.lstat(), stat.S_IFDIR)  # lstat: a link to a folder is not the folder
     except OSError:
         return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path | None) -> CustomerIndex:
@@ -92,6 +101,7 @@ def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path
             if len(customers) - len(known) >= MINIMUM // 5:  # worth keeping the grown index
                 _keep(customers, index, folder, path)
             return index
+        del loaded, known, index  # another list's index: not kept in memory beside the new build
     index = CustomerIndex(customers)
     _keep(customers, index, folder, path)
     return index
@@ -106,7 +116,16 @@ def _usable(folder: Path) -> bool:
     if not _private(folder):
         log.warning("customer index cache %s is not private to this user: not used", folder)
         return False
+    _sweep(folder)
     return True
+
+
+def _sweep(folder: Path, older_than: float = 3600.0) -> None:
+    """Half-written files of a process stopped mid-write (its build thread is not waited for at exit)."""
+    for leftover in folder.glob(".tmp-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.lstat().st_mtime > older_than:
+                leftover.unlink()
 
 
 def _mtime(path: Path) -> float:
@@ -118,10 +137,15 @@ def _mtime(path: Path) -> float:
 
 def _load(path: Path) -> tuple[list[tuple[str, tuple[str, ...]]], CustomerIndex] | None:
     try:
-        with path.open("rb") as handle:
-            known, index = pickle.load(handle)
-    except FileNotFoundError:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # missing, or a link
         return None
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            if not _ours(os.fstat(handle.fileno()), stat.S_IFREG):
+                log.warning("customer index cache %s is not this user's own file: not read", path.name)
+                return None
+            known, index = pickle.load(handle)
     except Exception as exc:  # a truncated or foreign file: ignored (and replaced by the next build)
         log.warning("customer index cache %s unreadable (%s)", path.name, exc)
         return None

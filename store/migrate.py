@@ -88,7 +88,8 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 async def _at_head(engine: AsyncEngine) -> bool:
     """One plain SELECT on alembic's own table (no alembic import): is the schema at ``HEAD``?"""
     try:
-        async with engine.connect() as conn:
+        async with engine.connect() as conn:  # outside a transaction: no SQLite writer lock for a read
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
     except DBAPIError:  # no table yet: a new database
         return False

@@ -38,13 +38,15 @@ class ParserCache:
     millisecond each); a customer removed, or a great many added at once, means a rebuild in a thread.
 
     Building the index loads the word table (once per process) and takes about a second per
-    5,000 legal names, so it never runs on the event loop.
+    5,000 legal names, so it never runs on the event loop, and one build runs at a time.
     """
 
     def __init__(self, index_cache: Path | None = None) -> None:
         self.index_cache = index_cache
         self._parser: BriefParser | None = None
         self._signature: tuple[int, int] | None = None
+        self._stale = False  # the list changed in a way ``get`` could not patch: ``prepare`` rebuilds
+        self._failed = False  # the last build raised
         self._lock = asyncio.Lock()
         self._warming = asyncio.Lock()
         self.builds = 0
@@ -55,19 +57,41 @@ class ParserCache:
         """Whether an index is built (until then a brief waits for it)."""
         return self._parser is not None
 
+    @property
+    def state(self) -> str:
+        """For /healthz: ready, building, or failed (the next brief tries again)."""
+        return "ready" if self._parser is not None else "failed" if self._failed else "building"
+
     async def get(self, uow: UnitOfWork) -> BriefParser:
+        """The parser for this unit of work. New customers are patched in; any other change leaves the index as it
+        stands for this message (it differs by the customers removed or renamed) and marks it for ``prepare`` to
+        rebuild outside a transaction: a build inside one would hold SQLite's writer for seconds. Only when there is
+        no index at all (the command line, a first message) is it built here."""
         signature = await uow.customers.signature()
         if self._parser is not None and signature == self._signature:
             return self._parser
         async with self._lock:
             if self._parser is not None and self._signature is not None and signature != self._signature:
                 await self._add_new(uow, signature)
-            if self._parser is None or signature != self._signature:
+                if signature != self._signature:
+                    self._stale = True
+                return self._parser
+        async with self._warming:
+            if self._parser is None:
                 names = await uow.customers.names()
-                self._parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
-                self._signature = signature
-                self.builds += 1
+                await self._build(names, signature)
+        assert self._parser is not None
         return self._parser
+
+    async def _build(self, names: list[tuple[str, list[str]]], signature: tuple[int, int]) -> None:
+        try:
+            parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
+        except BaseException:
+            self._failed = True
+            raise
+        self.builds += 1
+        async with self._lock:
+            self._parser, self._signature, self._stale, self._failed = parser, signature, False, False
 
     async def _add_new(self, uow: UnitOfWork, signature: tuple[int, int]) -> None:
         """Only customers added since (all with higher ids, none removed): into the index as it stands."""
@@ -87,7 +111,7 @@ class ParserCache:
         """Before a write transaction opens: build the index when there is none, or when the customer list changed
         in a way ``get`` cannot patch in place (a customer removed, a great many added), so that a slow build never
         runs while a transaction, on SQLite the one writer lock, is held. One cheap read when nothing changed."""
-        if self._parser is not None:
+        if self._parser is not None and not self._stale:
             async with reader() as uow:
                 signature = await uow.customers.signature()
             if signature == self._signature or self._patchable(signature):
@@ -104,19 +128,15 @@ class ParserCache:
     async def warm(self, reader: UnitOfWorkFactory) -> None:
         """Build the index from the names read in a short unit of work that has ended before the build starts: the
         build takes seconds for a large company. Nothing happens when the index already matches the list. One build
-        at a time: the start-up's warm-up and the worker's first ``prepare`` once built two indexes side by side,
-        taking twice the time and memory."""
+        at a time (``get`` builds under the same lock): the start-up's warm-up and the worker's first ``prepare``
+        once built two indexes side by side, taking twice the time and memory."""
         async with self._warming:
             async with reader() as uow:
                 signature = await uow.customers.signature()
-                if self._parser is not None and signature == self._signature:
+                if self._parser is not None and signature == self._signature and not self._stale:
                     return
                 names = await uow.customers.names()
-            parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
-            self.builds += 1  # counted even when a message got there first: a build is the cost being watched
-            async with self._lock:
-                if self._parser is None or self._signature != signature:
-                    self._parser, self._signature = parser, signature
+            await self._build(names, signature)
 
 
 @dataclass

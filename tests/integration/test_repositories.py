@@ -561,3 +561,45 @@ async def test_customers_created_per_owner(uow_factory: UnitOfWorkFactory) -> No
     async with uow_factory() as uow:
         assert await uow.customers.created_per_owner(NOW - timedelta(days=1), NOW + timedelta(days=1)) == {
             "E01": 1, "S01": 1}  # fmt: skip
+
+
+async def test_a_large_inbox_batch_is_written_in_pieces(uow_factory: UnitOfWorkFactory) -> None:
+    """A burst bigger than one statement's bound parameters allow (13 per row) is still one commit, every row in."""
+    batch = [
+        InboxMessage(platform="wecom", msg_id=f"b{n}", user_id="u", text=str(n), received_at=NOW) for n in range(3100)
+    ]
+    async with uow_factory() as uow:
+        assert await uow.inbox.put_many(batch) == [True] * 3100
+        assert await uow.inbox.put_many(batch[:10]) == [False] * 10
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.inbox.count() == 3100
+
+
+async def test_storing_callbacks_goes_ahead_of_queued_work_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The platform waits for the acknowledgement: its write waits for the unit of work in progress only."""
+    import asyncio
+
+    from store.database import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'q.db'}")
+    await database.upgrade()
+    order: list[str] = []
+
+    async def work(name: str, factory: UnitOfWorkFactory) -> None:
+        async with factory() as uow:
+            order.append(name)
+            await uow.audit.add(AuditEntry(at=NOW, action=name))
+            await uow.commit()
+
+    async with database.uow() as holder:  # a brief being handled
+        await holder.audit.add(AuditEntry(at=NOW, action="brief"))
+        queued = [asyncio.create_task(work(f"job{n}", database.uow)) for n in range(3)]
+        await asyncio.sleep(0.05)
+        callbacks = asyncio.create_task(work("callbacks", database.intake))
+        await asyncio.sleep(0.05)
+        assert order == []
+        await holder.commit()
+    await asyncio.gather(*queued, callbacks)
+    assert order == ["callbacks", "job0", "job1", "job2"]
+    await database.dispose()

@@ -96,3 +96,28 @@ def test_a_changed_parser_never_reads_an_old_index(folder: Path, monkeypatch: py
     load_or_build(canonical, folder)
     assert built == [60] and len(list(folder.glob("*.pickle"))) == 2
     assert os.stat(folder).st_uid == os.getuid()
+
+
+def test_links_are_not_followed_and_leftovers_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link to a folder (or a file) in the cache could lead to someone else's pickle; a half-written file of a
+    process stopped mid-write is removed once it is old."""
+    canonical = [g.canonical for g in names(60)]
+    real = tmp_path / "real"
+    load_or_build(canonical, real)
+    (kept,) = real.glob("customer-index-*.pickle")
+    linked = tmp_path / "linked"
+    linked.symlink_to(real, target_is_directory=True)
+    built = _count_builds(monkeypatch)
+    load_or_build(canonical, linked)  # the folder is a link: built, nothing read or written through it
+    assert built == [60] and sorted(p.name for p in real.iterdir()) == [kept.name]
+    elsewhere = tmp_path / "elsewhere.pickle"
+    kept.rename(elsewhere)
+    kept.symlink_to(elsewhere)  # the expected file name, as a link
+    load_or_build(canonical, real)
+    assert built == [60, 60]
+    stale, fresh = real / ".tmp-old", real / ".tmp-new"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (1, 1))
+    load_or_build(canonical, real)
+    assert not stale.exists() and fresh.exists()

@@ -79,3 +79,41 @@ async def test_the_warm_up_and_an_idle_worker_build_one_index_not_several() -> N
     assert cache.ready and cache.builds == 1
     await cache.prepare(store)  # nothing changed: no build, no wait
     assert cache.builds == 1
+
+
+async def test_a_removal_seen_inside_a_transaction_is_rebuilt_before_the_next_one_and_a_failure_is_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``get`` runs inside the worker's transaction: it must not build there when an index exists (seconds holding
+    SQLite's writer), only mark it; ``prepare`` rebuilds before the next transaction. A failed build says so."""
+    from store.memory import MemoryStore
+    from usecases import services as services_module
+    from usecases.services import ParserCache
+
+    store = MemoryStore()
+    async with store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        kept = await uow.customers.add(_customer("浙江天成建材有限公司"))
+        gone = await uow.customers.add(_customer("宁波新港物流股份有限公司"))
+        await uow.commit()
+    cache = ParserCache()
+    await cache.prepare(store)
+    assert (cache.builds, cache.state) == (1, "ready") and kept.id is not None and gone.id is not None
+    async with store() as uow:
+        await uow.customers.delete(gone.id)
+        await uow.commit()
+        parser = await cache.get(uow)  # as inside the worker's transaction
+    assert cache.builds == 1 and len(parser.index) == 2  # the index as it stood, for this one message
+    await cache.prepare(store)
+    assert cache.builds == 2
+    async with store() as uow:
+        assert len((await cache.get(uow)).index) == 1
+
+    def broken(*_: object) -> object:
+        raise ValueError("word table missing")
+
+    monkeypatch.setattr(services_module, "_build", broken)
+    failing = ParserCache()
+    with pytest.raises(ValueError):
+        await failing.warm(store)
+    assert failing.state == "failed" and not failing.ready
