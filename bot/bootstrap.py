@@ -17,7 +17,7 @@ from bot.inbox import InboxWorker, InboxWriter
 from bot.metrics import AlertRules, Alerts, Metrics
 from bot.outbox import OutboxSender
 from bot.platform import PlatformAdapter, PlatformSender, Wiring
-from handlers import build_router
+from handlers import DeferredRouter
 from handlers.routing import Router
 from nlu.index_cache import cache_dir
 from recommender.embeddings import Embedder, SentenceTransformerEmbedder, TfidfEmbedder, packaged_minilm
@@ -144,7 +144,7 @@ async def build_app(
     uow = database.uow
     clock = clock or system_clock(settings)
     errors = ErrorHandler()
-    router = build_router()
+    router = DeferredRouter()  # the handlers are imported after the server listens (serve's warm-up)
     senders = dict(senders or {})
     services = Services(
         parser=ParserCache(cache_dir(settings.index_cache)),

@@ -13,6 +13,8 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.metrics import CONTENT_TYPE
 from bot.platform import PlatformAdapter
+from handlers import DeferredRouter
+from usecases.heavy import in_daemon_thread
 
 log = logging.getLogger("genjin.server")
 
@@ -58,6 +60,8 @@ async def _warm(app: App) -> None:
     not imported here: that is seconds of GIL-heavy work that would slow every acknowledgement meanwhile, so
     the first recommendation pays for it, in its own thread."""
     try:
+        if isinstance(app.router, DeferredRouter):  # the handlers' imports, off the event loop
+            await in_daemon_thread(app.router.build, "handlers-import")
         await app.services.parser.warm(app.database.reader)
     except Exception as exc:  # built again on first use; a failure here is not fatal
         log.warning("warm-up failed: %s", exc)

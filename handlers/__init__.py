@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from handlers import (
-    access,
-    briefs,
-    commands,
-    commission,
-    customers,
-    fallback,
-    forecast,
-    goals,
-    help,
-    overdue,
-    pending,
-    points,
-    recommend,
-    reports,
-    standup,
-    tasks,
-    teams,
-)
-from handlers.messages import Incoming
+import threading
+from collections.abc import Callable
+
+from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 
 
@@ -34,7 +18,28 @@ async def parse_once(message: Incoming, ctx: Context) -> None:
 
 def build_router() -> Router:
     """The one place the order of routers is decided: who-is-it first, answers to questions
-    next, then everything that needs the parsed text, the fallback last."""
+    next, then everything that needs the parsed text, the fallback last. The handler modules are imported here, so
+    that ``handlers.messages`` and ``handlers.routing`` stay cheap to import for the layers below."""
+    from handlers import (
+        access,
+        briefs,
+        commands,
+        commission,
+        customers,
+        fallback,
+        forecast,
+        goals,
+        help,
+        overdue,
+        pending,
+        points,
+        recommend,
+        reports,
+        standup,
+        tasks,
+        teams,
+    )
+
     understood = Router("understood")
     understood.before(parse_once)
     understood.include(
@@ -54,3 +59,24 @@ def build_router() -> Router:
         fallback.router,
     )
     return Router("root").include(access.router, fallback.unaddressed, pending.router, standup.router, understood)
+
+
+class DeferredRouter(Router):
+    """``build_router()`` done on first use instead of at start-up: importing every handler (and through them the
+    parser) takes a good part of a second, which a server should spend after it listens. ``build`` is thread-safe,
+    so the warm-up runs it in a thread and the first message finds it done."""
+
+    def __init__(self, factory: Callable[[], Router] = build_router) -> None:
+        super().__init__("deferred")
+        self._factory = factory
+        self._built: Router | None = None
+        self._guard = threading.Lock()
+
+    def build(self) -> Router:
+        with self._guard:
+            if self._built is None:
+                self._built = self._factory()
+            return self._built
+
+    async def dispatch(self, message: Incoming, ctx: Context) -> list[Reply] | None:
+        return await self.build().dispatch(message, ctx)

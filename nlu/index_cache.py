@@ -23,8 +23,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nlu.customers import CustomerIndex
+if TYPE_CHECKING:  # the index itself is imported when one is built or read: ``cache_dir`` alone stays cheap
+    from nlu.customers import CustomerIndex
 
 log = logging.getLogger("genjin.nlu")
 
@@ -83,6 +85,8 @@ def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path
     (customers are added at the end) loads that one and adds the new names to it, so a company that adds
     customers every day does not pay for a full build on each restart. Anything else is built, and kept.
     """
+    from nlu.customers import CustomerIndex
+
     customers = [(item, tuple(())) if isinstance(item, str) else (item[0], tuple(item[1])) for item in items]
     if folder is None or len(customers) < MINIMUM or not _usable(folder):
         return CustomerIndex(customers)
@@ -149,6 +153,8 @@ def _load(path: Path) -> tuple[list[tuple[str, tuple[str, ...]]], CustomerIndex]
     except Exception as exc:  # a truncated or foreign file: ignored (and replaced by the next build)
         log.warning("customer index cache %s unreadable (%s)", path.name, exc)
         return None
+    from nlu.customers import CustomerIndex
+
     if not isinstance(index, CustomerIndex) or not isinstance(known, list):
         return None
     return known, index

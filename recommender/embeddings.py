@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # numpy is imported where vectors are made: the server listens before it pays for it (~0.2 s)
+    import numpy as np
+    from numpy.typing import NDArray
 
-Vectors = NDArray[np.float32]
+    Vectors = NDArray[np.float32]
 
 
 def _normalise(matrix: NDArray[Any]) -> Vectors:
+    import numpy as np
+
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     result: Vectors = (matrix / norms).astype(np.float32)
@@ -59,6 +62,8 @@ class TfidfEmbedder:
             self._svd.fit(matrix)
 
     def encode(self, texts: list[str]) -> Vectors:
+        import numpy as np
+
         if self._fitted_empty:
             return np.zeros((len(texts), 1), dtype=np.float32)
         if self._vectorizer is None:
@@ -94,6 +99,8 @@ class SentenceTransformerEmbedder:
 
     def encode(self, texts: list[str]) -> Vectors:
         vectors = self._load().encode([t or " " for t in texts], batch_size=64, show_progress_bar=False)
+        import numpy as np
+
         return _normalise(np.asarray(vectors))
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
-from recommender.embeddings import Embedder, Vectors, _normalise
+from recommender.embeddings import Embedder, _normalise
 from recommender.history import History, amount_band
 from sales.calendar import WorkCalendar
 from sales.stages import OPEN_STAGES
+
+if TYPE_CHECKING:
+    from recommender.embeddings import Vectors
 
 CATEGORIES = ("industry", "region", "size", "source", "team", "band")
 # How much sharing each one counts: the same industry says most about how a deal goes.
@@ -56,6 +58,8 @@ class SimilarityIndex:
         *,
         text_weight: float = 0.8,
     ) -> None:
+        import numpy as np
+
         self.histories = histories
         self.position = {h.id: i for i, h in enumerate(histories)}
         self.cats = [categories(h) for h in histories]
@@ -82,6 +86,8 @@ class SimilarityIndex:
         self.embedder = embedder
 
     def similar(self, customer_id: int, k: int = 5, *, closed_only: bool = False) -> list[Neighbour]:
+        import numpy as np
+
         index = self.position.get(customer_id)
         if index is None:
             return []

@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from nlu import BriefParser
-from nlu.customers import warm_sounds
-from nlu.index_cache import load_or_build
-from recommender.service import Recommender
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
@@ -21,10 +18,18 @@ from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.heavy import collector_paused, in_daemon_thread
 
+if TYPE_CHECKING:  # both are imported where first used: a server listens before it pays for them
+    from nlu import BriefParser
+    from recommender.service import Recommender
+
 
 def _build(names: list[tuple[str, list[str]]], folder: Path | None) -> BriefParser:
     """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop; a large
     index is read back from ``folder`` when this list (or the start of it) was built before."""
+    from nlu.customers import warm_sounds
+    from nlu.index_cache import load_or_build
+    from nlu.parser import BriefParser
+
     with collector_paused():  # millions of small objects made (or unpickled) and kept: no cycles to find
         warm_sounds()
         return BriefParser(load_or_build(names, folder))
