@@ -225,7 +225,8 @@ async def consider(
 ) -> None:
     """A known customer: refuse another rep's, hold a doubtful change whole until confirmed, apply the rest."""
     assert ctx.employee is not None and customer.id is not None
-    owner = await ctx.uow.employees.get(customer.owner_id)
+    # most briefs are about the sender's own customers: no second read of the sender
+    owner = ctx.employee if customer.owner_id == ctx.employee.id else await ctx.uow.employees.get(customer.owner_id)
     if not may_update(ctx.employee, owner):
         outcome.refused.append((customer.name, owner.name if owner else customer.owner_id))
         return
