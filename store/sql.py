@@ -555,9 +555,6 @@ class SqlChanges(_Repo):
         return int((await self.session.execute(query)).scalar_one())
 
 
-INBOX_BATCH = 500  # rows per INSERT: 13 columns each stays far below SQLite's and asyncpg's parameter limits
-
-
 class SqlInbox(_Repo):
     async def put(self, message: InboxMessage) -> InboxMessage | None:
         values = to_columns(message, skip=("id",))
@@ -581,15 +578,15 @@ class SqlInbox(_Repo):
             return []
         rows = [to_columns(messages[i], skip=("id",)) for i in first.values()]
         table = InboxRow.__table__
-        stored: set[tuple[str, str]] = set()
-        for start in range(0, len(rows), INBOX_BATCH):  # within the drivers' limits on bound parameters
-            stmt = (
-                self._insert()(table)
-                .values(rows[start : start + INBOX_BATCH])
-                .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
-                .returning(table.c.platform, table.c.msg_id)
-            )
-            stored.update((platform, msg_id) for platform, msg_id in await self.session.execute(stmt))
+        # One statement compiled once and sent with many parameter sets: SQLAlchemy writes them as multi-row
+        # INSERTs itself ("insertmanyvalues", within the drivers' parameter limits). A .values([...]) of the batch
+        # was compiled anew for every batch: 10 ms of the event loop for 20 callbacks.
+        stmt = (
+            self._insert()(table)
+            .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
+            .returning(table.c.platform, table.c.msg_id)
+        )
+        stored = {(platform, msg_id) for platform, msg_id in await self.session.execute(stmt, rows)}
         return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
     async def claim_next(self) -> InboxMessage | None:
