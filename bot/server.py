@@ -89,8 +89,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
         scheduler = app.scheduler()
         scheduler.start()
-        # listening first (callbacks are stored and acknowledged at once), then the customer index is built
-        # and the recommender's libraries imported in threads; the first brief waits for the index
+        # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and the
+        # customer index is built in threads; the first brief waits for them
         warmup = asyncio.create_task(_warm(app), name="warm-up")
         for adapter in app.adapters:
             await adapter.start()

@@ -156,12 +156,13 @@ def _with_id(record: R, new_id: int) -> R:
 
 
 @functools.cache
-def _insert_new(dialect: str, table: Any, key: str, returning: str) -> Any:
-    """``INSERT … ON CONFLICT (key) DO NOTHING RETURNING returning``, built once per table and dialect, its values
-    sent as parameters: building the statement with ``.values(...)`` each time (and its cache key over the values)
-    cost more than running it, 500 times in a stall scan's digests and several times per brief."""
+def _insert_new(dialect: str, table: Any, keys: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING RETURNING returning``, built once per table and dialect, its values
+    sent as parameters (one set, or many: SQLAlchemy then writes multi-row INSERTs itself). Building the statement
+    with ``.values(...)`` each time (and its cache key over the values) cost more than running it: 500 times in a
+    stall scan's digests, several times per brief, and 10 ms of the event loop for a batch of 20 callbacks."""
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[returning])
+    return insert_(table).on_conflict_do_nothing(index_elements=list(keys)).returning(*(table.c[r] for r in returning))
 
 
 class _Repo:
@@ -185,6 +186,10 @@ class _Repo:
             await self.session.execute(statement)
         except IntegrityError as exc:
             raise ConflictError(str(exc.orig)) from exc
+
+    def _insert_new(self, table: Any, keys: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+        """This dialect's ``_insert_new``."""
+        return _insert_new(self.session.get_bind().dialect.name, table, keys, returning)
 
     def _insert(self) -> Any:
         """The dialect's INSERT, for ON CONFLICT DO NOTHING."""
@@ -566,35 +571,20 @@ class SqlChanges(_Repo):
 
 class SqlInbox(_Repo):
     async def put(self, message: InboxMessage) -> InboxMessage | None:
-        values = to_columns(message, skip=("id",))
-        upsert = self._insert()
-        stmt = (
-            upsert(InboxRow)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
-            .returning(InboxRow.id)
-        )
-        new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        stmt = self._insert_new(InboxRow.__table__, ("platform", "msg_id"), ("id",))
+        new_id = (await self.session.execute(stmt, to_columns(message, skip=("id",)))).scalar_one_or_none()
         return None if new_id is None else dataclasses.replace(message, id=new_id)
 
     async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
-        """One multi-row INSERT for a batch of callbacks (group commit); a message repeated inside the batch
-        counts as new once, like a retry."""
+        """A batch of callbacks in one statement sent with many parameter sets (group commit); a message repeated
+        inside the batch counts as new once, like a retry."""
         first: dict[tuple[str, str], int] = {}
         for index, message in enumerate(messages):
             first.setdefault((message.platform, message.msg_id), index)
         if not first:
             return []
         rows = [to_columns(messages[i], skip=("id",)) for i in first.values()]
-        table = InboxRow.__table__
-        # One statement compiled once and sent with many parameter sets: SQLAlchemy writes them as multi-row
-        # INSERTs itself ("insertmanyvalues", within the drivers' parameter limits). A .values([...]) of the batch
-        # was compiled anew for every batch: 10 ms of the event loop for 20 callbacks.
-        stmt = (
-            self._insert()(table)
-            .on_conflict_do_nothing(index_elements=["platform", "msg_id"])
-            .returning(table.c.platform, table.c.msg_id)
-        )
+        stmt = self._insert_new(InboxRow.__table__, ("platform", "msg_id"), ("platform", "msg_id"))
         stored = {(platform, msg_id) for platform, msg_id in await self.session.execute(stmt, rows)}
         return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
@@ -649,7 +639,7 @@ class SqlInbox(_Repo):
 
 class SqlOutbox(_Repo):
     async def enqueue(self, message: OutboxMessage) -> bool:
-        stmt = _insert_new(self.session.get_bind().dialect.name, OutboxRow.__table__, "key", "id")
+        stmt = self._insert_new(OutboxRow.__table__, ("key",), ("id",))
         return (await self.session.execute(stmt, to_columns(message, skip=("id",)))).scalar_one_or_none() is not None
 
     async def lease_due(
@@ -887,7 +877,6 @@ class SqlReminders(_Repo):
 
     async def record(self, reminders: Sequence[Reminder]) -> set[str]:
         new: set[str] = set()
-        upsert = self._insert()
         rows = [
             {"key": r.key, "customer_id": r.customer_id, "reason": r.reason, "stay": r.stay, "level": r.level,
              "to_employee": r.to_employee, "sent_at": r.sent_at}
@@ -895,24 +884,17 @@ class SqlReminders(_Repo):
         ]  # fmt: skip
         if not rows:
             return new
-        # one statement compiled once, its rows sent in batches (insertmanyvalues); the keys it really
-        # inserted come back, so two instances scanning at once never both send the same reminder
-        # on the table, not the mapped class: the ORM's bulk path examined every row again (a second per 28,000)
-        table = ReminderRow.__table__
-        stmt = upsert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+        # one statement compiled once, on the table (the ORM's bulk path examined every row again), its rows sent
+        # in batches; the keys it really inserted come back, so two instances scanning at once never both send one
+        stmt = self._insert_new(ReminderRow.__table__, ("key",), ("key",))
         new.update((await self.session.execute(stmt, rows)).scalars())
         return new
 
 
 class SqlStandups(_Repo):
     async def open(self, standup: Standup) -> Standup | None:
-        stmt = (
-            self._insert()(StandupRow)
-            .values(**to_columns(standup, skip=("id",)))
-            .on_conflict_do_nothing(index_elements=["team", "day"])
-            .returning(StandupRow.id)
-        )
-        new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        stmt = self._insert_new(StandupRow.__table__, ("team", "day"), ("id",))
+        new_id = (await self.session.execute(stmt, to_columns(standup, skip=("id",)))).scalar_one_or_none()
         return None if new_id is None else dataclasses.replace(standup, id=new_id)
 
     async def get(self, team: str, day: date) -> Standup | None:
@@ -995,7 +977,7 @@ class SqlPoints(_Repo):
     async def award(self, entries: Sequence[PointsEntry]) -> list[PointsEntry]:
         new = []
         for entry in entries:
-            stmt = _insert_new(self.session.get_bind().dialect.name, PointsRow.__table__, "key", "id")
+            stmt = self._insert_new(PointsRow.__table__, ("key",), ("id",))
             new_id = (await self.session.execute(stmt, to_columns(entry, skip=("id",)))).scalar_one_or_none()
             if new_id is not None:
                 new.append(dataclasses.replace(entry, id=new_id))
