@@ -128,6 +128,7 @@ class CustomerIndex:
         self._starts: dict[str, set[int]] = {}
         self._ends: dict[str, set[int]] = {}
         self._outer: set[str] = set()
+        self._aliases: dict[int, tuple[str, ...]] = {}  # only the customers that have some: ``remove`` needs them
         self.tokenizer = Tokenizer()
         for item in customers:
             name, aliases = (item, ()) if isinstance(item, str) else (item[0], tuple(item[1]))
@@ -156,13 +157,46 @@ class CustomerIndex:
             self._add(alt, cid, BRAND)
         for latin in parsed.latin:
             self._latin.setdefault(latin, []).append(cid)
-        for alias in aliases:
-            alias = alias.strip()
-            if len(alias) >= 2:
-                self._add(alias, cid, ALIAS)
-                if alias.isascii():
-                    self._latin.setdefault(_fold(alias), []).append(cid)
-        self._add_typos(cid, parsed)
+        kept = tuple(a for a in (alias.strip() for alias in aliases) if len(a) >= 2)
+        if kept:
+            self._aliases[cid] = kept
+        for alias in kept:
+            self._add(alias, cid, ALIAS)
+            if alias.isascii():
+                self._latin.setdefault(_fold(alias), []).append(cid)
+        for key, brand_len in self._typo_keys(parsed):
+            self._add_wild(key, cid, brand_len)
+        return True
+
+    def remove(self, name: str) -> bool:
+        """Make a customer unfindable (it was renamed, given other aliases, or deleted), in time proportional to its
+        own name: every form ``add`` derived from it is taken out again. False when the name is not known.
+
+        The slot in ``names`` stays (nothing points at it any more), and so do the tokenizer's words and the typo
+        anchors, which only widen where a match is tried, never what is found."""
+        cid = self._ids.pop(name.strip(), None)
+        if cid is None:
+            return False
+        parsed = self.parsed[cid]
+        for key in (_fold(name), _fold(strip_legal(unicodedata.normalize("NFKC", name)))):
+            if self._full.get(key) == cid:
+                del self._full[key]
+        aliases = self._aliases.pop(cid, ())
+        forms = [parsed.brand] if parsed.brand else []
+        for form in (*forms, *parsed.parts(), *parsed.alternatives, *aliases):
+            owners = [o for o in self._forms.get(form, ()) if o[0] != cid]
+            if owners:
+                self._forms[form] = owners
+            else:
+                self._forms.pop(form, None)
+        for key in (*parsed.latin, *(_fold(a) for a in aliases if a.isascii())):
+            latin = [c for c in self._latin.get(key, ()) if c != cid]
+            if latin:
+                self._latin[key] = latin
+            else:
+                self._latin.pop(key, None)
+        for key, brand_len in self._typo_keys(parsed):
+            self._remove_wild(key, cid * _PACK + min(brand_len, _PACK - 1))
         return True
 
     def _add(self, form: str, cid: int, kind: int) -> None:
@@ -174,7 +208,7 @@ class CustomerIndex:
             self._lengths[form[0]] = tuple(sorted((*lengths, len(form)), reverse=True))
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self._ids)
 
     # -- exact forms ---------------------------------------------------------------------------
 
@@ -322,8 +356,9 @@ class CustomerIndex:
 
     # -- typos ---------------------------------------------------------------------------------
 
-    def _add_typos(self, cid: int, name: Name) -> None:
-        """Every typo-able form of one customer with one character replaced by "?", by anchors that stay intact.
+    def _typo_keys(self, name: Name) -> list[tuple[str, int]]:
+        """Every typo-able form of one customer with one character replaced by "?", with the length of its brand
+        part; the anchors that stay intact are recorded on the way.
 
         A brand of three or more characters can be misspelt alone; a two-character brand only with
         a trade after it (常明光电), and only in the brand. One wrong character leaves the first or
@@ -331,21 +366,21 @@ class CustomerIndex:
         """
         brand = name.brand
         if not brand or not all(is_cjk(ch) for ch in brand):
-            return
+            return []
+        keys: list[tuple[str, int]] = []
         forms = [brand]
         if len(brand) == 2:
-            for j in range(2):
-                self._add_wild(brand[:j] + "?" + brand[j + 1 :], cid, 2)
+            keys += [(brand[:j] + "?" + brand[j + 1 :], 2) for j in range(2)]
         forms += [brand + t for t in name.trades] + ([brand + name.trade_text] if len(name.trades) > 1 else [])
         for form in forms:
             if len(form) == 2:
                 continue
-            for j in range(len(brand)):
-                self._add_wild(form[:j] + "?" + form[j + 1 :], cid, len(brand))
+            keys += [(form[:j] + "?" + form[j + 1 :], len(brand)) for j in range(len(brand))]
             self._starts.setdefault(form[:2], set()).add(len(form))
             self._ends.setdefault(form[-2:], set()).add(len(form))
             if len(form) == 3:
                 self._outer.add(form[0] + form[2])
+        return keys
 
     def _add_wild(self, key: str, cid: int, brand_len: int) -> None:
         code = cid * _PACK + min(brand_len, _PACK - 1)
@@ -357,6 +392,15 @@ class CustomerIndex:
                 self._wild[key] = {have, code}
         else:
             have.add(code)
+
+    def _remove_wild(self, key: str, code: int) -> None:
+        have = self._wild.get(key)
+        if have == code:
+            del self._wild[key]
+        elif isinstance(have, set):
+            have.discard(code)
+            if len(have) == 1:
+                self._wild[key] = have.pop()
 
     def _wild_owners(self, key: str) -> list[tuple[int, int]]:
         """(customer, length of the brand part) of everyone whose name fits the typo key."""

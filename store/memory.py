@@ -38,6 +38,7 @@ from sales.reports import StageTotal, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
+from store.repositories import NameChanges
 from store.windows import take_slots
 
 
@@ -63,6 +64,16 @@ class MemoryState:
     ledger: dict[str, PointsEntry] = field(default_factory=dict)
     redemptions: dict[int, Redemption] = field(default_factory=dict)
     next_id: int = 1
+    names_version: int = 0  # as the SQL store's triggers keep it (migration 0014)
+    names_rev: dict[int, int] = field(default_factory=dict)
+    name_log: list[tuple[int, str]] = field(default_factory=list)
+
+    def names_changed(self, customer_id: int | None, old_name: str | None) -> None:
+        self.names_version += 1
+        if old_name is not None:
+            self.name_log.append((self.names_version, old_name))
+        if customer_id is not None:
+            self.names_rev[customer_id] = self.names_version
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -188,6 +199,7 @@ class MemoryCustomers(_Repo):
             raise DuplicateKeyError(f"unknown owner {customer.owner_id}")
         stored = dataclasses.replace(_copy(customer), id=self.s.new_id())
         self.s.customers[stored.id] = stored  # type: ignore[index]
+        self.s.names_changed(stored.id, None)
         return _copy(stored)
 
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
@@ -196,22 +208,34 @@ class MemoryCustomers(_Repo):
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
-        if customer.id in self.s.customers:
-            self.s.customers[customer.id] = _copy(customer)
+        old = self.s.customers.get(customer.id)
+        if old is None:
+            return
+        self.s.customers[customer.id] = _copy(customer)
+        if (old.name, old.aliases) != (customer.name, customer.aliases):
+            self.s.names_changed(customer.id, old.name if old.name != customer.name else None)
 
     async def delete(self, customer_id: int) -> None:
-        self.s.customers.pop(customer_id, None)
+        old = self.s.customers.pop(customer_id, None)
+        if old is not None:
+            self.s.names_rev.pop(customer_id, None)
+            self.s.names_changed(None, old.name)
         for key in [k for k, v in self.s.stages.items() if v.customer_id == customer_id]:
             del self.s.stages[key]
 
-    async def signature(self) -> tuple[int, int]:
-        return len(self.s.customers), max(self.s.customers, default=0)
+    async def names_version(self) -> int:
+        return self.s.names_version
 
     async def names(self) -> list[tuple[str, list[str]]]:
         return [(c.name, list(c.aliases)) for _, c in sorted(self.s.customers.items())]
 
-    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
-        return [(c.name, list(c.aliases)) for i, c in sorted(self.s.customers.items()) if i > customer_id]
+    async def names_changed_since(self, version: int, limit: int) -> NameChanges | None:
+        gone = [name for v, name in self.s.name_log if v > version]
+        changed = sorted((v, i) for i, v in self.s.names_rev.items() if v > version)
+        if len(gone) + len(changed) > limit:
+            return None
+        current = [(self.s.customers[i].name, list(self.s.customers[i].aliases)) for _, i in changed]
+        return NameChanges(gone, current)
 
     async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:
         return stage_totals(await self.find(owner_ids=owner_ids))

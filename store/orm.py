@@ -150,6 +150,27 @@ class CustomerRow(Base):
     lost_reason: Mapped[str | None] = mapped_column(String(500))
     margin: Mapped[Decimal | None] = mapped_column(Ratio)
     paid_on: Mapped[date | None] = mapped_column(Date)
+    # the names version (CatalogVersionRow) at which this customer was added, renamed or given other aliases:
+    # set by the database's triggers (migration 0014), so that every way of writing a name is seen by the parser
+    names_rev: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+
+
+class CatalogVersionRow(Base):
+    """One counter per catalogue, bumped (by triggers) in the transaction that changes it: the parser learns that
+    its customer index is out of date from one primary-key read, not a count over every customer. The row's lock,
+    held to the commit, keeps the versions in commit order on PostgreSQL."""
+
+    __tablename__ = "catalog_versions"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomerNameLogRow(Base):
+    """A name that stopped being a customer's (renamed or deleted), at the names version that did it."""
+
+    __tablename__ = "customer_name_log"
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    old_name: Mapped[str] = mapped_column(String(200))
 
 
 class StageHistoryRow(Base):

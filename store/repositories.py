@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -49,6 +50,15 @@ class TeamRepository(Protocol):
     async def update(self, team: Team) -> None: ...
 
 
+@dataclass(frozen=True)
+class NameChanges:
+    """Names to take out of the parser's index (renamed away, deleted), then names to put in (added, renamed,
+    aliases changed: in again with their aliases). Applied in that order it is the same index as a rebuild."""
+
+    gone: list[str]
+    current: list[tuple[str, list[str]]]
+
+
 class CustomerRepository(Protocol):
     async def get(self, customer_id: int) -> Customer | None: ...
     async def by_name(self, name: str) -> Customer | None: ...
@@ -64,16 +74,16 @@ class CustomerRepository(Protocol):
     async def update(self, customer: Customer) -> None: ...
     async def delete(self, customer_id: int) -> None: ...
 
-    async def signature(self) -> tuple[int, int]:
-        """(count, highest id): changes whenever a customer is added or removed."""
+    async def names_version(self) -> int:
+        """A counter the database bumps whenever a customer is added, removed, renamed or given other aliases."""
         ...
 
     async def names(self) -> list[tuple[str, list[str]]]:
         """Every customer's name with its aliases, for the parser's index."""
         ...
 
-    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
-        """The names (with aliases) of the customers added after ``customer_id``, oldest first."""
+    async def names_changed_since(self, version: int, limit: int) -> NameChanges | None:
+        """What changed in the names after ``version``; None when more than ``limit`` changes (a rebuild is quicker)."""
         ...
 
     async def stage_totals(self, owner_ids: Sequence[str] | None = None) -> list[StageTotal]:

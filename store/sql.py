@@ -56,6 +56,8 @@ from store.orm import (
     Base,
     BriefRow,
     BriefUpdateRow,
+    CatalogVersionRow,
+    CustomerNameLogRow,
     CustomerRow,
     EmployeeRow,
     ForecastSnapshotRow,
@@ -73,6 +75,7 @@ from store.orm import (
     TeamChannelRow,
     TeamRow,
 )
+from store.repositories import NameChanges
 from store.windows import take_slots
 from store.writer import WriterLock
 
@@ -290,6 +293,7 @@ class SqlTeams(_Repo):
 
 
 _NAME_COLUMNS = (CustomerRow.name, cast(CustomerRow.aliases, Text))
+_NAMES_VERSION = select(CatalogVersionRow.version).where(CatalogVersionRow.name == "customers")
 
 
 class SqlCustomers(_Repo):
@@ -323,8 +327,16 @@ class SqlCustomers(_Repo):
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
         if not customers:
             return []
+        # the whole batch at one names version, set here: the database's trigger would bump it row by row
+        bump = update(CatalogVersionRow).where(CatalogVersionRow.name == "customers")
+        bumped = await self.session.execute(
+            bump.values(version=CatalogVersionRow.version + 1).returning(CatalogVersionRow.version)
+        )
+        rev = int(bumped.scalar_one())
         # one executemany, then the ids by name (unique): RETURNING in parameter order costs a statement per row
-        await self._write_many(insert(CustomerRow), [to_columns(c, skip=("id",)) for c in customers])
+        await self._write_many(
+            insert(CustomerRow), [{**to_columns(c, skip=("id",)), "names_rev": rev} for c in customers]
+        )
         ids: dict[str, int] = {}
         names = [c.name for c in customers]
         for start in range(0, len(names), 900):  # within SQLite's limit of bound parameters
@@ -343,15 +355,22 @@ class SqlCustomers(_Repo):
         await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
         await self.session.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
 
-    async def signature(self) -> tuple[int, int]:
-        row = (await self.session.execute(select(func.count(), func.max(CustomerRow.id)))).one()
-        return int(row[0]), int(row[1] or 0)
+    async def names_version(self) -> int:
+        connection = await self.session.connection()
+        return int((await connection.execute(_NAMES_VERSION)).scalar_one())
 
     async def names(self) -> list[tuple[str, list[str]]]:
         return await self._names(select(*_NAME_COLUMNS).order_by(CustomerRow.id))
 
-    async def names_after(self, customer_id: int) -> list[tuple[str, list[str]]]:
-        return await self._names(select(*_NAME_COLUMNS).where(CustomerRow.id > customer_id).order_by(CustomerRow.id))
+    async def names_changed_since(self, version: int, limit: int) -> NameChanges | None:
+        connection = await self.session.connection()
+        log = select(CustomerNameLogRow.old_name).where(CustomerNameLogRow.version > version)
+        gone = list((await connection.execute(log.order_by(CustomerNameLogRow.version).limit(limit + 1))).scalars())
+        if len(gone) > limit:
+            return None
+        query = select(*_NAME_COLUMNS).where(CustomerRow.names_rev > version).order_by(CustomerRow.names_rev)
+        current = await self._names(query.limit(limit + 1 - len(gone)))
+        return None if len(gone) + len(current) > limit else NameChanges(gone, current)
 
     async def _names(self, query: Any) -> list[tuple[str, list[str]]]:
         """Aliases read as text and decoded only where there are some: at 100,000 customers the JSON type's

@@ -35,12 +35,13 @@ def _build(names: list[tuple[str, list[str]]], folder: Path | None) -> BriefPars
         return BriefParser(load_or_build(names, folder))
 
 
-INCREMENTAL_MAX = 500  # new customers added to the index in place; more than that: a rebuild in a thread
+INCREMENTAL_MAX = 500  # name changes patched into the index in place; more than that: a rebuild in a thread
 
 
 class ParserCache:
-    """One parser per customer list. New customers are added to its index in place (a fraction of a
-    millisecond each); a customer removed, or a great many added at once, means a rebuild in a thread.
+    """One parser per customer list. Customers added, renamed, given other aliases or removed are patched into its
+    index in place (a fraction of a millisecond each), from the names version the database keeps (migration 0014);
+    only a great many changes at once (an import) mean a rebuild in a thread.
 
     Building the index loads the word table (once per process) and takes about a second per
     5,000 legal names, so it never runs on the event loop, and one build runs at a time.
@@ -49,13 +50,13 @@ class ParserCache:
     def __init__(self, index_cache: Path | None = None) -> None:
         self.index_cache = index_cache
         self._parser: BriefParser | None = None
-        self._signature: tuple[int, int] | None = None
-        self._stale = False  # the list changed in a way ``get`` could not patch: ``prepare`` rebuilds
+        self._version: int | None = None  # the names version the index was built from or patched to
+        self._stale = False  # too much changed for ``get`` to patch: ``prepare`` rebuilds
         self._failed = False  # the last build raised
         self._lock = asyncio.Lock()
         self._warming = asyncio.Lock()
         self.builds = 0
-        self.added = 0
+        self.patched = 0
 
     @property
     def ready(self) -> bool:
@@ -68,27 +69,26 @@ class ParserCache:
         return "ready" if self._parser is not None else "failed" if self._failed else "building"
 
     async def get(self, uow: UnitOfWork) -> BriefParser:
-        """The parser for this unit of work. New customers are patched in; any other change leaves the index as it
-        stands for this message (it differs by the customers removed or renamed) and marks it for ``prepare`` to
-        rebuild outside a transaction: a build inside one would hold SQLite's writer for seconds. Only when there is
-        no index at all (the command line, a first message) is it built here."""
-        signature = await uow.customers.signature()
-        if self._parser is not None and signature == self._signature:
+        """The parser for this unit of work, with the name changes since the index was made patched in. When too
+        much changed the index is used as it stands for this message and marked for ``prepare`` to rebuild outside a
+        transaction: a build inside one would hold SQLite's writer for seconds. Only when there is no index at all
+        (the command line, a first message) is it built here."""
+        version = await uow.customers.names_version()
+        if self._parser is not None and version == self._version:
             return self._parser
         async with self._lock:
-            if self._parser is not None and self._signature is not None and signature != self._signature:
-                await self._add_new(uow, signature)
-                if signature != self._signature:
-                    self._stale = True
+            if self._parser is not None and version != self._version and not await self._patch(uow, version):
+                self._stale = True
+            if self._parser is not None:
                 return self._parser
         async with self._warming:
             if self._parser is None:
                 names = await uow.customers.names()
-                await self._build(names, signature)
+                await self._build(names, version)
         assert self._parser is not None
         return self._parser
 
-    async def _build(self, names: list[tuple[str, list[str]]], signature: tuple[int, int]) -> None:
+    async def _build(self, names: list[tuple[str, list[str]]], version: int) -> None:
         try:
             parser = await in_daemon_thread(partial(_build, names, self.index_cache), "customer-index")
         except BaseException:
@@ -96,39 +96,38 @@ class ParserCache:
             raise
         self.builds += 1
         async with self._lock:
-            self._parser, self._signature, self._stale, self._failed = parser, signature, False, False
+            self._parser, self._version, self._stale, self._failed = parser, version, False, False
 
-    async def _add_new(self, uow: UnitOfWork, signature: tuple[int, int]) -> None:
-        """Only customers added since (all with higher ids, none removed): into the index as it stands."""
-        assert self._parser is not None and self._signature is not None
-        if not self._patchable(signature):
-            return
-        (count, _), (known, known_top) = signature, self._signature
-        new = await uow.customers.names_after(known_top)
-        if len(new) != count - known:  # some were removed too: the ids do not add up
-            return
-        for name, aliases in new:
-            self._parser.index.add(name, aliases)
-        self.added += len(new)
-        self._signature = signature
+    async def _patch(self, uow: UnitOfWork, version: int) -> bool:
+        """The names that changed since the index's version, out of the index and in again as they are now (the
+        same index a rebuild would give); False when there are too many. Under ``_lock``."""
+        assert self._parser is not None and self._version is not None
+        changes = await uow.customers.names_changed_since(self._version, INCREMENTAL_MAX)
+        if changes is None:
+            return False
+        index = self._parser.index
+        for name in changes.gone:
+            index.remove(name)
+        for name, aliases in changes.current:
+            index.remove(name)
+            index.add(name, aliases)
+        self.patched += len(changes.gone) + len(changes.current)
+        self._version = version
+        return True
 
     async def prepare(self, reader: UnitOfWorkFactory) -> None:
-        """Before a write transaction opens: build the index when there is none, or when the customer list changed
-        in a way ``get`` cannot patch in place (a customer removed, a great many added), so that a slow build never
-        runs while a transaction, on SQLite the one writer lock, is held. One cheap read when nothing changed."""
+        """Before a write transaction opens: patch the index in a read-only unit of work, or build it when there is
+        none or too much changed, so that a slow build never runs while a transaction, on SQLite the one writer
+        lock, is held. One primary-key read when nothing changed."""
         if self._parser is not None and not self._stale:
             async with reader() as uow:
-                signature = await uow.customers.signature()
-            if signature == self._signature or self._patchable(signature):
-                return
+                version = await uow.customers.names_version()
+                if version == self._version:
+                    return
+                async with self._lock:
+                    if version == self._version or await self._patch(uow, version):
+                        return
         await self.warm(reader)
-
-    def _patchable(self, signature: tuple[int, int]) -> bool:
-        """Whether only new customers (higher ids, not too many) separate ``signature`` from the index's."""
-        if self._signature is None:
-            return False
-        (count, top), (known, known_top) = signature, self._signature
-        return top > known_top and 0 < count - known <= INCREMENTAL_MAX
 
     async def warm(self, reader: UnitOfWorkFactory) -> None:
         """Build the index from the names read in a short unit of work that has ended before the build starts: the
@@ -137,11 +136,11 @@ class ParserCache:
         once built two indexes side by side, taking twice the time and memory."""
         async with self._warming:
             async with reader() as uow:
-                signature = await uow.customers.signature()
-                if self._parser is not None and signature == self._signature and not self._stale:
+                version = await uow.customers.names_version()
+                if self._parser is not None and version == self._version and not self._stale:
                     return
                 names = await uow.customers.names()
-            await self._build(names, signature)
+            await self._build(names, version)
 
 
 @dataclass

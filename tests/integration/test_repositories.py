@@ -117,9 +117,8 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
         assert [c.name for c in await uow.customers.find(owner_ids=["E01"])] == ["上海瑞达机电"]
         assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]
         assert await uow.customers.count() == 2
-        # what the parser's index reads: names with aliases in id order, and only the newer ones
+        # what the parser's index reads: names with aliases in id order
         assert await uow.customers.names() == [("上海瑞达机电", ["瑞达"]), ("华东物流集团", [])]
-        assert await uow.customers.names_after(added.id) == [("华东物流集团", [])]
         got.stage, got.amount = Stage.DEMO, None
         got.last_followup_at = NOW.astimezone(UTC) + timedelta(hours=1)
         await uow.customers.update(got)
@@ -603,3 +602,48 @@ async def test_storing_callbacks_goes_ahead_of_queued_work_on_sqlite(tmp_path) -
     await asyncio.gather(*queued, callbacks)
     assert order == ["callbacks", "job0", "job1", "job2"]
     await database.dispose()
+
+
+async def test_names_version_follows_every_way_a_name_changes(uow_factory: UnitOfWorkFactory) -> None:
+    """The parser's change check: one counter that moves with each added, renamed, re-aliased or deleted customer
+    (on SQL by the database's own triggers), and the changes since a version, old names first."""
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        start = await uow.customers.names_version()
+        a = await uow.customers.add(_customer("上海瑞达机电"))
+        b = await uow.customers.add(_customer("华东物流集团"))
+        await uow.customers.add_many([_customer("苏州恒瑞达精密机械有限公司"), _customer("宁波新港物流股份有限公司")])
+        await uow.commit()
+    async with uow_factory() as uow:
+        added = await uow.customers.names_version()
+        assert added > start
+        changes = await uow.customers.names_changed_since(start, 10)
+        assert changes is not None and changes.gone == []
+        assert sorted(n for n, _ in changes.current) == sorted(
+            ["上海瑞达机电", "华东物流集团", "苏州恒瑞达精密机械有限公司", "宁波新港物流股份有限公司"]
+        )
+        assert await uow.customers.names_changed_since(start, 3) is None  # too many: the caller rebuilds
+        assert a.id is not None and b.id is not None
+        got_a, got_b = await uow.customers.get(a.id), await uow.customers.get(b.id)
+        assert got_a is not None and got_b is not None
+        got_a.stage, got_a.amount = Stage.DEMO, Decimal("10000")
+        await uow.customers.update(got_a)  # no name touched: no new version
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.customers.names_version() == added
+        got_a, got_b = await uow.customers.get(a.id), await uow.customers.get(b.id)
+        assert got_a is not None and got_b is not None
+        got_a.name = "上海瑞达机电设备有限公司"
+        got_b.aliases = ["华东"]
+        await uow.customers.update(got_a)
+        await uow.customers.update(got_b)
+        victim = await uow.customers.by_name("宁波新港物流股份有限公司")
+        assert victim is not None and victim.id is not None
+        await uow.customers.delete(victim.id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.customers.names_version() > added
+        changes = await uow.customers.names_changed_since(added, 10)
+        assert changes is not None
+        assert changes.gone == ["上海瑞达机电", "宁波新港物流股份有限公司"]
+        assert changes.current == [("上海瑞达机电设备有限公司", []), ("华东物流集团", ["华东"])]

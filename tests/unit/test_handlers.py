@@ -66,7 +66,7 @@ async def test_parser_index_follows_new_customers() -> None:
     await _say(store, services, "是", 4)
     reply = await _say(store, services, "新港物流 确认了需求", 5)
     assert "宁波新港物流" in reply and "意向初探→需求确认" in reply
-    assert (services.parser.builds, services.parser.added) == (1, 1)  # added to the index in place
+    assert (services.parser.builds, services.parser.patched) == (1, 1)  # added to the index in place
 
 
 def test_fit_keeps_what_fits_and_counts_the_rest() -> None:

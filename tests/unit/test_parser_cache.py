@@ -1,5 +1,5 @@
-"""The parser's customer index follows the customer list: a new customer is added in place (found in the very
-next brief, no rebuild), a removed one means a rebuild."""
+"""The parser's customer index follows the customer list: a customer added, renamed, given aliases or removed is
+patched in place (seen by the very next brief, no rebuild); only a great many changes mean a rebuild."""
 
 from __future__ import annotations
 
@@ -34,14 +34,65 @@ async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> No
         await uow.commit()
     second = await chat.say("新港物流 需求确认了,金额30万", minutes=5)
     assert "宁波新港物流" in second["text"] and "30万" in second["text"]
-    assert (chat.services.parser.builds, chat.services.parser.added) == (1, 1)  # in place, no rebuild
+    assert (chat.services.parser.builds, chat.services.parser.patched) == (1, 1)  # in place, no rebuild
     async with chat.store() as uow:
         found = await uow.customers.by_name("宁波新港物流股份有限公司")
         assert found is not None and found.amount == 300000 and found.id is not None
-        await uow.customers.delete(found.id)  # a removal cannot be patched in: the index is rebuilt
+        await uow.customers.delete(found.id)
         await uow.commit()
-    await chat.say("天成建材 报价已发", minutes=10)
-    assert chat.services.parser.builds == 2
+    gone = await chat.say("新港物流 报价已发", minutes=10)
+    assert "宁波新港物流股份有限公司" not in gone["text"]  # removed from the index, not found as a known customer
+    assert (chat.services.parser.builds, chat.services.parser.patched) == (1, 2)
+
+
+async def test_a_rename_and_new_aliases_reach_the_next_brief_without_a_rebuild() -> None:
+    """An import (or an admin) renames a customer and gives another one a short name: the next brief finds both by
+    their new names, and the old name is no longer a known customer."""
+    chat = ChatRig()
+    async with chat.store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.customers.add(_customer("浙江天成建材有限公司"))
+        await uow.customers.add(_customer("宁波新港物流股份有限公司"))
+        await uow.commit()
+    await chat.say("天成建材 方案演示完成")
+    async with chat.store() as uow:
+        renamed = await uow.customers.by_name("浙江天成建材有限公司")
+        aliased = await uow.customers.by_name("宁波新港物流股份有限公司")
+        assert renamed is not None and aliased is not None
+        renamed.name = "浙江恒远建材集团有限公司"
+        aliased.aliases = ["小港"]
+        await uow.customers.update(renamed)
+        await uow.customers.update(aliased)
+        await uow.commit()
+    by_new_name = await chat.say("恒远建材 报价已发,金额20万", minutes=5)
+    assert "浙江恒远建材集团有限公司" in by_new_name["text"] and "20万" in by_new_name["text"]
+    by_alias = await chat.say("小港 需求确认了", minutes=10)
+    assert "宁波新港物流股份有限公司" in by_alias["text"]
+    assert (chat.services.parser.builds, chat.services.parser.patched) == (1, 3)  # one old name out, two in
+    index = (await _parser(chat)).index
+    assert "浙江天成建材有限公司" not in index._ids and len(index) == 2
+
+
+async def _parser(chat: ChatRig):  # type: ignore[no-untyped-def]
+    async with chat.store() as uow:
+        return await chat.services.parser.get(uow)
+
+
+async def test_a_great_many_changes_mean_one_rebuild() -> None:
+    from usecases.services import INCREMENTAL_MAX
+
+    chat = ChatRig()
+    async with chat.store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.customers.add(_customer("浙江天成建材有限公司"))
+        await uow.commit()
+    await chat.say("天成建材 方案演示完成")
+    async with chat.store() as uow:
+        await uow.customers.add_many([_customer(f"测试{i:04d}号科技有限公司") for i in range(INCREMENTAL_MAX + 1)])
+        await uow.commit()
+    reply = await chat.say("测试0007号科技 需求确认了", minutes=5)
+    assert "测试0007号科技有限公司" in reply["text"]
+    assert (chat.services.parser.builds, chat.services.parser.patched) == (2, 0)
 
 
 async def test_a_build_runs_in_a_thread_that_never_holds_up_the_exit() -> None:
@@ -81,7 +132,7 @@ async def test_the_warm_up_and_an_idle_worker_build_one_index_not_several() -> N
     assert cache.builds == 1
 
 
-async def test_a_removal_seen_inside_a_transaction_is_rebuilt_before_the_next_one_and_a_failure_is_told(
+async def test_too_many_changes_seen_inside_a_transaction_are_rebuilt_before_the_next_one_and_a_failure_is_told(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``get`` runs inside the worker's transaction: it must not build there when an index exists (seconds holding
@@ -99,6 +150,7 @@ async def test_a_removal_seen_inside_a_transaction_is_rebuilt_before_the_next_on
     cache = ParserCache()
     await cache.prepare(store)
     assert (cache.builds, cache.state) == (1, "ready") and kept.id is not None and gone.id is not None
+    monkeypatch.setattr(services_module, "INCREMENTAL_MAX", 0)  # any change is too many to patch
     async with store() as uow:
         await uow.customers.delete(gone.id)
         await uow.commit()
