@@ -305,70 +305,71 @@ async def import_customers(
         report.added += len(added)
         fresh.clear()
 
-    for done, row in enumerate(rows, start=1):
-        if len(fresh) >= IMPORT_CHUNK:
-            await write_fresh()
-        if progress is not None and done % IMPORT_CHUNK == 0:
-            progress(done, len(rows))
-        name = as_text(row.values.get("name"))
-        owner_id = as_text(row.values.get("owner_id"))
-        errors: list[str] = []
-        if not name:
-            errors.append("缺少客户名称")
-        elif name in seen:
-            errors.append(f"文件内客户重复: {name}")
-        if not owner_id:
-            errors.append("缺少负责人工号" + (f" ({name})" if name else ""))
-        elif owner_id not in owners:
-            errors.append(f"负责人工号不存在: {owner_id}")
-        values, bad = _customer_values(row.values, tz)
-        errors += bad
-        existing = known.get(name) if name and name not in seen else None
-        if name:
-            seen.add(name)
-        stage: Stage = values.get("stage") or (existing.stage if existing else Stage.INITIAL)
-        stage_moves = existing is None or stage != existing.stage
-        if values.get("closed_on") is not None and not stage.is_closed:
-            errors.append(f"填了成交/流失日期,但阶段是{stage.label}")
-        closed_at = _closing(values, stage, tz)
-        if stage.is_closed and stage_moves and closed_at is None:
-            outcome = "成交" if stage is Stage.WON else "流失"
-            errors.append(f"{stage.label}的客户需要「进入阶段日期」或「{outcome}日期」,否则会被算成今天{outcome}")
-        if errors or not name or not owner_id:
-            report.reject(row, ";".join(errors))
-            continue
-        if closed_at is not None and "stage_entered_at" not in values:
-            values["stage_entered_at"] = closed_at
-        if stage_moves and "stage_entered_at" not in values:
-            undated += 1
-        if existing is None:
-            fresh.append(Customer(
-                name=name, owner_id=owner_id, stage=values.pop("stage", Stage.INITIAL),
-                stage_entered_at=values.pop("stage_entered_at", now), created_at=now, closed_at=closed_at, **values,
-            ))  # fmt: skip
-            continue
-        changed = dataclasses.replace(existing, owner_id=owner_id, **values)
-        if changed.stage != existing.stage:
-            if "stage_entered_at" not in values:
-                changed.stage_entered_at = now
-            changed.closed_at = closed_at
-            assert existing.id is not None
-            await uow.stages.add(
-                StageChange(
-                    customer_id=existing.id,
-                    from_stage=existing.stage,
-                    to_stage=changed.stage,
-                    changed_at=changed.stage_entered_at,
+    async with uow.customers.bulk_load(len(rows)):
+        for done, row in enumerate(rows, start=1):
+            if len(fresh) >= IMPORT_CHUNK:
+                await write_fresh()
+            if progress is not None and done % IMPORT_CHUNK == 0:
+                progress(done, len(rows))
+            name = as_text(row.values.get("name"))
+            owner_id = as_text(row.values.get("owner_id"))
+            errors: list[str] = []
+            if not name:
+                errors.append("缺少客户名称")
+            elif name in seen:
+                errors.append(f"文件内客户重复: {name}")
+            if not owner_id:
+                errors.append("缺少负责人工号" + (f" ({name})" if name else ""))
+            elif owner_id not in owners:
+                errors.append(f"负责人工号不存在: {owner_id}")
+            values, bad = _customer_values(row.values, tz)
+            errors += bad
+            existing = known.get(name) if name and name not in seen else None
+            if name:
+                seen.add(name)
+            stage: Stage = values.get("stage") or (existing.stage if existing else Stage.INITIAL)
+            stage_moves = existing is None or stage != existing.stage
+            if values.get("closed_on") is not None and not stage.is_closed:
+                errors.append(f"填了成交/流失日期,但阶段是{stage.label}")
+            closed_at = _closing(values, stage, tz)
+            if stage.is_closed and stage_moves and closed_at is None:
+                outcome = "成交" if stage is Stage.WON else "流失"
+                errors.append(f"{stage.label}的客户需要「进入阶段日期」或「{outcome}日期」,否则会被算成今天{outcome}")
+            if errors or not name or not owner_id:
+                report.reject(row, ";".join(errors))
+                continue
+            if closed_at is not None and "stage_entered_at" not in values:
+                values["stage_entered_at"] = closed_at
+            if stage_moves and "stage_entered_at" not in values:
+                undated += 1
+            if existing is None:
+                fresh.append(Customer(
+                    name=name, owner_id=owner_id, stage=values.pop("stage", Stage.INITIAL),
+                    stage_entered_at=values.pop("stage_entered_at", now), created_at=now, closed_at=closed_at, **values,
+                ))  # fmt: skip
+                continue
+            changed = dataclasses.replace(existing, owner_id=owner_id, **values)
+            if changed.stage != existing.stage:
+                if "stage_entered_at" not in values:
+                    changed.stage_entered_at = now
+                changed.closed_at = closed_at
+                assert existing.id is not None
+                await uow.stages.add(
+                    StageChange(
+                        customer_id=existing.id,
+                        from_stage=existing.stage,
+                        to_stage=changed.stage,
+                        changed_at=changed.stage_entered_at,
+                    )
                 )
-            )
-        elif closed_at is not None and row_dates(row):  # a re-import dates a closed deal that had none
-            changed.closed_at = closed_at
-        if changed == existing:
-            report.unchanged += 1
-        else:
-            await uow.customers.update(changed)
-            report.updated += 1
-    await write_fresh()
+            elif closed_at is not None and row_dates(row):  # a re-import dates a closed deal that had none
+                changed.closed_at = closed_at
+            if changed == existing:
+                report.unchanged += 1
+            else:
+                await uow.customers.update(changed)
+                report.updated += 1
+        await write_fresh()
     if progress is not None:
         progress(len(rows), len(rows))
     if undated:

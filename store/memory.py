@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -214,6 +215,9 @@ class MemoryCustomers(_Repo):
         self.s.customers[customer.id] = _copy(customer)
         if (old.name, old.aliases) != (customer.name, customer.aliases):
             self.s.names_changed(customer.id, old.name if old.name != customer.name else None)
+
+    def bulk_load(self, incoming: int) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
 
     async def delete(self, customer_id: int) -> None:
         old = self.s.customers.pop(customer_id, None)

@@ -341,3 +341,68 @@ def test_no_progress_bar_in_a_pipe_or_json(genjin: Any, tmp_path: Path) -> None:
     assert genjin("import", "employees", "e.csv").returncode == 0
     done = genjin("import", "customers", "c.csv", "--json")
     assert done.returncode == 0 and "导入客户 [" not in done.stderr and json.loads(done.stdout)["added"] == 3
+
+
+async def test_a_large_load_on_sqlite_drops_the_indexes_and_builds_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an empty table the secondary indexes are dropped for the load and built again before the commit; a load
+    that fails rolls back with them in place. Either way the schema ends as the migrations made it."""
+    from sqlalchemy import text
+
+    from store import migrate, sql
+    from store.db import create_engine, session_factory
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    await migrate.upgrade(engine)
+    factory = session_factory(engine)
+
+    async def indexes() -> set[str]:
+        async with engine.connect() as conn:
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            return set((await conn.execute(text(query))).scalars())
+
+    before = await indexes()
+    assert {"ix_customers_owner_id", "ix_stage_history_customer_id"} <= before
+    monkeypatch.setattr(sql, "BULK_LOAD_MINIMUM", 2)
+    during: list[set[str]] = []
+    await _import_employees(lambda: sql.SqlUnitOfWork(factory), _write(tmp_path, "e.csv", EMPLOYEES_CN))
+    async with sql.SqlUnitOfWork(factory) as uow:
+        async with uow.customers.bulk_load(3):
+            conn = await uow.session.connection()
+            listed = await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))
+            during.append(set(listed.scalars()))
+    assert "ix_customers_owner_id" not in during[0] and await indexes() == before  # not committed: rolled back
+    with pytest.raises(RuntimeError):
+        async with sql.SqlUnitOfWork(factory) as uow:
+            async with uow.customers.bulk_load(3):
+                raise RuntimeError("a bad row")
+    assert await indexes() == before
+    report = await _import_customers(lambda: sql.SqlUnitOfWork(factory), _write(tmp_path, "c.csv", CUSTOMERS_CN))
+    assert report.added == 3 and await indexes() == before
+    async with sql.SqlUnitOfWork(factory) as uow:
+        ruida = await uow.customers.by_name("上海瑞达机电")
+        assert ruida is not None and ruida.amount == Decimal("655000") and ruida.aliases == ["瑞达", "瑞达机电"]
+        assert ruida.expected_close == date(2026, 12, 20) and ruida.stage_entered_at.tzinfo is not None
+    await engine.dispose()
+
+
+def test_equal_values_are_converted_once_and_alike() -> None:
+    """The import's column-wise conversion does each distinct value once; equal instants in two zones are one value
+    and give one stored text, and lists (a JSON column) are converted one by one."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from store.sql import _processed
+
+    calls: list[Any] = []
+
+    def process(value: Any) -> str:
+        calls.append(value)
+        return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else json.dumps(value)
+
+    shanghai = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    same = shanghai.astimezone(UTC)
+    assert _processed(process, [shanghai, same, shanghai]) == [same.isoformat()] * 3 and len(calls) == 1
+    calls.clear()
+    assert _processed(process, [None, [], ["瑞达"], []]) == ["null", "[]", json.dumps(["瑞达"]), "[]"]
+    assert len(calls) == 4
