@@ -111,6 +111,18 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).lower()
 
 
+def _full_keys(name: str) -> tuple[str, str]:
+    """A canonical name folded, with and without its legal suffix: where it is written in full."""
+    return _fold(name), _fold(strip_legal(unicodedata.normalize("NFKC", name)))
+
+
+def _words(name: Name) -> tuple[str, ...]:
+    """The words a customer's name gives the tokenizer: its brand, alone and with each of its trades."""
+    if not name.brand:
+        return ()
+    return (name.brand, name.brand + name.trade_text, *(name.brand + t for t in name.trades))
+
+
 class CustomerIndex:
     """The known customers of one org, ready to be found in text."""
 
@@ -145,12 +157,12 @@ class CustomerIndex:
         self.names.append(name)
         parsed = parse_name(name)
         self.parsed.append(parsed)
-        self._full.setdefault(_fold(name), cid)
-        self._full.setdefault(_fold(strip_legal(unicodedata.normalize("NFKC", name))), cid)
+        for key in _full_keys(name):
+            self._full.setdefault(key, cid)
         if parsed.brand:
             self._add(parsed.brand, cid, BRAND)
-            for word in (parsed.brand, parsed.brand + parsed.trade_text, *(parsed.brand + t for t in parsed.trades)):
-                self.tokenizer.add(word)
+        for word in _words(parsed):
+            self.tokenizer.add(word)
         for part in parsed.parts():
             self._add(part, cid, PART)
         for alt in parsed.alternatives:
@@ -170,17 +182,18 @@ class CustomerIndex:
 
     def remove(self, name: str) -> bool:
         """Make a customer unfindable (it was renamed, given other aliases, or deleted), in time proportional to its
-        own name: every form ``add`` derived from it is taken out again. False when the name is not known.
+        own name: every form and word ``add`` derived from it is taken out again, unless another customer derives it
+        too. False when the name is not known.
 
-        The slot in ``names`` stays (nothing points at it any more), and so do the tokenizer's words and the typo
-        anchors, which only widen where a match is tried, never what is found."""
-        cid = self._ids.pop(name.strip(), None)
+        The slot in ``names`` stays (nothing points at it any more), and so do the typo anchors and the tokenizer's
+        word lengths, which only bound where a match is tried, never what is found. One difference from a rebuild
+        remains: where two customers fold to one full name (瑞达机电 and 瑞达机电有限公司), a rebuild gives it to the
+        older customer, a renamed one comes back as the newest."""
+        name = name.strip()
+        cid = self._ids.pop(name, None)
         if cid is None:
             return False
         parsed = self.parsed[cid]
-        for key in (_fold(name), _fold(strip_legal(unicodedata.normalize("NFKC", name)))):
-            if self._full.get(key) == cid:
-                del self._full[key]
         aliases = self._aliases.pop(cid, ())
         forms = [parsed.brand] if parsed.brand else []
         for form in (*forms, *parsed.parts(), *parsed.alternatives, *aliases):
@@ -197,6 +210,17 @@ class CustomerIndex:
                 self._latin.pop(key, None)
         for key, brand_len in self._typo_keys(parsed):
             self._remove_wild(key, cid * _PACK + min(brand_len, _PACK - 1))
+        near = sorted({c for form in (*forms, *_words(parsed)) for c, _ in self._forms.get(form, ())})
+        for key in _full_keys(name):
+            if self._full.get(key) == cid:
+                del self._full[key]
+                heir = next((c for c in near if key in _full_keys(self.names[c])), None)
+                if heir is not None:
+                    self._full[key] = heir
+        still = {w for c in near for w in _words(self.parsed[c])}
+        for word in _words(parsed):
+            if word not in still:
+                self.tokenizer.remove(word)
         return True
 
     def _add(self, form: str, cid: int, kind: int) -> None:
@@ -358,7 +382,8 @@ class CustomerIndex:
 
     def _typo_keys(self, name: Name) -> list[tuple[str, int]]:
         """Every typo-able form of one customer with one character replaced by "?", with the length of its brand
-        part; the anchors that stay intact are recorded on the way.
+        part. The anchors that stay intact are recorded on the way (also when called by ``remove``: anchors shared
+        by many names are never taken out, they only widen where a typo is looked for).
 
         A brand of three or more characters can be misspelt alone; a two-character brand only with
         a trade after it (常明光电), and only in the brand. One wrong character leaves the first or

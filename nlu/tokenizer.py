@@ -77,6 +77,10 @@ class Tokenizer:
             sizes = set(self._sizes.get(word[-1], ())) | {len(word)}
             self._sizes[word[-1]] = tuple(sorted(sizes, reverse=True))
 
+    def remove(self, word: str) -> None:
+        """A customer's word no more (the lengths by last character stay: they only bound what is looked up)."""
+        self._extra.discard(word)
+
     def _known(self, piece: str) -> bool:
         return piece in self._extra or piece in self._table
 

@@ -152,13 +152,15 @@ class CustomerRow(Base):
     paid_on: Mapped[date | None] = mapped_column(Date)
     # the names version (CatalogVersionRow) at which this customer was added, renamed or given other aliases:
     # set by the database's triggers (migration 0014), so that every way of writing a name is seen by the parser
-    names_rev: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+    names_rev: Mapped[int] = mapped_column(BigInteger, server_default="0", index=True)
 
 
 class CatalogVersionRow(Base):
     """One counter per catalogue, bumped (by triggers) in the transaction that changes it: the parser learns that
     its customer index is out of date from one primary-key read, not a count over every customer. The row's lock,
-    held to the commit, keeps the versions in commit order on PostgreSQL."""
+    held to the commit, keeps the versions in commit order on PostgreSQL; the price is that transactions writing
+    names there run one after another (an import holds it for its whole length), and that two of them that also
+    update the same customer can deadlock (PostgreSQL aborts one; the inbox retries it)."""
 
     __tablename__ = "catalog_versions"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

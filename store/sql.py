@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Table, Text, cast, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -154,11 +155,11 @@ _PlainInsert = tuple[str, tuple[str, ...], tuple[tuple[int, Callable[[Any], Any]
 
 
 @functools.lru_cache(maxsize=64)
-def _plain_insert(table: Any, keys: tuple[str, ...], dialect: Any) -> _PlainInsert | None:
+def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _PlainInsert | None:
     """The INSERT's SQL for ``keys``, its parameter order and the bind processor of each column that has one; None
     (use SQLAlchemy's own path) when the dialect's parameters are not positional or a column left out has a default
     computed in Python, which only SQLAlchemy's path would fill in."""
-    if any(c.default is not None and c.key not in keys for c in table.columns if not c.primary_key):
+    if any(c.default is not None and c.key not in keys for c in table.columns):
         return None
     compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
     order = tuple(compiled.positiontup or ())
@@ -173,9 +174,15 @@ def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     day of the import, a file's one entry date), and formatting a datetime costs more than looking it up."""
     if any(isinstance(v, list | dict | set) for v in values):
         return list(map(process, values))  # a JSON column: unhashable values
-    # equal values give equal results here: equal datetimes are the same instant, equal Decimals the same amount
+    # keyed by type and offset as well: 1 == True == 1.0, and 09:00+08:00 == 01:00Z, yet a processor may tell them apart
     done: dict[Any, Any] = {}
-    return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+    out = []
+    for v in values:
+        key = (type(v), v, v.utcoffset() if isinstance(v, datetime) else None)
+        if key not in done:
+            done[key] = process(v)
+        out.append(done[key])
+    return out
 
 
 def _with_id(record: R, new_id: int) -> R:
@@ -207,7 +214,7 @@ class _Repo:
         except IntegrityError as exc:
             raise ConflictError(str(exc.orig)) from exc
 
-    async def _write_many(self, table: Any, rows: list[dict[str, Any]]) -> None:
+    async def _write_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """An executemany of plain tuples on the session's connection, each value turned into what the driver takes
         by its column type's own bind processor, looked up once per batch. ``Session.execute(insert(...), rows)``
         went through the ORM's bulk path and SQLAlchemy's per-row parameter handling: two thirds of an import of
@@ -379,7 +386,8 @@ class SqlCustomers(_Repo):
         rev = int(bumped.scalar_one())
         # one executemany, then the ids by name (unique): RETURNING in parameter order costs a statement per row
         await self._write_many(
-            CustomerRow.__table__, [{**to_columns(c, skip=("id",)), "names_rev": rev} for c in customers]
+            typing_cast(Table, CustomerRow.__table__),
+            [{**to_columns(c, skip=("id",)), "names_rev": rev} for c in customers],
         )
         ids: dict[str, int] = {}
         names = [c.name for c in customers]
@@ -392,21 +400,29 @@ class SqlCustomers(_Repo):
     async def bulk_load(self, incoming: int) -> AsyncIterator[None]:
         """On SQLite, when more rows are coming than a table holds, its secondary indexes are dropped for the load and
         built again at the end, inside the same transaction: sorted once, they cost a fraction of being kept up to
-        date row by row (9.2 -> 5.1 s for 100,000 customers with their first stage rows). An error leaves them
-        dropped in a transaction that must roll back, which brings them back. PostgreSQL keeps them: dropping
-        one there locks the table against every brief for the length of the import."""
+        date row by row (9.2 -> 5.1 s for 100,000 customers with their first stage rows). They are built again from
+        the database's own definitions, on an error too (SQLite keeps the transaction open), so whatever the caller
+        then does, commit or roll back, the schema stays whole. PostgreSQL keeps them: dropping one there locks the
+        table against every brief for the length of the import."""
         connection = await self.session.connection()
-        tables = [typing_cast(Table, row.__table__) for row in (CustomerRow, StageHistoryRow)]
-        dropped: list[Any] = []
+        dropped: list[tuple[str, str]] = []
         if connection.dialect.name == "sqlite" and incoming >= BULK_LOAD_MINIMUM:
-            for table in tables:
-                if (await connection.execute(select(func.count()).select_from(table))).scalar_one() < incoming:
-                    dropped += [index for index in table.indexes if not index.unique]
-        for index in dropped:
-            await connection.run_sync(index.drop)
-        yield
-        for index in dropped:
-            await connection.run_sync(index.create)
+            for table in (CustomerRow.__tablename__, StageHistoryRow.__tablename__):
+                count = f"SELECT count(*) FROM {table}"  # our own table names, not input
+                if (await connection.exec_driver_sql(count)).scalar_one() < incoming:
+                    listed = await connection.exec_driver_sql(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+                        " AND sql NOT LIKE 'CREATE UNIQUE%'",
+                        (table,),
+                    )
+                    dropped += typing_cast(list[tuple[str, str]], listed.all())
+        for name, _ in dropped:
+            await connection.exec_driver_sql(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in dropped:
+                await connection.exec_driver_sql(sql)
 
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
@@ -493,7 +509,9 @@ class SqlStageHistory(_Repo):
 
     async def add_many(self, changes: Sequence[StageChange]) -> None:
         if changes:
-            await self._write_many(StageHistoryRow.__table__, [to_columns(c, skip=("id",)) for c in changes])
+            await self._write_many(
+                typing_cast(Table, StageHistoryRow.__table__), [to_columns(c, skip=("id",)) for c in changes]
+            )
 
     async def for_customer(self, customer_id: int) -> list[StageChange]:
         query = (

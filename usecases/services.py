@@ -74,10 +74,10 @@ class ParserCache:
         transaction: a build inside one would hold SQLite's writer for seconds. Only when there is no index at all
         (the command line, a first message) is it built here."""
         version = await uow.customers.names_version()
-        if self._parser is not None and version == self._version:
+        if self._parser is not None and self._current(version):
             return self._parser
         async with self._lock:
-            if self._parser is not None and version != self._version and not await self._patch(uow, version):
+            if self._parser is not None and not self._current(version) and not await self._patch(uow, version):
                 self._stale = True
             if self._parser is not None:
                 return self._parser
@@ -98,6 +98,10 @@ class ParserCache:
         async with self._lock:
             self._parser, self._version, self._stale, self._failed = parser, version, False, False
 
+    def _current(self, version: int) -> bool:
+        """Whether the index already has ``version`` (or a later one: another task may have patched it meanwhile)."""
+        return self._version is not None and version <= self._version
+
     async def _patch(self, uow: UnitOfWork, version: int) -> bool:
         """The names that changed since the index's version, out of the index and in again as they are now (the
         same index a rebuild would give); False when there are too many. Under ``_lock``."""
@@ -112,7 +116,7 @@ class ParserCache:
             index.remove(name)
             index.add(name, aliases)
         self.patched += len(changes.gone) + len(changes.current)
-        self._version = version
+        self._version = max(version, self._version)
         return True
 
     async def prepare(self, reader: UnitOfWorkFactory) -> None:
@@ -122,10 +126,10 @@ class ParserCache:
         if self._parser is not None and not self._stale:
             async with reader() as uow:
                 version = await uow.customers.names_version()
-                if version == self._version:
+                if self._current(version):
                     return
                 async with self._lock:
-                    if version == self._version or await self._patch(uow, version):
+                    if self._current(version) or await self._patch(uow, version):
                         return
         await self.warm(reader)
 
@@ -137,7 +141,7 @@ class ParserCache:
         async with self._warming:
             async with reader() as uow:
                 version = await uow.customers.names_version()
-                if self._parser is not None and version == self._version and not self._stale:
+                if self._parser is not None and self._current(version) and not self._stale:
                     return
                 names = await uow.customers.names()
             await self._build(names, version)

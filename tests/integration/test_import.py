@@ -346,8 +346,8 @@ def test_no_progress_bar_in_a_pipe_or_json(genjin: Any, tmp_path: Path) -> None:
 async def test_a_large_load_on_sqlite_drops_the_indexes_and_builds_them_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Into an empty table the secondary indexes are dropped for the load and built again before the commit; a load
-    that fails rolls back with them in place. Either way the schema ends as the migrations made it."""
+    """Into an empty table the secondary indexes are dropped for the load and built again from the database's own
+    definitions; on an error too, so a caller that commits anyway keeps a whole schema."""
     from sqlalchemy import text
 
     from store import migrate, sql
@@ -356,27 +356,25 @@ async def test_a_large_load_on_sqlite_drops_the_indexes_and_builds_them_again(
     engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
     await migrate.upgrade(engine)
     factory = session_factory(engine)
+    listing = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
 
-    async def indexes() -> set[str]:
+    async def indexes() -> set[tuple[str, str]]:
         async with engine.connect() as conn:
-            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            return set((await conn.execute(text(query))).scalars())
+            return {(name, sql) for name, sql in await conn.execute(listing)}
 
     before = await indexes()
-    assert {"ix_customers_owner_id", "ix_stage_history_customer_id"} <= before
+    assert {"ix_customers_owner_id", "ix_stage_history_customer_id"} <= {name for name, _ in before}
     monkeypatch.setattr(sql, "BULK_LOAD_MINIMUM", 2)
-    during: list[set[str]] = []
     await _import_employees(lambda: sql.SqlUnitOfWork(factory), _write(tmp_path, "e.csv", EMPLOYEES_CN))
     async with sql.SqlUnitOfWork(factory) as uow:
-        async with uow.customers.bulk_load(3):
-            conn = await uow.session.connection()
-            listed = await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))
-            during.append(set(listed.scalars()))
-    assert "ix_customers_owner_id" not in during[0] and await indexes() == before  # not committed: rolled back
-    with pytest.raises(RuntimeError):
-        async with sql.SqlUnitOfWork(factory) as uow:
+        try:
             async with uow.customers.bulk_load(3):
+                during = {name for name, _ in await (await uow.session.connection()).execute(listing)}
                 raise RuntimeError("a bad row")
+        except RuntimeError:
+            pass  # a caller that carries on and commits
+        await uow.commit()
+    assert "ix_customers_owner_id" not in during and "ix_stage_history_customer_id" not in during
     assert await indexes() == before
     report = await _import_customers(lambda: sql.SqlUnitOfWork(factory), _write(tmp_path, "c.csv", CUSTOMERS_CN))
     assert report.added == 3 and await indexes() == before
@@ -387,22 +385,33 @@ async def test_a_large_load_on_sqlite_drops_the_indexes_and_builds_them_again(
     await engine.dispose()
 
 
-def test_equal_values_are_converted_once_and_alike() -> None:
-    """The import's column-wise conversion does each distinct value once; equal instants in two zones are one value
-    and give one stored text, and lists (a JSON column) are converted one by one."""
+def test_each_distinct_value_is_converted_once_by_the_columns_own_processor() -> None:
+    """The batch insert converts column by column with the column type's processor, each distinct value once:
+    equal instants in two zones give one stored UTC text, an amount its whole fen, a list its JSON."""
     from datetime import UTC, datetime, timedelta, timezone
 
-    from store.sql import _processed
+    from sqlalchemy.dialects import sqlite
 
+    from store.orm import CustomerRow
+    from store.sql import _plain_insert, _processed
+
+    keys = ("stage_entered_at", "amount", "aliases")
+    plain = _plain_insert(CustomerRow.__table__, keys, sqlite.dialect())
+    assert plain is not None
+    _, order, processors = plain
+    process = {order[i]: p for i, p in processors}
+    shanghai = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    utc = shanghai.astimezone(UTC)
+    stored = _processed(process["stage_entered_at"], [shanghai, utc, shanghai])
+    assert stored == [process["stage_entered_at"](utc)] * 3 and stored[0].startswith("2026-12-01 01:00:00")
+    amounts = _processed(process["amount"], [Decimal("1.5"), Decimal("1.50"), None])
+    assert amounts[0] == amounts[1] == process["amount"](Decimal("1.5")) and amounts[2] is None
     calls: list[Any] = []
 
-    def process(value: Any) -> str:
+    def spy(value: Any) -> Any:
         calls.append(value)
-        return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else json.dumps(value)
+        return (type(value).__name__, value)
 
-    shanghai = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-    same = shanghai.astimezone(UTC)
-    assert _processed(process, [shanghai, same, shanghai]) == [same.isoformat()] * 3 and len(calls) == 1
-    calls.clear()
-    assert _processed(process, [None, [], ["瑞达"], []]) == ["null", "[]", json.dumps(["瑞达"]), "[]"]
-    assert len(calls) == 4
+    assert _processed(spy, [1, True, 1.0, 1]) == [("int", 1), ("bool", True), ("float", 1.0), ("int", 1)]
+    assert len(calls) == 3  # equal but of three types: three conversions, and the repeat none
+    assert _processed(process["aliases"], [[], ["瑞达"], []]) == [json.dumps([]), json.dumps(["瑞达"]), json.dumps([])]

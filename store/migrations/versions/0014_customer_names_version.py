@@ -1,5 +1,10 @@
 """customer names version: triggers keep a counter and a log, so the parser's index follows every rename
 
+A later migration that rebuilds ``customers`` on SQLite (batch "move and copy") drops these triggers with the old
+table and must create them again; tests/integration/test_migrations.py checks they exist at head. The log keeps
+one row per rename or deletion and is not pruned (renames are rare; pruning would need a floor version below which
+``names_changed_since`` answers "rebuild").
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02 02:00:00
