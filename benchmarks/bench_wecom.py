@@ -1,12 +1,13 @@
 """WeCom callbacks against `genjin serve` on SQLite: acknowledgement latency and throughput.
 
-Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…]
+Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…] [--split]
 (SQLite in a temporary folder by default; a PostgreSQL database given is wiped first, e.g. after
 ``source .ci/postgres.sh``: ``--database-url "$GENJIN_TEST_POSTGRES_URL"``.)
 Sends encrypted callbacks (the official sample keys) to a real `genjin serve` whose WeCom API
 is a local fake, and prints: acknowledgement latency (median, p99), acknowledgements per
 second, briefs fully processed per second (callback in to reply received by the fake), and
 the ratio of acknowledgement throughput to a bare aiohttp handler that only decrypts.
+``--split`` runs the acknowledgements and the handling in two processes (``serve --role web`` and ``--role worker``).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
     ap.add_argument("--inbox-workers", type=int, default=1, help="GENJIN_INBOX_WORKERS for the server (PostgreSQL)")
+    ap.add_argument("--split", action="store_true", help="two processes: serve --role web and serve --role worker")
     args = ap.parse_args()
     items = payloads(args.callbacks)
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
@@ -148,7 +150,8 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers}")
+        roles = ("web", "worker") if args.split else ("all",)
+        print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers}, processes: {', '.join(roles)}")
         await seed(url)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENJIN_")}
@@ -158,7 +161,8 @@ async def main() -> None:
             GENJIN_WECOM_TOKEN=TOKEN, GENJIN_WECOM_AES_KEY=AES_KEY, GENJIN_WECOM_API_BASE=f"http://127.0.0.1:{api_port}",
             GENJIN_INBOX_WORKERS=str(args.inbox_workers),
         )  # fmt: skip
-        serve = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", env=env, cwd=tmp)
+        command = (sys.executable, "-m", "bot.cli", "serve", "--role")
+        serving = [await asyncio.create_subprocess_exec(*command, role, env=env, cwd=tmp) for role in roles]
         try:
             await wait_for(f"http://127.0.0.1:{port}/healthz")
             started = time.perf_counter()
@@ -167,8 +171,9 @@ async def main() -> None:
                 await asyncio.sleep(0.1)  # polling the fake's list; it has no event to wait on
             processed = time.perf_counter() - started
         finally:
-            serve.terminate()
-            await asyncio.wait_for(serve.wait(), 10)
+            for serve in serving:
+                serve.terminate()
+                await asyncio.wait_for(serve.wait(), 10)
     served_rate = report("genjin serve", latencies, elapsed)
     print(f"briefs fully processed: {len(fake.messages)}/{args.callbacks} in {processed:.1f} s, "
           f"{len(fake.messages) / processed:.0f} briefs/s (callback in to reply at the fake)")  # fmt: skip

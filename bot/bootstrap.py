@@ -157,7 +157,7 @@ async def build_app(
     )
     metrics = Metrics()
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,
-                         metrics=metrics, reader=database.reader,
+                         metrics=metrics, reader=database.reader, poll_seconds=settings.inbox_poll(),
                          workers=inbox_workers(settings, database))  # fmt: skip
     outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
     services.recommender = Recommender(

@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--path", default="genjin.toml")
     init.add_argument("--force", action="store_true", help="覆盖已有文件")
 
-    sub.add_parser("serve", help="启动服务(回调、收件箱、发件箱)")
+    serve = sub.add_parser("serve", help="启动服务(回调、收件箱、发件箱)")
+    serve.add_argument(
+        "--role", choices=("all", "web", "worker"),
+        help="all(默认)全部;web 只收回调并确认;worker 只处理消息、发送和定时任务。大公司可分开运行",
+    )  # fmt: skip
 
     parse = sub.add_parser("parse", help="解析简报:标准输入每行一个 JSON,输出每行一个结果")
     parse.add_argument("--customers", required=True, help="已知客户名单,每行一个名称")
@@ -141,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return await _serve(settings)
+        return await _serve(settings.model_copy(update={"role": args.role}) if args.role else settings)
     if args.command == "chat":
         return await _chat(settings, args.user, now=args.now)
     if args.command == "demo":

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         1, ge=1, le=32, description="同时处理消息的任务数(只对 PostgreSQL 有效;每个人的消息仍按顺序)"
     )
     alert_after_minutes: float = Field(5.0, gt=0, le=24 * 60, description="消息超过这么多分钟没处理就告警给管理员")
+    role: Literal["all", "web", "worker"] = Field(
+        "all", description="serve 做什么:all 全部;web 只收回调并确认;worker 只处理消息、发送和定时任务"
+    )
+    inbox_poll_seconds: float | None = Field(
+        None, gt=0, le=60, description="没有新消息时多久查一次收件箱(秒;默认 all 为 1,worker 为 0.2)"
+    )
 
     wecom_corp_id: str | None = Field(None, description="企业微信 企业ID(设置后启用企业微信)")
     wecom_agent_id: int | None = Field(None, description="企业微信 自建应用 AgentId")
@@ -115,6 +121,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"commission_bands {exc}") from exc
         return self
+
+    def inbox_poll(self) -> float:
+        """How often an idle worker looks at the inbox. In one process a stored callback wakes it at once; a worker
+        of its own (``role = worker``) learns of new messages only by looking, so it looks more often."""
+        if self.inbox_poll_seconds is not None:
+            return self.inbox_poll_seconds
+        return 0.2 if self.role == "worker" else 1.0
 
     def commission_rules(self) -> CommissionRules:
         return CommissionRules(

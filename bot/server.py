@@ -33,10 +33,11 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     reasons = list(app.alerts.active) if app.alerts is not None else []
-    index = app.services.parser.state  # briefs wait for the index; callbacks do not
+    # briefs wait for the index; callbacks do not. A web-only process has none: its worker is elsewhere
+    index = {"customer_index": app.services.parser.state} if app.settings.role != "web" else {"role": "web"}
     if reasons:
-        return web.json_response({"status": "degraded", "reasons": reasons, "customer_index": index})
-    return web.json_response({"status": "ok", "customer_index": index})
+        return web.json_response({"status": "degraded", "reasons": reasons, **index})
+    return web.json_response({"status": "ok", **index})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -71,8 +72,14 @@ async def _warm(app: App) -> None:
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (or ``stop``); then finish the message in hand and exit."""
+    """Serve until SIGTERM/SIGINT (or ``stop``); then finish the message in hand and exit.
+
+    ``role`` splits the work between processes. ``web`` listens, stores and acknowledges (HTTP callbacks and the
+    platforms' own connections); ``worker`` handles the stored messages, sends and runs the schedule. Apart, the
+    worker's handling never holds up an acknowledgement (in one process they share the event loop and the GIL),
+    and on PostgreSQL more workers can be started beside it. ``all`` does both in one process."""
     stop = stop or asyncio.Event()
+    receives, works = app.settings.role in ("all", "web"), app.settings.role in ("all", "worker")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -82,25 +89,29 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, app.settings.host, app.settings.port)
-        await site.start()
-        log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
-        scheduler = app.scheduler()
-        scheduler.start()
-        # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and the
-        # customer index is built in threads; the first brief waits for them
-        warmup = asyncio.create_task(_warm(app), name="warm-up")
-        for adapter in app.adapters:
+        if receives:
+            runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, app.settings.host, app.settings.port)
+            await site.start()
+            log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+        if works:
+            scheduler = app.scheduler()
+            scheduler.start()
+            # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and
+            # the customer index is built in threads; the first brief waits for them
+            warmup = asyncio.create_task(_warm(app), name="warm-up")
+        for adapter in app.adapters if receives else ():
             await adapter.start()
             started.append(adapter)
-        tasks = [
-            asyncio.create_task(app.worker.run(stop), name="inbox"),
-            asyncio.create_task(app.outbox.run(stop), name="outbox"),
-        ]
-        if app.alerts is not None:
-            tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
+        if works:
+            tasks = [
+                asyncio.create_task(app.worker.run(stop), name="inbox"),
+                asyncio.create_task(app.outbox.run(stop), name="outbox"),
+            ]
+            if app.alerts is not None:
+                tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
+        log.info("Genjin running as %s", app.settings.role)
         await stop.wait()
         log.info("stopping")
     finally:
