@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 from typing import cast as typing_cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Table, Text, cast, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import Date, Table, Text, bindparam, cast, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -204,9 +204,64 @@ def _insert_new(dialect: str, table: Any, keys: tuple[str, ...], returning: tupl
     return insert_(table).on_conflict_do_nothing(index_elements=list(keys)).returning(*(table.c[r] for r in returning))
 
 
+@functools.cache
+def _adding(table: type[Base]) -> Any:
+    """``INSERT … RETURNING id`` for a table, built once, its values sent as parameters. Through the ORM
+    (``session.add`` and a flush) the unit-of-work machinery ran for each of a brief's five new rows."""
+    return insert(table).returning(typing_cast(Any, table).id)
+
+
+@functools.cache
+def _updating(table: type[Base], keys: tuple[str, ...]) -> Any:
+    """``UPDATE … SET keys WHERE id = ?`` built once per table and set of columns: building it with ``.values()`` and
+    a where clause, then its cache key, cost more than running it."""
+    columns = typing_cast(Table, table.__table__).c
+    return (
+        update(table)
+        .where(typing_cast(Any, table).id == bindparam("row_id_"))
+        .values({key: bindparam(f"{key}_", type_=columns[key].type) for key in keys})
+    )
+
+
+@functools.cache
+def _reading(cls: Any, table: type[Base], key: str) -> Any:
+    """``SELECT <the record's columns> WHERE key = ?``, built once: read as plain rows, never as ORM objects, so no
+    mapped object can go stale behind a core ``UPDATE`` (``_updating``)."""
+    columns = [getattr(table, name) for name, _ in _converters(cls)]
+    return select(*columns).where(getattr(table, key) == bindparam("key_"))
+
+
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def _connection(self) -> Any:
+        """The session's connection, after flushing whatever the ORM holds pending (a core statement does not)."""
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self._flush()
+        return await self.session.connection()
+
+    async def _add_row(self, table: type[Base], record: Any) -> int:
+        """Insert a record's row (all its fields but the id) and return the new id."""
+        connection = await self._connection()
+        try:
+            result = await connection.execute(_adding(table), to_columns(record, skip=("id",)))
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+        return int(result.scalar_one())
+
+    async def _update_row(self, table: type[Base], row_id: int, values: dict[str, Any]) -> None:
+        connection = await self._connection()
+        params = {f"{key}_": value for key, value in values.items()} | {"row_id_": row_id}
+        try:
+            await connection.execute(_updating(table, tuple(values)), params)
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+
+    async def _read_one(self, cls: type[R], table: type[Base], key: str, value: Any) -> R | None:
+        connection = await self._connection()
+        row = (await connection.execute(_reading(typing_cast(Any, cls), table, key), {"key_": value})).first()
+        return _record(cls, row) if row is not None else None
 
     async def _flush(self) -> None:
         try:
@@ -349,12 +404,10 @@ _NAMES_VERSION = select(CatalogVersionRow.version).where(CatalogVersionRow.name 
 
 class SqlCustomers(_Repo):
     async def get(self, customer_id: int) -> Customer | None:
-        row = await self.session.get(CustomerRow, customer_id)
-        return to_record(Customer, row) if row else None
+        return await self._read_one(Customer, CustomerRow, "id", customer_id)
 
     async def by_name(self, name: str) -> Customer | None:
-        row = (await self.session.execute(select(CustomerRow).where(CustomerRow.name == name))).scalar_one_or_none()
-        return to_record(Customer, row) if row else None
+        return await self._read_one(Customer, CustomerRow, "name", name)
 
     async def find(
         self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
@@ -370,10 +423,7 @@ class SqlCustomers(_Repo):
         return int((await self.session.execute(select(func.count()).select_from(CustomerRow))).scalar_one())
 
     async def add(self, customer: Customer) -> Customer:
-        row = CustomerRow(**to_columns(customer, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(customer, id=row.id)
+        return _with_id(customer, await self._add_row(CustomerRow, customer))
 
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
         if not customers:
@@ -427,9 +477,7 @@ class SqlCustomers(_Repo):
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
-        await self._write(
-            update(CustomerRow).where(CustomerRow.id == customer.id).values(**to_columns(customer, skip=("id",)))
-        )
+        await self._update_row(CustomerRow, customer.id, to_columns(customer, skip=("id",)))
 
     async def delete(self, customer_id: int) -> None:
         await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
@@ -502,10 +550,7 @@ class SqlCustomers(_Repo):
 
 class SqlStageHistory(_Repo):
     async def add(self, change: StageChange) -> StageChange:
-        row = StageHistoryRow(**to_columns(change, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(change, id=row.id)
+        return _with_id(change, await self._add_row(StageHistoryRow, change))
 
     async def add_many(self, changes: Sequence[StageChange]) -> None:
         if changes:
@@ -567,10 +612,7 @@ class SqlStageHistory(_Repo):
 
 class SqlBriefs(_Repo):
     async def add(self, brief: Brief) -> Brief:
-        row = BriefRow(**to_columns(brief, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(brief, id=row.id)
+        return _with_id(brief, await self._add_row(BriefRow, brief))
 
     async def get(self, brief_id: int) -> Brief | None:
         row = await self.session.get(BriefRow, brief_id)
@@ -586,10 +628,7 @@ class SqlBriefs(_Repo):
         return [to_record(Brief, r) for r in (await self.session.execute(query)).scalars()]
 
     async def add_update(self, update_: BriefUpdate) -> BriefUpdate:
-        row = BriefUpdateRow(**to_columns(update_, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(update_, id=row.id)
+        return _with_id(update_, await self._add_row(BriefUpdateRow, update_))
 
     async def updates_for(self, brief_id: int) -> list[BriefUpdate]:
         query = select(BriefUpdateRow).where(BriefUpdateRow.brief_id == brief_id).order_by(BriefUpdateRow.id)
@@ -644,10 +683,7 @@ class SqlBriefs(_Repo):
 
 class SqlChanges(_Repo):
     async def add(self, change: AppliedChange) -> AppliedChange:
-        row = AppliedChangeRow(**to_columns(change, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(change, id=row.id)
+        return _with_id(change, await self._add_row(AppliedChangeRow, change))
 
     async def last_live(self, employee_id: str, since: datetime) -> AppliedChange | None:
         query = (
@@ -834,10 +870,7 @@ class SqlOutbox(_Repo):
 
 class SqlPending(_Repo):
     async def add(self, question: PendingQuestion) -> PendingQuestion:
-        row = PendingRow(**to_columns(question, skip=("id",)))
-        self.session.add(row)
-        await self._flush()
-        return dataclasses.replace(question, id=row.id)
+        return _with_id(question, await self._add_row(PendingRow, question))
 
     async def for_conversation(self, platform: str, chat_id: str, user_id: str) -> list[PendingQuestion]:
         query = (

@@ -647,3 +647,22 @@ async def test_names_version_follows_every_way_a_name_changes(uow_factory: UnitO
         assert changes is not None
         assert changes.gone == ["上海瑞达机电", "宁波新港物流股份有限公司"]
         assert changes.current == [("上海瑞达机电设备有限公司", []), ("华东物流集团", ["华东"])]
+
+
+async def test_reads_after_writes_in_one_unit_of_work_see_the_writes(uow_factory: UnitOfWorkFactory) -> None:
+    """Customers are read, added and updated by core statements built once: inside one unit of work an update is
+    seen by the next read (no mapped object left stale), and a customer can be added for an employee added through
+    the ORM in the same unit of work (the foreign key finds it)."""
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E77", name="周敏"))
+        added = await uow.customers.add(_customer("苏州恒瑞达精密机械有限公司", owner="E77"))
+        assert added.id is not None
+        first = await uow.customers.get(added.id)
+        assert first is not None and first.stage is Stage.QUALIFIED
+        first.stage, first.amount = Stage.NEGOTIATION, Decimal("120000.50")
+        await uow.customers.update(first)
+        again, by_name = await uow.customers.get(added.id), await uow.customers.by_name("苏州恒瑞达精密机械有限公司")
+        assert again is not None and by_name is not None
+        wanted = (Stage.NEGOTIATION, Decimal("120000.50"))
+        assert (again.stage, again.amount) == (by_name.stage, by_name.amount) == wanted
+        await uow.commit()
