@@ -162,8 +162,11 @@ async def main() -> None:
             GENJIN_INBOX_WORKERS=str(args.inbox_workers),
         )  # fmt: skip
         command = (sys.executable, "-m", "bot.cli", "serve", "--role")
-        serving = [await asyncio.create_subprocess_exec(*command, role, env=env, cwd=tmp) for role in roles]
+        serving: list[asyncio.subprocess.Process] = []
         try:
+            for n, role in enumerate(roles):  # a worker beside a web process answers /healthz on its own port
+                role_env = env | ({"GENJIN_PORT": str(free_port())} if n else {})
+                serving.append(await asyncio.create_subprocess_exec(*command, role, env=role_env, cwd=tmp))
             await wait_for(f"http://127.0.0.1:{port}/healthz")
             started = time.perf_counter()
             latencies, elapsed = await fire(f"http://127.0.0.1:{port}", items, args.concurrency)
@@ -173,6 +176,7 @@ async def main() -> None:
         finally:
             for serve in serving:
                 serve.terminate()
+            for serve in serving:
                 await asyncio.wait_for(serve.wait(), 10)
     served_rate = report("genjin serve", latencies, elapsed)
     print(f"briefs fully processed: {len(fake.messages)}/{args.callbacks} in {processed:.1f} s, "

@@ -53,7 +53,10 @@ class App:
     alerts: Alerts | None = None
 
     def troubles(self) -> list[tuple[str, str]]:
-        """The platforms whose way in is down now (for alerts and /healthz)."""
+        """The platforms whose way in is down now (for alerts and /healthz). A worker process opens none of them
+        (the web process receives), so it has none to report: an unopened connection is not a broken one."""
+        if self.settings.role == "worker":
+            return []
         return [(a.name, t) for a in self.adapters if (t := a.trouble()) is not None]
 
     def adapter(self, name: str) -> PlatformAdapter:

@@ -172,6 +172,11 @@ class InboxWriter:
         self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
+    async def settle(self) -> None:
+        """Wait for the batch being written, before the database closes: its callbacks are owed an answer."""
+        while self._flushing is not None and not self._flushing.done():
+            await asyncio.gather(self._flushing, return_exceptions=True)
+
     async def put(self, message: InboxMessage) -> bool:
         """Store ``message``; False when the platform already delivered it (a retry)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()

@@ -34,7 +34,9 @@ async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     reasons = list(app.alerts.active) if app.alerts is not None else []
     # briefs wait for the index; callbacks do not. A web-only process has none: its worker is elsewhere
-    index = {"customer_index": app.services.parser.state} if app.settings.role != "web" else {"role": "web"}
+    role = app.settings.role
+    index: dict[str, str] = {"customer_index": app.services.parser.state} if role != "web" else {}
+    index |= {"role": role} if role != "all" else {}
     if reasons:
         return web.json_response({"status": "degraded", "reasons": reasons, **index})
     return web.json_response({"status": "ok", **index})
@@ -47,12 +49,14 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=app.metrics.text(), headers={"Content-Type": CONTENT_TYPE})
 
 
-def make_web_app(app: App, *, client_max_size: int = 1024 * 1024) -> web.Application:
+def make_web_app(app: App, *, client_max_size: int = 1024 * 1024, callbacks: bool = True) -> web.Application:
+    """The health check and metrics, and unless this is a worker process, the platforms' callbacks."""
     web_app = web.Application(client_max_size=client_max_size)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
-    web_app.add_routes(app.routes)
+    if callbacks:
+        web_app.add_routes(app.routes)
     return web_app
 
 
@@ -89,12 +93,17 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        if receives:
-            runner = web.AppRunner(make_web_app(app), shutdown_timeout=1.0, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, app.settings.host, app.settings.port)
-            await site.start()
-            log.info("Genjin listening on http://%s:%s", app.settings.host, app.settings.port)
+        # a worker listens too, for /healthz and /metrics only (give it its own port beside a web process)
+        runner = web.AppRunner(make_web_app(app, callbacks=receives), shutdown_timeout=1.0, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, app.settings.host, app.settings.port)
+        await site.start()
+        log.info("Genjin (%s) listening on http://%s:%s", app.settings.role, app.settings.host, app.settings.port)
+        if app.settings.role != "all" and app.database.dialect == "sqlite":
+            log.warning(
+                "role %s on SQLite: two processes take turns at its one writer lock; split on PostgreSQL",
+                app.settings.role,
+            )
         if works:
             scheduler = app.scheduler()
             scheduler.start()
@@ -109,8 +118,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
                 asyncio.create_task(app.worker.run(stop), name="inbox"),
                 asyncio.create_task(app.outbox.run(stop), name="outbox"),
             ]
-            if app.alerts is not None:
-                tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
+        if app.alerts is not None:  # every role: a web process's /healthz must see a stale inbox too
+            tasks.append(asyncio.create_task(app.alerts.run(stop), name="alerts"))
         log.info("Genjin running as %s", app.settings.role)
         await stop.wait()
         log.info("stopping")
@@ -122,6 +131,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         if runner is not None:
             await runner.cleanup()
         stop.set()
+        await app.inbox.settle()  # callbacks (or stream messages) in the batch being written get their answer
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
             for task in pending:  # a step that outlives the grace period is rolled back, not half-done

@@ -504,70 +504,75 @@ def _adapter(rig: Rig) -> WeComAdapter:
 
 
 async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path: Path) -> None:
-    """``serve --role web`` stores and acknowledges but handles nothing; ``--role worker`` listens nowhere and
-    answers what the web side stored, by looking at the inbox (nothing wakes it from the other process)."""
+    """``serve --role web`` stores and acknowledges but handles nothing; ``--role worker`` answers what the web side
+    stored, by looking at the inbox (nothing wakes it from the other process), and serves only /healthz and /metrics
+    on its own port."""
     import socket
+
+    from aiohttp import ClientSession
 
     from bot.server import serve
     from sales.model import InboxStatus
 
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    async def health(session: ClientSession, port: int) -> dict[str, str]:
+        for _ in range(400):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    return dict(await resp.json())
+            except OSError:
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"nothing answers on {port}")
+
     fake = FakeWeCom()
     api = TestServer(fake.app(), host="127.0.0.1")
     await api.start_server()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    web_port, worker_port = free_port(), free_port()
     common = dict(
         database_url=f"sqlite:///{tmp_path / 'split.db'}", wecom_corp_id=CORP_ID, wecom_agent_id=AGENT_ID,
-        wecom_secret=SECRET, wecom_token=TOKEN, wecom_aes_key=AES_KEY, port=port,
+        wecom_secret=SECRET, wecom_token=TOKEN, wecom_aes_key=AES_KEY, inbox_poll_seconds=None,
         wecom_api_base=str(api.make_url("/")).rstrip("/"),
     )  # fmt: skip
-    web_app = await build_app(Settings(role="web", **common), clock=Clock(NOW))  # type: ignore[arg-type]
+    web_app = await build_app(Settings(role="web", port=web_port, **common), clock=Clock(NOW))  # type: ignore[arg-type]
     async with web_app.uow() as uow:
         await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
         await uow.customers.add(
             Customer(name="浙江天成建材", owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW)
         )
         await uow.commit()
-    web_stop = asyncio.Event()
+    web_stop, worker_stop = asyncio.Event(), asyncio.Event()
     web_task = asyncio.create_task(serve(web_app, stop=web_stop))
+    worker_task: asyncio.Task[None] | None = None
+    query, body = encrypted_callback(text_message("zhangwei", "天成建材 方案演示完成,金额80万", "9101"))
     try:
-        from aiohttp import ClientSession
-
         async with ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                        health = await resp.json()
-                        break
-                except OSError:
-                    await asyncio.sleep(0.05)
-            assert health == {"status": "ok", "role": "web"}
-            query, body = encrypted_callback(text_message("zhangwei", "天成建材 方案演示完成,金额80万", "9101"))
-            async with session.post(f"http://127.0.0.1:{port}/wecom/callback?{query}", data=body) as resp:
+            assert await health(session, web_port) == {"status": "ok", "role": "web"}
+            async with session.post(f"http://127.0.0.1:{web_port}/wecom/callback?{query}", data=body) as resp:
                 assert resp.status == 200
-        await asyncio.sleep(0.5)  # longer than a worker's look at the inbox: none runs here
-        async with web_app.uow() as uow:
-            assert (await uow.inbox.count(), await uow.inbox.count(InboxStatus.NEW)) == (1, 1)
-        assert fake.messages == []
-        worker_settings = Settings(role="worker", **common)  # type: ignore[arg-type]
-        assert worker_settings.inbox_poll() == 0.2 and Settings().inbox_poll() == 1.0
-        worker_app = await build_app(worker_settings, clock=Clock(NOW))
-        worker_stop = asyncio.Event()
-        worker_task = asyncio.create_task(serve(worker_app, stop=worker_stop))
-        try:
+            await asyncio.sleep(0.5)  # longer than a worker's look at the inbox: none runs here
+            async with web_app.uow() as uow:
+                assert (await uow.inbox.count(), await uow.inbox.count(InboxStatus.NEW)) == (1, 1)
+            assert fake.messages == []
+            worker_settings = Settings(role="worker", port=worker_port, **common)  # type: ignore[arg-type]
+            assert worker_settings.inbox_poll() == 0.2 and Settings(role="all", **common).inbox_poll() == 1.0  # type: ignore[arg-type]
+            worker_app = await build_app(worker_settings, clock=Clock(NOW))
+            worker_task = asyncio.create_task(serve(worker_app, stop=worker_stop))
+            worker_health = await health(session, worker_port)
+            assert worker_health["role"] == "worker" and worker_health["customer_index"] in ("building", "ready")
+            async with session.post(f"http://127.0.0.1:{worker_port}/wecom/callback?{query}", data=body) as resp:
+                assert resp.status == 404  # callbacks go to the web process only
             for _ in range(600):
                 if fake.texts_for("zhangwei"):
                     break
                 await asyncio.sleep(0.05)
             [reply] = fake.texts_for("zhangwei")
             assert "需求确认→方案演示" in reply
-            with socket.socket() as s:  # the worker listens nowhere: the web process has the port
-                assert s.connect_ex(("127.0.0.1", port)) == 0
-        finally:
-            worker_stop.set()
-            await worker_task
     finally:
+        worker_stop.set()
         web_stop.set()
-        await web_task
+        await asyncio.gather(web_task, *([worker_task] if worker_task else []))
         await api.close()
