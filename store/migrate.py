@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 HEAD = "0014"  # the newest revision; a test checks it against alembic's own view of the scripts
+MIGRATION_LOCK = 0x67656E6A696E  # "genjin": PostgreSQL's advisory lock key for schema changes
 
 
 def alembic_config() -> Config:
@@ -65,6 +66,9 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None],
             await conn.run_sync(_sqlite_foreign_keys, False)
         try:
             async with conn.begin():
+                if not sqlite:  # a web and a worker process started together: one migrates, the other then finds
+                    # the head (SQLite's BEGIN IMMEDIATE serialises them already)
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 await conn.run_sync(step, revision)
                 if sqlite:
                     await conn.run_sync(_check_foreign_keys)

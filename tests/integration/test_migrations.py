@@ -217,3 +217,19 @@ def test_a_start_at_the_head_does_not_import_alembic(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root) for _ in range(2)]
     assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr[-300:] for r in runs]
+
+
+@pytest.mark.postgres
+async def test_two_processes_starting_together_migrate_once(pg_url: str) -> None:
+    """``serve --role web`` and ``--role worker`` start side by side on a new database: one migrates under the
+    advisory lock, the other then finds the head instead of creating the same tables again."""
+    import asyncio
+
+    first, second = create_engine(pg_url), create_engine(pg_url)
+    try:
+        await migrate.downgrade(first, "base")
+        await asyncio.gather(migrate.upgrade(first), migrate.upgrade(second))
+        assert await migrate.current_revision(second) == migrate.HEAD
+    finally:
+        await first.dispose()
+        await second.dispose()
