@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -92,6 +93,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     warmup: asyncio.Task[Any] | None = None
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
+    wakeups = contextlib.AsyncExitStack()
     try:
         # a worker listens too, for /healthz and /metrics only (give it its own port beside a web process)
         runner = web.AppRunner(make_web_app(app, callbacks=receives), shutdown_timeout=1.0, handle_signals=False)
@@ -114,6 +116,9 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             await adapter.start()
             started.append(adapter)
         if works:
+            # on PostgreSQL a message stored by any process wakes this worker at once (its polling stays as a net)
+            if await wakeups.enter_async_context(app.database.inbox_wakeups(app.worker.wake.set)):
+                log.info("woken by new inbox messages from every process (LISTEN)")
             tasks = [
                 asyncio.create_task(app.worker.run(stop), name="inbox"),
                 asyncio.create_task(app.outbox.run(stop), name="outbox"),
@@ -132,6 +137,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             await runner.cleanup()
         stop.set()
         await app.inbox.settle()  # callbacks (or stream messages) in the batch being written get their answer
+        await wakeups.aclose()
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
             for task in pending:  # a step that outlives the grace period is rolled back, not half-done

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
 from sqlalchemy import text
 
 from store import migrate
 from store.db import create_engine, session_factory
-from store.sql import SqlUnitOfWork
+from store.sql import INBOX_CHANNEL, SqlUnitOfWork
 from store.writer import WriterLock
+
+log = logging.getLogger("genjin.store")
 
 
 class Database:
@@ -36,6 +43,35 @@ class Database:
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""
         return SqlUnitOfWork(self._readers, None, read_only=True)
+
+    @contextlib.asynccontextmanager
+    async def inbox_wakeups(self, wake: Callable[[], None]) -> AsyncIterator[bool]:
+        """On PostgreSQL, ``wake`` is called as soon as any process commits a new inbox message (LISTEN on one
+        connection held meanwhile): a worker apart from the web process needs no quick polling. Yields whether it
+        listens; elsewhere, or when the listener cannot start, the worker's polling is all there is."""
+        if self.dialect != "postgresql":
+            yield False
+            return
+        connection = await self.engine.connect()
+        try:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+
+            def heard(*_: object) -> None:
+                wake()
+
+            try:
+                await driver.add_listener(INBOX_CHANNEL, heard)
+            except Exception as exc:  # the worker still polls
+                log.warning("cannot listen for new inbox messages: %s", exc)
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                with contextlib.suppress(Exception):  # the connection may be gone already
+                    await driver.remove_listener(INBOX_CHANNEL, heard)
+        finally:
+            await connection.close()
 
     async def ping(self) -> None:
         """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""

@@ -14,7 +14,21 @@ from typing import Any, Self, TypeVar
 from typing import cast as typing_cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Table, Text, bindparam, cast, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Date,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +94,8 @@ from store.windows import take_slots
 from store.writer import WriterLock
 
 RETRYING = 3  # attempts after which a waiting message counts as failing to go out
+INBOX_CHANNEL = "genjin_inbox"  # PostgreSQL NOTIFY channel: a message was stored
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 R = TypeVar("R")
 
@@ -710,7 +726,14 @@ class SqlInbox(_Repo):
     async def put(self, message: InboxMessage) -> InboxMessage | None:
         stmt = self._insert_new(InboxRow.__table__, ("platform", "msg_id"), ("id",))
         new_id = (await self.session.execute(stmt, to_columns(message, skip=("id",)))).scalar_one_or_none()
+        if new_id is not None:
+            await self._notify()
         return None if new_id is None else dataclasses.replace(message, id=new_id)
+
+    async def _notify(self) -> None:
+        """On PostgreSQL, tell the workers of other processes (``Database.listening``) at this commit."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(_NOTIFY, {"channel": INBOX_CHANNEL})
 
     async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
         """A batch of callbacks in one statement sent with many parameter sets (group commit); a message repeated
@@ -723,6 +746,8 @@ class SqlInbox(_Repo):
         rows = [to_columns(messages[i], skip=("id",)) for i in first.values()]
         stmt = self._insert_new(InboxRow.__table__, ("platform", "msg_id"), ("platform", "msg_id"))
         stored = {(platform, msg_id) for platform, msg_id in await self.session.execute(stmt, rows)}
+        if stored:
+            await self._notify()
         return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
     async def claim_next(self) -> InboxMessage | None:

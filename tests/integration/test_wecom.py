@@ -565,14 +565,77 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path:
             assert worker_health["role"] == "worker" and worker_health["customer_index"] in ("building", "ready")
             async with session.post(f"http://127.0.0.1:{worker_port}/wecom/callback?{query}", data=body) as resp:
                 assert resp.status == 404  # callbacks go to the web process only
-            for _ in range(600):
-                if fake.texts_for("zhangwei"):
-                    break
-                await asyncio.sleep(0.05)
-            [reply] = fake.texts_for("zhangwei")
-            assert "需求确认→方案演示" in reply
+            assert "需求确认→方案演示" in await _one_reply(fake, "zhangwei", seconds=30)
     finally:
         worker_stop.set()
         web_stop.set()
         await asyncio.gather(web_task, *([worker_task] if worker_task else []))
         await api.close()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_worker_apart_is_woken_at_once_by_listen_notify(pg_url: str) -> None:
+    """A worker process polls the inbox only every 30 s here, yet answers a callback stored by the web process within
+    seconds: the insert's NOTIFY, committed with it, wakes the worker's LISTEN."""
+    import socket
+
+    from aiohttp import ClientSession
+
+    from bot.server import serve
+    from store.database import Database
+
+    fresh = Database(pg_url)
+    await fresh.wipe()
+    await fresh.dispose()
+    fake = FakeWeCom()
+    api = TestServer(fake.app(), host="127.0.0.1")
+    await api.start_server()
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(int(s.getsockname()[1]))
+    common = dict(
+        database_url=pg_url, wecom_corp_id=CORP_ID, wecom_agent_id=AGENT_ID, wecom_secret=SECRET, wecom_token=TOKEN,
+        wecom_aes_key=AES_KEY, inbox_poll_seconds=30.0, wecom_api_base=str(api.make_url("/")).rstrip("/"),
+    )  # fmt: skip
+    web_app = await build_app(Settings(role="web", port=ports[0], **common), clock=Clock(NOW))  # type: ignore[arg-type]
+    worker_app = await build_app(Settings(role="worker", port=ports[1], **common), clock=Clock(NOW))  # type: ignore[arg-type]
+    async with web_app.uow() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
+        await uow.customers.add(
+            Customer(name="浙江天成建材", owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW)
+        )
+        await uow.commit()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(serve(app, stop=stop)) for app in (web_app, worker_app)]
+    try:
+        async with ClientSession() as session:
+            for _ in range(400):  # both up: the worker's /healthz says its index is ready
+                try:
+                    async with session.get(f"http://127.0.0.1:{ports[1]}/healthz") as resp:
+                        if (await resp.json()).get("customer_index") == "ready":
+                            break
+                except OSError:
+                    pass  # not listening yet
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # the worker's first look at the empty inbox is behind it: next one in 30 s
+            query, body = encrypted_callback(text_message("zhangwei", "天成建材 方案演示完成,金额80万", "9201"))
+            async with session.post(f"http://127.0.0.1:{ports[0]}/wecom/callback?{query}", data=body) as resp:
+                assert resp.status == 200
+            # within 10 s, a third of the polling interval
+            assert "需求确认→方案演示" in await _one_reply(fake, "zhangwei", seconds=10)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await api.close()
+
+
+async def _one_reply(fake: FakeWeCom, user: str, *, seconds: float) -> str:
+    """The one text ``user`` got at the fake WeCom API, waited for up to ``seconds``."""
+    for _ in range(int(seconds / 0.05)):
+        if fake.texts_for(user):
+            break
+        await asyncio.sleep(0.05)
+    [reply] = fake.texts_for(user)
+    return reply
