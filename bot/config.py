@@ -123,8 +123,9 @@ class Settings(BaseSettings):
         return self
 
     def inbox_poll(self) -> float:
-        """How often an idle worker looks at the inbox. In one process a stored callback wakes it at once; a worker
-        of its own (``role = worker``) learns of new messages only by looking, so it looks more often."""
+        """How often an idle worker looks at the inbox. In one process a stored callback wakes it at once, and on
+        PostgreSQL so does any process's NOTIFY; a worker of its own on SQLite, or behind a pooler that drops
+        notifications, learns of new messages only by looking, so a worker looks more often."""
         if self.inbox_poll_seconds is not None:
             return self.inbox_poll_seconds
         return 0.2 if self.role == "worker" else 1.0

@@ -137,12 +137,16 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             await runner.cleanup()
         stop.set()
         await app.inbox.settle()  # callbacks (or stream messages) in the batch being written get their answer
-        await wakeups.aclose()
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
             for task in pending:  # a step that outlives the grace period is rolled back, not half-done
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        try:  # the listener closes without a network round trip; still, nothing here may stop the rest of the exit
+            async with asyncio.timeout(STOP_GRACE):
+                await wakeups.aclose()
+        except Exception as exc:
+            log.warning("closing the inbox listener: %s", exc)
         if warmup is not None and not warmup.done():
             warmup.cancel()
             await asyncio.gather(warmup, return_exceptions=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -47,31 +48,16 @@ class Database:
     @contextlib.asynccontextmanager
     async def inbox_wakeups(self, wake: Callable[[], None]) -> AsyncIterator[bool]:
         """On PostgreSQL, ``wake`` is called as soon as any process commits a new inbox message (LISTEN on one
-        connection held meanwhile): a worker apart from the web process needs no quick polling. Yields whether it
-        listens; elsewhere, or when the listener cannot start, the worker's polling is all there is."""
+        connection held meanwhile, watched and opened again when it drops). Yields whether it listens; elsewhere,
+        or when the listener cannot start, the worker's polling is all there is."""
         if self.dialect != "postgresql":
             yield False
             return
-        connection = await self.engine.connect()
+        listener = _InboxListener(self.engine, wake)
         try:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
-
-            def heard(*_: object) -> None:
-                wake()
-
-            try:
-                await driver.add_listener(INBOX_CHANNEL, heard)
-            except Exception as exc:  # the worker still polls
-                log.warning("cannot listen for new inbox messages: %s", exc)
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                with contextlib.suppress(Exception):  # the connection may be gone already
-                    await driver.remove_listener(INBOX_CHANNEL, heard)
+            yield await listener.start()
         finally:
-            await connection.close()
+            await listener.close()
 
     async def ping(self) -> None:
         """Raise unless the database answers (callers bound the wait with ``asyncio.timeout``)."""
@@ -91,3 +77,83 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _InboxListener:
+    """One held connection that LISTENs for new inbox messages. A held connection is never pinged by the pool, so it
+    is checked here: on a drop (a restart, a failover, an idle NAT) it is opened again, and ``wake`` is called once
+    for whatever arrived meanwhile."""
+
+    CHECK_SECONDS = 30.0
+    TIMEOUT_SECONDS = 5.0
+
+    def __init__(self, engine: Any, wake: Callable[[], None]) -> None:
+        self.engine = engine
+        self.wake = wake
+        self._connection: Any = None
+        self._lost = asyncio.Event()
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> bool:
+        listening = await self._open()
+        self._watch = asyncio.create_task(self._watching(), name="inbox-listener")
+        return listening
+
+    async def _open(self) -> bool:
+        try:
+            async with asyncio.timeout(self.TIMEOUT_SECONDS):
+                self._connection = await self.engine.connect()
+                driver = (await self._connection.get_raw_connection()).driver_connection
+                driver.add_termination_listener(lambda *_: self._lost.set())
+                await driver.add_listener(INBOX_CHANNEL, lambda *_: self.wake())
+        except Exception as exc:  # any failure: the worker polls, and the watch tries again
+            log.warning("cannot listen for new inbox messages (polling meanwhile): %s", exc)
+            await self._drop()
+            return False
+        self._lost.clear()
+        return True
+
+    async def _drop(self) -> None:
+        """Close without UNLISTEN: invalidating drops the socket (and the LISTEN with it) and keeps this connection,
+        with its callback, out of the pool; nothing here waits on a network that may be gone."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _alive(self) -> bool:
+        if self._connection is None or self._lost.is_set():
+            return False
+        try:
+            driver = (await self._connection.get_raw_connection()).driver_connection
+            async with asyncio.timeout(self.TIMEOUT_SECONDS):
+                await driver.fetchval("SELECT 1")
+        except Exception:  # whatever broke it, it is opened again
+            return False
+        return True
+
+    async def _watching(self) -> None:
+        pause = 1.0  # between attempts to open it again, doubling up to the check interval: never a tight loop
+        while True:
+            with contextlib.suppress(TimeoutError):  # a drop is seen at once; a silent one at the next check
+                async with asyncio.timeout(self.CHECK_SECONDS if self._connection is not None else pause):
+                    await self._lost.wait()
+            if await self._alive():
+                continue
+            if self._connection is not None:
+                log.warning("the inbox listener's connection dropped; opening it again")
+            await self._drop()
+            self._lost.clear()
+            if await self._open():
+                pause = 1.0
+                self.wake()  # whatever was stored while nobody listened
+            else:
+                pause = min(pause * 2, self.CHECK_SECONDS)
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+        await self._drop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,10 +10,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+log = logging.getLogger("genjin.store")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 HEAD = "0014"  # the newest revision; a test checks it against alembic's own view of the scripts
@@ -57,6 +60,15 @@ def _check_foreign_keys(connection: Connection) -> None:
         raise RuntimeError(f"migration left {len(broken)} broken reference(s), e.g. {tuple(broken[0])}")
 
 
+async def _migration_lock(conn: AsyncConnection) -> None:
+    """PostgreSQL's advisory lock for schema changes, held to the commit; a wait is said, since a migration stuck
+    behind an old process's transaction would otherwise hang every start without a word."""
+    key = {"key": MIGRATION_LOCK}
+    if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key)).scalar():
+        log.warning("waiting for another process's schema migration to finish")
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+
+
 async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None], revision: str) -> None:
     """Run ``step`` in one transaction. On SQLite, changing a table means copying it, which its
     references would forbid: they are switched off for the copy and checked before the commit."""
@@ -68,7 +80,7 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None],
             async with conn.begin():
                 if not sqlite:  # a web and a worker process started together: one migrates, the other then finds
                     # the head (SQLite's BEGIN IMMEDIATE serialises them already)
-                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                    await _migration_lock(conn)
                 await conn.run_sync(step, revision)
                 if sqlite:
                     await conn.run_sync(_check_foreign_keys)

@@ -340,3 +340,43 @@ async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) 
     async with database.uow() as uow:
         assert await uow.inbox.count(InboxStatus.DONE) == 40 and len(await uow.outbox.find()) == 40
     await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_inbox_listener_comes_back_after_its_connection_is_killed(pg_url: str) -> None:
+    """A held LISTEN connection is never pinged by the pool: killed (a restart, a failover), it is opened again, the
+    worker is woken once for what arrived meanwhile, and later messages wake it again."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from sales.model import InboxMessage
+    from store.database import Database
+    from tests.conftest import NOW
+
+    database = Database(pg_url)
+    await database.wipe()
+    woken = asyncio.Event()
+    try:
+        async with database.inbox_wakeups(woken.set) as listening:
+            assert listening
+
+            async def store(msg_id: str) -> None:
+                async with database.intake() as uow:
+                    await uow.inbox.put(InboxMessage(platform="wecom", msg_id=msg_id, user_id="u1", text="帮助",
+                                                     received_at=NOW))  # fmt: skip
+                    await uow.commit()
+
+            await store("m1")
+            await asyncio.wait_for(woken.wait(), 10)
+            woken.clear()
+            async with database.engine.connect() as conn:
+                kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+                await conn.execute(text(kill + " AND pid <> pg_backend_pid()"))
+                await conn.commit()
+            await asyncio.wait_for(woken.wait(), 10)  # opened again, and woken once for the gap
+            woken.clear()
+            await store("m2")
+            await asyncio.wait_for(woken.wait(), 10)
+    finally:
+        await database.dispose()

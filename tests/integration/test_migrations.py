@@ -220,9 +220,9 @@ def test_a_start_at_the_head_does_not_import_alembic(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-async def test_two_processes_starting_together_migrate_once(pg_url: str) -> None:
-    """``serve --role web`` and ``--role worker`` start side by side on a new database: one migrates under the
-    advisory lock, the other then finds the head instead of creating the same tables again."""
+async def test_two_engines_migrating_together_do_not_collide(pg_url: str) -> None:
+    """``serve --role web`` and ``--role worker`` start side by side on a new database (two engines here): one
+    migrates under the advisory lock, the other then finds the head instead of creating the same tables again."""
     import asyncio
 
     first, second = create_engine(pg_url), create_engine(pg_url)

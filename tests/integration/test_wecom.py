@@ -575,8 +575,8 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path:
 
 @pytest.mark.postgres
 async def test_on_postgresql_a_worker_apart_is_woken_at_once_by_listen_notify(pg_url: str) -> None:
-    """A worker process polls the inbox only every 30 s here, yet answers a callback stored by the web process within
-    seconds: the insert's NOTIFY, committed with it, wakes the worker's LISTEN."""
+    """A worker process polls the inbox only every 60 s here, yet answers a callback stored by the web process within
+    seconds of its first (empty) look: the insert's NOTIFY, committed with it, wakes the worker's LISTEN."""
     import socket
 
     from aiohttp import ClientSession
@@ -597,7 +597,7 @@ async def test_on_postgresql_a_worker_apart_is_woken_at_once_by_listen_notify(pg
             ports.append(int(s.getsockname()[1]))
     common = dict(
         database_url=pg_url, wecom_corp_id=CORP_ID, wecom_agent_id=AGENT_ID, wecom_secret=SECRET, wecom_token=TOKEN,
-        wecom_aes_key=AES_KEY, inbox_poll_seconds=30.0, wecom_api_base=str(api.make_url("/")).rstrip("/"),
+        wecom_aes_key=AES_KEY, inbox_poll_seconds=60.0, wecom_api_base=str(api.make_url("/")).rstrip("/"),
     )  # fmt: skip
     web_app = await build_app(Settings(role="web", port=ports[0], **common), clock=Clock(NOW))  # type: ignore[arg-type]
     worker_app = await build_app(Settings(role="worker", port=ports[1], **common), clock=Clock(NOW))  # type: ignore[arg-type]
@@ -607,24 +607,33 @@ async def test_on_postgresql_a_worker_apart_is_woken_at_once_by_listen_notify(pg
             Customer(name="浙江天成建材", owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW)
         )
         await uow.commit()
+    looked: list[int] = []  # what each of the worker's looks at the inbox handled
+    drain = worker_app.worker.drain
+
+    async def counted() -> int:
+        looked.append(await drain())
+        return looked[-1]
+
+    worker_app.worker.drain = counted  # type: ignore[method-assign]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(serve(app, stop=stop)) for app in (web_app, worker_app)]
     try:
         async with ClientSession() as session:
-            for _ in range(400):  # both up: the worker's /healthz says its index is ready
-                try:
-                    async with session.get(f"http://127.0.0.1:{ports[1]}/healthz") as resp:
-                        if (await resp.json()).get("customer_index") == "ready":
-                            break
-                except OSError:
-                    pass  # not listening yet
+            for _ in range(600):  # the web process answers, and the worker has looked at the empty inbox once
+                if looked:
+                    try:
+                        async with session.get(f"http://127.0.0.1:{ports[0]}/healthz") as resp:
+                            if resp.status == 200:
+                                break
+                    except OSError:
+                        pass  # not listening yet
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # the worker's first look at the empty inbox is behind it: next one in 30 s
+            assert looked == [0], "the worker should have looked once and found nothing"
             query, body = encrypted_callback(text_message("zhangwei", "天成建材 方案演示完成,金额80万", "9201"))
             async with session.post(f"http://127.0.0.1:{ports[0]}/wecom/callback?{query}", data=body) as resp:
                 assert resp.status == 200
-            # within 10 s, a third of the polling interval
-            assert "需求确认→方案演示" in await _one_reply(fake, "zhangwei", seconds=10)
+            # within 20 s, a third of the polling interval: only the NOTIFY can have woken it
+            assert "需求确认→方案演示" in await _one_reply(fake, "zhangwei", seconds=20)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
