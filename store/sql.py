@@ -140,11 +140,15 @@ def to_record(cls: type[R], row: Base, **given: Any) -> R:
     return _record(cls, (given[name] if name in given else getattr(row, name) for name, _ in fields))
 
 
+def _record_columns(cls: Any, table: type[Base]) -> list[Any]:
+    """A record's columns in its fields' order, as ``_record`` takes them."""
+    return [getattr(table, name) for name, _ in _converters(typing_cast(Any, cls))]
+
+
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
     """Records straight from rows of columns, without ORM instances: reports read whole tables,
     and building a mapped object per row costs several times the query."""
-    fields = _converters(typing_cast(Any, cls))
-    query = select(*(getattr(table, name) for name, _ in fields)).where(*where)
+    query = select(*_record_columns(cls, table)).where(*where)
     if order is not None:
         query = query.order_by(*order)
     connection = await session.connection()
@@ -243,8 +247,7 @@ def _updating(table: type[Base], keys: tuple[str, ...]) -> Any:
 def _reading(cls: Any, table: type[Base], key: str) -> Any:
     """``SELECT <the record's columns> WHERE key = ?``, built once: read as plain rows, never as ORM objects, so no
     mapped object can go stale behind a core ``UPDATE`` (``_updating``)."""
-    columns = [getattr(table, name) for name, _ in _converters(cls)]
-    return select(*columns).where(getattr(table, key) == bindparam("key_"))
+    return select(*_record_columns(cls, table)).where(getattr(table, key) == bindparam("key_"))
 
 
 class _Repo:

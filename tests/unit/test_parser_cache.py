@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from nlu.parser import BriefParser
 from sales.model import Customer, Employee
 from sales.stages import Stage
 from tests.chatrig import ChatRig
@@ -21,12 +22,19 @@ def _customer(name: str) -> Customer:
     return Customer(name=name, owner_id="E01", stage=Stage.QUALIFIED, stage_entered_at=EARLIER, created_at=EARLIER)
 
 
-async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> None:
+async def _chat_with(*names: str) -> ChatRig:
+    """A chat whose rep E01 owns these customers."""
     chat = ChatRig()
     async with chat.store() as uow:
         await uow.employees.add(Employee(id="E01", name="张伟"))
-        await uow.customers.add(_customer("浙江天成建材有限公司"))
+        for name in names:
+            await uow.customers.add(_customer(name))
         await uow.commit()
+    return chat
+
+
+async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> None:
+    chat = await _chat_with("浙江天成建材有限公司")
     first = await chat.say("天成建材 方案演示完成")
     assert "方案演示" in first["text"] and chat.services.parser.builds == 1
     async with chat.store() as uow:  # another way in (an import, another instance) adds a customer
@@ -48,12 +56,7 @@ async def test_a_customer_added_while_running_is_found_without_a_rebuild() -> No
 async def test_a_rename_and_new_aliases_reach_the_next_brief_without_a_rebuild() -> None:
     """An import (or an admin) renames a customer and gives another one a short name: the next brief finds both by
     their new names, and the old name is no longer a known customer."""
-    chat = ChatRig()
-    async with chat.store() as uow:
-        await uow.employees.add(Employee(id="E01", name="张伟"))
-        await uow.customers.add(_customer("浙江天成建材有限公司"))
-        await uow.customers.add(_customer("宁波新港物流股份有限公司"))
-        await uow.commit()
+    chat = await _chat_with("浙江天成建材有限公司", "宁波新港物流股份有限公司")
     await chat.say("天成建材 方案演示完成")
     async with chat.store() as uow:
         renamed = await uow.customers.by_name("浙江天成建材有限公司")
@@ -73,7 +76,7 @@ async def test_a_rename_and_new_aliases_reach_the_next_brief_without_a_rebuild()
     assert "浙江天成建材有限公司" not in index._ids and len(index) == 2
 
 
-async def _parser(chat: ChatRig):  # type: ignore[no-untyped-def]
+async def _parser(chat: ChatRig) -> BriefParser:
     async with chat.store() as uow:
         return await chat.services.parser.get(uow)
 
@@ -81,11 +84,7 @@ async def _parser(chat: ChatRig):  # type: ignore[no-untyped-def]
 async def test_a_great_many_changes_mean_one_rebuild() -> None:
     from usecases.services import INCREMENTAL_MAX
 
-    chat = ChatRig()
-    async with chat.store() as uow:
-        await uow.employees.add(Employee(id="E01", name="张伟"))
-        await uow.customers.add(_customer("浙江天成建材有限公司"))
-        await uow.commit()
+    chat = await _chat_with("浙江天成建材有限公司")
     await chat.say("天成建材 方案演示完成")
     async with chat.store() as uow:
         await uow.customers.add_many([_customer(f"测试{i:04d}号科技有限公司") for i in range(INCREMENTAL_MAX + 1)])
