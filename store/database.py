@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from store import migrate
 from store.db import create_engine, session_factory
-from store.sql import INBOX_CHANNEL, SqlUnitOfWork
+from store.sql import INBOX_CHANNEL, NamesClock, SqlUnitOfWork
 from store.writer import WriterLock
 
 log = logging.getLogger("genjin.store")
@@ -27,6 +27,7 @@ class Database:
         self._sessions = session_factory(self.engine)
         self._readers = session_factory(self.engine, read_only=True)
         self._writer = WriterLock() if self.engine.dialect.name == "sqlite" else None
+        self.names = NamesClock()  # the customers' names version, read once a second or after our own change
 
     @property
     def dialect(self) -> str:
@@ -34,16 +35,16 @@ class Database:
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work: one session, one transaction."""
-        return SqlUnitOfWork(self._sessions, self._writer)
+        return SqlUnitOfWork(self._sessions, self._writer, names=self.names)
 
     def intake(self) -> SqlUnitOfWork:
         """A unit of work that stores incoming callbacks: on SQLite it takes the writer ahead of the queue,
         since the platform waits for the answer (and retries after 5 s)."""
-        return SqlUnitOfWork(self._sessions, self._writer, urgent=True)
+        return SqlUnitOfWork(self._sessions, self._writer, urgent=True, names=self.names)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""
-        return SqlUnitOfWork(self._readers, None, read_only=True)
+        return SqlUnitOfWork(self._readers, None, read_only=True, names=self.names)
 
     @contextlib.asynccontextmanager
     async def inbox_wakeups(self, wake: Callable[[], None]) -> AsyncIterator[bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
@@ -419,14 +420,55 @@ BULK_LOAD_MINIMUM = 10_000  # rows below which indexes are kept up to date as th
 
 _NAME_COLUMNS = (CustomerRow.name, cast(CustomerRow.aliases, Text))
 _NAMES_VERSION = select(CatalogVersionRow.version).where(CatalogVersionRow.name == "customers")
+NAMES_RECHECK_SECONDS = 1.0  # how stale another process's name change may be before this one reads the version
+
+
+class NamesClock:
+    """The customers' names version as this process last read it, shared by one database's units of work, so the
+    check the parser makes before every brief is no database round trip: the version is read again once a unit of
+    work of this process has committed a name change, and otherwise at most every ``NAMES_RECHECK_SECONDS`` (what
+    another process, an import say, changed shows within that)."""
+
+    def __init__(self, recheck: float = NAMES_RECHECK_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.recheck = recheck
+        self._clock = clock
+        self._version: int | None = None
+        self._read_at = 0.0
+        self.reads = 0
+
+    def known(self) -> int | None:
+        """The version, or None when it must be read."""
+        if self._version is None or self._clock() - self._read_at >= self.recheck:
+            return None
+        return self._version
+
+    def read(self, version: int) -> None:
+        self._version, self._read_at = version, self._clock()
+        self.reads += 1
+
+    def changed(self) -> None:
+        """This process committed a name change: the next check reads the version."""
+        self._version = None
 
 
 class SqlCustomers(_Repo):
+    def __init__(self, session: AsyncSession, names: NamesClock | None = None) -> None:
+        super().__init__(session)
+        self._clock = names
+        self._names_seen: dict[int, tuple[str, list[str]]] = {}  # as read in this unit of work
+        self.names_touched = False  # whether this unit of work wrote a name, an alias or a customer's existence
+
     async def get(self, customer_id: int) -> Customer | None:
-        return await self._read_one(Customer, CustomerRow, "id", customer_id)
+        return self._seen(await self._read_one(Customer, CustomerRow, "id", customer_id))
 
     async def by_name(self, name: str) -> Customer | None:
-        return await self._read_one(Customer, CustomerRow, "name", name)
+        return self._seen(await self._read_one(Customer, CustomerRow, "name", name))
+
+    def _seen(self, customer: Customer | None) -> Customer | None:
+        """Remember the names read, so an update that keeps them is known not to change the names version."""
+        if customer is not None and customer.id is not None:
+            self._names_seen[customer.id] = (customer.name, list(customer.aliases))
+        return customer
 
     async def find(
         self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
@@ -442,11 +484,13 @@ class SqlCustomers(_Repo):
         return int((await self.session.execute(select(func.count()).select_from(CustomerRow))).scalar_one())
 
     async def add(self, customer: Customer) -> Customer:
+        self.names_touched = True
         return _with_id(customer, await self._add_row(CustomerRow, customer))
 
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
         if not customers:
             return []
+        self.names_touched = True
         # the whole batch at one names version, set here: the database's trigger would bump it row by row
         bump = update(CatalogVersionRow).where(CatalogVersionRow.name == "customers")
         bumped = await self.session.execute(
@@ -496,15 +540,25 @@ class SqlCustomers(_Repo):
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
+        if self._names_seen.get(customer.id) != (customer.name, list(customer.aliases)):
+            self.names_touched = True
         await self._update_row(CustomerRow, customer.id, to_columns(customer, skip=("id",)))
+        self._names_seen[customer.id] = (customer.name, list(customer.aliases))
 
     async def delete(self, customer_id: int) -> None:
+        self.names_touched = True
         await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
         await self.session.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
 
     async def names_version(self) -> int:
+        known = self._clock.known() if self._clock is not None and not self.names_touched else None
+        if known is not None:
+            return known
         connection = await self.session.connection()
-        return int((await connection.execute(_NAMES_VERSION)).scalar_one())
+        version = int((await connection.execute(_NAMES_VERSION)).scalar_one())
+        if self._clock is not None and not self.names_touched:  # this unit of work's own writes are not everyone's
+            self._clock.read(version)
+        return version
 
     async def names(self) -> list[tuple[str, list[str]]]:
         return await self._names(select(*_NAME_COLUMNS).order_by(CustomerRow.id))
@@ -941,11 +995,13 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         urgent: bool = False,
+        names: NamesClock | None = None,
     ) -> None:
         self._sessions = sessions
         self._writer = writer
         self.read_only = read_only
         self._urgent = urgent
+        self._names = names
 
     async def __aenter__(self) -> Self:
         if self._writer is not None:
@@ -953,7 +1009,7 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.employees = SqlEmployees(self.session)
         self.teams = SqlTeams(self.session)
-        self.customers = SqlCustomers(self.session)
+        self.customers = SqlCustomers(self.session, self._names)
         self.stages = SqlStageHistory(self.session)
         self.briefs = SqlBriefs(self.session)
         self.changes = SqlChanges(self.session)
@@ -984,6 +1040,9 @@ class SqlUnitOfWork:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self.session.commit()
+        if self.customers.names_touched and self._names is not None:
+            self._names.changed()
+        self.customers.names_touched = False
 
     async def rollback(self) -> None:
         await self.session.rollback()

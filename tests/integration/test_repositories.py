@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -666,3 +667,60 @@ async def test_reads_after_writes_in_one_unit_of_work_see_the_writes(uow_factory
         wanted = (Stage.NEGOTIATION, Decimal("120000.50"))
         assert (again.stage, again.amount) == (by_name.stage, by_name.amount) == wanted
         await uow.commit()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_the_names_version_is_read_once_a_second_or_after_this_process_changes_a_name(
+    backend: str, tmp_path: Path
+) -> None:
+    """The parser checks the names version before every brief: from memory, read again at once after this process
+    commits a name change, and otherwise once ``recheck`` has passed (another process's import shows then)."""
+    from store.database import Database
+    from store.sql import NamesClock
+    from tests.conftest import postgres_url
+
+    url = f"sqlite:///{tmp_path / 'n.db'}" if backend == "sqlite" else postgres_url()
+    here, there = Database(url), Database(url)  # two processes on one database
+    if backend == "postgres":
+        await here.wipe()
+    else:
+        await here.upgrade()
+    ticks = [100.0]
+    here.names = NamesClock(recheck=1.0, clock=lambda: ticks[0])
+    await _org(here.uow)
+
+    async def version() -> int:
+        async with here.reader() as uow:
+            return await uow.customers.names_version()
+
+    first = await version()
+    reads = here.names.reads
+    assert [await version() for _ in range(5)] == [first] * 5
+    assert here.names.reads == reads  # no round trip while nothing changed here and the second has not passed
+
+    async with there.uow() as uow:  # another process adds a customer
+        await uow.customers.add(_customer("杭州新客户"))
+        await uow.commit()
+    assert await version() == first  # not seen within the second
+    ticks[0] += 1.0
+    theirs = await version()
+    assert theirs > first and here.names.reads == reads + 1
+
+    async with here.uow() as uow:  # an update that keeps the names: still no read
+        found = await uow.customers.by_name("杭州新客户")
+        assert found is not None
+        found.stage = Stage.DEMO
+        await uow.customers.update(found)
+        await uow.commit()
+    assert await version() == theirs and here.names.reads == reads + 1
+
+    async with here.uow() as uow:  # this process renames one: seen by the very next check
+        found = await uow.customers.by_name("杭州新客户")
+        assert found is not None
+        found.name = "杭州新客户科技有限公司"
+        await uow.customers.update(found)
+        assert await uow.customers.names_version() > theirs  # its own write, read in its own transaction
+        await uow.commit()
+    assert await version() > theirs
+    await here.dispose()
+    await there.dispose()
