@@ -1,10 +1,15 @@
 """The outbox sender: delivers queued messages through each platform, with retries.
 
 A message is leased before it is sent, so two senders never send it at the same time, and it is
-marked sent after. The lease is renewed right before each send and only while still held (no other
-sender leased the message since), so a slow API that outlasts the lease of a batch never lets a second
-instance send the tail again. A crash between a send and its mark-sent sends it again once the lease
-runs out (at-least-once), under the same key, which WeCom uses to drop the duplicate.
+marked sent after. Once half the lease has passed, the lease is renewed right before each send and only
+while still held (no other sender leased the message since), so a slow API that outlasts the lease of a
+batch never lets a second instance send the tail again. A crash between a send and its mark-sent sends it
+again once the lease runs out (at-least-once), under the same key, which WeCom uses to drop the duplicate.
+
+What a drain learns (sent, failed, try again) is written in one unit of work at its end, or as soon as half
+the lease has passed, whichever comes first, so nothing sent is still unmarked when its lease runs out; the
+per-person windows of all the drain's recipients are reserved in one unit of work before it sends. A unit of
+work per message for each of these (three per reply) took the one SQLite writer as often as the briefs did.
 """
 
 from __future__ import annotations
@@ -92,17 +97,36 @@ class OutboxSender:
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
+        self._draining = asyncio.Lock()  # one drain at a time per sender: the records below are the drain's
+        self._fresh_until: datetime | None = None  # until when this drain's lease needs no renewal
+        self._records: list[tuple[int, datetime | None, str | None, tuple[str, datetime] | None]] = []
+        self._writing = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     async def drain_once(self) -> int:
         """Send what is due now; how many were delivered."""
         if not self.senders:
             return 0
-        now = self.clock()
-        async with self.uow() as uow:
-            due = await uow.outbox.lease_due(
-                now, now + timedelta(seconds=self.lease_seconds), self.batch, list(self.senders)
-            )
-            await uow.commit()
+        async with self._draining:
+            now = self.clock()
+            async with self.uow() as uow:
+                due = await uow.outbox.lease_due(
+                    now, now + timedelta(seconds=self.lease_seconds), self.batch, list(self.senders)
+                )
+                await uow.commit()
+            if not due:
+                return 0
+            self._fresh_until = now + timedelta(seconds=self.lease_seconds / 2)
+            # a send that hangs past half the lease must not keep what was sent before it unmarked
+            timer = asyncio.get_running_loop().call_later(self.lease_seconds / 2, self._write_records_soon)
+            try:
+                return await self._send_due(due)
+            finally:
+                timer.cancel()
+                self._fresh_until = None
+                await self._write_records()
+
+    async def _send_due(self, due: list[OutboxMessage]) -> int:
         due = [self._for_platform(m) for m in due]
         delivered = 0
         due, batches = self._batches(due)
@@ -111,16 +135,19 @@ class OutboxSender:
         groups: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for message in due:
             groups[(message.platform, message.to_user or message.to_chat or "")].append(message)
+        windows = await self._reserve(groups)
         if self.concurrency <= 1:
             for (platform, recipient), messages in groups.items():
-                delivered += await self._deliver_group(platform, recipient, messages)
+                delivered += await self._deliver_group(
+                    platform, recipient, messages, windows.get((platform, recipient))
+                )
             return delivered
         # recipients side by side (one slow or hanging call holds up only its own recipient), each one's in order
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(platform: str, recipient: str, messages: list[OutboxMessage]) -> int:
             async with gate:
-                return await self._deliver_group(platform, recipient, messages)
+                return await self._deliver_group(platform, recipient, messages, windows.get((platform, recipient)))
 
         counts = await asyncio.gather(*(one(p, r, m) for (p, r), m in groups.items()))
         return delivered + sum(counts)
@@ -154,9 +181,32 @@ class OutboxSender:
         if self.metrics is not None and n:
             self.metrics.sends.labels(platform, result).inc(n)
 
+    async def _reserve(
+        self, groups: dict[tuple[str, str], list[OutboxMessage]]
+    ) -> dict[tuple[str, str], tuple[int, datetime]]:
+        """Each limited recipient's sends granted in the window, and when it frees up: all in one unit of work, in
+        one order (two instances lock the windows alike, so never each waiting on the other)."""
+        limited = sorted(key for key in groups if self.senders[key[0]].capabilities.per_member is not None)
+        if not limited:
+            return {}
+        out: dict[tuple[str, str], tuple[int, datetime]] = {}
+        async with self.uow() as uow:  # the window lives in the database: every instance counts the same sends
+            for platform, recipient in limited:
+                limit = self.senders[platform].capabilities.per_member
+                assert limit is not None
+                out[(platform, recipient)] = await uow.outbox.reserve(
+                    platform, recipient, self.clock(), limit, len(groups[(platform, recipient)])
+                )
+            await uow.commit()
+        return out
+
     async def _hold(self, message: OutboxMessage) -> bool:
-        """Renew this sender's lease on a message just before sending it; False when another has it now."""
+        """Make sure this sender still holds the message just before sending it: while the drain's lease is fresh
+        it does; after that the lease is renewed, and False means another sender has it now."""
         assert message.id is not None
+        if self._fresh_until is not None and self.clock() < self._fresh_until:
+            return True
+        await self._write_records()  # what was sent is marked before anyone else may lease it
         async with self.uow() as uow:
             held = await uow.outbox.renew(
                 message.id, message.attempts, self.clock() + timedelta(seconds=self.lease_seconds)
@@ -200,19 +250,19 @@ class OutboxSender:
                 await self._record(message.id, sent=self.clock())
         return len(messages) - len(held)
 
-    async def _deliver_group(self, platform: str, recipient: str, messages: list[OutboxMessage]) -> int:
-        """Send one person's due messages within the platform's per-person limit.
+    async def _deliver_group(
+        self, platform: str, recipient: str, messages: list[OutboxMessage], window: tuple[int, datetime] | None
+    ) -> int:
+        """Send one person's due messages within the platform's per-person limit (``window``: the sends granted
+        and when the window frees up; None when the platform has no such limit).
 
         What would go over the limit is merged into one digest rather than dropped; what does
         not fit even then waits for the window to move on.
         """
         sender = self.senders[platform]
-        limit = sender.capabilities.per_member
-        if limit is None:
+        if window is None:
             return sum([await self._deliver(m) for m in messages])
-        async with self.uow() as uow:  # the window lives in the database: every instance counts the same sends
-            granted, window_end = await uow.outbox.reserve(platform, recipient, self.clock(), limit, len(messages))
-            await uow.commit()
+        granted, window_end = window
         singles = messages if granted >= len(messages) else messages[: max(granted - 1, 0)]
         budget = granted
         delivered = 0
@@ -319,14 +369,41 @@ class OutboxSender:
         failed: str | None = None,
         retry: tuple[str, datetime] | None = None,
     ) -> None:
-        async with self.uow() as uow:
-            if sent is not None:
-                await uow.outbox.mark_sent(message_id, sent)
-            elif failed is not None:
-                await uow.outbox.mark_failed(message_id, failed[:2000])
-            elif retry is not None:
-                await uow.outbox.retry_later(message_id, retry[0][:2000], retry[1])
-            await uow.commit()
+        """Kept for the drain's one write at its end; written at once when the lease is no longer fresh."""
+        self._records.append((message_id, sent, failed, retry))
+        if self._fresh_until is None or self.clock() >= self._fresh_until:
+            await self._write_records()
+
+    def _write_records_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._write_records_logged())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _write_records_logged(self) -> None:
+        try:
+            await self._write_records()
+        except Exception as exc:  # kept; the drain's own write at its end tries again
+            self.errors.on_job(exc, "outbox records")
+
+    async def _write_records(self) -> None:
+        """Write what the drain has learnt so far, in one unit of work (one at a time)."""
+        async with self._writing:
+            records, self._records = self._records, []
+            if not records:
+                return
+            try:
+                async with self.uow() as uow:
+                    for message_id, sent, failed, retry in records:
+                        if sent is not None:
+                            await uow.outbox.mark_sent(message_id, sent)
+                        elif failed is not None:
+                            await uow.outbox.mark_failed(message_id, failed[:2000])
+                        elif retry is not None:
+                            await uow.outbox.retry_later(message_id, retry[0][:2000], retry[1])
+                    await uow.commit()
+            except BaseException:
+                self._records[:0] = records  # tried again with the next write
+                raise
 
     async def drain(self) -> int:
         total = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -289,6 +290,71 @@ async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: Uni
         assert [m.key for m in platform.sent if m.to_user == user] == [
             f"c{n}" for n in range(12) if f"u{n % 4}" == user
         ]
+
+
+async def test_a_drain_writes_what_it_learnt_in_one_unit_of_work(uow_factory: UnitOfWorkFactory) -> None:
+    """Ten replies to ten people under WeCom's per-person limit: the lease, the windows and the results are three
+    units of work for the whole drain (three per reply before), and every reply ends up marked sent or failed."""
+    async with uow_factory() as uow:
+        for n in range(10):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"w{n}", created_at=NOW,
+                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
+        await uow.commit()
+    opened = 0
+
+    def counting() -> Any:
+        nonlocal opened
+        opened += 1
+        return uow_factory()
+
+    class OneUnknown(LimitedPlatform):
+        async def send(self, message: OutboxMessage) -> None:
+            if message.to_user == "u3":
+                raise PermanentSendError("unknown user")
+            await super().send(message)
+
+    platform = OneUnknown(Clock(NOW))
+    sender = OutboxSender(counting, {"wecom": platform}, ErrorHandler(), Clock(NOW), concurrency=4)
+    assert await sender.drain_once() == 9
+    assert opened == 3
+    async with uow_factory() as uow:
+        statuses = sorted(m.status.value for m in await uow.outbox.find())
+    assert statuses == ["failed"] + ["sent"] * 9
+
+
+async def test_a_send_hanging_past_half_the_lease_leaves_nothing_sent_unmarked(uow_factory: UnitOfWorkFactory) -> None:
+    """One recipient's call hangs; the others' replies went out. Once half the lease has passed (real time: the
+    platform's clock is not the sender's), what was sent is marked, so no other sender can lease and send it
+    again while the hanging call goes on."""
+    if isinstance(uow_factory, MemoryStore):
+        pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
+    async with uow_factory() as uow:
+        for n in range(3):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"h{n}", created_at=NOW,
+                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
+        await uow.commit()
+    release = asyncio.Event()
+
+    class Hanging(RecordingSender):
+        async def send(self, message: OutboxMessage) -> None:
+            if message.to_user == "u0":
+                await release.wait()
+            self.sent.append(message)
+
+    sender = OutboxSender(uow_factory, {"wecom": Hanging()}, ErrorHandler(), Clock(NOW), concurrency=3,
+                          lease_seconds=0.4)  # fmt: skip
+    task = asyncio.create_task(sender.drain_once())
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            async with uow_factory() as uow:
+                sent = sorted(m.key for m in await uow.outbox.find() if m.status is OutboxStatus.SENT)
+            if sent:
+                break
+        assert sent == ["h1", "h2"] and not task.done()
+    finally:
+        release.set()
+    assert await task == 3
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
