@@ -37,6 +37,19 @@ class RecordingSender:
         self.sent.append(message)
 
 
+class Hanging(RecordingSender):
+    """A platform whose calls for u0 hang until ``release`` is set."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__()
+        self.release = release
+
+    async def send(self, message: OutboxMessage) -> None:
+        if message.to_user == "u0":
+            await self.release.wait()
+        self.sent.append(message)
+
+
 async def _put(uow_factory: UnitOfWorkFactory, msg_id: str, text: str, user: str = "zhangwei") -> None:
     async with uow_factory() as uow:
         await uow.inbox.put(InboxMessage(platform="wecom", msg_id=msg_id, user_id=user, text=text, received_at=NOW))
@@ -269,14 +282,7 @@ async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: Uni
                                                    payload={"text": f"{n}"}, to_user=f"u{n % 4}"))  # fmt: skip
         await uow.commit()
     release = asyncio.Event()
-
-    class Hanging(RecordingSender):
-        async def send(self, message: OutboxMessage) -> None:
-            if message.to_user == "u0":
-                await release.wait()
-            self.sent.append(message)
-
-    platform = Hanging()
+    platform = Hanging(release)
     sender = OutboxSender(uow_factory, {"wecom": platform}, ErrorHandler(), Clock(NOW), concurrency=4)
     task = asyncio.create_task(sender.drain_once())
     for _ in range(200):
@@ -334,14 +340,7 @@ async def test_a_send_hanging_past_half_the_lease_leaves_nothing_sent_unmarked(u
                                                    payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
         await uow.commit()
     release = asyncio.Event()
-
-    class Hanging(RecordingSender):
-        async def send(self, message: OutboxMessage) -> None:
-            if message.to_user == "u0":
-                await release.wait()
-            self.sent.append(message)
-
-    sender = OutboxSender(uow_factory, {"wecom": Hanging()}, ErrorHandler(), Clock(NOW), concurrency=3,
+    sender = OutboxSender(uow_factory, {"wecom": Hanging(release)}, ErrorHandler(), Clock(NOW), concurrency=3,
                           lease_seconds=0.4)  # fmt: skip
     task = asyncio.create_task(sender.drain_once())
     try:
