@@ -168,6 +168,7 @@ async def build_app(
         offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
     inbox = InboxWriter(database.intake, worker.wake)
+    worker.give_way = inbox.let_pass  # one process stores callbacks and handles them: the callbacks first
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
     wiring = Wiring(settings, app.session, inbox.put, clock)

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.errors import ErrorHandler
@@ -28,6 +28,7 @@ log = logging.getLogger("genjin.inbox")
 
 Clock = Callable[[], datetime]
 REPLY_KEYS = ("reply_webhook", "reply_webhook_expires")
+GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
 
 
 def to_incoming(message: InboxMessage) -> Incoming:
@@ -108,6 +109,8 @@ class InboxWorker:
         self.auto_register = auto_register
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
+        # in a process that also stores callbacks: waits while a batch of them is being stored (``InboxWriter``)
+        self.give_way: Callable[[], Awaitable[None]] | None = None
 
     async def process_one(self) -> bool:
         """Handle the oldest new message; False when there was none."""
@@ -145,9 +148,12 @@ class InboxWorker:
     async def drain(self) -> int:
         """Handle every waiting message; how many were handled."""
         handled = 0
-        while await self.process_one():
+        while True:
+            if self.give_way is not None:
+                await self.give_way()
+            if not await self.process_one():
+                return handled
             handled += 1
-        return handled
 
     async def run(self, stop: asyncio.Event) -> None:
         """``workers`` loops side by side. Where the database locks rows (PostgreSQL) they handle different reps'
@@ -171,6 +177,18 @@ class InboxWriter:
         self.wake = wake
         self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
+
+    async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> None:
+        """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored. The worker calls this
+        before each message: a platform waits for the answer to a callback (WeCom retries after 5 s), a brief's reply
+        can wait a moment. Without it, in a burst each batch of callbacks queued for the writer behind a whole brief,
+        whose handling the callbacks' own work kept stretching: acknowledgements fell to a third of the bare
+        handler's rate. The worker still handles a message between two batches, so a long burst slows it, never
+        stops it."""
+        flushing = self._flushing
+        if flushing is None or flushing.done():
+            return
+        await asyncio.wait({flushing}, timeout=limit)  # the limit: a flood that never pauses still lets briefs by
 
     async def settle(self) -> None:
         """Wait for the batch being written, before the database closes: its callbacks are owed an answer."""

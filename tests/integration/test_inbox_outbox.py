@@ -445,3 +445,44 @@ async def test_the_inbox_listener_comes_back_after_its_connection_is_killed(pg_u
             await asyncio.wait_for(woken.wait(), 10)
     finally:
         await database.dispose()
+
+
+async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
+    """In one process the callbacks go first: while a batch of them waits to be stored (on SQLite, for the writer
+    the worker would take), the worker does not start its next message; it waits at most ``limit``."""
+    from bot.inbox import InboxWriter
+
+    store = MemoryStore()
+    held = asyncio.Event()
+
+    def slow() -> Any:  # a unit of work whose storing of callbacks waits until the test lets it go
+        uow = store()
+        original = uow.inbox.put_many
+
+        async def put_many(messages: list[InboxMessage]) -> list[bool]:
+            await held.wait()
+            return await original(messages)
+
+        uow.inbox.put_many = put_many  # type: ignore[method-assign,assignment]
+        return uow
+
+    writer = InboxWriter(slow, asyncio.Event())
+    storing = asyncio.create_task(
+        writer.put(InboxMessage(platform="wecom", msg_id="m1", user_id="zhangwei", text="你好", received_at=NOW))
+    )
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(writer.let_pass(limit=5.0))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the batch is still being stored
+    held.set()
+    await asyncio.wait_for(waiting, 1.0)
+    assert await storing is True
+    held.clear()
+    storing = asyncio.create_task(
+        writer.put(InboxMessage(platform="wecom", msg_id="m2", user_id="zhangwei", text="你好", received_at=NOW))
+    )
+    await asyncio.sleep(0)
+    await asyncio.wait_for(writer.let_pass(limit=0.05), 1.0)  # never longer than the limit
+    held.set()
+    assert await storing is True
+    await writer.let_pass()  # nothing being stored: straight through
