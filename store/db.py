@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from store import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 READ_ONLY = "genjin_read_only"  # an execution option: this connection's transactions only read
 
@@ -15,8 +17,8 @@ READ_ONLY = "genjin_read_only"  # an execution option: this connection's transac
 def async_url(url: str) -> URL:
     """Map the URL an admin writes to the async driver we ship.
 
-    ``sqlite:///x.db`` uses aiosqlite; ``postgresql://`` (or ``+psycopg2``/``+psycopg``)
-    uses asyncpg, so one setting works for the CLI, the server and migrations.
+    ``sqlite:///x.db`` uses aiosqlite (through ``store.sqlite_driver``); ``postgresql://`` (or ``+psycopg2``/
+    ``+psycopg``) uses asyncpg, so one setting works for the CLI, the server and migrations.
     """
     try:
         parsed = make_url(url)
@@ -24,7 +26,7 @@ def async_url(url: str) -> URL:
         raise ValueError(f"not a database URL: {url!r}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
+        return parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")  # aiosqlite, one hop per statement
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg")
     raise ValueError(f"unsupported database: {backend} (use sqlite:/// or postgresql://)")

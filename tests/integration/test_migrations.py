@@ -139,7 +139,7 @@ async def test_applied_changes_backfilled_postgres(pg_url: str) -> None:
 def test_url_mapping() -> None:
     from store.db import async_url
 
-    assert async_url("sqlite:///genjin.db").drivername == "sqlite+aiosqlite"
+    assert async_url("sqlite:///genjin.db").drivername == "sqlite+genjin_aiosqlite"
     assert async_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"
     assert async_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+asyncpg"
     with pytest.raises(ValueError):
