@@ -299,23 +299,26 @@ def _employee_by_account() -> tuple[Any, Any]:
     return person, accounts
 
 
+_HELD = "genjin_connection"  # in a session's ``info``: (its transaction, its connection), shared by the repositories
+
+
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._held: tuple[Any, Any] | None = None  # (the session's transaction, its connection)
 
     async def _connection(self) -> Any:
         """The session's connection, after flushing whatever the ORM holds pending (a core statement does not).
-        Kept while the session's transaction lasts: asking the async session for it (a greenlet hop and a new proxy
-        each time) was a tenth of a brief's time."""
+        Kept in the session's ``info`` while its transaction lasts, for every repository of the unit of work: asking
+        the async session for it (a greenlet hop and a new proxy each time) was a tenth of a brief's time."""
         sync = self.session.sync_session
         if sync.new or sync.dirty or sync.deleted:
             await self._flush()
         transaction = sync.get_transaction()
-        if self._held is not None and transaction is self._held[0] and transaction.is_active:
-            return self._held[1]
+        held = sync.info.get(_HELD)
+        if held is not None and transaction is held[0] and transaction is not None and transaction.is_active:
+            return held[1]
         connection = await self.session.connection()
-        self._held = (sync.get_transaction(), connection)
+        sync.info[_HELD] = (sync.get_transaction(), connection)
         return connection
 
     async def _add_row(self, table: type[Base], record: Any) -> int:
