@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -16,6 +16,8 @@ from typing import cast as typing_cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Date,
     Table,
     Text,
@@ -28,12 +30,14 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import NullType
 
 from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot
@@ -88,6 +92,8 @@ from store.orm import (
     StandupRow,
     TeamChannelRow,
     TeamRow,
+    UTCDateTime,
+    _Scaled,
 )
 from store.repositories import NameChanges
 from store.windows import take_slots
@@ -145,14 +151,67 @@ def _record_columns(cls: Any, table: type[Base]) -> list[Any]:
     return [getattr(table, name) for name, _ in _converters(typing_cast(Any, cls))]
 
 
+def _utc(value: Any) -> datetime:
+    return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _raw_converter(name: str, kind: Any, column_type: Any) -> Callable[[Any], Any] | None:
+    """How a field's value as the driver hands it over (SQLite: text for times and dates, whole numbers for
+    money; asyncpg: its own types) becomes the record's, without SQLAlchemy's per-value processing."""
+    if name in _ENUMS or (name == "status" and kind in _STATUS):
+        enum = _ENUMS.get(name) or _STATUS[kind]
+        return typing_cast(Any, enum)._value2member_map_.__getitem__  # type: ignore[no-any-return]
+    if isinstance(column_type, UTCDateTime):
+        return _utc
+    if isinstance(column_type, _Scaled):
+        exponent = -len(str(column_type.scale)) + 1
+        return lambda v: Decimal(v).scaleb(exponent)  # == (Decimal(v) / scale).quantize(quantum), exactly
+    if isinstance(column_type, JSON):
+        return _decoded
+    if isinstance(column_type, Boolean):
+        return bool
+    if isinstance(column_type, Date):
+        return _day
+    return None
+
+
+@functools.cache
+def _raw_reading(cls: Any, table: type[Base]) -> tuple[list[Any], list[tuple[int, Callable[[Any], Any]]]]:
+    """A record's columns with SQLAlchemy's result processing switched off, and per column the converter to use."""
+    columns = _record_columns(cls, table)
+    converters = []
+    for index, ((name, _), column) in enumerate(zip(_converters(cls), columns, strict=True)):
+        convert = _raw_converter(name, cls, column.type)
+        if convert is not None:
+            converters.append((index, convert))
+    return [type_coerce(c, NullType()).label(c.key) for c in columns], converters
+
+
 async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
     """Records straight from rows of columns, without ORM instances: reports read whole tables,
-    and building a mapped object per row costs several times the query."""
-    query = select(*_record_columns(cls, table)).where(*where)
+    and building a mapped object per row costs several times the query. The values come as the driver gives them and
+    are converted column by column (``_raw_reading``): SQLAlchemy's per-value processing and a generic converter per
+    field were half the time of reading 30,000 open deals."""
+    columns, converters = _raw_reading(typing_cast(Any, cls), table)
+    query = select(*columns).where(*where)
     if order is not None:
         query = query.order_by(*order)
     connection = await session.connection()
-    return [_record(cls, row) for row in await connection.execute(query)]
+    rows = (await connection.execute(query)).all()
+    if not rows:
+        return []
+    values = [list(column) for column in zip(*rows, strict=True)]
+    for index, convert in converters:
+        values[index] = [None if v is None else convert(v) for v in values[index]]
+    return [cls(*fields) for fields in zip(*values, strict=True)]
 
 
 _FIELDS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}

@@ -116,6 +116,9 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
         assert got.margin == Decimal("0.3251") and got.paid_on == date(2026, 12, 31)
         assert (await uow.customers.by_name("华东物流集团")) is not None
         assert [c.name for c in await uow.customers.find(owner_ids=["E01"])] == ["上海瑞达机电"]
+        # a whole table read (load_many: the driver's values converted column by column) gives the very same record
+        listed = next(c for c in await uow.customers.find() if c.id == added.id)
+        assert listed == got and repr(listed) == repr(got)  # Decimal exponents and time zones included
         assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]
         assert await uow.customers.count() == 2
         # what the parser's index reads: names with aliases in id order
