@@ -152,7 +152,14 @@ def _record_columns(cls: Any, table: type[Base]) -> list[Any]:
 
 
 def _utc(value: Any) -> datetime:
-    return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).replace(tzinfo=UTC)
+    """Stored naive UTC as aware UTC. From SQLite's text, parsed with its offset in one step: ``replace(tzinfo=…)``
+    after parsing costs six times as much, a sixth of a stall scan over 100,000 customers."""
+    if isinstance(value, datetime):  # asyncpg's naive datetime
+        return datetime.combine(value, value.time(), UTC)
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text that carries an offset of its own
+        return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def _day(value: Any) -> date:
@@ -1154,21 +1161,7 @@ class SqlUnitOfWork:
         return self.session.begin_nested()
 
 
-_SCAN_COLUMNS = (
-    CustomerRow.id,
-    CustomerRow.name,
-    CustomerRow.owner_id,
-    CustomerRow.stage,
-    CustomerRow.stage_entered_at,
-    CustomerRow.next_action,
-    CustomerRow.next_action_date,
-    CustomerRow.last_followup_at,
-)
 _OPEN = [s.value for s in OPEN_STAGES]
-
-
-def _scan_row(row: Any) -> ScanRow:
-    return ScanRow(row[0], row[1], row[2], Stage(row[3]), row[4], row[5], row[6], row[7])
 
 
 _REMINDERS_SENT = select(
@@ -1185,14 +1178,12 @@ class SqlReminders(_Repo):
     """The stall scan's queries: plain columns through the indexes, no ORM objects per row."""
 
     async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
-        query = select(*_SCAN_COLUMNS).where(
-            CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before
-        )
-        return [_scan_row(r) for r in await self._rows(query)]
+        where = (CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before)
+        return await load_many(self.session, ScanRow, CustomerRow, *where)
 
     async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
-        query = select(*_SCAN_COLUMNS).where(CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN))
-        return [_scan_row(r) for r in await self._rows(query)]
+        where = (CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN))
+        return await load_many(self.session, ScanRow, CustomerRow, *where)
 
     async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
         out: list[Reminder] = []
@@ -1202,11 +1193,6 @@ class SqlReminders(_Repo):
             rows = await connection.execute(_REMINDERS_SENT, {"ids_": ids[start : start + 900]})
             out += [Reminder(*row) for row in rows]
         return out
-
-    async def _rows(self, query: Any) -> Sequence[Any]:
-        """Plain rows over the session's connection: no ORM bookkeeping for tens of thousands of rows."""
-        connection = await self.session.connection()
-        return (await connection.execute(query)).all()
 
     async def record(self, reminders: Sequence[Reminder]) -> set[str]:
         new: set[str] = set()
