@@ -168,7 +168,8 @@ async def build_app(
         offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
     inbox = InboxWriter(database.intake, worker.wake)
-    worker.give_way = inbox.let_pass  # one process stores callbacks and handles them: the callbacks first
+    if database.dialect == "sqlite":  # one writer for callbacks and briefs: the callbacks first
+        worker.give_way = inbox.let_pass
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
     wiring = Wiring(settings, app.session, inbox.put, clock)

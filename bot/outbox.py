@@ -7,7 +7,8 @@ batch never lets a second instance send the tail again. A crash between a send a
 again once the lease runs out (at-least-once), under the same key, which WeCom uses to drop the duplicate.
 
 What a drain learns (sent, failed, try again) is written in one unit of work at its end, or as soon as half
-the lease has passed, whichever comes first, so nothing sent is still unmarked when its lease runs out; the
+the lease has passed, whichever comes first, so nothing sent is still unmarked when its lease runs out (a crash
+may therefore send again what went out in the last half lease, not only the message in flight); the
 per-person windows of all the drain's recipients are reserved in one unit of work before it sends. A unit of
 work per message for each of these (three per reply) took the one SQLite writer as often as the briefs did.
 """
@@ -108,6 +109,7 @@ class OutboxSender:
         if not self.senders:
             return 0
         async with self._draining:
+            await self._write_records()  # what a failed write of the last drain kept, before anything is leased
             now = self.clock()
             async with self.uow() as uow:
                 due = await uow.outbox.lease_due(
@@ -117,8 +119,10 @@ class OutboxSender:
             if not due:
                 return 0
             self._fresh_until = now + timedelta(seconds=self.lease_seconds / 2)
-            # a send that hangs past half the lease must not keep what was sent before it unmarked
-            timer = asyncio.get_running_loop().call_later(self.lease_seconds / 2, self._write_records_soon)
+            # a send that hangs past half the lease must not keep what was sent before it unmarked (counted from the
+            # lease's own time: its commit may have waited for the writer)
+            left = max(0.0, (self._fresh_until - self.clock()).total_seconds())
+            timer = asyncio.get_running_loop().call_later(left, self._write_records_soon)
             try:
                 return await self._send_due(due)
             finally:
@@ -149,8 +153,12 @@ class OutboxSender:
             async with gate:
                 return await self._deliver_group(platform, recipient, messages, windows.get((platform, recipient)))
 
-        counts = await asyncio.gather(*(one(p, r, m) for (p, r), m in groups.items()))
-        return delivered + sum(counts)
+        # every group ends before the drain does, a failing one too: none may go on sending after its lease
+        results = await asyncio.gather(*(one(p, r, m) for (p, r), m in groups.items()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return delivered + sum(r for r in results if isinstance(r, int))
 
     def _for_platform(self, message: OutboxMessage) -> OutboxMessage:
         """Buttons only where the platform shows them; elsewhere their labels are written out to type."""
@@ -392,8 +400,8 @@ class OutboxSender:
             if not records:
                 return
             try:
-                async with self.uow() as uow:
-                    for message_id, sent, failed, retry in records:
+                async with self.uow() as uow:  # in id order: two senders' writes lock rows alike
+                    for message_id, sent, failed, retry in sorted(records, key=lambda r: r[0]):
                         if sent is not None:
                             await uow.outbox.mark_sent(message_id, sent)
                         elif failed is not None:

@@ -468,12 +468,12 @@ class MemoryOutbox(_Repo):
 
     async def retry_later(self, message_id: int, error: str, at: datetime) -> None:
         m = self.s.outbox.get(message_id)
-        if m:
+        if m and m.status is OutboxStatus.PENDING:  # as the SQL store: never over another sender's "sent"
             m.next_attempt_at, m.last_error = at, error
 
     async def mark_failed(self, message_id: int, error: str) -> None:
         m = self.s.outbox.get(message_id)
-        if m:
+        if m and m.status is OutboxStatus.PENDING:
             m.status, m.last_error = OutboxStatus.FAILED, error
 
     async def by_key(self, key: str) -> OutboxMessage | None:

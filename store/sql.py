@@ -564,6 +564,7 @@ class NamesClock:
         self._version: int | None = None
         self._read_at = 0.0
         self.reads = 0
+        self.generation = 0  # moves with each change this process commits
 
     def known(self) -> int | None:
         """The version, or None when it must be read."""
@@ -571,13 +572,17 @@ class NamesClock:
             return None
         return self._version
 
-    def read(self, version: int) -> None:
-        self._version, self._read_at = version, self._clock()
+    def read(self, version: int, generation: int) -> None:
+        """Keep ``version``, read when the generation was ``generation``: a read that began before this process's
+        own change committed is not kept (it may predate the change)."""
+        if generation == self.generation:
+            self._version, self._read_at = version, self._clock()
         self.reads += 1
 
     def changed(self) -> None:
         """This process committed a name change: the next check reads the version."""
         self._version = None
+        self.generation += 1
 
 
 class SqlCustomers(_Repo):
@@ -683,10 +688,11 @@ class SqlCustomers(_Repo):
         known = self._clock.known() if self._clock is not None and not self.names_touched else None
         if known is not None:
             return known
+        generation = self._clock.generation if self._clock is not None else 0
         connection = await self.session.connection()
         version = int((await connection.execute(_NAMES_VERSION)).scalar_one())
         if self._clock is not None and not self.names_touched:  # this unit of work's own writes are not everyone's
-            self._clock.read(version)
+            self._clock.read(version, generation)
         return version
 
     async def names(self) -> list[tuple[str, list[str]]]:
@@ -993,6 +999,21 @@ _RENEWING = (
 )  # built once: renewed before a send once half a lease has passed
 
 
+_STILL_PENDING = (OutboxRow.id == bindparam("id_"), OutboxRow.status == OutboxStatus.PENDING.value)
+# a failure or a retry never overwrites a message another sender has marked sent meanwhile
+_RETRYING = (
+    update(OutboxRow)
+    .where(*_STILL_PENDING)
+    .values(
+        next_attempt_at=bindparam("at_", type_=OutboxRow.__table__.c.next_attempt_at.type),
+        last_error=bindparam("error_"),
+    )
+)
+_FAILING = (
+    update(OutboxRow).where(*_STILL_PENDING).values(status=OutboxStatus.FAILED.value, last_error=bindparam("error_"))
+)
+
+
 class SqlOutbox(_Repo):
     async def enqueue(self, message: OutboxMessage) -> bool:
         stmt = self._insert_new(OutboxRow.__table__, ("key",), ("id",))
@@ -1037,10 +1058,12 @@ class SqlOutbox(_Repo):
         await self._update_row(OutboxRow, message_id, values)
 
     async def retry_later(self, message_id: int, error: str, at: datetime) -> None:
-        await self._update_row(OutboxRow, message_id, {"next_attempt_at": at, "last_error": error})
+        connection = await self._connection()
+        await connection.execute(_RETRYING, {"id_": message_id, "at_": at, "error_": error})
 
     async def mark_failed(self, message_id: int, error: str) -> None:
-        await self._update_row(OutboxRow, message_id, {"status": OutboxStatus.FAILED.value, "last_error": error})
+        connection = await self._connection()
+        await connection.execute(_FAILING, {"id_": message_id, "error_": error})
 
     async def by_key(self, key: str) -> OutboxMessage | None:
         row = (await self.session.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()

@@ -83,6 +83,14 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def lastrowid(self) -> int:
         return self._lastrowid  # type: ignore[return-value]
 
+    @property
+    def arraysize(self) -> int:
+        return 1  # the DB-API default; the rows are all in memory anyway
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        return None
+
     async def _async_soft_close(self) -> None:
         return None  # nothing is open in the thread
 

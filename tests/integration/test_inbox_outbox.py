@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import typing
 from datetime import timedelta
 from typing import Any
 
@@ -486,3 +488,45 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     held.set()
     assert await storing is True
     await writer.let_pass()  # nothing being stored: straight through
+
+
+async def test_results_a_failed_write_kept_are_written_by_the_next_drain(uow_factory: UnitOfWorkFactory) -> None:
+    """The drain's one write of its results fails (the database away for a moment): they are kept, and the next drain
+    writes them before it leases anything, even when nothing is due, so the sent replies are not sent again once
+    their lease runs out."""
+    async with uow_factory() as uow:
+        for n in range(2):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"f{n}", created_at=NOW,
+                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
+        await uow.commit()
+    failures = [RuntimeError("database away")]
+
+    @contextlib.asynccontextmanager
+    async def flaky() -> Any:
+        async with uow_factory() as uow:
+            original_commit, original_mark = uow.commit, uow.outbox.mark_sent
+            marked = False
+
+            async def mark_sent(message_id: int, at: Any) -> None:
+                nonlocal marked
+                marked = True
+                await original_mark(message_id, at)
+
+            async def commit() -> None:
+                if marked and failures:
+                    raise failures.pop()
+                await original_commit()
+
+            uow.outbox.mark_sent = mark_sent  # type: ignore[method-assign]
+            uow.commit = commit  # type: ignore[method-assign]
+            yield uow
+
+    platform = RecordingSender()
+    sender = OutboxSender(typing.cast(UnitOfWorkFactory, flaky), {"wecom": platform}, ErrorHandler(), Clock(NOW),
+                          concurrency=2)  # fmt: skip
+    with pytest.raises(RuntimeError, match="database away"):
+        await sender.drain_once()
+    assert len(platform.sent) == 2
+    assert await sender.drain_once() == 0  # nothing due: the leases still hold
+    async with uow_factory() as uow:
+        assert {m.status for m in await uow.outbox.find()} == {OutboxStatus.SENT}
