@@ -971,8 +971,10 @@ class SqlInbox(_Repo):
 
 @functools.cache
 def _leasing() -> Any:
-    """Lease the due messages in one statement built once: ``UPDATE … SET next_attempt_at = :until, attempts =
-    attempts + 1 WHERE id IN (the first due, FOR UPDATE SKIP LOCKED) RETURNING <the record>``."""
+    """Lease the due messages in one statement built once: ``WITH due AS MATERIALIZED (the first due, FOR UPDATE SKIP
+    LOCKED) UPDATE … SET next_attempt_at = :until, attempts = attempts + 1 WHERE id IN (SELECT id FROM due) RETURNING
+    <the record>``. Materialized, the limited, locking select runs once: as a plain ``IN`` subquery PostgreSQL may
+    scan it again inside a join and lease more rows than the limit."""
     outbox = typing_cast(Table, OutboxRow.__table__)
     due = (
         select(outbox.c.id)
@@ -984,11 +986,13 @@ def _leasing() -> Any:
         .order_by(outbox.c.id)
         .limit(bindparam("limit_"))
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     returned = [outbox.c[name] for name, _ in _converters(OutboxMessage)]
     values = {"next_attempt_at": bindparam("until_", type_=outbox.c.next_attempt_at.type),
               "attempts": outbox.c.attempts + 1}  # fmt: skip
-    return update(outbox).where(outbox.c.id.in_(due)).values(values).returning(*returned)
+    return update(outbox).where(outbox.c.id.in_(select(due.c.id))).values(values).returning(*returned)
 
 
 _RENEWING = (
