@@ -113,7 +113,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque(rows)
 
     def nextset(self) -> None:
-        raise NotImplementedError("SQLite returns one result set per statement")
+        return None  # DB-API: no further result set (SQLite returns one per statement)
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         return None  # sqlite3 ignores them too

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import typing
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -50,6 +51,22 @@ class Hanging(RecordingSender):
         if message.to_user == "u0":
             await self.release.wait()
         self.sent.append(message)
+
+
+async def _queue_replies(
+    uow_factory: UnitOfWorkFactory,
+    prefix: str,
+    count: int,
+    *,
+    text: Callable[[int], str] = str,
+    to_user: Callable[[int], str] = lambda n: f"u{n}",
+) -> None:
+    """``count`` WeCom replies keyed ``<prefix><n>``, queued in one unit of work."""
+    async with uow_factory() as uow:
+        for n in range(count):
+            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"{prefix}{n}", created_at=NOW,
+                                                   payload={"text": text(n)}, to_user=to_user(n)))  # fmt: skip
+        await uow.commit()
 
 
 async def _put(uow_factory: UnitOfWorkFactory, msg_id: str, text: str, user: str = "zhangwei") -> None:
@@ -204,11 +221,7 @@ async def test_a_slow_api_never_lets_a_second_instance_send_the_tail_again(uow_f
     """Instance A leases five messages for 10 s; each send takes 4 s. While A sends the third, instance B finds
     the last two due (A's lease on them ran out) and sends them. A must not send them too."""
     clock = Clock(NOW)
-    async with uow_factory() as uow:
-        for n in range(5):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"k{n}", created_at=NOW,
-                                                   payload={"text": f"m{n}"}, to_user=f"u{n}"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "k", 5, text=lambda n: f"m{n}")
     fast = RecordingSender()
     b = OutboxSender(uow_factory, {"wecom": fast}, ErrorHandler(), clock, lease_seconds=10)
 
@@ -253,11 +266,7 @@ async def test_two_instances_share_one_members_limit(uow_factory: UnitOfWorkFact
     if isinstance(uow_factory, MemoryStore):
         pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
     clock = Clock(NOW)
-    async with uow_factory() as uow:
-        for n in range(60):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"r{n}", created_at=NOW,
-                                                   payload={"text": f"第 {n} 条回复"}, to_user="busy"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "r", 60, text=lambda n: f"第 {n} 条回复", to_user=lambda n: "busy")
     platform = LimitedPlatform(clock)
     a, b = (OutboxSender(uow_factory, {"wecom": platform}, ErrorHandler(), clock, batch=30) for _ in range(2))
     await asyncio.gather(a.drain_once(), b.drain_once())
@@ -278,11 +287,7 @@ async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: Uni
     timeout on the platform) does not hold up everyone else's replies."""
     if isinstance(uow_factory, MemoryStore):
         pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
-    async with uow_factory() as uow:
-        for n in range(12):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"c{n}", created_at=NOW,
-                                                   payload={"text": f"{n}"}, to_user=f"u{n % 4}"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "c", 12, to_user=lambda n: f"u{n % 4}")
     release = asyncio.Event()
     platform = Hanging(release)
     sender = OutboxSender(uow_factory, {"wecom": platform}, ErrorHandler(), Clock(NOW), concurrency=4)
@@ -303,11 +308,7 @@ async def test_one_hanging_call_holds_up_only_its_own_recipient(uow_factory: Uni
 async def test_a_drain_writes_what_it_learnt_in_one_unit_of_work(uow_factory: UnitOfWorkFactory) -> None:
     """Ten replies to ten people under WeCom's per-person limit: the lease, the windows and the results are three
     units of work for the whole drain (three per reply before), and every reply ends up marked sent or failed."""
-    async with uow_factory() as uow:
-        for n in range(10):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"w{n}", created_at=NOW,
-                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "w", 10)
     opened = 0
 
     def counting() -> Any:
@@ -336,11 +337,7 @@ async def test_a_send_hanging_past_half_the_lease_leaves_nothing_sent_unmarked(u
     again while the hanging call goes on."""
     if isinstance(uow_factory, MemoryStore):
         pytest.skip("the in-memory store publishes whole states: no concurrent units of work")
-    async with uow_factory() as uow:
-        for n in range(3):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"h{n}", created_at=NOW,
-                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "h", 3)
     release = asyncio.Event()
     sender = OutboxSender(uow_factory, {"wecom": Hanging(release)}, ErrorHandler(), Clock(NOW), concurrency=3,
                           lease_seconds=0.4)  # fmt: skip
@@ -494,11 +491,7 @@ async def test_results_a_failed_write_kept_are_written_by_the_next_drain(uow_fac
     """The drain's one write of its results fails (the database away for a moment): they are kept, and the next drain
     writes them before it leases anything, even when nothing is due, so the sent replies are not sent again once
     their lease runs out."""
-    async with uow_factory() as uow:
-        for n in range(2):
-            await uow.outbox.enqueue(OutboxMessage(platform="wecom", key=f"f{n}", created_at=NOW,
-                                                   payload={"text": f"{n}"}, to_user=f"u{n}"))  # fmt: skip
-        await uow.commit()
+    await _queue_replies(uow_factory, "f", 2)
     failures = [RuntimeError("database away")]
 
     @contextlib.asynccontextmanager
