@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import logging
 import signal
 from typing import Any
@@ -76,6 +77,15 @@ async def _warm(app: App) -> None:
     gc.freeze()
 
 
+async def _start_scheduler(app: App, started: list[Any]) -> None:
+    """Import the scheduler's module (APScheduler and the jobs) off the event loop, then start it: the server
+    answers meanwhile."""
+    await asyncio.to_thread(importlib.import_module, "scheduler.jobs")
+    scheduler = app.scheduler()
+    scheduler.start()
+    started.append(scheduler)
+
+
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or ``stop``); then finish the message in hand and exit.
 
@@ -89,7 +99,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runner: web.AppRunner | None = None
-    scheduler = None
+    schedulers: list[Any] = []  # started once its module is imported, in a thread
     warmup: asyncio.Task[Any] | None = None
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
@@ -107,8 +117,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
                 app.settings.role,
             )
         if works:
-            scheduler = app.scheduler()
-            scheduler.start()
+            tasks.append(asyncio.create_task(_start_scheduler(app, schedulers), name="scheduler"))
             # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and
             # the customer index is built in threads; the first brief waits for them
             warmup = asyncio.create_task(_warm(app), name="warm-up")
@@ -119,7 +128,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             # on PostgreSQL a message stored by any process wakes this worker at once (its polling stays as a net)
             if await wakeups.enter_async_context(app.database.inbox_wakeups(app.worker.wake.set)):
                 log.info("woken by new inbox messages from every process (LISTEN)")
-            tasks = [
+            tasks += [
                 asyncio.create_task(app.worker.run(stop), name="inbox"),
                 asyncio.create_task(app.outbox.run(stop), name="outbox"),
             ]
@@ -129,7 +138,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
         log.info("stopping")
     finally:
-        if scheduler is not None:
+        for scheduler in schedulers:
             scheduler.shutdown()
         # the platforms' own connections closed first (side by side), so no new message arrives
         await asyncio.gather(*(adapter.stop() for adapter in started), return_exceptions=True)

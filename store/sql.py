@@ -33,7 +33,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -280,14 +280,24 @@ def _with_id(record: R, new_id: int) -> R:
     return out
 
 
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT (with ON CONFLICT). PostgreSQL's module is imported only on PostgreSQL: with its driver's
+    dialect that is 50 ms of a SQLite start before the server listens."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
+
+
 @functools.cache
 def _insert_new(dialect: str, table: Any, keys: tuple[str, ...], returning: tuple[str, ...]) -> Any:
     """``INSERT … ON CONFLICT (keys) DO NOTHING RETURNING returning``, built once per table and dialect, its values
     sent as parameters (one set, or many: SQLAlchemy then writes multi-row INSERTs itself). Building the statement
     with ``.values(...)`` each time (and its cache key over the values) cost more than running it: 500 times in a
     stall scan's digests, several times per brief, and 10 ms of the event loop for a batch of 20 callbacks."""
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_(table).on_conflict_do_nothing(index_elements=list(keys)).returning(*(table.c[r] for r in returning))
+    statement = _dialect_insert(dialect)(table).on_conflict_do_nothing(index_elements=list(keys))
+    return statement.returning(*(table.c[r] for r in returning))
 
 
 @functools.cache
@@ -446,7 +456,7 @@ class _Repo:
 
     def _insert(self) -> Any:
         """The dialect's INSERT, for ON CONFLICT DO NOTHING."""
-        return postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        return _dialect_insert(self.session.get_bind().dialect.name)
 
 
 class SqlEmployees(_Repo):
