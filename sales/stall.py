@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sales.calendar import WorkCalendar
+from sales.records import maker
 from sales.stages import OPEN_STAGES, Stage
 
 STALL, NEXT_STEP_OVERDUE = "stall", "next_step_overdue"
@@ -66,6 +67,9 @@ class Finding:
     stay: str  # what a reminder is once per: the stay in the stage, or the planned step
 
 
+_finding = maker(Finding)  # a scan makes tens of thousands (sales.records)
+
+
 def stall_finding(
     policy: StallPolicy,
     calendar: WorkCalendar,
@@ -91,7 +95,7 @@ def stall_finding(
         return None
     if next_action_date is not None and next_action_date >= today and count <= 2 * limit:
         return None
-    return Finding(customer_id, STALL, level, count, f"stage:{stage.value}:{entered_key}")
+    return _finding(customer_id, STALL, level, count, f"stage:{stage.value}:{entered_key}")
 
 
 def overdue_finding(
@@ -113,4 +117,4 @@ def overdue_finding(
     level = policy.level(late, 0)
     if level == 0:
         return None
-    return Finding(customer_id, NEXT_STEP_OVERDUE, level, late, f"step:{next_action_date.isoformat()}")
+    return _finding(customer_id, NEXT_STEP_OVERDUE, level, late, f"step:{next_action_date.isoformat()}")

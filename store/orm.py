@@ -123,10 +123,14 @@ class TeamChannelRow(Base):
     target: Mapped[str] = mapped_column(String(500))
 
 
+_SCAN_COLUMNS = ("owner_id", "next_action_date", "last_followup_at", "name", "next_action")
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
     __table_args__ = (
-        Index("ix_customers_stage_entered", "stage", "stage_entered_at"),
+        # the stall scan reads from this one alone (migration 0015)
+        Index("ix_customers_stall_scan", "stage", "stage_entered_at", *_SCAN_COLUMNS),
         Index("ix_customers_next_action_date", "next_action_date"),
         Index("ix_customers_stage_closed", "stage", "closed_at", "owner_id", "amount"),
     )

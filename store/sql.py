@@ -63,6 +63,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
+from sales.records import maker
 from sales.reports import StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
@@ -218,7 +219,8 @@ async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *whe
     values = [list(column) for column in zip(*rows, strict=True)]
     for index, convert in converters:
         values[index] = [None if v is None else convert(v) for v in values[index]]
-    return [cls(*fields) for fields in zip(*values, strict=True)]
+    make = maker(cls)
+    return [make(*fields) for fields in zip(*values, strict=True)]
 
 
 _FIELDS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
 from sales.model import Employee, Role
+from sales.records import maker
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Finding, ScanRow, StallPolicy, overdue_finding, stall_finding
 from store.repositories import UnitOfWork
@@ -36,6 +37,7 @@ async def find_stalled(
 ) -> list[Stalled]:
     """Every stall and every missed step due today, at the level each has reached."""
     found: list[Stalled] = []
+    stalled = maker(Stalled)  # tens of thousands in a scan (sales.records)
     for stage in OPEN_STAGES:
         cutoff = calendar.back(today, policy.limits[stage] + 1)  # entered on or before: past the limit
         for row in await uow.reminders.scan_stalled(stage, start_of(cutoff + timedelta(days=1), tz)):
@@ -45,7 +47,7 @@ async def find_stalled(
                 entered_key=row.stage_entered_at.isoformat(timespec="seconds"), next_action_date=row.next_action_date,
             )  # fmt: skip
             if finding:
-                found.append(Stalled(row, finding))
+                found.append(stalled(row, finding))
     for row in await uow.reminders.scan_steps_due(calendar.back(today, 1)):
         followed = row.last_followup_at.astimezone(tz).date() if row.last_followup_at else None
         finding = overdue_finding(
@@ -53,7 +55,7 @@ async def find_stalled(
             followed_up_on=followed,
         )  # fmt: skip
         if finding:
-            found.append(Stalled(row, finding))
+            found.append(stalled(row, finding))
     return found
 
 
