@@ -79,7 +79,7 @@ class App:
 
     def scheduler(self) -> Scheduler:
         """The scheduler over this app's store and services (built here, started by serve). Its module, with
-        APScheduler, is imported here, once serve listens: 55 ms less before the first acknowledgement."""
+        APScheduler, is imported on first use, not with this one: serve imports it in a thread once it listens."""
         from scheduler.jobs import Scheduler
 
         return Scheduler(self.uow, self.services, self.clock, self._job_failed, scan_time=self.settings.scan_time,

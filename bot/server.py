@@ -77,13 +77,20 @@ async def _warm(app: App) -> None:
     gc.freeze()
 
 
-async def _start_scheduler(app: App, started: list[Any]) -> None:
+async def _start_scheduler(app: App, started: list[Any], stop: asyncio.Event) -> None:
     """Import the scheduler's module (APScheduler and the jobs) off the event loop, then start it: the server
-    answers meanwhile."""
-    await asyncio.to_thread(importlib.import_module, "scheduler.jobs")
-    scheduler = app.scheduler()
-    scheduler.start()
-    started.append(scheduler)
+    answers meanwhile. Not started once a stop was asked for; a scheduler that cannot start stops the service, as
+    it did when it was built before listening (a worker without its schedule must not run on quietly)."""
+    try:
+        await asyncio.to_thread(importlib.import_module, "scheduler.jobs")
+        if stop.is_set():
+            return
+        scheduler = app.scheduler()
+        scheduler.start()
+        started.append(scheduler)
+    except Exception as exc:
+        log.error("the scheduler did not start: %s", exc, exc_info=exc)
+        stop.set()
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
@@ -100,6 +107,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     runner: web.AppRunner | None = None
     schedulers: list[Any] = []  # started once its module is imported, in a thread
+    starting: asyncio.Task[None] | None = None
     warmup: asyncio.Task[Any] | None = None
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
@@ -117,7 +125,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
                 app.settings.role,
             )
         if works:
-            tasks.append(asyncio.create_task(_start_scheduler(app, schedulers), name="scheduler"))
+            starting = asyncio.create_task(_start_scheduler(app, schedulers, stop), name="scheduler")
             # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and
             # the customer index is built in threads; the first brief waits for them
             warmup = asyncio.create_task(_warm(app), name="warm-up")
@@ -128,7 +136,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
             # on PostgreSQL a message stored by any process wakes this worker at once (its polling stays as a net)
             if await wakeups.enter_async_context(app.database.inbox_wakeups(app.worker.wake.set)):
                 log.info("woken by new inbox messages from every process (LISTEN)")
-            tasks += [
+            tasks = [
                 asyncio.create_task(app.worker.run(stop), name="inbox"),
                 asyncio.create_task(app.outbox.run(stop), name="outbox"),
             ]
@@ -138,6 +146,9 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
         log.info("stopping")
     finally:
+        if starting is not None:  # a scheduler still being imported never starts after this
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         for scheduler in schedulers:
             scheduler.shutdown()
         # the platforms' own connections closed first (side by side), so no new message arrives

@@ -14,7 +14,8 @@ R = TypeVar("R")
 
 def maker(cls: type[R]) -> Callable[..., R]:
     """A positional constructor for ``cls`` taking every field in order, without the frozen guard; ``cls`` itself
-    where that would skip something its ``__init__`` does (slots, ``__post_init__``, fields left out of it)."""
+    where that would skip something its ``__init__`` does (slots, ``__post_init__``, fields left out of it, an
+    ``__init__`` of its own)."""
     known = _MADE.get(cls)
     if known is not None:
         return cast(Callable[..., R], known)
@@ -27,7 +28,14 @@ _MADE: dict[type, Callable[..., Any]] = {}
 
 def _make(cls: type[R]) -> Callable[..., R]:
     fields = dataclasses.fields(cast(Any, cls))  # ClassVar and InitVar pseudo-fields are not among them
-    plain = "__slots__" not in cls.__dict__ and not hasattr(cls, "__post_init__") and all(f.init for f in fields)
+    init = vars(cls).get("__init__")
+    plain = (
+        # the class's own __init__ is the one the dataclass wrote: not one of its own, not inherited from elsewhere
+        "__create_fn__" in getattr(getattr(init, "__code__", None), "co_qualname", "")
+        and not any("__slots__" in vars(k) for k in cls.__mro__)  # a slot, here or in a base, hides the __dict__
+        and not hasattr(cls, "__post_init__")
+        and all(f.init for f in fields)
+    )
     if not plain:
         return cls
     names = [f.name for f in fields]

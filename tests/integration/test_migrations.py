@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from store import migrate
 from store.db import create_engine
-from store.orm import Base
+from store.orm import Base, on_dialect
 
 TABLES = {
     "employees",
@@ -28,7 +28,11 @@ TABLES = {
 
 
 def _diff(conn: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata))
+    def present(item: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+        return reflected or on_dialect(item, conn.dialect.name)  # as migrations/env.py compares
+
+    opts = {"compare_type": True, "include_object": present}
+    return list(compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata))
 
 
 def _tables(conn: Connection) -> set[str]:

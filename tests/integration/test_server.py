@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import build_app
@@ -42,3 +43,48 @@ async def test_the_health_check_does_not_wait_behind_a_writer(tmp_path: Path) ->
             await asyncio.wait_for(database.ping(), 1.0)  # while this unit of work holds the writer lock
     finally:
         await database.dispose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_scheduler_is_never_started_after_the_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve imports the scheduler in a thread once it listens; a stop asked for meanwhile means it never starts
+    (nothing would shut it down after serve returned)."""
+    from bot.bootstrap import App
+    from bot.server import serve
+
+    built: list[object] = []
+    real = App.scheduler
+
+    def recorded(self: App) -> object:
+        built.append(real(self))
+        return built[-1]
+
+    monkeypatch.setattr(App, "scheduler", recorded)
+    app = await build_app(Settings(database_url=f"sqlite:///{tmp_path / 's.db'}", port=_free_port()))
+    stop = asyncio.Event()
+    stop.set()
+    await asyncio.wait_for(serve(app, stop=stop), 10)
+    await asyncio.sleep(0.2)
+    assert built == []
+
+
+async def test_a_scheduler_that_cannot_start_stops_serve_with_a_log_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.bootstrap import App
+    from bot.server import serve
+
+    def broken(self: App) -> object:
+        raise ValueError("Error validating expression '25:00'")
+
+    monkeypatch.setattr(App, "scheduler", broken)
+    app = await build_app(Settings(database_url=f"sqlite:///{tmp_path / 's.db'}", port=_free_port()))
+    await asyncio.wait_for(serve(app), 10)  # returns by itself: the worker does not run without its schedule
+    assert "the scheduler did not start" in caplog.text and "25:00" in caplog.text

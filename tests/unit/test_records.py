@@ -24,6 +24,7 @@ def test_a_made_record_equals_the_constructed_one_and_stays_frozen() -> None:
     with pytest.raises(TypeError):
         maker(ScanRow)(*values[:-1])  # every field, in order
     assert maker(ScanRow) is maker(ScanRow)
+    assert maker(ScanRow) is not ScanRow  # the shortcut is taken for a plain record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +47,35 @@ class _Derived:
     b: int = dataclasses.field(init=False, default=0)
 
 
-@pytest.mark.parametrize("cls", [_Checked, _Slotted, _Derived])
+@dataclasses.dataclass(frozen=True)
+class _OwnInit:
+    a: int
+
+    def __init__(self, a: int) -> None:
+        object.__setattr__(self, "a", a * 2)
+
+
+class _Sub(_Slotted):
+    """Not a dataclass itself: its __init__ is the base's, and the base's slot hides any __dict__."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _SlottedBase:
+    __slots__ = ("a",)
+    a: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _OnSlots(_SlottedBase):
+    b: int
+
+
+@pytest.mark.parametrize("cls", [_Checked, _Slotted, _Derived, _OwnInit, _Sub, _OnSlots])
 def test_classes_whose_init_does_more_keep_their_constructor(cls: type) -> None:
     assert maker(cls) is cls
+
+
+def test_a_kept_constructor_still_checks() -> None:
     with pytest.raises(ValueError):
         maker(_Checked)(-1)
+    assert maker(_OwnInit)(2).a == 4
