@@ -14,7 +14,15 @@ from typing import Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from sales.accounts import CONSOLE
-from sales.forecast import OpenDeal, Signed, Snapshot, reach_outcomes, won_entries
+from sales.forecast import (
+    OpenDeal,
+    Signed,
+    Snapshot,
+    close_day_counts,
+    first_snapshots,
+    reach_outcomes,
+    won_entries,
+)
 from sales.goals import Goal, Kpi, Level
 from sales.model import (
     AppliedChange,
@@ -290,8 +298,8 @@ class MemoryStageHistory(_Repo):
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
         return reach_outcomes(list(self.s.customers.values()), list(self.s.stages.values()))
 
-    async def won_entries(self) -> list[tuple[Stage, datetime, datetime]]:
-        return won_entries(list(self.s.customers.values()), list(self.s.stages.values()))
+    async def close_day_counts(self, tz: ZoneInfo) -> dict[Stage, dict[int, int]]:
+        return close_day_counts(won_entries(list(self.s.customers.values()), list(self.s.stages.values())), tz)
 
     async def delete_for_brief(self, brief_id: int) -> int:
         doomed = [k for k, v in self.s.stages.items() if v.brief_id == brief_id]
@@ -642,6 +650,9 @@ class MemoryForecasts(_Repo):
 
     async def snapshots(self) -> list[Snapshot]:
         return sorted(self.s.snapshots.values(), key=lambda s: s.taken_on)
+
+    async def first_snapshots(self, months: Sequence[str]) -> list[Snapshot]:
+        return first_snapshots(await self.snapshots(), months)
 
 
 class MemoryGoals(_Repo):

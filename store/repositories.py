@@ -132,8 +132,9 @@ class StageHistoryRepository(Protocol):
         """(stage reached, won or lost) -> closed customers, for the stages' win rates."""
         ...
 
-    async def won_entries(self) -> list[tuple[Stage, datetime, datetime]]:
-        """(stage, first entered, signed) for each stage of each won customer: time to close."""
+    async def close_day_counts(self, tz: ZoneInfo) -> dict[Stage, dict[int, int]]:
+        """Per open stage, won customers by calendar days (in ``tz``) from first entering it to signing: time to
+        close (``sales.forecast.close_day_counts`` over each won customer's stages)."""
         ...
 
 
@@ -282,6 +283,9 @@ class ForecastRepository(Protocol):
         ...
 
     async def snapshots(self) -> list[Snapshot]: ...
+    async def first_snapshots(self, months: Sequence[str]) -> list[Snapshot]:
+        """``sales.forecast.first_snapshots`` of all the snapshots kept: what the forecast's accuracy reads."""
+        ...
 
 
 class GoalRepository(Protocol):

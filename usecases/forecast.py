@@ -14,6 +14,7 @@ from sales.forecast import (
     bias_factors,
     close_days,
     forecast,
+    last_quarter,
     owner_months,
     quarter_error,
     win_rates,
@@ -34,7 +35,7 @@ async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], 
     rates = win_rates(await uow.stages.reach_outcomes())
     scores = await services.recommender.scores(uow) if services.recommender is not None else {}
     probability = {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
-    return deals, probability, close_days(await uow.stages.won_entries(), services.timezone)
+    return deals, probability, close_days(await uow.stages.close_day_counts(services.timezone))
 
 
 @heavy
@@ -43,7 +44,7 @@ async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, own
     today = now.astimezone(tz).date()
     deals, probability, days = await _inputs(uow, services)
     signed = await uow.customers.signed()
-    snapshots = await uow.forecasts.snapshots()
+    snapshots = await uow.forecasts.first_snapshots(last_quarter(today))
 
     def compute() -> Forecast:  # tens of thousands of deals: off the event loop
         actual = won_by_month(signed, tz)

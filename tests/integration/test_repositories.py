@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -419,7 +420,7 @@ async def test_a_reader_reads_beside_a_writer_and_cannot_write(backend: str, tmp
 
 async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWorkFactory) -> None:
     """The store's GROUP BYs for reports equal what sales/ computes from the records themselves."""
-    from sales.forecast import reach_outcomes, won_entries
+    from sales.forecast import close_day_counts, reach_outcomes, won_entries
     from sales.reports import stage_totals
 
     await _org(uow_factory)
@@ -464,13 +465,70 @@ async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWor
         assert await uow.stages.reach_outcomes() == reach_outcomes(customers, changes) == {
             (Stage.INITIAL, Stage.WON): 1, (Stage.DEMO, Stage.WON): 1, (Stage.WON, Stage.WON): 1,
             (Stage.INITIAL, Stage.LOST): 1, (Stage.LOST, Stage.LOST): 1}  # fmt: skip
-        assert sorted(await uow.stages.won_entries()) == sorted(won_entries(customers, changes))
+        for zone in ("Asia/Shanghai", "America/New_York", "Pacific/Kiritimati"):  # one offset; clock changes; +14 h
+            tz = ZoneInfo(zone)
+            counted = close_day_counts(won_entries(customers, changes), tz)
+            assert await uow.stages.close_day_counts(tz) == counted == {Stage.INITIAL: {35: 1}, Stage.DEMO: {15: 1}}
         [signed] = await uow.customers.signed()
         assert (signed.owner_id, signed.amount, signed.closed_at) == ("E01", Decimal("300000.00"), NOW - 5 * day)
         touched = await uow.stages.touched_since(NOW - 4 * day)
         assert {c.customer_id for c in touched} == {c.id for c in customers if c.name in ("乙", "丙")}
         assert len(touched) == 5 and touched == sorted(touched, key=lambda c: c.changed_at)
         assert {c.customer_id for c in await uow.stages.touched_since(NOW - 4 * day, ["S01"])} == set()
+
+
+async def test_days_to_close_are_counted_between_local_dates(uow_factory: UnitOfWorkFactory) -> None:
+    """The store counts days between local dates, as the forecast's pure function does: a deal that entered
+    negotiation at 23:00 and was signed at 01:00 took one day in Shanghai and none in UTC."""
+    from sales.forecast import close_day_counts, won_entries
+
+    await _org(uow_factory)
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=shanghai)
+
+    plan = [("庚", at(25, 23), at(26, 1)), ("辛", at(20, 10), at(23, 9))]
+    async with uow_factory() as uow:
+        for name, entered, signed in plan:
+            c = await uow.customers.add(_customer(name, closed_at=signed.astimezone(UTC)))
+            c.stage = Stage.WON
+            await uow.customers.update(c)
+            assert c.id is not None
+            await uow.stages.add(StageChange(c.id, None, Stage.NEGOTIATION, entered.astimezone(UTC)))
+            await uow.stages.add(StageChange(c.id, Stage.NEGOTIATION, Stage.WON, signed.astimezone(UTC)))
+        await uow.commit()
+    async with uow_factory() as uow:
+        entries = won_entries(await uow.customers.find(), await uow.stages.everything())
+        assert close_day_counts(entries, ZoneInfo("UTC")) == {Stage.NEGOTIATION: {0: 1, 3: 1}}
+        for zone in ("Asia/Shanghai", "America/New_York", "Pacific/Kiritimati"):  # one offset; clock changes; +14 h
+            tz = ZoneInfo(zone)
+            assert await uow.stages.close_day_counts(tz) == close_day_counts(entries, tz)
+        assert await uow.stages.close_day_counts(shanghai) == {Stage.NEGOTIATION: {1: 1, 3: 1}}
+
+
+async def test_the_store_picks_the_first_snapshots_as_the_pure_function_does(uow_factory: UnitOfWorkFactory) -> None:
+    import random
+
+    from sales.forecast import Snapshot, first_snapshots
+    from sales.months import month_key, month_start
+
+    await _org(uow_factory)
+    rng = random.Random(5)
+    snaps = {}
+    for _ in range(200):
+        taken = date(2026, rng.randint(5, 11), rng.randint(1, 28))
+        month = month_key(month_start(taken, rng.randint(0, 2)))
+        owner = rng.choice(["E01", "S01"])
+        snaps[owner, month, taken] = Snapshot(owner, month, Decimal(rng.randint(1, 9_999_999)) / 100, taken)
+    async with uow_factory() as uow:
+        await uow.forecasts.snapshot(list(snaps.values()))
+        await uow.commit()
+    async with uow_factory() as uow:
+        everything = await uow.forecasts.snapshots()
+        for months in (["2026-07", "2026-08", "2026-09"], []):
+            picked = await uow.forecasts.first_snapshots(months)
+            assert picked == first_snapshots(everything, months) and 0 < len(picked) < len(everything)
 
 
 async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:

@@ -87,3 +87,47 @@ async def test_monday_snapshot_and_the_answer() -> None:
         assert (snap.owner_id, snap.month) == ("E01", "2026-12")
         f = await build_forecast(uow, services, at(TODAY), None)
     assert f.buckets["next_month"].expected > 0 and f.error is None
+
+
+def test_median_days_from_counts_equal_the_median_of_the_days_themselves() -> None:
+    """``close_days`` reads a histogram (the store counts it); its median is ``int(statistics.median(days))``."""
+    import random
+    import statistics
+
+    from sales.forecast import DEFAULT_CLOSE_DAYS, close_days
+
+    rng = random.Random(7)
+    for _ in range(300):
+        days = [rng.randint(-3, 90) for _ in range(rng.randint(1, 25))]
+        counts: dict[int, int] = {}
+        for d in days:
+            counts[d] = counts.get(d, 0) + 1
+        assert close_days({Stage.DEMO: counts})[Stage.DEMO] == int(statistics.median(days)), days
+    assert close_days({})[Stage.INITIAL] == DEFAULT_CLOSE_DAYS[Stage.INITIAL]
+    assert close_days({Stage.QUALIFIED: {10: 0}})[Stage.QUALIFIED] == DEFAULT_CLOSE_DAYS[Stage.QUALIFIED]
+
+
+def test_the_first_snapshots_give_the_same_accuracy_as_all_of_them() -> None:
+    """A store hands the forecast only ``first_snapshots``; bias and last quarter's error come out the same."""
+    import random
+
+    from sales.forecast import first_snapshots, last_quarter
+    from sales.months import month_key, month_start
+
+    rng = random.Random(11)
+    today = date(2026, 11, 26)
+    snaps, seen = [], set()
+    for _ in range(600):
+        owner, ahead = f"E{rng.randint(1, 6)}", rng.randint(0, 3)
+        taken = date(2026, rng.randint(1, 11), rng.randint(1, 28))
+        month = month_key(month_start(taken, ahead))
+        if (owner, month, taken) not in seen:
+            seen.add((owner, month, taken))
+            snaps.append(Snapshot(owner, month, Decimal(rng.randint(0, 500_000)), taken))
+    snaps.sort(key=lambda s: s.taken_on)
+    actual = {(f"E{o}", f"2026-{m:02d}"): Decimal(rng.randint(0, 400_000)) for o in range(1, 7) for m in range(1, 12)}
+    kept = first_snapshots(snaps, last_quarter(today))
+    assert len(kept) < len(snaps) / 2 and kept == sorted(kept, key=lambda s: s.taken_on)
+    assert bias_factors(kept, actual, today) == bias_factors(snaps, actual, today) != {}
+    for owners in (None, {"E1", "E2"}):
+        assert quarter_error(kept, actual, today, owners) == quarter_error(snaps, actual, today, owners) is not None
