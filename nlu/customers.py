@@ -108,7 +108,7 @@ _PACK = 64  # customer and brand length in one int (a brand is a handful of char
 
 
 def _fold(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).lower()
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()  # split(): every whitespace, as isspace
 
 
 def _full_keys(name: str) -> tuple[str, str]:

@@ -74,8 +74,9 @@ class Tokenizer:
     def add(self, word: str) -> None:
         if len(word) >= 2 and word not in self._extra:
             self._extra.add(word)
-            sizes = set(self._sizes.get(word[-1], ())) | {len(word)}
-            self._sizes[word[-1]] = tuple(sorted(sizes, reverse=True))
+            sizes = self._sizes.get(word[-1], ())
+            if len(word) not in sizes:  # most words add a length already known for their last character
+                self._sizes[word[-1]] = tuple(sorted((*sizes, len(word)), reverse=True))
 
     def remove(self, word: str) -> None:
         """A customer's word no more (the lengths by last character stay: they only bound what is looked up)."""

@@ -151,3 +151,22 @@ def test_a_new_company_needs_no_marker(text: str) -> None:
     [(name, is_new, _)] = _updates(p, text)
     assert name is not None
     assert is_new and name in text and len(name) >= 4
+
+
+def test_the_longest_place_at_a_position_is_found_in_one_walk() -> None:
+    """``leading_places`` walks a trie of the place forms; it finds what trying every form length found."""
+    from nlu import names
+
+    def slow(text: str, pos: int) -> int | None:
+        for size in names._PLACE_LENGTHS:
+            if len(text[pos : pos + size]) == size and text[pos : pos + size] in names._PLACE_FORMS:
+                return pos + size
+        return None
+
+    rng = random.Random(3)
+    forms = sorted(names._PLACE_FORMS)
+    for _ in range(3000):
+        pieces = [rng.choice(forms) if rng.random() < 0.7 else rng.choice("恒瑞达市区县省新工业园") for _ in range(4)]
+        text = "".join(pieces)
+        for pos in range(len(text)):
+            assert names._place_end(text, pos) == slow(text, pos), (text, pos)
