@@ -186,17 +186,34 @@ def decompose(goals: Sequence[Goal], members: Mapping[str, Sequence[str]]) -> Pl
     return plan
 
 
+def is_advance(from_stage: Stage | None, to_stage: Stage) -> bool:
+    """A stage change that counts as progress: forward from a stage the customer was in, never into lost."""
+    return from_stage is not None and to_stage is not Stage.LOST and to_stage.rank > from_stage.rank
+
+
+ADVANCES: tuple[tuple[Stage, Stage], ...] = tuple((a, b) for a in Stage for b in Stage if is_advance(a, b))
+
+
+def advances(changes: Iterable[StageChange], start: datetime, end: datetime) -> dict[str, int]:
+    """Forward moves (``is_advance``) made from ``start`` to ``end`` per person who reported them; an imported move
+    counts for nobody. A store counts these itself, from ``ADVANCES``."""
+    out: dict[str, int] = {}
+    for ch in changes:
+        if ch.employee_id and start <= ch.changed_at < end and is_advance(ch.from_stage, ch.to_stage):
+            out[ch.employee_id] = out.get(ch.employee_id, 0) + 1
+    return out
+
+
 def actuals(
     won: Iterable[Customer],
     created: Mapping[str, int],
     briefs: Iterable[tuple[str, date, int]],
-    changes: Iterable[StageChange],
+    advanced: Mapping[str, int],
     month: str,
     tz: ZoneInfo,
 ) -> dict[tuple[str, Kpi], Decimal]:
     """What each person did in ``month``, per KPI, from the data: customers won (amount and count),
-    customers created, briefs sent (by local day), stages advanced (forward moves, lost excluded,
-    credited to whoever reported the move; an imported move counts for nobody)."""
+    customers created, briefs sent (by local day), stages advanced (``advances`` over the month)."""
     out: dict[tuple[str, Kpi], Decimal] = {}
 
     def add(who: str, kpi: Kpi, value: Decimal | int) -> None:
@@ -211,11 +228,8 @@ def actuals(
     for sender, day, count in briefs:
         if month_key(day) == month:
             add(sender, Kpi.BRIEFS, count)
-    for ch in changes:
-        forward = ch.from_stage is not None and ch.to_stage is not Stage.LOST and ch.to_stage.rank > ch.from_stage.rank
-        who = ch.employee_id
-        if forward and who and month_key(ch.changed_at.astimezone(tz).date()) == month:
-            add(who, Kpi.ADVANCES, 1)
+    for who, count in advanced.items():
+        add(who, Kpi.ADVANCES, count)
     return out
 
 

@@ -23,7 +23,7 @@ from sales.forecast import (
     reach_outcomes,
     won_entries,
 )
-from sales.goals import Goal, Kpi, Level
+from sales.goals import Goal, Kpi, Level, advances
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -297,6 +297,9 @@ class MemoryStageHistory(_Repo):
 
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
         return reach_outcomes(list(self.s.customers.values()), list(self.s.stages.values()))
+
+    async def advances(self, start: datetime, end: datetime) -> dict[str, int]:
+        return advances(self.s.stages.values(), start, end)
 
     async def close_day_counts(self, tz: ZoneInfo) -> dict[Stage, dict[int, int]]:
         return close_day_counts(won_entries(list(self.s.customers.values()), list(self.s.stages.values())), tz)

@@ -132,6 +132,10 @@ class StageHistoryRepository(Protocol):
         """(stage reached, won or lost) -> closed customers, for the stages' win rates."""
         ...
 
+    async def advances(self, start: datetime, end: datetime) -> dict[str, int]:
+        """``sales.goals.advances`` of the changes made from ``start`` to ``end``: forward moves per reporter."""
+        ...
+
     async def close_day_counts(self, tz: ZoneInfo) -> dict[Stage, dict[int, int]]:
         """Per open stage, won customers by calendar days (in ``tz``) from first entering it to signing: time to
         close (``sales.forecast.close_day_counts`` over each won customer's stages)."""

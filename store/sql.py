@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     Table,
     Text,
+    and_,
     bindparam,
     cast,
     delete,
@@ -42,7 +43,7 @@ from sqlalchemy.types import NullType
 
 from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot, close_day_counts
-from sales.goals import Goal, Kpi, Level
+from sales.goals import ADVANCES, Goal, Kpi, Level
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -845,6 +846,19 @@ class SqlStageHistory(_Repo):
         )
         connection = await self.session.connection()
         return {(Stage(reached), Stage(final)): int(n) for reached, final, n in await connection.execute(query)}
+
+    async def advances(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Counted by the database over the month's changes (through the index on ``changed_at``), the moves that
+        count being the ones ``sales.goals`` lists: reading the whole history of every customer touched in the
+        month was two fifths of the goals report at 100,000 customers."""
+        row = StageHistoryRow
+        forward = or_(*(and_(row.from_stage == a.value, row.to_stage == b.value) for a, b in ADVANCES))
+        query = (
+            select(row.employee_id, func.count())
+            .where(row.changed_at >= start, row.changed_at < end, row.employee_id.is_not(None), forward)
+            .group_by(row.employee_id)
+        )
+        return {str(who): int(n) for who, n in await (await self._connection()).execute(query)}
 
     async def close_day_counts(self, tz: ZoneInfo) -> dict[Stage, dict[int, int]]:
         """Counted by the database, by local dates, where the zone kept one UTC offset over the history (China's

@@ -62,12 +62,12 @@ async def goal_state(uow: UnitOfWork, services: Services, today: date, month: st
     won = await uow.customers.closed_between(start, end)
     created = await uow.customers.created_per_owner(start, end)
     briefs = await uow.briefs.sent_per_day(start, tz)
-    changes = await uow.stages.touched_since(start)
+    advanced = await uow.stages.advances(start, end)
 
     def compute() -> GoalState:  # a month of a large org's history: off the event loop, like the reports
         plan = decompose(goals, members)
         plan.month = month
-        done = actuals(won, created, briefs, changes, month, tz)
+        done = actuals(won, created, briefs, advanced, month, tz)
         return GoalState(month, plan, done, roll_up(done, members), members, days_left(services.calendar, today, month))
 
     return await asyncio.to_thread(compute)

@@ -10,8 +10,21 @@ from typing import Any
 import pytest
 
 from sales.calendar import WorkCalendar, china_provider
-from sales.goals import Goal, Kpi, Level, Progress, actuals, days_left, decompose, parse_kpi, parse_month, split
+from sales.goals import (
+    Goal,
+    Kpi,
+    Level,
+    Progress,
+    actuals,
+    advances,
+    days_left,
+    decompose,
+    parse_kpi,
+    parse_month,
+    split,
+)
 from sales.model import Brief, Customer, Employee, Role, StageChange, Team
+from sales.months import month_bounds
 from sales.stages import Stage
 from scheduler.prompts import monday_list
 from store.memory import MemoryStore
@@ -79,7 +92,9 @@ def test_actuals_from_a_fixed_history_and_the_pace() -> None:
         StageChange(3, None, Stage.INITIAL, at(date(2026, 12, 5)), "E02"),  # created, not advanced
         StageChange(4, Stage.INITIAL, Stage.DEMO, at(date(2026, 12, 6)), None),  # imported: nobody's
     ]
-    done = actuals(customers, {"E01": 4}, briefs, changes, month, TZ)
+    start, end = (datetime.combine(d, time(0), TZ) for d in month_bounds(month))
+    assert advances(changes, start, end) == {"E01": 2}
+    done = actuals(customers, {"E01": 4}, briefs, advances(changes, start, end), month, TZ)
     assert done[("E01", Kpi.SIGNED_AMOUNT)] == D(1_200_000) and done[("E01", Kpi.WON_COUNT)] == 2
     assert ("E02", Kpi.SIGNED_AMOUNT) not in done  # signed in November
     assert done[("E01", Kpi.NEW_CUSTOMERS)] == 4 and done[("E01", Kpi.BRIEFS)] == 3 and done[("E02", Kpi.BRIEFS)] == 1

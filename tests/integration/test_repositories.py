@@ -531,6 +531,36 @@ async def test_the_store_picks_the_first_snapshots_as_the_pure_function_does(uow
             assert picked == first_snapshots(everything, months) and 0 < len(picked) < len(everything)
 
 
+async def test_the_store_counts_advances_as_the_goals_rule_does(uow_factory: UnitOfWorkFactory) -> None:
+    """Forward moves per reporter in a window, counted by the database from ``ADVANCES``: the same as
+    ``sales.goals.advances`` over the changes, edges of the window included."""
+    import random
+
+    from sales.goals import advances
+
+    await _org(uow_factory)
+    rng = random.Random(9)
+    start, end = NOW - timedelta(days=10), NOW
+    async with uow_factory() as uow:
+        ids = []
+        for n in range(6):
+            c = await uow.customers.add(_customer(f"客户{n}"))
+            assert c.id is not None
+            ids.append(c.id)
+        stages = [None, *Stage]
+        moments = [start, end, start - timedelta(microseconds=1), end - timedelta(microseconds=1)]
+        for _ in range(120):
+            at = rng.choice(moments) if rng.random() < 0.2 else start + timedelta(hours=rng.uniform(-48, 290))
+            await uow.stages.add(StageChange(rng.choice(ids), rng.choice(stages), rng.choice(list(Stage)), at,
+                                             rng.choice(["E01", "S01", None])))  # fmt: skip
+        for at in (start, end, end - timedelta(microseconds=1), start - timedelta(microseconds=1)):  # the edges
+            await uow.stages.add(StageChange(ids[0], Stage.INITIAL, Stage.DEMO, at, "S01"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        counted = await uow.stages.advances(start, end)
+        assert counted == advances(await uow.stages.everything(), start, end) and sum(counted.values()) > 5
+
+
 async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
     """Counted in the database per Beijing day: 23:30 UTC is the next morning there."""
     from zoneinfo import ZoneInfo
