@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar
@@ -102,10 +102,37 @@ def stage_totals(customers: Sequence[Customer]) -> list[StageTotal]:
     return [StageTotal(o, s, n, a) for (o, s), (n, a) in sorted(sums.items())]
 
 
+@dataclass(frozen=True)
+class Move:
+    """A stage change as the funnel reads it: a store reads only these columns (from an index that holds them)."""
+
+    customer_id: int
+    to_stage: Stage
+    changed_at: datetime
+    id: int | None = None
+
+
+class Moved(Protocol):
+    """What ``funnel`` reads of a stage change: a ``Move``, or a whole ``StageChange``."""
+
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def to_stage(self) -> Stage: ...
+    @property
+    def changed_at(self) -> datetime: ...
+    @property
+    def id(self) -> int | None: ...
+
+
+def moves(changes: Iterable[StageChange]) -> list[Move]:
+    return [Move(c.customer_id, c.to_stage, c.changed_at, c.id) for c in changes]
+
+
 def funnel(
     totals: Sequence[StageTotal],
     closed: Sequence[Customer],
-    changes: Sequence[StageChange],
+    changes: Sequence[Moved],
     span: Period,
     previous: Period,
     calendar: WorkCalendar,
@@ -114,8 +141,8 @@ def funnel(
 ) -> Funnel:
     """``totals`` of open customers, ``closed`` customers (any closed in ``span`` count) and the stage
     history of the customers in scope that moved since ``previous`` began."""
-    by_customer: dict[int, list[StageChange]] = defaultdict(list)
-    for change in sorted(changes, key=lambda c: (c.changed_at, c.id or 0)):
+    by_customer: dict[int, list[Moved]] = defaultdict(list)
+    for change in sorted(changes, key=lambda c: (c.changed_at, c.id or 0)):  # in any order from the store
         by_customer[change.customer_id].append(change)
 
     def local(at: datetime) -> date:

@@ -43,7 +43,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
-from sales.reports import StageTotal, per_day, stage_totals
+from sales.reports import Move, StageTotal, moves, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
@@ -290,10 +290,10 @@ class MemoryStageHistory(_Repo):
     async def everything(self) -> list[StageChange]:
         return [_copy(c) for c in sorted(self.s.stages.values(), key=lambda c: (c.changed_at, c.id or 0))]
 
-    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
         mine = {i for i, c in self.s.customers.items() if owner_ids is None or c.owner_id in owner_ids}
         touched = {c.customer_id for c in self.s.stages.values() if c.changed_at >= since} & mine
-        return [c for c in await self.everything() if c.customer_id in touched]
+        return moves(c for c in await self.everything() if c.customer_id in touched)
 
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
         return reach_outcomes(list(self.s.customers.values()), list(self.s.stages.values()))

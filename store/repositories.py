@@ -30,7 +30,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption
-from sales.reports import StageTotal
+from sales.reports import Move, StageTotal
 from sales.stages import Stage
 from sales.stall import Reminder, ScanRow
 
@@ -123,9 +123,9 @@ class StageHistoryRepository(Protocol):
         """All stage changes, oldest first (the recommender learns from them)."""
         ...
 
-    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
         """The whole history of every customer (of ``owner_ids``) that changed stage at or after
-        ``since``, oldest first: a period's funnel needs only these, not years of history."""
+        ``since``, in no particular order: a period's funnel needs only these, not years of history."""
         ...
 
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:

@@ -66,7 +66,7 @@ from sales.model import (
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.records import maker
-from sales.reports import StageTotal, per_day
+from sales.reports import Move, StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError
@@ -828,14 +828,15 @@ class SqlStageHistory(_Repo):
         order = (StageHistoryRow.changed_at, StageHistoryRow.id)
         return await load_many(self.session, StageChange, StageHistoryRow, order=order)
 
-    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[StageChange]:
+    async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
+        """Four columns, all in ``ix_stage_history_customer_stage_time``: SQLite reads no table row, and no sort (the
+        funnel orders them itself); the whole changes, sorted, took a third longer at 100,000 customers."""
         touched = select(StageHistoryRow.customer_id).where(StageHistoryRow.changed_at >= since)
         where = [StageHistoryRow.customer_id.in_(touched)]
         if owner_ids is not None:
             mine = select(CustomerRow.id).where(CustomerRow.owner_id.in_(list(owner_ids)))
             where.append(StageHistoryRow.customer_id.in_(mine))
-        order = (StageHistoryRow.changed_at, StageHistoryRow.id)
-        return await load_many(self.session, StageChange, StageHistoryRow, *where, order=order)
+        return await load_many(self.session, Move, StageHistoryRow, *where)
 
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:
         query = (
