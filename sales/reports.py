@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -142,12 +143,26 @@ def funnel(
     """``totals`` of open customers, ``closed`` customers (any closed in ``span`` count) and the stage
     history of the customers in scope that moved since ``previous`` began."""
     by_customer: dict[int, list[Moved]] = defaultdict(list)
-    for change in sorted(changes, key=lambda c: (c.changed_at, c.id or 0)):  # in any order from the store
+    # in any order from the store; a key of C getters where every change has its id (a store's always do)
+    order: Callable[[Moved], Any] = (
+        attrgetter("changed_at", "id")
+        if all(c.id is not None for c in changes)
+        else lambda c: (c.changed_at, c.id or 0)
+    )
+    for change in sorted(changes, key=order):
         by_customer[change.customer_id].append(change)
 
     def local(at: datetime) -> date:
         return at.astimezone(tz).date()
 
+    def instants(p: Period) -> tuple[datetime, datetime]:
+        """A period as the instants (in UTC, like the changes: a comparison across zones asks both for their offset)
+        its first day starts and the day after it starts: a time lies in the period exactly when its local date
+        does, without working out the local date of every change."""
+        first = datetime.combine(p.start, time(0), tz).astimezone(UTC)
+        return first, datetime.combine(p.end + timedelta(days=1), time(0), tz).astimezone(UTC)
+
+    (span_from, span_to), (before_from, before_to) = instants(span), instants(previous)
     lines = []
     for stage in OPEN_STAGES:
         here = [t for t in totals if t.stage is stage]
@@ -165,22 +180,22 @@ def funnel(
     entered_before: Counter[Stage] = Counter()
     stays: dict[Stage, list[int]] = defaultdict(list)
     for path in by_customer.values():
-        days = [local(c.changed_at) for c in path]
         for index, change in enumerate(path):
-            day = days[index]
-            if span.contains(day):
+            at = change.changed_at
+            inside = span_from <= at < span_to
+            if inside:
                 entered[change.to_stage] += 1
-            elif previous.contains(day):
+            elif before_from <= at < before_to:
                 entered_before[change.to_stage] += 1
             if change.to_stage not in OPEN_STAGES:
                 continue
             later = path[index + 1 :]
-            if span.contains(day):
+            if inside:
                 moved = any(c.to_stage.rank > change.to_stage.rank and c.to_stage is not Stage.LOST for c in later)
                 got, on = conversion.get(change.to_stage, (0, 0))
                 conversion[change.to_stage] = (got + 1, on + moved)
-            if later and span.contains(days[index + 1]):
-                stays[change.to_stage].append(calendar.workdays_after(day, days[index + 1]))
+            if later and span_from <= later[0].changed_at < span_to:
+                stays[change.to_stage].append(calendar.workdays_after(local(at), local(later[0].changed_at)))
     per_owner: dict[str, dict[Stage, int]] = defaultdict(dict)
     for t in totals:
         per_owner[t.owner_id][t.stage] = per_owner[t.owner_id].get(t.stage, 0) + t.count

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sales.calendar import WorkCalendar
@@ -111,3 +111,16 @@ def test_forecast_through_chat_and_cli(genjin) -> None:  # type: ignore[no-untyp
     assert float(month["low"]) <= float(month["expected"]) <= float(month["high"])
     text = genjin("report", "forecast", "--team", "华东一组", "--now", now).stdout
     assert "成交预测" in text and str(int(float(month["expected"]) / 10_000)) in text.replace(",", "")
+
+
+def test_the_funnel_counts_a_change_by_its_local_day_at_the_edges() -> None:
+    """Midnight in Shanghai is 16:00 UTC the day before: a change a second before it is last month's, one at it
+    this month's; the funnel compares instants, and must agree with the local dates."""
+    span, previous = period("this_month", TODAY)
+    midnight = datetime.combine(span.start, time(0), TZ)
+    moments = [midnight - timedelta(seconds=1), midnight, datetime.combine(previous.start, time(0), TZ)]
+    changes = [StageChange(i, None, Stage.INITIAL, m.astimezone(UTC), id=i) for i, m in enumerate(moments, start=1)]
+    changes.append(StageChange(9, None, Stage.INITIAL, (datetime.combine(previous.start, time(0), TZ) -
+                                                        timedelta(microseconds=1)).astimezone(UTC), id=9))  # fmt: skip
+    f = funnel([], [], changes, span, previous, WorkCalendar(), TZ, TODAY)
+    assert f.entered == {Stage.INITIAL: 1} and f.entered_before == {Stage.INITIAL: 2}
