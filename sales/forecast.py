@@ -168,10 +168,6 @@ def _nth(seen: Sequence[tuple[int, int]], index: int) -> int:
     raise IndexError(index)
 
 
-def days_to_close(customers: Sequence[Customer], changes: Sequence[StageChange], tz: ZoneInfo) -> dict[Stage, int]:
-    return close_days(close_day_counts(won_entries(customers, changes), tz))
-
-
 @dataclass(frozen=True)
 class Signed:
     """A won customer, only what the forecast's accuracy needs."""

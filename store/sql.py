@@ -166,14 +166,15 @@ def _utc(value: Any) -> datetime:
 
 
 def one_offset(tz: ZoneInfo, start: datetime, end: datetime) -> timedelta | None:
-    """The zone's UTC offset when it stayed the same from ``start`` to ``end`` (China's zones since 1991), else None:
-    with one offset the database can work out local dates itself. Looked at every two weeks: a clock change lasts
-    months."""
-    offset = tz.utcoffset(start)
+    """The zone's UTC offset when it stayed the same from ``start`` to ``end`` (aware instants; China's zones since
+    1991), else None: with one offset the database can work out local dates itself. Looked at every two weeks (a clock
+    change lasts months) and at ``end``; each instant is taken into the zone first, since ``ZoneInfo.utcoffset``
+    reads a time's clock fields as that zone's own."""
+    offset = start.astimezone(tz).utcoffset()
     probe = start
     while offset is not None and probe < end:
         probe = min(probe + timedelta(days=14), end)
-        if tz.utcoffset(probe) != offset:
+        if probe.astimezone(tz).utcoffset() != offset:
             return None
     return offset
 
@@ -856,7 +857,8 @@ class SqlStageHistory(_Repo):
         forward = or_(*(and_(row.from_stage == a.value, row.to_stage == b.value) for a, b in ADVANCES))
         query = (
             select(row.employee_id, func.count())
-            .where(row.changed_at >= start, row.changed_at < end, row.employee_id.is_not(None), forward)
+            .where(row.changed_at >= start, row.changed_at < end, row.employee_id.is_not(None), row.employee_id != "")
+            .where(forward)
             .group_by(row.employee_id)
         )
         return {str(who): int(n) for who, n in await (await self._connection()).execute(query)}
@@ -867,8 +869,10 @@ class SqlStageHistory(_Repo):
         a forecast's time)."""
         connection = await self._connection()
         first = (await connection.execute(select(func.min(StageHistoryRow.changed_at)))).scalar()
+        signed = (await connection.execute(select(func.min(CustomerRow.closed_at)))).scalar()
         if first is None:
             return {}
+        first = min(first, signed or first)  # every time whose date is worked out lies from here to now
         entered = (
             select(StageHistoryRow.to_stage.label("stage"), func.min(StageHistoryRow.changed_at).label("entered"),
                    CustomerRow.closed_at.label("signed"))

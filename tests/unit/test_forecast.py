@@ -131,3 +131,20 @@ def test_the_first_snapshots_give_the_same_accuracy_as_all_of_them() -> None:
     assert bias_factors(kept, actual, today) == bias_factors(snaps, actual, today) != {}
     for owners in (None, {"E1", "E2"}):
         assert quarter_error(kept, actual, today, owners) == quarter_error(snaps, actual, today, owners) is not None
+
+
+def test_one_offset_takes_each_instant_into_the_zone() -> None:
+    """A clock change at local midnight: the hours after it in UTC are the new offset already (Cairo left summer
+    time at 00:00 on 2026-10-30, 21:00 UTC the day before); a zone without changes keeps its one offset."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from store.sql import one_offset
+
+    cairo, shanghai = ZoneInfo("Africa/Cairo"), ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    assert one_offset(cairo, start, datetime(2026, 10, 29, 20, 30, tzinfo=UTC)) == timedelta(hours=3)
+    assert one_offset(cairo, start, datetime(2026, 10, 29, 21, 30, tzinfo=UTC)) is None
+    assert one_offset(shanghai, datetime(2000, 1, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)) == timedelta(
+        hours=8
+    )
