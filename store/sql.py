@@ -288,6 +288,26 @@ def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Pla
     return str(compiled), order, tuple((i, p) for i, p in processors if p is not None)
 
 
+_NEW_ROWS_PARAMETERS = 900  # bound values per statement: under SQLite's oldest limit (999), far under PostgreSQL's
+
+
+@functools.lru_cache(maxsize=32)
+def _new_rows_sql(
+    table: Table, keys: tuple[str, ...], conflict: tuple[str, ...], returning: str, count: int, dialect: Dialect
+) -> tuple[str, tuple[int, ...], tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """``INSERT … VALUES (…), (…) ON CONFLICT (conflict) DO NOTHING RETURNING returning`` for ``count`` rows of
+    ``keys``, compiled once per size: its SQL, for each bound position the column it takes, and each column's bind
+    processor (``_new_rows``)."""
+    values: list[dict[str, Any]] = [{key: bindparam(f"{key}__{i}") for key in keys} for i in range(count)]
+    insert_ = _dialect_insert(dialect.name)
+    statement = insert_(table).values(values).on_conflict_do_nothing(index_elements=list(conflict))
+    compiled = statement.returning(table.c[returning]).compile(dialect=dialect)
+    column = {key: i for i, key in enumerate(keys)}
+    order = tuple(column[name.rsplit("__", 1)[0]] for name in compiled.positiontup or ())
+    processors = [(i, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for i, key in enumerate(keys)]
+    return str(compiled), order, tuple((i, p) for i, p in processors if p is not None)
+
+
 def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     """``process`` over one column, each distinct value done once: an import's rows share most of their dates (the
     day of the import, a file's one entry date), and formatting a datetime costs more than looking it up."""
@@ -476,6 +496,34 @@ class _Repo:
             await connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
         except IntegrityError as exc:
             raise ConflictError(str(exc.orig)) from exc
+
+    async def _new_rows(
+        self, table: Table, columns: dict[str, list[Any]], conflict: tuple[str, ...], returning: str
+    ) -> list[Any]:
+        """Insert the rows given column by column, skipping those that conflict on ``conflict``; the ``returning``
+        value of each row really inserted. Plain multi-row statements compiled once per size, their values turned
+        into the driver's by each column's bind processor (each distinct value once): SQLAlchemy's own handling of
+        an ``INSERT … RETURNING`` with 28,500 rows took three times what SQLite took to insert them."""
+        keys = tuple(columns)
+        values = list(columns.values())
+        connection = await self.session.connection()
+        size = max(1, _NEW_ROWS_PARAMETERS // len(keys))
+        total = len(values[0]) if values else 0
+        out: list[Any] = []
+        for start in range(0, total, size):
+            count = min(size, total - start)
+            sql, order, processors = _new_rows_sql(table, keys, conflict, returning, count, connection.dialect)
+            chunk = [v[start : start + count] for v in values]
+            for i, process in processors:
+                chunk[i] = _processed(process, chunk[i])
+            rows = list(zip(*chunk, strict=True))
+            flat = []
+            per_row = len(keys)
+            for n in range(count):  # the compiled positions walk row by row, each row's columns in their order
+                flat += [rows[n][c] for c in order[n * per_row : (n + 1) * per_row]]
+            result = await connection.exec_driver_sql(sql, tuple(flat))
+            out += [row[0] for row in result]
+        return out
 
     async def _write(self, statement: Any) -> None:
         try:
@@ -1294,19 +1342,13 @@ class SqlReminders(_Repo):
         return out
 
     async def record(self, reminders: Sequence[Reminder]) -> set[str]:
-        new: set[str] = set()
-        rows = [
-            {"key": r.key, "customer_id": r.customer_id, "reason": r.reason, "stay": r.stay, "level": r.level,
-             "to_employee": r.to_employee, "sent_at": r.sent_at}
-            for r in reminders
-        ]  # fmt: skip
-        if not rows:
-            return new
-        # one statement compiled once, on the table (the ORM's bulk path examined every row again), its rows sent
-        # in batches; the keys it really inserted come back, so two instances scanning at once never both send one
-        stmt = self._insert_new(ReminderRow.__table__, ("key",), ("key",))
-        new.update((await self.session.execute(stmt, rows)).scalars())
-        return new
+        if not reminders:
+            return set()
+        columns = {name: [getattr(r, name) for r in reminders]
+                   for name in ("key", "customer_id", "reason", "stay", "level", "to_employee", "sent_at")}  # fmt: skip
+        # the keys really inserted come back, so two instances scanning at once never both send one
+        table = typing_cast(Table, ReminderRow.__table__)
+        return {str(key) for key in await self._new_rows(table, columns, ("key",), "key")}
 
 
 class SqlStandups(_Repo):

@@ -568,6 +568,30 @@ async def test_the_store_counts_advances_as_the_goals_rule_does(uow_factory: Uni
         assert counted == advances(await uow.stages.everything(), start, end) and sum(counted.values()) > 5
 
 
+async def test_reminders_recorded_in_batches_return_only_the_new_keys(uow_factory: UnitOfWorkFactory) -> None:
+    """Several statements' worth (the store sends a few hundred rows per statement), some already kept, one repeated
+    within the call: the keys really inserted come back, each once; the rows hold what was given."""
+    from sales.stall import Reminder
+
+    await _org(uow_factory)
+
+    def reminder(n: int, level: int = 1) -> Reminder:
+        return Reminder(n, "stall", f"stage:demo:{n}", level, "E01" if n % 2 else "S01", NOW - timedelta(minutes=n))
+
+    async with uow_factory() as uow:
+        first = await uow.reminders.record([reminder(n) for n in range(1, 301)])
+        await uow.commit()
+    assert first == {reminder(n).key for n in range(1, 301)}
+    async with uow_factory() as uow:
+        again = [reminder(n) for n in range(201, 401)] + [reminder(n, 2) for n in range(1, 51)] + [reminder(399)]
+        second = await uow.reminders.record(again)
+        await uow.commit()
+    assert second == {reminder(n).key for n in range(301, 401)} | {reminder(n, 2).key for n in range(1, 51)}
+    async with uow_factory() as uow:
+        kept = await uow.reminders.sent([7, 350])
+    assert sorted(kept, key=lambda r: (r.customer_id, r.level)) == [reminder(7), reminder(7, 2), reminder(350)]
+
+
 async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
     """Counted in the database per Beijing day: 23:30 UTC is the next morning there."""
     from zoneinfo import ZoneInfo
