@@ -587,9 +587,37 @@ async def test_reminders_recorded_in_batches_return_only_the_new_keys(uow_factor
         second = await uow.reminders.record(again)
         await uow.commit()
     assert second == {reminder(n).key for n in range(301, 401)} | {reminder(n, 2).key for n in range(1, 51)}
+    given = {reminder(n) for n in range(1, 401)} | {reminder(n, 2) for n in range(1, 51)}
     async with uow_factory() as uow:
-        kept = await uow.reminders.sent([7, 350])
-    assert sorted(kept, key=lambda r: (r.customer_id, r.level)) == [reminder(7), reminder(7, 2), reminder(350)]
+        kept = await uow.reminders.sent(list(range(1, 401)))  # every row of every statement, as it was given
+    assert len(kept) == len(given) and set(kept) == given
+
+
+async def test_new_rows_in_any_column_order(tmp_path: Path) -> None:
+    """The store's plain multi-row INSERT takes its columns in any order: each bound value is placed by the row and
+    column its name says, not by where it happens to stand."""
+    from sqlalchemy import Table
+
+    from sales.stall import Reminder
+    from store.database import Database
+    from store.orm import ReminderRow
+
+    database = Database(f"sqlite:///{tmp_path / 'n.db'}")
+    await database.upgrade()
+    rows = [Reminder(n, "stall", f"s{n}", n % 3 + 1, f"E{n}", NOW - timedelta(hours=n)) for n in range(1, 41)]
+    names = ("sent_at", "level", "key", "to_employee", "stay", "reason", "customer_id")  # not the table's order
+    try:
+        async with database.uow() as uow:
+            table = ReminderRow.__table__
+            assert isinstance(table, Table)
+            columns = {name: [getattr(r, name) for r in rows] for name in names}
+            assert set(await uow.reminders._new_rows(table, columns, ("key",), "key")) == {r.key for r in rows}
+            assert await uow.reminders._new_rows(table, columns, ("key",), "key") == []
+            await uow.commit()
+        async with database.uow() as uow:
+            assert set(await uow.reminders.sent(list(range(1, 41)))) == set(rows)
+    finally:
+        await database.dispose()
 
 
 async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
