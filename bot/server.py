@@ -8,7 +8,7 @@ import gc
 import importlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -17,6 +17,9 @@ from bot.metrics import CONTENT_TYPE
 from bot.platform import PlatformAdapter
 from handlers import DeferredRouter
 from usecases.heavy import in_daemon_thread
+
+if TYPE_CHECKING:
+    from scheduler.jobs import Scheduler
 
 log = logging.getLogger("genjin.server")
 
@@ -77,20 +80,21 @@ async def _warm(app: App) -> None:
     gc.freeze()
 
 
-async def _start_scheduler(app: App, started: list[Any], stop: asyncio.Event) -> None:
+async def _start_scheduler(app: App, stop: asyncio.Event) -> Scheduler | None:
     """Import the scheduler's module (APScheduler and the jobs) off the event loop, then start it: the server
     answers meanwhile. Not started once a stop was asked for; a scheduler that cannot start stops the service, as
     it did when it was built before listening (a worker without its schedule must not run on quietly)."""
     try:
         await asyncio.to_thread(importlib.import_module, "scheduler.jobs")
         if stop.is_set():
-            return
+            return None
         scheduler = app.scheduler()
         scheduler.start()
-        started.append(scheduler)
+        return scheduler
     except Exception as exc:
         log.error("the scheduler did not start: %s", exc, exc_info=exc)
         stop.set()
+        return None
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
@@ -106,8 +110,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runner: web.AppRunner | None = None
-    schedulers: list[Any] = []  # started once its module is imported, in a thread
-    starting: asyncio.Task[None] | None = None
+    starting: asyncio.Task[Scheduler | None] | None = None  # the scheduler, started once its module is imported
     warmup: asyncio.Task[Any] | None = None
     started: list[PlatformAdapter] = []
     tasks: list[asyncio.Task[None]] = []
@@ -125,7 +128,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
                 app.settings.role,
             )
         if works:
-            starting = asyncio.create_task(_start_scheduler(app, schedulers, stop), name="scheduler")
+            starting = asyncio.create_task(_start_scheduler(app, stop), name="scheduler")
             # listening first (callbacks are stored and acknowledged at once), then the handlers are imported and
             # the customer index is built in threads; the first brief waits for them
             warmup = asyncio.create_task(_warm(app), name="warm-up")
@@ -148,9 +151,9 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     finally:
         if starting is not None:  # a scheduler still being imported never starts after this
             starting.cancel()
-            await asyncio.gather(starting, return_exceptions=True)
-        for scheduler in schedulers:
-            scheduler.shutdown()
+            [scheduler] = await asyncio.gather(starting, return_exceptions=True)
+            if scheduler is not None and not isinstance(scheduler, BaseException):
+                scheduler.shutdown()
         # the platforms' own connections closed first (side by side), so no new message arrives
         await asyncio.gather(*(adapter.stop() for adapter in started), return_exceptions=True)
         if runner is not None:

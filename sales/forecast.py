@@ -154,8 +154,8 @@ def close_days(counts: Mapping[Stage, Mapping[int, int]]) -> dict[Stage, int]:
         if not total:
             out[stage] = DEFAULT_CLOSE_DAYS[stage]
             continue
-        middle = [_nth(seen, (total - 1) // 2), _nth(seen, total // 2)]  # one value twice when the count is odd
-        out[stage] = int((middle[0] + middle[1]) / 2)  # as int(statistics.median(...)) of the days themselves
+        # the middle value, or the mean of the two middle ones: int(statistics.median(...)) of the days themselves
+        out[stage] = int((_nth(seen, (total - 1) // 2) + _nth(seen, total // 2)) / 2)
     return out
 
 

@@ -923,11 +923,13 @@ class SqlStageHistory(_Repo):
         zones): a few hundred rows, not one per won customer and stage (35,000 at 100,000 customers, and a third of
         a forecast's time)."""
         connection = await self._connection()
-        first = (await connection.execute(select(func.min(StageHistoryRow.changed_at)))).scalar()
-        signed = (await connection.execute(select(func.min(CustomerRow.closed_at)))).scalar()
+        earliest = select(
+            func.min(StageHistoryRow.changed_at), select(func.min(CustomerRow.closed_at)).scalar_subquery()
+        )
+        first, signed = (await connection.execute(earliest)).one()
         if first is None:
             return {}
-        first = min(first, signed or first)  # every time whose date is worked out lies from here to now
+        first = min(first, _utc(signed) if signed is not None else first)  # every time dated lies from here to now
         entered = (
             select(StageHistoryRow.to_stage.label("stage"), func.min(StageHistoryRow.changed_at).label("entered"),
                    CustomerRow.closed_at.label("signed"))
