@@ -401,7 +401,7 @@ def _claiming() -> Any:
     five runs) cannot tell new rows from the handled ones and may walk the table in id order past all of them."""
     inbox = typing_cast(Table, InboxRow.__table__)
     earlier, candidate = inbox.alias("earlier"), inbox.alias("candidate")
-    new = literal_column(f"'{InboxStatus.NEW.value}'")
+    new: Any = literal_column(f"'{InboxStatus.NEW.value}'")
     first_of_sender = (
         select(func.min(earlier.c.id))
         .where(earlier.c.status == new, earlier.c.platform == candidate.c.platform)
