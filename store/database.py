@@ -35,16 +35,16 @@ class Database:
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work: one session, one transaction."""
-        return SqlUnitOfWork(self._sessions, self._writer, names=self.names)
+        return SqlUnitOfWork(self._sessions, self._writer, names=self.names, readers=self._readers)
 
     def intake(self) -> SqlUnitOfWork:
         """A unit of work that stores incoming callbacks: on SQLite it takes the writer ahead of the queue,
         since the platform waits for the answer (and retries after 5 s)."""
-        return SqlUnitOfWork(self._sessions, self._writer, urgent=True, names=self.names)
+        return SqlUnitOfWork(self._sessions, self._writer, urgent=True, names=self.names, readers=self._readers)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""
-        return SqlUnitOfWork(self._readers, None, read_only=True, names=self.names)
+        return SqlUnitOfWork(self._readers, None, read_only=True, names=self.names, readers=self._readers)
 
     @contextlib.asynccontextmanager
     async def inbox_wakeups(self, wake: Callable[[], None]) -> AsyncIterator[bool]:

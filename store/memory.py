@@ -563,6 +563,9 @@ class MemoryUnitOfWork:
     async def rollback(self) -> None:
         self.state = copy.deepcopy(self._store.state)
 
+    def beside(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self._store)
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[object]:
         saved = copy.deepcopy(self.state)

@@ -385,5 +385,11 @@ class UnitOfWork(Protocol):
         """A nested transaction: an exception inside undoes only what was done inside."""
         ...
 
+    def beside(self) -> UnitOfWork:
+        """A read-only unit of work on a connection of its own (enter it with ``async with``), for reads that run at
+        the same time as this one's: a report's independent aggregates, the database working on both at once. It
+        sees what was last committed, not this unit's own changes."""
+        ...
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

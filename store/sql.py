@@ -69,6 +69,7 @@ from sales.records import maker
 from sales.reports import Move, StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
+from store.db import session_factory
 from store.errors import ConflictError
 from store.orm import (
     AccountRow,
@@ -1269,8 +1270,10 @@ class SqlUnitOfWork:
         read_only: bool = False,
         urgent: bool = False,
         names: NamesClock | None = None,
+        readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._readers = readers
         self._writer = writer
         self.read_only = read_only
         self._urgent = urgent
@@ -1322,6 +1325,10 @@ class SqlUnitOfWork:
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         return self.session.begin_nested()
+
+    def beside(self) -> SqlUnitOfWork:
+        readers = self._readers or session_factory(self._sessions.kw["bind"], read_only=True)
+        return SqlUnitOfWork(readers, None, read_only=True, names=self._names, readers=readers)
 
 
 _OPEN = [s.value for s in OPEN_STAGES]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -274,6 +275,24 @@ async def test_inbox_batch_in_one_go_keeps_order_and_dedupes(uow_factory: UnitOf
             order.append((claimed.platform, claimed.text))
             await uow.inbox.finish(claimed.id, InboxStatus.DONE, NOW)
         assert order == [("wecom", "a"), ("wecom", "b"), ("wecom", "c"), ("dingtalk", "a"), ("wecom", "d")]
+
+
+async def test_a_unit_beside_reads_what_was_committed_at_the_same_time(uow_factory: UnitOfWorkFactory) -> None:
+    """``beside()``: a second, read-only unit of work on its own connection, whose reads run at the same time as the
+    first's (a report's aggregates); it sees the last commit, not the first unit's own changes, and cannot commit."""
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        await uow.customers.add(_customer())
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.customers.add(_customer("北京恒瑞达精密机械"))  # not committed
+        async with uow.beside() as side:
+            mine, theirs = await asyncio.gather(uow.customers.find(), side.customers.find())
+            assert sorted(c.name for c in mine) == ["上海瑞达机电", "北京恒瑞达精密机械"]
+            assert [c.name for c in theirs] == ["上海瑞达机电"]
+            if hasattr(side, "read_only"):  # SQL; the in-memory store's copy is thrown away on leaving
+                with pytest.raises(RuntimeError):
+                    await side.commit()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
