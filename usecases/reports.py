@@ -4,10 +4,10 @@ chat and `genjin report` share them."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sales.model import Employee, Role
-from sales.reports import Activity, Funnel, activity, funnel, period
+from sales.model import Customer, Employee, Role
+from sales.reports import Activity, Funnel, StageTotal, activity, funnel, period
 from sales.stages import OPEN_STAGES
 from sales.values import wan
 from store.repositories import UnitOfWork
@@ -35,11 +35,18 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
     today = now.astimezone(tz).date()
     span, previous = period(key, today)
     mine = sorted(owners) if owners is not None else None
-    totals = await uow.customers.stage_totals(mine)
-    closed = await uow.customers.closed_between(
-        start_of(span.start, tz), start_of(span.end + timedelta(days=1), tz), mine
+
+    async def standing() -> tuple[
+        list[StageTotal], list[Customer]
+    ]:  # on a second connection, while this one reads the stage changes
+        async with uow.beside() as side:
+            totals = await side.customers.stage_totals(mine)
+            end = start_of(span.end + timedelta(days=1), tz)
+            return totals, await side.customers.closed_between(start_of(span.start, tz), end, mine)
+
+    (totals, closed), changes = await asyncio.gather(
+        standing(), uow.stages.touched_since(start_of(previous.start, tz), mine)
     )
-    changes = await uow.stages.touched_since(start_of(previous.start, tz), mine)
     return await asyncio.to_thread(funnel, totals, closed, changes, span, previous, services.calendar, tz, today)
 
 
@@ -47,11 +54,18 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
 async def build_activity(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Activity:
     tz = services.timezone
     today = now.astimezone(tz).date()
-    reps = [e for e in await uow.employees.find(active_only=True)
-            if e.role is Role.REP and (owners is None or e.id in owners)]  # fmt: skip
-    sent = await uow.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
+
+    async def briefs() -> tuple[list[Employee], list[tuple[str, date, int]]]:  # a second connection, beside the scan
+        async with uow.beside() as side:
+            staff = await side.employees.find(active_only=True)
+            return staff, await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
+
+    (staff, sent), found = await asyncio.gather(
+        briefs(), find_stalled(uow, services.calendar, services.stall, today, tz)
+    )
+    reps = [e for e in staff if e.role is Role.REP and (owners is None or e.id in owners)]
     stalled: dict[str, int] = {}
-    for item in await find_stalled(uow, services.calendar, services.stall, today, tz):
+    for item in found:
         stalled[item.row.owner_id] = stalled.get(item.row.owner_id, 0) + 1
     return await asyncio.to_thread(activity, reps, sent, stalled, services.calendar, tz, today)
 
