@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,11 +85,25 @@ def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path
     (customers are added at the end) loads that one and adds the new names to it, so a company that adds
     customers every day does not pay for a full build on each restart. Anything else is built, and kept.
     """
+    index, keep = load_or_build_later(items, folder)
+    keep()
+    return index
+
+
+def load_or_build_later(
+    items: Iterable[str | tuple[str, Sequence[str]]], folder: Path | None
+) -> tuple[CustomerIndex, Callable[[], None]]:
+    """``load_or_build``, with the writing of a new or grown index left to the caller (the returned function, which
+    does nothing when there is nothing to keep): writing 100,000 legal names takes 1.5 s, which the first answer
+    need not wait for."""
     from nlu.customers import CustomerIndex
+
+    def nothing() -> None:
+        return None
 
     customers = [(item, tuple(())) if isinstance(item, str) else (item[0], tuple(item[1])) for item in items]
     if folder is None or len(customers) < MINIMUM or not _usable(folder):
-        return CustomerIndex(customers)
+        return CustomerIndex(customers), nothing
     code = fingerprint()[:16]
     path = folder / f"{PREFIX}{code}-{_list_key(customers)}.pickle"
     candidates = [path] if path.exists() else []
@@ -103,12 +117,11 @@ def load_or_build(items: Iterable[str | tuple[str, Sequence[str]]], folder: Path
             for name, aliases in customers[len(known) :]:
                 index.add(name, aliases)
             if len(customers) - len(known) >= MINIMUM // 5:  # worth keeping the grown index
-                _keep(customers, index, folder, path)
-            return index
+                return index, partial(_keep, customers, index, folder, path)
+            return index, nothing
         del loaded, known, index  # another list's index: not kept in memory beside the new build
     index = CustomerIndex(customers)
-    _keep(customers, index, folder, path)
-    return index
+    return index, partial(_keep, customers, index, folder, path)
 
 
 def _usable(folder: Path) -> bool:

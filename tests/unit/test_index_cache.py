@@ -12,7 +12,7 @@ import pytest
 
 from nlu import BriefParser, index_cache
 from nlu.customers import CustomerIndex
-from nlu.index_cache import cache_dir, load_or_build
+from nlu.index_cache import cache_dir, load_or_build, load_or_build_later
 from tests.namegen import names
 
 NOW = datetime.fromisoformat("2026-11-26T18:30:00+08:00")
@@ -73,6 +73,40 @@ def test_small_lists_off_and_foreign_folders_build_no_file(folder: Path, monkeyp
     folder.chmod(0o777)  # anyone may write here: a pickle from it could be anybody's code
     load_or_build(canonical, folder)
     assert list(folder.iterdir()) == []
+
+
+def test_parse_answers_before_it_keeps_a_new_index(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load_or_build_later`` leaves the writing to its caller; ``genjin parse`` writes once every answer is out
+    (1.5 s for 100,000 legal names that the first answer need not wait for), and the next run reads it back."""
+    import io
+
+    from bot.parse_command import run_parse
+
+    canonical = [g.canonical for g in names(60)]
+    index, keep = load_or_build_later(canonical, folder)
+    assert index.names == canonical and not list(folder.glob("*.pickle"))
+    keep()
+    assert len(list(folder.glob("*.pickle"))) == 1
+    assert load_or_build_later(canonical, folder)[1]() is None  # read back: nothing new to keep
+
+    listing = folder.parent / "customers.txt"
+    listing.write_text("\n".join(canonical[::-1]) + "\n", encoding="utf-8")  # another list: built by parse
+    monkeypatch.setenv("GENJIN_INDEX_CACHE", str(folder))
+    kept_when: list[int] = []
+
+    class Out(io.StringIO):
+        def write(self, text: str) -> int:
+            kept_when.append(len(list(folder.glob("*.pickle"))))
+            return super().write(text)
+
+    out = Out()
+    brand = index.parsed[3].brand
+    lines = [
+        f'{{"id": "{n}", "text": "{brand}确认了需求", "now": "2026-11-26T18:30:00+08:00"}}'.encode() for n in (1, 2)
+    ]
+    assert run_parse(listing, None, lines, out) == 0
+    assert kept_when == [1, 1] and len(list(folder.glob("*.pickle"))) == 2  # written after both answers
+    assert canonical[3] in out.getvalue()
 
 
 def test_a_broken_or_foreign_file_is_ignored_and_replaced(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
