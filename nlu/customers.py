@@ -180,6 +180,50 @@ class CustomerIndex:
             self._add_wild(key, cid, brand_len)
         return True
 
+    def extend(self, later: CustomerIndex) -> bool:
+        """Take in an index built on its own of the customers that come after this one's (a build split over two
+        processes), giving the index one build of the whole list would give; False, and nothing changed, when a
+        name in ``later`` is known here already (one build would have skipped it and numbered the rest otherwise).
+        """
+        if any(name in self._ids for name in later._ids):
+            return False
+        shift = len(self.names)
+        self._ids.update((name, cid + shift) for name, cid in later._ids.items())
+        self.names += later.names
+        self.parsed += later.parsed
+        for key, cid in later._full.items():
+            self._full.setdefault(key, cid + shift)
+        for form, owners in later._forms.items():
+            self._forms.setdefault(form, []).extend((cid + shift, kind) for cid, kind in owners)
+        for first, sizes in later._lengths.items():
+            self._lengths[first] = tuple(sorted({*self._lengths.get(first, ()), *sizes}, reverse=True))
+        for key, cids in later._latin.items():
+            self._latin.setdefault(key, []).extend(cid + shift for cid in cids)
+        self._aliases.update((cid + shift, aliases) for cid, aliases in later._aliases.items())
+        moved, wild = shift * _PACK, self._wild
+        for key, have in later._wild.items():  # a million keys, most of them new here: no set made for those
+            mine = wild.get(key)
+            if isinstance(have, int):
+                if mine is None:
+                    wild[key] = have + moved
+                    continue
+                codes = {have + moved}
+            else:
+                codes = {code + moved for code in have}
+                if mine is None:
+                    wild[key] = codes
+                    continue
+            if isinstance(mine, int):
+                wild[key] = {mine, *codes}
+            else:
+                mine |= codes
+        for theirs, ours in ((later._starts, self._starts), (later._ends, self._ends)):
+            for pair, lengths in theirs.items():
+                ours.setdefault(pair, set()).update(lengths)
+        self._outer |= later._outer
+        self.tokenizer.extend(later.tokenizer)
+        return True
+
     def remove(self, name: str) -> bool:
         """Make a customer unfindable (it was renamed, given other aliases, or deleted), in time proportional to its
         own name: every form and word ``add`` derived from it is taken out again, unless another customer derives it

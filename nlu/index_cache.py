@@ -10,17 +10,20 @@ followed); anything odd about the folder or a file means a plain build.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
 import pickle
 import stat
+import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +37,7 @@ FORMAT = 1  # bump when the index's shape changes in a way the code fingerprint 
 MINIMUM = 5_000  # below this a build is quicker than reading a file
 KEEP = 3  # cache files kept (a few customer lists, e.g. an org and its test copy)
 PREFIX = "customer-index-"
+PARALLEL_MINIMUM = 20_000  # from here a second process builds part of a new index (it costs it ~0.3 s to start)
 
 Customers = list[tuple[str, tuple[str, ...]]]
 
@@ -59,6 +63,50 @@ def fingerprint() -> str:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def build(customers: Customers) -> CustomerIndex:
+    """A new index of ``customers``. A long list on a machine of two cores or more is built in two processes: a
+    helper builds the later part while this one builds the first, then this one takes the helper's part in
+    (``CustomerIndex.extend``: the index one build gives). 100,000 legal names: 4.4-4.9 s -> about 3 s. Whatever goes
+    wrong with the helper, the later part is built here after all."""
+    from nlu.customers import CustomerIndex
+
+    if len(customers) < PARALLEL_MINIMUM or (os.cpu_count() or 1) < 2:
+        return CustomerIndex(customers)
+    cut = len(customers) * 3 // 5  # this process also reads the helper's part back and takes it in; the helper starts up
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    try:
+        helper = subprocess.Popen([sys.executable, "-m", "nlu.index_cache"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+    except OSError as exc:
+        log.warning("index helper did not start (%s): one process builds", exc)
+        return CustomerIndex(customers)
+    with ThreadPoolExecutor(1, thread_name_prefix="index-helper") as pool:
+        later = pool.submit(helper.communicate, pickle.dumps(customers[cut:], protocol=pickle.HIGHEST_PROTOCOL))
+        index = CustomerIndex(customers[:cut])
+        output, _ = later.result()
+    try:
+        part = pickle.loads(output) if helper.returncode == 0 else None
+    except Exception:  # a helper cut short: its part is built here
+        part = None
+    if not isinstance(part, CustomerIndex) or not index.extend(part):
+        if helper.returncode != 0:
+            log.warning("index helper failed (exit %s): the rest built here", helper.returncode)
+        for name, aliases in customers[cut:]:
+            index.add(name, aliases)
+    return index
+
+
+def _build_part() -> None:
+    """The helper of ``build``: a list of customers in (a pickle on stdin), their index out (on stdout)."""
+    from nlu.customers import CustomerIndex
+
+    gc.disable()  # millions of small objects, all kept until the process ends
+    customers = pickle.load(sys.stdin.buffer)
+    pickle.dump(CustomerIndex(customers), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.flush()
 
 
 def _list_key(customers: Customers) -> str:
@@ -96,14 +144,13 @@ def load_or_build_later(
     """``load_or_build``, with the writing of a new or grown index left to the caller (the returned function, which
     does nothing when there is nothing to keep): writing 100,000 legal names takes 1.5 s, which the first answer
     need not wait for."""
-    from nlu.customers import CustomerIndex
 
     def nothing() -> None:
         return None
 
     customers = [(item, tuple(())) if isinstance(item, str) else (item[0], tuple(item[1])) for item in items]
     if folder is None or len(customers) < MINIMUM or not _usable(folder):
-        return CustomerIndex(customers), nothing
+        return build(customers), nothing
     code = fingerprint()[:16]
     path = folder / f"{PREFIX}{code}-{_list_key(customers)}.pickle"
     candidates = [path] if path.exists() else []
@@ -120,7 +167,7 @@ def load_or_build_later(
                 return index, partial(_keep, customers, index, folder, path)
             return index, nothing
         del loaded, known, index  # another list's index: not kept in memory beside the new build
-    index = CustomerIndex(customers)
+    index = build(customers)
     return index, partial(_keep, customers, index, folder, path)
 
 
@@ -190,3 +237,7 @@ def _keep(customers: Customers, index: CustomerIndex, folder: Path, path: Path) 
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    _build_part()

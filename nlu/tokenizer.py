@@ -78,6 +78,12 @@ class Tokenizer:
             if len(word) not in sizes:  # most words add a length already known for their last character
                 self._sizes[word[-1]] = tuple(sorted((*sizes, len(word)), reverse=True))
 
+    def extend(self, other: Tokenizer) -> None:
+        """Take in the words of another list's tokenizer (an index built in two parts)."""
+        self._extra |= other._extra
+        for last, sizes in other._sizes.items():
+            self._sizes[last] = tuple(sorted({*self._sizes.get(last, ()), *sizes}, reverse=True))
+
     def remove(self, word: str) -> None:
         """A customer's word no more (the lengths by last character stay: they only bound what is looked up)."""
         self._extra.discard(word)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -155,3 +156,62 @@ def test_links_are_not_followed_and_leftovers_are_swept(tmp_path: Path, monkeypa
     os.utime(stale, (1, 1))
     load_or_build(canonical, real)
     assert not stale.exists() and fresh.exists()
+
+
+def _shape(index: CustomerIndex) -> dict[str, object]:
+    """Every part of an index, in order where order exists (dicts), sets as sets."""
+    shape: dict[str, object] = {}
+    for key, value in vars(index).items():
+        if key == "tokenizer":
+            shape["words"], shape["sizes"] = value._extra, list(value._sizes.items())
+        elif isinstance(value, dict):
+            shape[key] = list(value.items())
+        else:
+            shape[key] = value
+    return shape
+
+
+@pytest.mark.parametrize("cut", [0, 1, 37, 79, 80])
+def test_an_index_built_in_two_parts_is_the_index_of_one_build(cut: int) -> None:
+    generated = names(80)
+    customers: list[tuple[str, tuple[str, ...]]] = [(g.canonical, ()) for g in generated]
+    customers[5] = (customers[5][0], ("老五", "Wufive"))  # aliases, a Latin one too
+    customers[60] = (customers[60][0], ("六十",))
+    customers.insert(70, ("  ", ()))  # an empty name: skipped by both
+    customers.insert(75, (customers[72][0], ()))  # a name twice in the later part: kept once
+    whole = CustomerIndex(customers)
+    first = CustomerIndex(customers[:cut])
+    assert first.extend(CustomerIndex(customers[cut:]))
+    assert _shape(first) == _shape(whole)
+    brand = whole.parsed[60].brand
+    assert _found(first, f"{brand}确认了需求") == _found(whole, f"{brand}确认了需求") == [customers[60][0]]
+
+
+def test_a_name_in_both_parts_is_refused_and_nothing_changes() -> None:
+    canonical = [g.canonical for g in names(30)]
+    first = CustomerIndex(canonical[:20])
+    before = _shape(first)
+    assert not first.extend(CustomerIndex(canonical[15:]))
+    assert _shape(first) == before
+
+
+def test_a_long_list_is_built_in_two_processes_as_one_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_cache, "PARALLEL_MINIMUM", 50)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    canonical = [g.canonical for g in names(120)]
+    customers: list[tuple[str, tuple[str, ...]]] = [(name, ()) for name in [*canonical, canonical[3]]]  # known twice
+    extended: list[int] = []
+    real = CustomerIndex.extend
+
+    def counting(self: CustomerIndex, later: CustomerIndex) -> bool:
+        extended.append(len(later.names))
+        return real(self, later)
+
+    monkeypatch.setattr(CustomerIndex, "extend", counting)
+    assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
+    assert extended == [48]  # the helper built the last two fifths
+    # a duplicate across the parts, or a helper that fails: the rest is built here, the same index
+    assert _shape(index_cache.build(customers)) == _shape(CustomerIndex(customers))
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
+    assert extended == [48, 49]
