@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -13,9 +12,8 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from nlu import BriefParser
-from nlu.customers import warm_sounds
-from nlu.index_cache import cache_dir, load_or_build_later
-from usecases.heavy import collector_paused
+from nlu.index_cache import cache_dir
+from usecases.parsing import build_parser
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -66,14 +64,12 @@ def run_parse(customers: Path, now: str | None, lines: Iterable[bytes], out: Tex
     except ValueError:
         print(f"--now 不是 ISO 8601 时间: {now}", file=sys.stderr)
         return 2
-    with collector_paused():  # the index is millions of small objects, all kept: no cycles worth looking for
-        warm_sounds()  # the pinyin tables too: imported at the first typo, under the collector, they took 1 s, not 0.1
-        index, keep = load_or_build_later(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE")))
-        parser = BriefParser(index)
-    gc.freeze()  # and no later collection walks them again
-    for raw in lines:
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        out.write(json.dumps(answer(parser, line, default_now), ensure_ascii=False) + "\n")
-        out.flush()
-    keep()  # a new index is kept for the next run once every answer is out, not before the first
+    parser, keep = build_parser(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE")))
+    try:
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            out.write(json.dumps(answer(parser, line, default_now), ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        keep()  # a new index is kept for the next run once the answers are out, not before the first
     return 0

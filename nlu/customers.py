@@ -576,7 +576,8 @@ def _weak_ok(text: str, start: int, end: int, boundaries: set[int]) -> bool:
 
 
 def warm_sounds() -> None:
-    """Load the pinyin table now (about 0.3 s) rather than at the first misspelt name."""
+    """Load the pinyin tables now (0.1-0.2 s; with the collector walking a large index, a second) rather than at the
+    first misspelt name."""
     _sounds("一")
 
 

@@ -74,13 +74,13 @@ def build(customers: Customers) -> CustomerIndex:
     part is built here after all."""
     from nlu.customers import CustomerIndex
 
-    if len(customers) < PARALLEL_MINIMUM or (os.cpu_count() or 1) < 2:
+    if len(customers) < PARALLEL_MINIMUM or _cores() < 2:
         return CustomerIndex(customers)
     cut = len(customers) * 3 // 5  # this process also reads the helper's part back and takes it in
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    try:
-        helper = subprocess.Popen([sys.executable, "-m", "nlu.index_cache"], stdin=subprocess.PIPE,
+    try:  # -P: nothing from the current folder (an nlu/ or a json.py there) is imported by the helper
+        helper = subprocess.Popen([sys.executable, "-P", "-m", "nlu.index_cache"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
     except OSError as exc:
         log.warning("index helper did not start (%s): one process builds", exc)
@@ -92,21 +92,31 @@ def build(customers: Customers) -> CustomerIndex:
     atexit.register(helper.kill)
     try:
         talk.start()
+        started = time.monotonic()
         index = CustomerIndex(customers[:cut])
-        talk.join()
+        talk.join(timeout=max(30.0, 2 * (time.monotonic() - started)))  # a stuck helper: its part is built here
     finally:
+        if helper.poll() is None:
+            helper.kill()
         atexit.unregister(helper.kill)
-    output = received[0] if received else b""
+    output = received.pop() if received and helper.wait() == 0 else b""
     try:
-        part = pickle.loads(output) if helper.returncode == 0 else None
+        part = pickle.loads(output) if output else None
     except Exception:  # a helper cut short: its part is built here
         part = None
+    del output
     if not isinstance(part, CustomerIndex) or not index.extend(part):
-        if helper.returncode != 0:
+        if part is None:
             log.warning("index helper failed (exit %s): the rest built here", helper.returncode)
         for name, aliases in customers[cut:]:
             index.add(name, aliases)
     return index
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set), not the machine's."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _build_part() -> None:

@@ -529,8 +529,9 @@ class MemoryAudit(_Repo):
 class MemoryUnitOfWork:
     """Works on a private copy of the store's state; ``commit()`` publishes it."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self.read_only = read_only
         self.state = copy.deepcopy(store.state)
         self.employees = MemoryEmployees(self)
         self.teams = MemoryTeams(self)
@@ -558,13 +559,15 @@ class MemoryUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._store.state = copy.deepcopy(self.state)
 
     async def rollback(self) -> None:
         self.state = copy.deepcopy(self._store.state)
 
     def beside(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self._store)
+        return MemoryUnitOfWork(self._store, read_only=True)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[object]:

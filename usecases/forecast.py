@@ -25,36 +25,45 @@ from sales.stages import Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.format import fit
-from usecases.heavy import heavy
+from usecases.heavy import heavy, together
 from usecases.services import Services
 
 
-async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], dict[int, float], dict[Stage, int]]:
-    """Open deals and their win probabilities, and each stage's median days to close: aggregates
-    from the store, so a forecast never reads the whole history row by row. The closed deals' history is read on a
-    second connection while this one reads the open deals (0.6 → 0.4 s at 100,000 customers on two cores)."""
+async def _history(uow: UnitOfWork, services: Services) -> tuple[dict[Stage, float], dict[Stage, int]]:
+    """Each stage's win rate and median days to close, from the closed deals' history: aggregates in the store, on a
+    connection of its own (``beside``), so that they are read while the first connection reads the open deals."""
+    async with uow.beside() as side:
+        rates = win_rates(await side.stages.reach_outcomes())
+        return rates, close_days(await side.stages.close_day_counts(services.timezone))
 
-    async def history() -> tuple[dict[Stage, float], dict[Stage, int]]:
-        async with uow.beside() as side:
-            rates = win_rates(await side.stages.reach_outcomes())
-            return rates, close_days(await side.stages.close_day_counts(services.timezone))
 
-    (rates, days), deals = await asyncio.gather(history(), uow.customers.open_deals())
+async def _probability(
+    uow: UnitOfWork, services: Services, deals: list[OpenDeal], rates: dict[Stage, float]
+) -> dict[int, float]:
     scores = await services.recommender.scores(uow) if services.recommender is not None else {}
-    probability = {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
-    return deals, probability, days
+    return {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
+
+
+async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], dict[int, float], dict[Stage, int]]:
+    """Open deals and their win probabilities, and each stage's median days to close: never the whole history row by
+    row."""
+    (rates, days), deals = await together(_history(uow, services), uow.customers.open_deals())
+    return deals, await _probability(uow, services, deals, rates), days
 
 
 @heavy
 async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
+    """The closed deals' history on a second connection while this one reads the open deals, what was signed and the
+    snapshots (two lanes of about the same length: 0.90 -> 0.6 s at 100,000 customers on two cores)."""
     tz = services.timezone
     today = now.astimezone(tz).date()
 
-    async def past() -> tuple[list[Signed], list[Snapshot]]:  # what was signed and forecast: a third connection
-        async with uow.beside() as side:
-            return await side.customers.signed(), await side.forecasts.first_snapshots(last_quarter(today))
+    async def open_and_past() -> tuple[list[OpenDeal], list[Signed], list[Snapshot]]:
+        deals = await uow.customers.open_deals()
+        return deals, await uow.customers.signed(), await uow.forecasts.first_snapshots(last_quarter(today))
 
-    (deals, probability, days), (signed, snapshots) = await asyncio.gather(_inputs(uow, services), past())
+    (rates, days), (deals, signed, snapshots) = await together(_history(uow, services), open_and_past())
+    probability = await _probability(uow, services, deals, rates)
 
     def compute() -> Forecast:  # tens of thousands of deals: off the event loop
         actual = won_by_month(signed, tz)

@@ -12,9 +12,12 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
+from typing import cast as typing_cast
 
 P = ParamSpec("P")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 _lock = threading.Lock()
 _depth = 0
@@ -74,3 +77,21 @@ async def in_daemon_thread(work: Callable[[], T], name: str) -> T:
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return await done
+
+
+async def together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both at once (a report's reads on two connections, ``UnitOfWork.beside``). If one fails, or the caller is
+    cancelled, the other is cancelled and waited for before the error goes on: a unit of work must not be closed while
+    a read is still running on it (``asyncio.gather`` alone leaves it running)."""
+    one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        await asyncio.wait((one, two), return_when=asyncio.FIRST_EXCEPTION)
+        failed = next((t for t in (one, two) if t.done() and not t.cancelled() and t.exception() is not None), None)
+        if failed is not None:
+            raise typing_cast(BaseException, failed.exception())
+        return one.result(), two.result()
+    except BaseException:
+        for task in (one, two):
+            task.cancel()
+        await asyncio.gather(one, two, return_exceptions=True)
+        raise

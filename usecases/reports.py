@@ -12,7 +12,7 @@ from sales.stages import OPEN_STAGES
 from sales.values import wan
 from store.repositories import UnitOfWork
 from usecases.format import fit
-from usecases.heavy import heavy
+from usecases.heavy import heavy, together
 from usecases.services import Services
 from usecases.stalls import find_stalled, start_of, visible_owners
 
@@ -36,17 +36,14 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
     span, previous = period(key, today)
     mine = sorted(owners) if owners is not None else None
 
-    async def standing() -> tuple[
-        list[StageTotal], list[Customer]
-    ]:  # on a second connection, while this one reads the stage changes
+    async def standing() -> tuple[list[StageTotal], list[Customer]]:  # a second connection, beside the changes
         async with uow.beside() as side:
             totals = await side.customers.stage_totals(mine)
             end = start_of(span.end + timedelta(days=1), tz)
             return totals, await side.customers.closed_between(start_of(span.start, tz), end, mine)
 
-    (totals, closed), changes = await asyncio.gather(
-        standing(), uow.stages.touched_since(start_of(previous.start, tz), mine)
-    )
+    since = start_of(previous.start, tz)
+    (totals, closed), changes = await together(standing(), uow.stages.touched_since(since, mine))
     return await asyncio.to_thread(funnel, totals, closed, changes, span, previous, services.calendar, tz, today)
 
 
@@ -55,14 +52,13 @@ async def build_activity(uow: UnitOfWork, services: Services, now: datetime, own
     tz = services.timezone
     today = now.astimezone(tz).date()
 
-    async def briefs() -> tuple[list[Employee], list[tuple[str, date, int]]]:  # a second connection, beside the scan
-        async with uow.beside() as side:
-            staff = await side.employees.find(active_only=True)
-            return staff, await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
+    staff = await uow.employees.find(active_only=True)  # here: a rep registered in this unit of work counts too
 
-    (staff, sent), found = await asyncio.gather(
-        briefs(), find_stalled(uow, services.calendar, services.stall, today, tz)
-    )
+    async def briefs() -> list[tuple[str, date, int]]:  # a second connection, beside the stall finding
+        async with uow.beside() as side:
+            return await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
+
+    sent, found = await together(briefs(), find_stalled(uow, services.calendar, services.stall, today, tz))
     reps = [e for e in staff if e.role is Role.REP and (owners is None or e.id in owners)]
     stalled: dict[str, int] = {}
     for item in found:

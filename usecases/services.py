@@ -16,7 +16,8 @@ from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
-from usecases.heavy import collector_paused, in_daemon_thread
+from usecases.heavy import in_daemon_thread
+from usecases.parsing import build_parser
 
 if TYPE_CHECKING:  # both are imported where first used: a server listens before it pays for them
     from nlu import BriefParser
@@ -24,15 +25,10 @@ if TYPE_CHECKING:  # both are imported where first used: a server listens before
 
 
 def _build(names: list[tuple[str, list[str]]], folder: Path | None) -> BriefParser:
-    """The parser, with the pinyin table loaded too (typos are told by sound), off the event loop; a large
-    index is read back from ``folder`` when this list (or the start of it) was built before."""
-    from nlu.customers import warm_sounds
-    from nlu.index_cache import load_or_build
-    from nlu.parser import BriefParser
-
-    with collector_paused():  # millions of small objects made (or unpickled) and kept: no cycles to find
-        warm_sounds()
-        return BriefParser(load_or_build(names, folder))
+    """``build_parser`` for a server: off the event loop, the index kept at once (it is patched in place later)."""
+    parser, keep = build_parser(names, folder)
+    keep()
+    return parser
 
 
 INCREMENTAL_MAX = 500  # name changes patched into the index in place; more than that: a rebuild in a thread

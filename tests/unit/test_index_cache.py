@@ -195,9 +195,9 @@ def test_a_name_in_both_parts_is_refused_and_nothing_changes() -> None:
     assert _shape(first) == before
 
 
-def test_a_long_list_is_built_in_two_processes_as_one_build(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_list_is_built_in_two_processes_as_one_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(index_cache, "PARALLEL_MINIMUM", 50)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(index_cache, "_cores", lambda: 2)
     canonical = [g.canonical for g in names(120)]
     customers: list[tuple[str, tuple[str, ...]]] = [(name, ()) for name in [*canonical, canonical[3]]]  # known twice
     extended: list[int] = []
@@ -213,5 +213,10 @@ def test_a_long_list_is_built_in_two_processes_as_one_build(monkeypatch: pytest.
     # a duplicate across the parts, or a helper that fails: the rest is built here, the same index
     assert _shape(index_cache.build(customers)) == _shape(CustomerIndex(customers))
     monkeypatch.setattr(sys, "executable", "/bin/false")
+    assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
+    junk = tmp_path / "junk"  # a helper that answers with something that is no index, and says all went well
+    junk.write_text("#!/bin/sh\ncat >/dev/null\necho not-a-pickle\n")
+    junk.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(junk))
     assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
     assert extended == [48, 49]
