@@ -64,12 +64,16 @@ def run_parse(customers: Path, now: str | None, lines: Iterable[bytes], out: Tex
     except ValueError:
         print(f"--now 不是 ISO 8601 时间: {now}", file=sys.stderr)
         return 2
-    parser, keep = build_parser(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE")))
+    parser, keep = build_parser(names, cache_dir(os.environ.get("GENJIN_INDEX_CACHE")), freeze=True)
     try:
         for raw in lines:
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             out.write(json.dumps(answer(parser, line, default_now), ensure_ascii=False) + "\n")
             out.flush()
-    finally:
-        keep()  # a new index is kept for the next run once the answers are out, not before the first
+    except KeyboardInterrupt:  # asked to stop: at once, not after writing the index
+        raise
+    except BaseException:  # the reader went away (a broken pipe): the index is still worth keeping
+        keep()
+        raise
+    keep()  # a new index is kept for the next run once the answers are out, not before the first
     return 0

@@ -54,7 +54,8 @@ async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], 
 @heavy
 async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
     """The closed deals' history on a second connection while this one reads the open deals, what was signed and the
-    snapshots (two lanes of about the same length: 0.90 -> 0.6 s at 100,000 customers on two cores)."""
+    snapshots: two lanes of about the same length (0.90 -> 0.47-0.71 s at 100,000 customers on two cores, by the
+    day)."""
     tz = services.timezone
     today = now.astimezone(tz).date()
 

@@ -1,6 +1,6 @@
 """Passes over a whole company's customers (a stall scan, a report at 100,000 customers) make and drop
 hundreds of thousands of objects; the cyclic collector would walk every live object again and again, a
-third of such a pass. These passes run with it paused, and it runs once when the last one ends."""
+third of such a pass. These passes run with it paused, and it is turned back on when the last one ends."""
 
 from __future__ import annotations
 
@@ -82,16 +82,21 @@ async def in_daemon_thread(work: Callable[[], T], name: str) -> T:
 async def together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
     """Both at once (a report's reads on two connections, ``UnitOfWork.beside``). If one fails, or the caller is
     cancelled, the other is cancelled and waited for before the error goes on: a unit of work must not be closed while
-    a read is still running on it (``asyncio.gather`` alone leaves it running)."""
-    one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    a read is still running on it (``asyncio.gather`` alone leaves it running). A task passed in is cancelled too."""
+    one = asyncio.ensure_future(first)
+    two: asyncio.Future[B] | None = None
     try:
+        two = asyncio.ensure_future(second)
         await asyncio.wait((one, two), return_when=asyncio.FIRST_EXCEPTION)
         failed = next((t for t in (one, two) if t.done() and not t.cancelled() and t.exception() is not None), None)
         if failed is not None:
             raise typing_cast(BaseException, failed.exception())
         return one.result(), two.result()
+    except GeneratorExit:  # the coroutine itself is being closed: nothing may be awaited any more
+        raise
     except BaseException:
-        for task in (one, two):
+        tasks = [task for task in (one, two) if task is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(one, two, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -219,4 +220,15 @@ def test_a_long_list_is_built_in_two_processes_as_one_build(monkeypatch: pytest.
     junk.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(junk))
     assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
+    stuck = tmp_path / "stuck"  # a helper that never answers: stopped once waited for, its part built here
+    stuck.write_text('#!/bin/sh\necho $$ > "$0.pid"\nexec sleep 60\n')
+    stuck.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(stuck))
+    monkeypatch.setattr(index_cache, "HELPER_WAIT", 0.2)
+    started = time.monotonic()
+    assert _shape(index_cache.build(customers[:120])) == _shape(CustomerIndex(customers[:120]))
+    assert time.monotonic() - started < 30  # not waited for to the end of its minute
+    pid = int((tmp_path / "stuck.pid").read_text())
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
+        os.kill(pid, 0)
     assert extended == [48, 49]
