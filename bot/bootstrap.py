@@ -175,7 +175,7 @@ async def build_app(
     )  # fmt: skip
     inbox = InboxWriter(database.intake, worker.wake)
     if database.dialect == "sqlite":  # one writer for callbacks and briefs: the callbacks first
-        worker.give_way = inbox.let_pass
+        worker.give_way, worker.hold_up = inbox.let_pass, inbox.busy
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
     wiring = Wiring(settings, app.session, inbox.put, clock)

@@ -1,7 +1,8 @@
-"""The inbox worker: takes stored messages one at a time and turns them into outbox replies.
+"""The inbox worker: takes stored messages in batches and turns them into outbox replies.
 
-A message, its handling and its replies are committed together, so a crash leaves the
-message new (handled again later) or done with its replies queued, never half-handled.
+A batch of messages, their handling and their replies are committed together, each message's handling in a
+savepoint of its own, so a crash leaves the messages new (handled again later) or done with their replies queued,
+never half-handled, and one message's failure undoes only its own work.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from sales.accounts import platform_user
-from sales.model import Employee, InboxMessage, InboxStatus, OutboxMessage
+from sales.model import Employee, Finished, InboxMessage, InboxStatus, OutboxMessage
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.services import Services
 
@@ -28,6 +29,7 @@ log = logging.getLogger("genjin.inbox")
 
 Clock = Callable[[], datetime]
 REPLY_KEYS = ("reply_webhook", "reply_webhook_expires")
+BATCH = 16  # messages handled in one transaction at most
 GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
 
 
@@ -45,10 +47,11 @@ def to_incoming(message: InboxMessage) -> Incoming:
     )
 
 
-async def enqueue_replies(
+async def address_replies(
     uow: UnitOfWork, message: Incoming, employee: Employee | None, replies: list[Reply], now: datetime
-) -> None:
-    """Address each reply and queue it under a key derived from the message, so it is queued once."""
+) -> list[OutboxMessage]:
+    """Address each reply, under a key derived from the message so that it is queued once."""
+    out: list[OutboxMessage] = []
     for index, reply in enumerate(replies):
         to_user: str | None = message.user_id
         to_chat = message.chat_id if message.is_group else None
@@ -62,7 +65,7 @@ async def enqueue_replies(
                 continue
         if reply.to_chat is not None:
             to_user, to_chat = None, reply.to_chat
-        await uow.outbox.enqueue(
+        out.append(
             OutboxMessage(
                 platform=message.platform,
                 key=f"reply:{message.platform}:{message.msg_id}:{index}",
@@ -81,6 +84,7 @@ async def enqueue_replies(
                 kind="image" if reply.image else reply.format,
             )
         )
+    return out
 
 
 class InboxWorker:
@@ -97,7 +101,9 @@ class InboxWorker:
         metrics: Metrics | None = None,
         reader: UnitOfWorkFactory | None = None,
         workers: int = 1,
+        batch: int = BATCH,
     ) -> None:
+        self.batch = batch
         self.metrics = metrics
         self.reader = reader or uow
         self.workers = workers
@@ -111,39 +117,61 @@ class InboxWorker:
         self.wake = asyncio.Event()
         # in a process that also stores callbacks: waits while a batch of them is being stored (``InboxWriter``)
         self.give_way: Callable[[], Awaitable[None]] | None = None
+        # …and tells, between two messages of a batch, whether callbacks wait for the writer
+        self.hold_up: Callable[[], bool] | None = None
 
-    async def process_one(self) -> bool:
-        """Handle the oldest new message; False when there was none."""
+    async def process_batch(self) -> int:
+        """Handle up to ``batch`` of the oldest new messages (each its sender's oldest) in one transaction, each in
+        a savepoint of its own; how many were handled. One commit, one claim, one finish and one insert of the
+        replies for the batch: per message these were a third of a brief's statements. A batch ends early when
+        ``hold_up`` says callbacks wait for the writer (SQLite): what is handled is committed, the rest stays new."""
         # A rebuild of the parser's index (slow, in a thread) happens before the write transaction opens,
         # so that callbacks are never kept waiting on the database behind it.
         await self.services.parser.prepare(self.reader)
         async with self.uow() as uow:
-            stored = await uow.inbox.claim_next()
-            if stored is None or stored.id is None:
-                return False
-            message = to_incoming(stored)
-            now = self.clock()
-            employee: Employee | None = None
+            claimed = await uow.inbox.claim(self.batch)
+            finished: list[Finished] = []
+            replies: list[OutboxMessage] = []
             started = time.perf_counter()
-            try:
-                async with uow.savepoint():
-                    employee = await resolve_sender(uow, message, auto_register=self.auto_register)
-                    ctx = Context(uow=uow, now=now, employee=employee, services=self.services)
-                    replies = await self.router.dispatch(message, ctx) or []
-                    await enqueue_replies(uow, message, employee, replies, now)
-                status, error = InboxStatus.DONE, None
-                if self.metrics is not None and ctx.parsed is not None:
-                    self.metrics.parsed.labels(ctx.parsed.intent).inc()
-            except Exception as exc:  # one error handler for every message
-                replies = self.errors.on_message(exc, message)
-                await enqueue_replies(uow, message, None, replies, now)
-                status, error = InboxStatus.FAILED, ErrorHandler.summary(exc)
-            await uow.inbox.finish(stored.id, status, now, error)
+            for stored in claimed:
+                if finished and self.hold_up is not None and self.hold_up():
+                    break
+                assert stored.id is not None
+                status, error, addressed = await self._handle(uow, stored)
+                finished.append(Finished(stored.id, status, error))
+                replies += addressed
+            if not finished:
+                return 0
+            await uow.outbox.enqueue_many(replies)
+            await uow.inbox.finish(finished, self.clock())
             await uow.commit()
-            if self.metrics is not None:
-                self.metrics.handled.labels(status.value).inc()
-                self.metrics.handler_seconds.observe(time.perf_counter() - started)
-            return True
+        if self.metrics is not None:
+            for done in finished:
+                self.metrics.handled.labels(done.status.value).inc()
+            each = (time.perf_counter() - started) / len(finished)
+            for _ in finished:
+                self.metrics.handler_seconds.observe(each)
+        return len(finished)
+
+    async def _handle(
+        self, uow: UnitOfWork, stored: InboxMessage
+    ) -> tuple[InboxStatus, str | None, list[OutboxMessage]]:
+        """One message in a savepoint: its status, error and addressed replies. A failure rolls back this message's
+        work only; its sender gets the error handler's answer."""
+        message = to_incoming(stored)
+        now = self.clock()
+        try:
+            async with uow.savepoint():
+                employee = await resolve_sender(uow, message, auto_register=self.auto_register)
+                ctx = Context(uow=uow, now=now, employee=employee, services=self.services)
+                answer = await self.router.dispatch(message, ctx) or []
+                addressed = await address_replies(uow, message, employee, answer, now)
+            if self.metrics is not None and ctx.parsed is not None:
+                self.metrics.parsed.labels(ctx.parsed.intent).inc()
+            return InboxStatus.DONE, None, addressed
+        except Exception as exc:  # one error handler for every message
+            answer = self.errors.on_message(exc, message)
+            return InboxStatus.FAILED, ErrorHandler.summary(exc), await address_replies(uow, message, None, answer, now)
 
     async def drain(self) -> int:
         """Handle every waiting message; how many were handled."""
@@ -151,9 +179,10 @@ class InboxWorker:
         while True:
             if self.give_way is not None:
                 await self.give_way()
-            if not await self.process_one():
+            done = await self.process_batch()
+            if not done:
                 return handled
-            handled += 1
+            handled += done
 
     async def run(self, stop: asyncio.Event) -> None:
         """``workers`` loops side by side. Where the database locks rows (PostgreSQL) they handle different reps'
@@ -189,6 +218,10 @@ class InboxWriter:
         if flushing is None or flushing.done():
             return
         await asyncio.wait({flushing}, timeout=limit)  # the limit: a flood that never pauses still lets briefs by
+
+    def busy(self) -> bool:
+        """Whether callbacks are waiting to be stored or being stored now."""
+        return self._flushing is not None and not self._flushing.done()
 
     async def settle(self) -> None:
         """Wait for the batch being written, before the database closes: its callbacks are owed an answer."""

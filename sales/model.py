@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sales.stages import Stage
 
@@ -137,6 +137,14 @@ class InboxStatus(StrEnum):
     NEW = "new"
     DONE = "done"
     FAILED = "failed"
+
+
+class Finished(NamedTuple):
+    """How the handling of one inbox message ended, written for a whole batch at once."""
+
+    message_id: int
+    status: InboxStatus
+    error: str | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from sales.model import (
     BriefUpdate,
     Customer,
     Employee,
+    Finished,
     InboxMessage,
     InboxStatus,
     OutboxMessage,
@@ -401,17 +402,20 @@ class MemoryInbox(_Repo):
     async def put_many(self, messages: Sequence[InboxMessage]) -> list[bool]:
         return [await self.put(message) is not None for message in messages]
 
-    async def claim_next(self) -> InboxMessage | None:
+    async def claim(self, limit: int = 1) -> list[InboxMessage]:
+        senders: set[tuple[str, str]] = set()
+        out: list[InboxMessage] = []
         for _, m in sorted(self.s.inbox.items()):
-            if m.status is InboxStatus.NEW:
-                m.attempts += 1
-                return _copy(m)
-        return None
+            if m.status is InboxStatus.NEW and (m.platform, m.user_id) not in senders:
+                senders.add((m.platform, m.user_id))
+                out.append(_copy(m))
+        return out[:limit]
 
-    async def finish(self, message_id: int, status: InboxStatus, at: datetime, error: str | None = None) -> None:
-        m = self.s.inbox.get(message_id)
-        if m:
-            m.status, m.processed_at, m.error = status, at, error
+    async def finish(self, done: Sequence[Finished], at: datetime) -> None:
+        for message_id, status, error in done:
+            m = self.s.inbox.get(message_id)
+            if m:
+                m.status, m.processed_at, m.error, m.attempts = status, at, error, m.attempts + 1
 
     async def get(self, message_id: int) -> InboxMessage | None:
         m = self.s.inbox.get(message_id)
@@ -431,6 +435,9 @@ class MemoryOutbox(_Repo):
         stored = dataclasses.replace(_copy(message), id=self.s.new_id())
         self.s.outbox[stored.id] = stored  # type: ignore[index]
         return True
+
+    async def enqueue_many(self, messages: Sequence[OutboxMessage]) -> int:
+        return sum([await self.enqueue(message) for message in messages])
 
     async def lease_due(
         self, now: datetime, until: datetime, limit: int, platforms: Sequence[str]

@@ -20,6 +20,7 @@ from sales.model import (
     BriefUpdate,
     Customer,
     Employee,
+    Finished,
     InboxMessage,
     InboxStatus,
     OutboxMessage,
@@ -184,11 +185,15 @@ class InboxRepository(Protocol):
         """Store a batch at once; for each message, whether it was new."""
         ...
 
-    async def claim_next(self) -> InboxMessage | None:
-        """The oldest new message, locked for this unit of work where the database can."""
+    async def claim(self, limit: int = 1) -> list[InboxMessage]:
+        """Up to ``limit`` of the oldest new messages, each its sender's oldest (so one sender's come one batch at a
+        time, in order), locked for this unit of work where the database can."""
         ...
 
-    async def finish(self, message_id: int, status: InboxStatus, at: datetime, error: str | None = None) -> None: ...
+    async def finish(self, done: Sequence[Finished], at: datetime) -> None:
+        """Mark handled messages done or failed, counting the attempt, in one statement."""
+        ...
+
     async def get(self, message_id: int) -> InboxMessage | None: ...
     async def count(self, status: InboxStatus | None = None) -> int: ...
     async def oldest_waiting(self) -> datetime | None:
@@ -199,6 +204,10 @@ class InboxRepository(Protocol):
 class OutboxRepository(Protocol):
     async def enqueue(self, message: OutboxMessage) -> bool:
         """Queue a message; False when one with the same key is already queued or sent."""
+        ...
+
+    async def enqueue_many(self, messages: Sequence[OutboxMessage]) -> int:
+        """Queue messages in one statement, skipping keys already queued or sent; how many were new."""
         ...
 
     async def lease_due(

@@ -106,8 +106,7 @@ async def test_stranger_is_told_whom_to_ask_and_message_kept(uow_factory: UnitOf
     async with uow_factory() as uow:
         [reply] = await uow.outbox.find(to_user="stranger")
         assert "王敏" in reply.payload["text"]
-        kept = await uow.inbox.claim_next()
-        assert kept is None and await uow.inbox.count() == 1
+        assert await uow.inbox.claim() == [] and await uow.inbox.count() == 1
         assert await uow.employees.by_platform_user("wecom", "stranger") is None
 
 
@@ -357,8 +356,8 @@ async def test_a_send_hanging_past_half_the_lease_leaves_nothing_sent_unmarked(u
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Four worker loops: on PostgreSQL different reps are handled side by side, on SQLite one at a time; either
-    way a rep's messages are handled in the order they came, each exactly once."""
+    """Four worker loops taking batches of two: on PostgreSQL different reps are handled side by side, on SQLite one
+    at a time; either way a rep's messages are handled in the order they came, each exactly once."""
     from store.database import Database
     from tests.conftest import postgres_url
 
@@ -389,7 +388,7 @@ async def test_several_workers_answer_each_rep_in_order(backend: str, tmp_path) 
             ]
         )
         await uow.commit()
-    worker = InboxWorker(database.uow, router, ErrorHandler(), Clock(NOW), services=Services(), workers=4)
+    worker = InboxWorker(database.uow, router, ErrorHandler(), Clock(NOW), services=Services(), workers=4, batch=2)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     async with asyncio.timeout(30):
@@ -444,6 +443,61 @@ async def test_the_inbox_listener_comes_back_after_its_connection_is_killed(pg_u
             await asyncio.wait_for(woken.wait(), 10)
     finally:
         await database.dispose()
+
+
+async def test_one_failing_message_in_a_batch_leaves_the_others_handled(uow_factory: UnitOfWorkFactory) -> None:
+    """Three reps' messages in one transaction: the middle one's handler fails after a write. Its write is rolled
+    back (its savepoint) and it is kept as failed with an apology; the others' writes and replies are committed."""
+    from sales.model import AuditEntry
+
+    router, batches = Router("batch"), []
+
+    @router.message(lambda m, _ctx: True)
+    async def note(message: Incoming, ctx: Context) -> list[Reply]:
+        await ctx.uow.audit.add(AuditEntry(at=NOW, action=f"saw {message.text}"))
+        if message.text == "炸":
+            raise RuntimeError("handler bug")
+        return [Reply(f"收到 {message.text}")]
+
+    for n, (user, text) in enumerate([("u1", "一"), ("u2", "炸"), ("u3", "三")]):
+        await _put(uow_factory, f"b{n}", text, user=user)
+    worker = InboxWorker(uow_factory, router, ErrorHandler(), Clock(NOW), services=Services())
+    original = worker.process_batch
+
+    async def counted() -> int:
+        batches.append(await original())
+        return batches[-1]
+
+    worker.process_batch = counted  # type: ignore[method-assign]
+    assert await worker.drain() == 3 and batches == [3, 0]  # all three in one batch
+    async with uow_factory() as uow:
+        assert sorted(a.action for a in await uow.audit.recent()) == ["saw 一", "saw 三"]
+        assert (await uow.inbox.count(InboxStatus.DONE), await uow.inbox.count(InboxStatus.FAILED)) == (2, 1)
+        texts = {m.to_user: m.payload["text"] for m in await uow.outbox.find()}
+        assert texts == {"u1": "收到 一", "u2": APOLOGY, "u3": "收到 三"}
+
+
+async def test_a_batch_ends_early_when_callbacks_wait_for_the_writer(uow_factory: UnitOfWorkFactory) -> None:
+    """``hold_up`` (callbacks waiting to be stored) ends a batch after the message in hand: what is handled is
+    committed, the rest stays new for the next batch; a batch always handles at least one message."""
+    router, seen = Router("record"), list[str]()
+
+    @router.message(lambda m, _ctx: True)
+    async def record(message: Incoming, ctx: Context) -> list[Reply]:
+        seen.append(message.text)
+        return [Reply("好")]
+
+    for n in range(4):
+        await _put(uow_factory, f"h{n}", str(n), user=f"u{n}")
+    worker = InboxWorker(uow_factory, router, ErrorHandler(), Clock(NOW), services=Services())
+    worker.hold_up = lambda: len(seen) >= 2  # callbacks arrive while the second message is handled
+    assert await worker.process_batch() == 2
+    async with uow_factory() as uow:
+        assert await uow.inbox.count(InboxStatus.NEW) == 2 and len(await uow.outbox.find()) == 2
+    assert await worker.process_batch() == 1  # still held up: one message, never none
+    worker.hold_up = None
+    assert await worker.process_batch() == 1 and seen == ["0", "1", "2", "3"]
+    assert await worker.process_batch() == 0
 
 
 async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:

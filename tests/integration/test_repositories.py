@@ -21,6 +21,7 @@ from sales.model import (
     Confidence,
     Customer,
     Employee,
+    Finished,
     InboxMessage,
     InboxStatus,
     OutboxMessage,
@@ -244,16 +245,17 @@ async def test_inbox_dedupes_and_hands_out_in_order(uow_factory: UnitOfWorkFacto
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.inbox.put(msg) is None
-        claimed = await uow.inbox.claim_next()
-        assert claimed is not None and claimed.id == first.id and claimed.attempts == 1
-        await uow.inbox.finish(first.id, InboxStatus.DONE, NOW)
+        [claimed] = await uow.inbox.claim()
+        assert claimed.id == first.id and claimed.attempts == 0
+        await uow.inbox.finish([Finished(first.id, InboxStatus.DONE)], NOW)
         await uow.commit()
     async with uow_factory() as uow:
-        nxt = await uow.inbox.claim_next()
-        assert nxt is not None and nxt.platform == "dingtalk"
+        [nxt] = await uow.inbox.claim()
+        assert nxt.platform == "dingtalk"
         assert await uow.inbox.count() == 2 and await uow.inbox.count(InboxStatus.DONE) == 1
         done = await uow.inbox.get(first.id)
         assert done is not None and done.status is InboxStatus.DONE and done.processed_at == NOW
+        assert done.attempts == 1  # counted when finished
 
 
 async def test_inbox_batch_in_one_go_keeps_order_and_dedupes(uow_factory: UnitOfWorkFactory) -> None:
@@ -271,10 +273,38 @@ async def test_inbox_batch_in_one_go_keeps_order_and_dedupes(uow_factory: UnitOf
         await uow.commit()
     async with uow_factory() as uow:
         order = []
-        while (claimed := await uow.inbox.claim_next()) is not None and claimed.id is not None:
-            order.append((claimed.platform, claimed.text))
-            await uow.inbox.finish(claimed.id, InboxStatus.DONE, NOW)
+        while claimed := await uow.inbox.claim():
+            order += [(m.platform, m.text) for m in claimed]
+            await uow.inbox.finish([Finished(m.id or 0, InboxStatus.DONE) for m in claimed], NOW)
         assert order == [("wecom", "a"), ("wecom", "b"), ("wecom", "c"), ("dingtalk", "a"), ("wecom", "d")]
+
+
+async def test_a_batch_claim_takes_each_senders_oldest_in_order_and_finishes_them_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A batch holds one message per sender (a rep's next one waits for the next batch, so each rep is answered in
+    order), oldest first, up to the limit; a failure's error is kept."""
+
+    def msg(n: int, user: str) -> InboxMessage:
+        return InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=user, text=f"{user}{n}", received_at=NOW)
+
+    async with uow_factory() as uow:
+        await uow.inbox.put_many([msg(1, "A"), msg(2, "A"), msg(3, "B"), msg(4, "C"), msg(5, "B"), msg(6, "D")])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [m.text for m in await uow.inbox.claim(2)] == ["A1", "B3"]
+        batch = await uow.inbox.claim(10)
+        assert [m.text for m in batch] == ["A1", "B3", "C4", "D6"]
+        done = [Finished(m.id or 0, InboxStatus.DONE) for m in batch[:3]] + [
+            Finished(batch[3].id or 0, InboxStatus.FAILED, "ValueError: boom")
+        ]
+        await uow.inbox.finish(done, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [m.text for m in await uow.inbox.claim(10)] == ["A2", "B5"]
+        failed = await uow.inbox.get(batch[3].id or 0)
+        assert failed is not None and failed.status is InboxStatus.FAILED and failed.error == "ValueError: boom"
+        assert await uow.inbox.count(InboxStatus.DONE) == 3
 
 
 async def test_a_unit_beside_reads_what_was_committed_at_the_same_time(uow_factory: UnitOfWorkFactory) -> None:
@@ -318,10 +348,10 @@ async def test_a_claim_finds_the_senders_oldest_in_an_index_not_past_every_handl
         explain = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN "
         async with database.engine.connect() as conn:
             await conn.execute(text("UPDATE inbox SET status = 'done' WHERE id <= 2990"))
-            compiled = _claiming().compile(dialect=conn.dialect)
+            compiled = _claiming(16).compile(dialect=conn.dialect)
             if backend == "postgres":  # a prepared statement's generic plan is this very plan
                 assert not compiled.params
-            sql = str(_claiming().compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            sql = str(_claiming(16).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
             for analyzed in (False, True):
                 if analyzed:
                     await conn.execute(text("ANALYZE inbox" if backend == "postgres" else "ANALYZE"))
@@ -349,16 +379,14 @@ async def test_workers_side_by_side_take_other_senders_never_a_senders_next_mess
         await uow.commit()
     first, second, third, fourth = (database.uow() for _ in range(4))
     async with first as one, second as two, third as three:
-        taken = [await one.inbox.claim_next(), await two.inbox.claim_next(), await three.inbox.claim_next()]
-        assert [m.text if m else None for m in taken] == ["A1", "B3", "C6"]
-        async with fourth as four:  # A2 waits for A1, B5 for B3: nothing to take
-            assert await four.inbox.claim_next() is None
-        assert taken[0] is not None and taken[0].id is not None
-        await one.inbox.finish(taken[0].id, InboxStatus.DONE, NOW)
+        taken = [await one.inbox.claim(), await two.inbox.claim(), await three.inbox.claim()]
+        assert [[m.text for m in t] for t in taken] == [["A1"], ["B3"], ["C6"]]
+        async with fourth as four:  # A2 waits for A1, B5 for B3: nothing to take, in a batch either
+            assert await four.inbox.claim(10) == []
+        await one.inbox.finish([Finished(taken[0][0].id or 0, InboxStatus.DONE)], NOW)
         await one.commit()
         async with database.uow() as five:  # A1 done: A's next one is free, B's still waits
-            nxt = await five.inbox.claim_next()
-            assert nxt is not None and nxt.text == "A2"
+            assert [m.text for m in await five.inbox.claim(10)] == ["A2"]
     await database.dispose()
 
 
