@@ -174,8 +174,9 @@ async def build_app(
         offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
     inbox = InboxWriter(database.intake, worker.wake)
-    if database.dialect == "sqlite":  # one writer for callbacks and briefs: the callbacks first
-        worker.give_way, worker.hold_up = inbox.let_pass, inbox.busy
+    worker.give_way = inbox.let_pass  # in one process the callbacks go first, for the CPU
+    if database.dialect == "sqlite":  # …and for the one writer, between two messages of a batch too
+        worker.hold_up = inbox.busy
     app = App(settings, database, uow, router, errors, clock, worker, outbox, services, inbox, senders,
               metrics=metrics)  # fmt: skip
     wiring = Wiring(settings, app.session, inbox.put, clock)

@@ -31,6 +31,7 @@ Clock = Callable[[], datetime]
 REPLY_KEYS = ("reply_webhook", "reply_webhook_expires")
 BATCH = 16  # messages handled in one transaction at most
 GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
+QUIET_SECONDS = 0.02  # …and for a pause in a burst of them
 
 
 def to_incoming(message: InboxMessage) -> Incoming:
@@ -115,7 +116,7 @@ class InboxWorker:
         self.auto_register = auto_register
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
-        # in a process that also stores callbacks: waits while a batch of them is being stored (``InboxWriter``)
+        # in a process that also stores callbacks: waits while a batch of them is stored or a burst goes on
         self.give_way: Callable[[], Awaitable[None]] | None = None
         # …and tells, between two messages of a batch, whether callbacks wait for the writer
         self.hold_up: Callable[[], bool] | None = None
@@ -206,18 +207,25 @@ class InboxWriter:
         self.wake = wake
         self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._last_put = -QUIET_SECONDS  # the event loop's time of the last callback
 
     async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> None:
-        """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored. The worker calls this
-        before each message: a platform waits for the answer to a callback (WeCom retries after 5 s), a brief's reply
-        can wait a moment. Without it, in a burst each batch of callbacks queued for the writer behind a whole brief,
-        whose handling the callbacks' own work kept stretching: acknowledgements fell to a third of the bare
-        handler's rate. The worker still handles a message between two batches, so a long burst slows it, never
-        stops it."""
-        flushing = self._flushing
-        if flushing is None or flushing.done():
-            return
-        await asyncio.wait({flushing}, timeout=limit)  # the limit: a flood that never pauses still lets briefs by
+        """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored, and until a burst of them
+        pauses for ``QUIET_SECONDS``. The worker calls this before each batch: a platform waits for the answer to a
+        callback (WeCom retries after 5 s), a brief's reply can wait a moment. Without it, in a burst each batch of
+        callbacks queued for the writer behind a brief, and in one process the worker's briefs took the CPU the
+        acknowledgements needed (a third of the bare handler's rate; with the pause, 0.38-0.49 of it). The worker
+        still handles a batch every ``limit``, so a flood that never pauses slows it, never stops it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit  # the limit: a flood that never pauses still lets briefs by
+        while (left := deadline - loop.time()) > 0:
+            flushing = self._flushing
+            if flushing is not None and not flushing.done():
+                await asyncio.wait({flushing}, timeout=left)
+            elif (quiet := self._last_put + QUIET_SECONDS - loop.time()) > 0:
+                await asyncio.sleep(min(quiet, left))
+            else:
+                return
 
     def busy(self) -> bool:
         """Whether callbacks are waiting to be stored or being stored now."""
@@ -230,7 +238,9 @@ class InboxWriter:
 
     async def put(self, message: InboxMessage) -> bool:
         """Store ``message``; False when the platform already delivered it (a retry)."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._last_put = loop.time()
+        future: asyncio.Future[bool] = loop.create_future()
         self._waiting.append((message, future))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())

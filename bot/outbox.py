@@ -29,7 +29,7 @@ from bot.messages import with_typed_choices
 from bot.metrics import Metrics
 from bot.platform import BatchSender, PlatformSender
 from sales.model import OutboxMessage
-from store.repositories import UnitOfWorkFactory
+from store.repositories import UnitOfWorkFactory, Wanted
 
 log = logging.getLogger("genjin.outbox")
 
@@ -197,14 +197,13 @@ class OutboxSender:
         limited = sorted(key for key in groups if self.senders[key[0]].capabilities.per_member is not None)
         if not limited:
             return {}
-        out: dict[tuple[str, str], tuple[int, datetime]] = {}
+        wanted = []
+        for platform, recipient in limited:
+            limit = self.senders[platform].capabilities.per_member
+            assert limit is not None
+            wanted.append(Wanted(platform, recipient, limit, len(groups[(platform, recipient)])))
         async with self.uow() as uow:  # the window lives in the database: every instance counts the same sends
-            for platform, recipient in limited:
-                limit = self.senders[platform].capabilities.per_member
-                assert limit is not None
-                out[(platform, recipient)] = await uow.outbox.reserve(
-                    platform, recipient, self.clock(), limit, len(groups[(platform, recipient)])
-                )
+            out = await uow.outbox.reserve(wanted, self.clock())
             await uow.commit()
         return out
 

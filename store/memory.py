@@ -48,7 +48,7 @@ from sales.reports import Move, StageTotal, moves, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
-from store.repositories import NameChanges
+from store.repositories import NameChanges, Wanted
 from store.windows import take_slots
 
 
@@ -454,12 +454,13 @@ class MemoryOutbox(_Repo):
             m.attempts += 1
         return [_copy(m) for m in due]
 
-    async def reserve(
-        self, platform: str, recipient: str, now: datetime, limit: tuple[int, float], wanted: int
-    ) -> tuple[int, datetime]:
-        kept, granted, frees = take_slots(self.s.windows.get((platform, recipient), []), now, limit, wanted)
-        self.s.windows[(platform, recipient)] = kept
-        return granted, frees
+    async def reserve(self, wanted: Sequence[Wanted], now: datetime) -> dict[tuple[str, str], tuple[int, datetime]]:
+        out: dict[tuple[str, str], tuple[int, datetime]] = {}
+        for platform, recipient, limit, sends in wanted:
+            kept, granted, frees = take_slots(self.s.windows.get((platform, recipient), []), now, limit, sends)
+            self.s.windows[(platform, recipient)] = kept
+            out[(platform, recipient)] = (granted, frees)
+        return out
 
     async def backlog(self) -> tuple[int, datetime | None, int, int]:
         pending = [m for m in self.s.outbox.values() if m.status is OutboxStatus.PENDING]

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 from zoneinfo import ZoneInfo
 
 from sales.forecast import OpenDeal, Signed, Snapshot
@@ -176,6 +176,15 @@ class ChangeRepository(Protocol):
         ...
 
 
+class Wanted(NamedTuple):
+    """Sends wanted to one recipient under the platform's per-person limit (count per seconds)."""
+
+    platform: str
+    recipient: str
+    limit: tuple[int, float]
+    sends: int
+
+
 class InboxRepository(Protocol):
     async def put(self, message: InboxMessage) -> InboxMessage | None:
         """Store a message; None when the platform already delivered it (same msg_id)."""
@@ -216,11 +225,9 @@ class OutboxRepository(Protocol):
         """Pending messages due by ``now``, hidden from other senders until ``until``."""
         ...
 
-    async def reserve(
-        self, platform: str, recipient: str, now: datetime, limit: tuple[int, float], wanted: int
-    ) -> tuple[int, datetime]:
-        """Take up to ``wanted`` of a recipient's sends in the window (``limit`` = count per seconds), locked
-        against other instances; how many were granted and when the window frees a slot."""
+    async def reserve(self, wanted: Sequence[Wanted], now: datetime) -> dict[tuple[str, str], tuple[int, datetime]]:
+        """For each recipient, take up to the sends wanted in its window (``limit`` = count per seconds), locked
+        against other instances, all in a few statements; how many were granted and when the window frees a slot."""
         ...
 
     async def progress(self, message_id: int, parts_done: int) -> None:

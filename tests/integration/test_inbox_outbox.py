@@ -502,8 +502,9 @@ async def test_a_batch_ends_early_when_callbacks_wait_for_the_writer(uow_factory
 
 async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     """In one process the callbacks go first: while a batch of them waits to be stored (on SQLite, for the writer
-    the worker would take), the worker does not start its next message; it waits at most ``limit``."""
-    from bot.inbox import InboxWriter
+    the worker would take), or until a burst of them pauses, the worker does not start its next batch; it waits at
+    most ``limit``."""
+    from bot.inbox import GIVE_WAY_SECONDS, QUIET_SECONDS, InboxWriter
 
     store = MemoryStore()
     held = asyncio.Event()
@@ -538,7 +539,15 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     await asyncio.wait_for(writer.let_pass(limit=0.05), 1.0)  # never longer than the limit
     held.set()
     assert await storing is True
-    await writer.let_pass()  # nothing being stored: straight through
+    # stored, but the burst may go on: the worker waits for a pause of QUIET_SECONDS since the last callback
+    assert await writer.put(InboxMessage(platform="wecom", msg_id="m3", user_id="u", text="好", received_at=NOW))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await writer.let_pass()
+    assert QUIET_SECONDS * 0.5 < loop.time() - started < GIVE_WAY_SECONDS
+    started = loop.time()
+    await writer.let_pass()  # nothing stored lately: straight through
+    assert loop.time() - started < QUIET_SECONDS * 0.5
 
 
 async def test_results_a_failed_write_kept_are_written_by_the_next_drain(uow_factory: UnitOfWorkFactory) -> None:

@@ -390,6 +390,28 @@ async def test_workers_side_by_side_take_other_senders_never_a_senders_next_mess
     await database.dispose()
 
 
+async def test_send_windows_of_many_recipients_are_reserved_at_once(uow_factory: UnitOfWorkFactory) -> None:
+    """One call reserves every recipient's sends: a new recipient gets a window, a full one grants what is left and
+    says when a slot frees, and the next call (another drain, another instance) sees what was taken."""
+    from store.repositories import Wanted
+
+    limit = (3, 60.0)
+    async with uow_factory() as uow:
+        first = await uow.outbox.reserve([Wanted("wecom", "a", limit, 2), Wanted("wecom", "b", limit, 5)], NOW)
+        await uow.commit()
+    assert first == {("wecom", "a"): (2, NOW + timedelta(seconds=60)), ("wecom", "b"): (3, NOW + timedelta(seconds=60))}
+    later = NOW + timedelta(seconds=10)
+    async with uow_factory() as uow:
+        wanted = [Wanted("wecom", "b", limit, 1), Wanted("wecom", "a", limit, 2), Wanted("dingtalk", "a", limit, 1)]
+        second = await uow.outbox.reserve(wanted, later)
+        await uow.commit()
+    minute = timedelta(seconds=60)
+    assert second == {("wecom", "a"): (1, NOW + minute), ("wecom", "b"): (0, NOW + minute),
+                      ("dingtalk", "a"): (1, later + minute)}  # fmt: skip
+    async with uow_factory() as uow:
+        assert await uow.outbox.reserve([], later) == {}
+
+
 async def test_outbox_keys_leases_and_retries(uow_factory: UnitOfWorkFactory) -> None:
     def message(key: str) -> OutboxMessage:
         return OutboxMessage(platform="wecom", key=key, created_at=NOW, payload={"text": "hi"}, to_user="zhangwei")
