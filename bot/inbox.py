@@ -11,6 +11,7 @@ import asyncio
 import base64
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -31,7 +32,8 @@ Clock = Callable[[], datetime]
 REPLY_KEYS = ("reply_webhook", "reply_webhook_expires")
 BATCH = 16  # messages handled in one transaction at most
 GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
-QUIET_SECONDS = 0.02  # …and for a pause in a burst of them
+QUIET_SECONDS = 0.02  # …and for a pause in a burst of them,
+BURST_CALLBACKS, BURST_SECONDS = 20, 0.1  # a burst: callbacks faster than 200 a second
 
 
 def to_incoming(message: InboxMessage) -> Incoming:
@@ -207,25 +209,34 @@ class InboxWriter:
         self.wake = wake
         self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._last_put = -QUIET_SECONDS  # the event loop's time of the last callback
+        self._recent: deque[float] = deque(maxlen=BURST_CALLBACKS)  # the event loop's times of the latest callbacks
 
     async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> None:
         """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored, and until a burst of them
         pauses for ``QUIET_SECONDS``. The worker calls this before each batch: a platform waits for the answer to a
         callback (WeCom retries after 5 s), a brief's reply can wait a moment. Without it, in a burst each batch of
         callbacks queued for the writer behind a brief, and in one process the worker's briefs took the CPU the
-        acknowledgements needed (a third of the bare handler's rate; with the pause, 0.38-0.49 of it). The worker
-        still handles a batch every ``limit``, so a flood that never pauses slows it, never stops it."""
+        acknowledgements needed (a third of the bare handler's rate; with the pause, 0.38-0.49 of it). Pauses are
+        waited for only in a burst (``_bursting``), and the worker still handles a batch every ``limit``, so a flood
+        slows it, never stops it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit  # the limit: a flood that never pauses still lets briefs by
         while (left := deadline - loop.time()) > 0:
             flushing = self._flushing
             if flushing is not None and not flushing.done():
                 await asyncio.wait({flushing}, timeout=left)
-            elif (quiet := self._last_put + QUIET_SECONDS - loop.time()) > 0:
+            elif self._bursting(loop.time()) and (quiet := self._recent[-1] + QUIET_SECONDS - loop.time()) > 0:
                 await asyncio.sleep(min(quiet, left))
             else:
                 return
+
+    def _bursting(self, now: float) -> bool:
+        """Whether callbacks come faster than ``BURST_CALLBACKS`` in ``BURST_SECONDS``: then acknowledging them needs
+        the CPU. At a slower, steady rate they take little of it, and a worker waiting for pauses between them would
+        fall behind for good."""
+        while self._recent and self._recent[0] < now - BURST_SECONDS:
+            self._recent.popleft()
+        return len(self._recent) >= BURST_CALLBACKS
 
     def busy(self) -> bool:
         """Whether callbacks are waiting to be stored or being stored now."""
@@ -239,7 +250,7 @@ class InboxWriter:
     async def put(self, message: InboxMessage) -> bool:
         """Store ``message``; False when the platform already delivered it (a retry)."""
         loop = asyncio.get_running_loop()
-        self._last_put = loop.time()
+        self._recent.append(loop.time())
         future: asyncio.Future[bool] = loop.create_future()
         self._waiting.append((message, future))
         if self._flushing is None or self._flushing.done():

@@ -504,7 +504,7 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     """In one process the callbacks go first: while a batch of them waits to be stored (on SQLite, for the writer
     the worker would take), or until a burst of them pauses, the worker does not start its next batch; it waits at
     most ``limit``."""
-    from bot.inbox import GIVE_WAY_SECONDS, QUIET_SECONDS, InboxWriter
+    from bot.inbox import BURST_CALLBACKS, BURST_SECONDS, GIVE_WAY_SECONDS, QUIET_SECONDS, InboxWriter
 
     store = MemoryStore()
     held = asyncio.Event()
@@ -539,14 +539,23 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     await asyncio.wait_for(writer.let_pass(limit=0.05), 1.0)  # never longer than the limit
     held.set()
     assert await storing is True
-    # stored, but the burst may go on: the worker waits for a pause of QUIET_SECONDS since the last callback
-    assert await writer.put(InboxMessage(platform="wecom", msg_id="m3", user_id="u", text="好", received_at=NOW))
     loop = asyncio.get_running_loop()
+    started = loop.time()
+    await writer.let_pass()  # a callback now and then, all stored: straight through
+    assert loop.time() - started < QUIET_SECONDS * 0.5
+
+    def burst(start: int) -> list[Any]:
+        return [writer.put(InboxMessage(platform="wecom", msg_id=f"b{n}", user_id="u", text="好", received_at=NOW))
+                for n in range(start, start + BURST_CALLBACKS)]  # fmt: skip
+
+    # a burst, all stored, that may go on: the worker waits for a pause of QUIET_SECONDS since its last callback
+    assert all(await asyncio.gather(*burst(0)))
     started = loop.time()
     await writer.let_pass()
     assert QUIET_SECONDS * 0.5 < loop.time() - started < GIVE_WAY_SECONDS
+    await asyncio.sleep(BURST_SECONDS)  # the burst is over: straight through
     started = loop.time()
-    await writer.let_pass()  # nothing stored lately: straight through
+    await writer.let_pass()
     assert loop.time() - started < QUIET_SECONDS * 0.5
 
 
