@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…] [--split]
 (SQLite in a temporary folder by default; a PostgreSQL database given is wiped first, e.g. after
 ``source .ci/postgres.sh``: ``--database-url "$GENJIN_TEST_POSTGRES_URL"``.)
-Fires once `serve` says its customer index is ready (the handlers are imported before it), so a warm
+Fires once `serve` says its warm-up is over (handlers imported, customer index built, a brief rehearsed), so a warm
 server meets a warm bare handler; ``--cold`` fires as soon as it listens (a restart in the middle of a burst:
 the warm-up's imports then compete with the first acknowledgements for the interpreter).
 Sends encrypted callbacks (the official sample keys) to a real `genjin serve` whose WeCom API
@@ -98,12 +98,13 @@ async def fire(base: str, items: list[tuple[str, bytes]], concurrency: int) -> t
 
 
 async def wait_ready(url: str) -> None:
-    """Until the serving process's /healthz says its customer index is ready (the handlers are imported first)."""
+    """Until the serving process's /healthz says its warm-up is over: the handlers imported, the customer index
+    built and one brief rehearsed (``InboxWorker.rehearse``)."""
     async with aiohttp.ClientSession() as session:
         for _ in range(1200):
             with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(url) as resp:
-                    if resp.status == 200 and (await resp.json()).get("customer_index") == "ready":
+                    if resp.status == 200 and (await resp.json()).get("warm_up") == "done":
                         return
             await asyncio.sleep(0.05)
     raise RuntimeError(f"{url} never said ready")

@@ -54,6 +54,7 @@ class App:
     http: aiohttp.ClientSession | None = None  # for the platforms' APIs
     metrics: Metrics = field(default_factory=Metrics)
     alerts: Alerts | None = None
+    warmed: bool = False  # serve's warm-up (handlers, customer index, a rehearsed brief) is over
 
     def troubles(self) -> list[tuple[str, str]]:
         """The platforms whose way in is down now (for alerts and /healthz). A worker process opens none of them
@@ -173,7 +174,7 @@ async def build_app(
         uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings),
         offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
-    inbox = InboxWriter(database.intake, worker.wake)
+    inbox = InboxWriter(database.store_callbacks, worker.wake)
     worker.give_way = inbox.let_pass  # in one process the callbacks go first, for the CPU
     if database.dialect == "sqlite":  # …and for the one writer, between two messages of a batch too
         worker.hold_up = inbox.busy

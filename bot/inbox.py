@@ -21,8 +21,9 @@ from bot.metrics import Metrics
 from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
-from sales.accounts import platform_user
+from sales.accounts import CONSOLE, platform_user
 from sales.model import Employee, Finished, InboxMessage, InboxStatus, OutboxMessage
+from sales.stages import OPEN_STAGES
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.services import Services
 
@@ -88,6 +89,16 @@ async def address_replies(
             )
         )
     return out
+
+
+async def _sample(uow: UnitOfWork) -> tuple[str, str, str] | None:
+    """A rep's platform, user id and one of their open customers' names, for ``InboxWorker.rehearse``."""
+    for employee in await uow.employees.find(active_only=True):
+        platform, user_id = next(iter(sorted(employee.accounts.items())), (CONSOLE, employee.id))
+        customers = await uow.customers.find(owner_ids=[employee.id], stages=OPEN_STAGES)
+        if customers:
+            return platform, user_id, customers[0].name
+    return None
 
 
 class InboxWorker:
@@ -156,8 +167,29 @@ class InboxWorker:
                 self.metrics.handler_seconds.observe(each)
         return len(finished)
 
+    async def rehearse(self) -> bool:
+        """Handle a made-up brief from a rep about one of their customers in a transaction that is rolled back, never
+        committed, as the start-up's warm-up. The first real brief after a start paid 25-50 ms for compiling its SQL
+        statements and first uses, holding SQLite's writer meanwhile, and the callbacks behind it waited. False when
+        there is nobody to rehearse with (no active employee with an open customer)."""
+        await self.services.parser.prepare(self.reader)
+        async with self.uow() as uow:
+            sample = await _sample(uow)
+            if sample is None:
+                return False
+            platform, user_id, customer = sample
+            text = f"{customer} 今天确认了需求,下周三做方案演示"
+            stored = InboxMessage(platform, "genjin:rehearsal", user_id, self.clock(), text=text)
+            await uow.inbox.put_many([stored])  # the callbacks' statement compiled too
+            await uow.inbox.claim(self.batch)  # …and the claim (the rollback releases any row it locked)
+            status, error, replies = await self._handle(uow, stored, counted=False)
+            await uow.outbox.enqueue_many(replies)
+            await uow.inbox.finish([Finished(0, status, error)], self.clock())  # no such row: the statement only
+            await uow.rollback()
+        return True
+
     async def _handle(
-        self, uow: UnitOfWork, stored: InboxMessage
+        self, uow: UnitOfWork, stored: InboxMessage, *, counted: bool = True
     ) -> tuple[InboxStatus, str | None, list[OutboxMessage]]:
         """One message in a savepoint: its status, error and addressed replies. A failure rolls back this message's
         work only; its sender gets the error handler's answer."""
@@ -169,7 +201,7 @@ class InboxWorker:
                 ctx = Context(uow=uow, now=now, employee=employee, services=self.services)
                 answer = await self.router.dispatch(message, ctx) or []
                 addressed = await address_replies(uow, message, employee, answer, now)
-            if self.metrics is not None and ctx.parsed is not None:
+            if self.metrics is not None and ctx.parsed is not None and counted:
                 self.metrics.parsed.labels(ctx.parsed.intent).inc()
             return InboxStatus.DONE, None, addressed
         except Exception as exc:  # one error handler for every message
@@ -204,12 +236,14 @@ class InboxWriter:
     are committed together in the next, so a single-writer SQLite keeps up with bursts.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, wake: asyncio.Event) -> None:
-        self.uow = uow
+    def __init__(self, store: Callable[[list[InboxMessage]], Awaitable[list[bool]]], wake: asyncio.Event) -> None:
+        self.store = store  # stores and commits a batch; for each message, whether it was new
         self.wake = wake
         self._waiting: list[tuple[InboxMessage, asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._recent: deque[float] = deque(maxlen=BURST_CALLBACKS)  # the event loop's times of the latest callbacks
+        # the last callback or answer: a batch's answers bring the next callbacks, so a slow write is not a pause
+        self._lately = 0.0
 
     async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> None:
         """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored, and until a burst of them
@@ -225,7 +259,7 @@ class InboxWriter:
             flushing = self._flushing
             if flushing is not None and not flushing.done():
                 await asyncio.wait({flushing}, timeout=left)
-            elif self._bursting(loop.time()) and (quiet := self._recent[-1] + QUIET_SECONDS - loop.time()) > 0:
+            elif self._bursting(loop.time()) and (quiet := self._lately + QUIET_SECONDS - loop.time()) > 0:
                 await asyncio.sleep(min(quiet, left))
             else:
                 return
@@ -251,6 +285,7 @@ class InboxWriter:
         """Store ``message``; False when the platform already delivered it (a retry)."""
         loop = asyncio.get_running_loop()
         self._recent.append(loop.time())
+        self._lately = loop.time()
         future: asyncio.Future[bool] = loop.create_future()
         self._waiting.append((message, future))
         if self._flushing is None or self._flushing.done():
@@ -261,14 +296,13 @@ class InboxWriter:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                async with self.uow() as uow:
-                    stored = await uow.inbox.put_many([message for message, _ in batch])
-                    await uow.commit()
+                stored = await self.store([message for message, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self._lately = asyncio.get_running_loop().time()
             for (_, future), new in zip(batch, stored, strict=True):
                 if not future.done():
                     future.set_result(new)

@@ -40,7 +40,11 @@ async def healthz(request: web.Request) -> web.Response:
     reasons = list(app.alerts.active) if app.alerts is not None else []
     # briefs wait for the index; callbacks do not. A web-only process has none: its worker is elsewhere
     role = app.settings.role
-    index: dict[str, str] = {"customer_index": app.services.parser.state} if role != "web" else {}
+    index: dict[str, str] = (
+        {}
+        if role == "web"
+        else {"customer_index": app.services.parser.state, "warm_up": "done" if app.warmed else "running"}
+    )
     index |= {"role": role} if role != "all" else {}
     if reasons:
         return web.json_response({"status": "degraded", "reasons": reasons, **index})
@@ -66,15 +70,19 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024, callbacks: boo
 
 
 async def _warm(app: App) -> None:
-    """The customer index, built in a thread once the server listens. The recommender's numeric libraries are
+    """The handlers imported and the customer index built in threads once the server listens, then one brief
+    rehearsed (``InboxWorker.rehearse``); /healthz says when it is over. The recommender's numeric libraries are
     not imported here: that is seconds of GIL-heavy work that would slow every acknowledgement meanwhile, so
     the first recommendation pays for it, in its own thread."""
     try:
         if isinstance(app.router, DeferredRouter):  # the handlers' imports, off the event loop
             await in_daemon_thread(app.router.build, "handlers-import")
         await app.services.parser.warm(app.database.reader)
+        await app.worker.rehearse()  # a brief handled and rolled back: the first real one is not the slow one
     except Exception as exc:  # built again on first use; a failure here is not fatal
         log.warning("warm-up failed: %s", exc)
+    finally:
+        app.warmed = True
     # The customer index and the libraries live as long as the process: millions of objects the collector
     # would otherwise walk on every full collection.
     gc.freeze()
@@ -117,6 +125,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
     wakeups = contextlib.AsyncExitStack()
     try:
         # a worker listens too, for /healthz and /metrics only (give it its own port beside a web process)
+        if receives:
+            await app.database.open_intake()
         runner = web.AppRunner(make_web_app(app, callbacks=receives), shutdown_timeout=1.0, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, app.settings.host, app.settings.port)

@@ -55,6 +55,26 @@ def _run_many(connection: sqlite3.Connection, operation: str, parameters: Sequen
         cursor.close()
 
 
+def _transaction(connection: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+    """In the connection's thread: the statements in a write transaction of their own, committed (rolled back on any
+    error), and their rows."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        rows = [row for operation, parameters in statements for row in connection.execute(operation, parameters)]
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return rows
+
+
+async def commit_in_one_hop(driver_connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+    """Run ``statements`` and commit them in one trip to an aiosqlite connection's thread (BEGIN, the statements and
+    COMMIT together), for a write whose every await would wait its turn on a busy event loop."""
+    rows: list[Any] = await driver_connection._execute(_transaction, driver_connection._conn, statements)
+    return rows
+
+
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose statement runs in one trip; its rows are fetched from memory, as SQLAlchemy's own cursor does
     for results that are not streamed."""

@@ -425,10 +425,8 @@ async def test_the_inbox_listener_comes_back_after_its_connection_is_killed(pg_u
             assert listening
 
             async def store(msg_id: str) -> None:
-                async with database.intake() as uow:
-                    await uow.inbox.put(InboxMessage(platform="wecom", msg_id=msg_id, user_id="u1", text="帮助",
-                                                     received_at=NOW))  # fmt: skip
-                    await uow.commit()
+                message = InboxMessage(platform="wecom", msg_id=msg_id, user_id="u1", text="帮助", received_at=NOW)
+                assert await database.store_callbacks([message]) == [True]
 
             await store("m1")
             await asyncio.wait_for(woken.wait(), 10)
@@ -477,6 +475,46 @@ async def test_one_failing_message_in_a_batch_leaves_the_others_handled(uow_fact
         assert texts == {"u1": "收到 一", "u2": APOLOGY, "u3": "收到 三"}
 
 
+async def test_a_rehearsed_brief_leaves_no_trace(uow_factory: UnitOfWorkFactory) -> None:
+    """The warm-up's brief goes through the real handlers (a rep's brief about their own customer, which moves it
+    on) and is rolled back: the customer, the briefs, the points, the outbox, the inbox and the metrics are as they
+    were. With nobody to rehearse with, nothing happens."""
+    from bot.metrics import Metrics
+    from sales.model import Customer
+    from sales.stages import Stage
+
+    metrics = Metrics()
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), services=Services(), metrics=metrics)
+    assert await worker.rehearse() is False
+    await _employee(uow_factory)
+    async with uow_factory() as uow:
+        await uow.customers.add(Customer(name="瑞达机电", owner_id="E01", stage=Stage.INITIAL, stage_entered_at=NOW,
+                                         created_at=NOW))  # fmt: skip
+        await uow.commit()
+    await _put(uow_factory, "waiting", "帮助")
+    seen: list[str] = []
+    original = worker.router.dispatch
+
+    async def dispatch(message: Incoming, ctx: Context) -> list[Reply] | None:
+        replies = await original(message, ctx)
+        seen.append(ctx.parsed.intent if ctx.parsed else "")
+        [customer] = await ctx.uow.customers.find()
+        seen.append(customer.stage.value)  # inside the rehearsal: the brief did move it on
+        return replies
+
+    worker.router.dispatch = dispatch  # type: ignore[method-assign]
+    assert await worker.rehearse() is True
+    assert seen == ["brief", Stage.QUALIFIED.value]
+    async with uow_factory() as uow:
+        [customer] = await uow.customers.find()
+        assert customer.stage is Stage.INITIAL and customer.next_action is None
+        assert await uow.briefs.by_sender("E01") == [] and await uow.outbox.find() == []
+        assert await uow.points.balance("E01") == 0
+        [waiting] = await uow.inbox.claim()
+        assert waiting.msg_id == "waiting" and waiting.attempts == 0 and await uow.inbox.count() == 1
+    assert b"genjin_parse_total{" not in metrics.text()
+
+
 async def test_a_batch_ends_early_when_callbacks_wait_for_the_writer(uow_factory: UnitOfWorkFactory) -> None:
     """``hold_up`` (callbacks waiting to be stored) ends a batch after the message in hand: what is handled is
     committed, the rest stays new for the next batch; a batch always handles at least one message."""
@@ -509,16 +547,12 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     store = MemoryStore()
     held = asyncio.Event()
 
-    def slow() -> Any:  # a unit of work whose storing of callbacks waits until the test lets it go
-        uow = store()
-        original = uow.inbox.put_many
-
-        async def put_many(messages: list[InboxMessage]) -> list[bool]:
-            await held.wait()
-            return await original(messages)
-
-        uow.inbox.put_many = put_many  # type: ignore[method-assign,assignment]
-        return uow
+    async def slow(messages: list[InboxMessage]) -> list[bool]:  # storing callbacks waits until the test lets it go
+        await held.wait()
+        async with store() as uow:
+            stored = await uow.inbox.put_many(messages)
+            await uow.commit()
+        return stored
 
     writer = InboxWriter(slow, asyncio.Event())
     storing = asyncio.create_task(
@@ -557,6 +591,15 @@ async def test_the_worker_gives_way_while_callbacks_are_being_stored() -> None:
     started = loop.time()
     await writer.let_pass()
     assert loop.time() - started < QUIET_SECONDS * 0.5
+    # a write slower than the pause: its callbacks' senders had no answer meanwhile, so it was no pause
+    held.clear()
+    storing_all = asyncio.gather(*burst(100))
+    await asyncio.sleep(QUIET_SECONDS * 2)
+    held.set()
+    assert all(await storing_all)
+    started = loop.time()
+    await writer.let_pass()
+    assert QUIET_SECONDS * 0.5 < loop.time() - started < GIVE_WAY_SECONDS
 
 
 async def test_results_a_failed_write_kept_are_written_by_the_next_drain(uow_factory: UnitOfWorkFactory) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -832,6 +833,38 @@ async def test_a_large_inbox_batch_is_written_in_pieces(uow_factory: UnitOfWorkF
         assert await uow.inbox.count() == 3100
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_callbacks_are_stored_in_one_commit_whatever_the_batch(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``store_callbacks``: new ones, retries (earlier or inside the batch) and a batch larger than one statement
+    takes, all in one transaction; a batch that fails is stored not at all, and the next one goes in."""
+    from store.database import Database
+
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else f"sqlite:///{tmp_path / 'in.db'}"
+    database = Database(url)
+    await (database.wipe() if backend == "postgres" else database.upgrade())
+
+    def msg(n: int, **kw: Any) -> InboxMessage:
+        return InboxMessage(platform="wecom", msg_id=f"m{n}", user_id=f"u{n % 7}", text=f"第{n}条",
+                            received_at=NOW, raw={"n": n}, **kw)  # fmt: skip
+
+    try:
+        assert await database.store_callbacks([msg(0)]) == [True]
+        batch = [msg(n) for n in range(150)] + [msg(3)]  # three statements' worth on SQLite
+        assert await database.store_callbacks(batch) == [False] + [True] * 149 + [False]
+        broken = [msg(n) for n in range(200, 300)] + [msg(300, status=None)]  # NOT NULL, in its last statement
+        with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
+            await database.store_callbacks(broken)
+        assert await database.store_callbacks([msg(400)]) == [True]
+        async with database.uow() as uow:
+            assert await uow.inbox.count() == 151
+            stored = await uow.inbox.get(next(m.id for m in await uow.inbox.claim(1) if m.id))
+            assert stored is not None and stored.raw == {"n": 0} and stored.received_at == NOW
+    finally:
+        await database.dispose()
+
+
 async def test_storing_callbacks_goes_ahead_of_queued_work_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The platform waits for the acknowledgement: its write waits for the unit of work in progress only."""
     import asyncio
@@ -848,11 +881,16 @@ async def test_storing_callbacks_goes_ahead_of_queued_work_on_sqlite(tmp_path) -
             await uow.audit.add(AuditEntry(at=NOW, action=name))
             await uow.commit()
 
+    async def callbacks_stored() -> None:
+        message = InboxMessage(platform="wecom", msg_id="c1", user_id="u", text="好", received_at=NOW)
+        assert await database.store_callbacks([message, message]) == [True, False]
+        order.append("callbacks")  # straight after its writer was released, before the next holder resumes
+
     async with database.uow() as holder:  # a brief being handled
         await holder.audit.add(AuditEntry(at=NOW, action="brief"))
         queued = [asyncio.create_task(work(f"job{n}", database.uow)) for n in range(3)]
         await asyncio.sleep(0.05)
-        callbacks = asyncio.create_task(work("callbacks", database.intake))
+        callbacks = asyncio.create_task(callbacks_stored())
         await asyncio.sleep(0.05)
         assert order == []
         await holder.commit()

@@ -17,7 +17,8 @@ async def test_healthz_200_with_a_database_and_503_without(tmp_path: Path) -> No
     app = await build_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}"))
     async with TestClient(TestServer(make_web_app(app))) as client:
         ok = await client.get("/healthz")
-        assert ok.status == 200 and await ok.json() == {"status": "ok", "customer_index": "building"}
+        assert ok.status == 200
+        assert await ok.json() == {"status": "ok", "customer_index": "building", "warm_up": "running"}
         await app.services.parser.warm(app.database.reader)
         assert (await (await client.get("/healthz")).json())["customer_index"] == "ready"
     await app.close()
