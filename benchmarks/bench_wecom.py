@@ -1,6 +1,7 @@
 """WeCom callbacks against `genjin serve` on SQLite: acknowledgement latency and throughput.
 
-Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…] [--split]
+Run: python benchmarks/bench_wecom.py [--callbacks 2000] [--concurrency 50] [--database-url postgresql://…]
+[--split [WORKERS]]
 (SQLite in a temporary folder by default; a PostgreSQL database given is wiped first, e.g. after
 ``source .ci/postgres.sh``: ``--database-url "$GENJIN_TEST_POSTGRES_URL"``.)
 Fires once `serve` says its warm-up is over (handlers imported, customer index built, a brief rehearsed), so a warm
@@ -10,7 +11,8 @@ Sends encrypted callbacks (the official sample keys) to a real `genjin serve` wh
 is a local fake, and prints: acknowledgement latency (median, p99), acknowledgements per
 second, briefs fully processed per second (callback in to reply received by the fake), and
 the ratio of acknowledgement throughput to a bare aiohttp handler that only decrypts.
-``--split`` runs the acknowledgements and the handling in two processes (``serve --role web`` and ``--role worker``).
+``--split`` runs the acknowledgements and the handling in separate processes (``serve --role web`` and
+``--role worker``; ``--split 2``: two worker processes, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -154,7 +156,8 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
     ap.add_argument("--inbox-workers", type=int, default=1, help="GENJIN_INBOX_WORKERS for the server (PostgreSQL)")
-    ap.add_argument("--split", action="store_true", help="two processes: serve --role web and serve --role worker")
+    ap.add_argument("--split", type=int, nargs="?", const=1, default=0, metavar="WORKERS",
+                    help="serve --role web and WORKERS processes of --role worker (1 when not given)")  # fmt: skip
     ap.add_argument("--cold", action="store_true", help="fire as soon as serve listens, before its warm-up is done")
     args = ap.parse_args()
     items = payloads(args.callbacks)
@@ -168,7 +171,7 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        roles = ("web", "worker") if args.split else ("all",)
+        roles = ("web",) + ("worker",) * args.split if args.split else ("all",)
         print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers}, processes: {', '.join(roles)}")
         await seed(url)
         port = free_port()
@@ -188,7 +191,8 @@ async def main() -> None:
                 serving.append(await asyncio.create_subprocess_exec(*command, role, env=role_env, cwd=tmp))
             await wait_for(f"http://127.0.0.1:{port}/healthz")
             if not args.cold:  # the steady state: the handlers imported and the customer index built
-                await wait_ready(f"http://127.0.0.1:{ports[-1]}/healthz")
+                for worker_port in ports[1:] or ports:
+                    await wait_ready(f"http://127.0.0.1:{worker_port}/healthz")
             started = time.perf_counter()
             latencies, elapsed = await fire(f"http://127.0.0.1:{port}", items, args.concurrency)
             while len(fake.messages) < args.callbacks and time.perf_counter() - started < 600:  # noqa: ASYNC110

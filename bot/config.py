@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     role: Literal["all", "web", "worker"] = Field(
         "all", description="serve 做什么:all 全部;web 只收回调并确认;worker 只处理消息、发送和定时任务"
     )
+    worker_nice: int = Field(
+        10, ge=0, le=19, description="worker 进程降低的调度优先级(nice 值;同一台机器上让 web 进程的确认先用 CPU)"
+    )
     inbox_poll_seconds: float | None = Field(
         None, gt=0, le=60, description="没有新消息时多久查一次收件箱(秒;默认 all 为 1,worker 为 0.2)"
     )

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import importlib
 import logging
+import os
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +128,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         # a worker listens too, for /healthz and /metrics only (give it its own port beside a web process)
         if receives:
             await app.database.open_intake()
+        else:  # a worker beside a web process on one machine: the acknowledgements, due in seconds, get the CPU first
+            os.nice(app.settings.worker_nice)
         runner = web.AppRunner(make_web_app(app, callbacks=receives), shutdown_timeout=1.0, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, app.settings.host, app.settings.port)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sales.model import InboxMessage
 from store import migrate
 from store.db import create_engine, session_factory
-from store.sql import INBOX_CHANNEL, NamesClock, SqlUnitOfWork, put_inbox_in_one_hop
+from store.sql import INBOX_CHANNEL, NamesClock, SqlUnitOfWork, put_inbox_in_one_trip
 from store.writer import WriterLock
 
 log = logging.getLogger("genjin.store")
@@ -30,7 +30,8 @@ class Database:
         self._readers = session_factory(self.engine, read_only=True)
         self._writer = WriterLock() if self.engine.dialect.name == "sqlite" else None
         self.names = NamesClock()  # the customers' names version, read once a second or after our own change
-        self._intake: AsyncConnection | None = None  # SQLite: the connection callbacks are stored through
+        self._intake: AsyncConnection | None = None  # the connection callbacks are stored through
+        self._intake_lock = asyncio.Lock()
 
     @property
     def dialect(self) -> str:
@@ -41,31 +42,40 @@ class Database:
         return SqlUnitOfWork(self._sessions, self._writer, names=self.names, readers=self._readers)
 
     async def store_callbacks(self, messages: Sequence[InboxMessage]) -> list[bool]:
-        """Store a batch of incoming callbacks and commit it; for each, whether it was new. On SQLite the writer is
-        taken ahead of the queue (the platform waits for the answer, and retries after 5 s) and the batch goes in one
-        trip to a connection kept for it (``put_inbox_in_one_hop``); elsewhere in a unit of work."""
-        if self._writer is None:
-            async with self.uow() as uow:
-                stored = await uow.inbox.put_many(messages)
-                await uow.commit()
-            return stored
-        await self._writer.acquire(urgent=True)
-        try:
-            raw = await (await self._intake_connection()).get_raw_connection()
-            return await put_inbox_in_one_hop(raw.driver_connection, self.engine.dialect, messages)
-        finally:
-            self._writer.release()
+        """Store a batch of incoming callbacks and commit it; for each, whether it was new. In one trip to the
+        database on a connection kept for it (``put_inbox_in_one_trip``); on SQLite the writer is taken ahead of the
+        queue first (the platform waits for the answer, and retries after 5 s)."""
+        async with self._intake_lock:  # one statement at a time on the connection
+            if self._writer is not None:
+                await self._writer.acquire(urgent=True)
+            try:
+                return await put_inbox_in_one_trip(await self._intake_connection(), messages)
+            except Exception:
+                await self._drop_intake()  # a failed connection (a restart, a failover) is opened again next time
+                raise
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
 
     async def _intake_connection(self) -> AsyncConnection:
         if self._intake is None:
-            self._intake = await self.engine.connect()
+            connection = await self.engine.connect()
+            if self.dialect == "postgresql":  # each statement commits itself: no BEGIN, no COMMIT, one round trip
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._intake = connection
         return self._intake
 
+    async def _drop_intake(self) -> None:
+        intake, self._intake = self._intake, None
+        if intake is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection must not stop the rest
+                await intake.invalidate()
+                await intake.close()
+
     async def open_intake(self) -> None:
-        """Open the connection callbacks are stored through (SQLite) before the server listens: opened by the first
-        callback of a burst, its every step waited behind the others being decrypted (70-100 ms)."""
-        if self._writer is not None:
-            await self._intake_connection()
+        """Open the connection callbacks are stored through before the server listens: opened by the first callback
+        of a burst, its every step waited behind the others being decrypted (70-100 ms)."""
+        await self._intake_connection()
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""
@@ -102,10 +112,7 @@ class Database:
         await migrate.upgrade(self.engine)
 
     async def dispose(self) -> None:
-        intake, self._intake = self._intake, None
-        if intake is not None:
-            with contextlib.suppress(Exception):  # closing a broken connection must not stop the rest
-                await intake.close()
+        await self._drop_intake()
         await self.engine.dispose()
 
 

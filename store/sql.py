@@ -293,6 +293,7 @@ def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Pla
 
 
 _NEW_ROWS_PARAMETERS = 900  # bound values per statement: under SQLite's oldest limit (999), far under PostgreSQL's
+_PG_PARAMETERS = 32_000  # PostgreSQL's limit is 32,767
 
 
 @functools.lru_cache(maxsize=64)
@@ -1133,32 +1134,47 @@ def _new_ones(messages: Sequence[InboxMessage], first: dict[tuple[str, str], int
     return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
 
-async def put_inbox_in_one_hop(
-    driver_connection: Any, dialect: Dialect, messages: Sequence[InboxMessage]
-) -> list[bool]:
-    """SQLite: a batch of callbacks stored and committed in one trip to the connection's thread (``SqlInbox.put_many``
-    otherwise). In a burst the event loop is busy decrypting callbacks, and each await of a unit of work (checkout,
-    BEGIN, INSERT, COMMIT, reset) waited its turn behind all of them: the first batch of a burst took 50 ms."""
-    first = _first_of_each(messages)
-    if not first:
-        return []
+def _inbox_statements(dialect: Dialect, chosen: list[InboxMessage]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING platform, msg_id`` statements for a batch and their
+    parameters, in as few statements as the driver allows; on PostgreSQL each notifies the workers (``INBOX_CHANNEL``)
+    when it stored anything, in the same statement."""
     keys = _field_names(InboxMessage, ("id",))
     table = typing_cast(Table, InboxRow.__table__)
-    chosen = [messages[i] for i in first.values()]
-    size = max(1, _NEW_ROWS_PARAMETERS // len(keys))
+    limit = _NEW_ROWS_PARAMETERS if dialect.name == "sqlite" else _PG_PARAMETERS
+    size = max(1, limit // len(keys))
     statements = []
     for start in range(0, len(chosen), size):
         part = chosen[start : start + size]
         shape = min(size, 1 << (len(part) - 1).bit_length())  # a few statement sizes, padded with the last row
         sql, order, processors = _new_rows_sql(table, keys, ("platform", "msg_id"), ("platform", "msg_id"), shape,
                                                dialect)  # fmt: skip
+        if dialect.name == "postgresql":
+            sql = f"WITH new AS ({sql}) SELECT platform, msg_id, pg_notify('{INBOX_CHANNEL}', '') FROM new"
         columns = [[getattr(m, key) for m in part] for key in keys]
         for i, process in processors:
             columns[i] = _processed(process, columns[i])
         columns = [c + c[-1:] * (shape - len(part)) for c in columns]  # the padding is inserted (or not) once
         statements.append((sql, tuple(columns[c][r] for r, c in order)))
-    rows = await commit_in_one_hop(driver_connection, statements)
-    return _new_ones(messages, first, {(platform, msg_id) for platform, msg_id in rows})
+    return statements
+
+
+async def put_inbox_in_one_trip(connection: Any, messages: Sequence[InboxMessage]) -> list[bool]:
+    """A batch of callbacks stored and committed in one trip (``SqlInbox.put_many`` otherwise). In a burst the event
+    loop is busy decrypting callbacks, and each await of a unit of work (checkout and its ping, BEGIN, INSERT, NOTIFY,
+    COMMIT, reset) waited its turn behind all of them: the first batch of a burst took 50-100 ms. On SQLite
+    ``connection`` is a held connection whose thread runs BEGIN, the statements and COMMIT at once; on PostgreSQL one
+    in autocommit, each statement a transaction of its own (a batch larger than one statement takes, 2,500 callbacks,
+    could be stored in part and refused: the platform's retry then finds those stored, and nothing is kept twice)."""
+    first = _first_of_each(messages)
+    if not first:
+        return []
+    statements = _inbox_statements(connection.dialect, [messages[i] for i in first.values()])
+    if connection.dialect.name == "sqlite":
+        raw = await connection.get_raw_connection()
+        rows = await commit_in_one_hop(raw.driver_connection, statements)
+    else:
+        rows = [row for sql, params in statements for row in await connection.exec_driver_sql(sql, params)]
+    return _new_ones(messages, first, {(row[0], row[1]) for row in rows})
 
 
 @functools.cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import random
 import re
 import time
@@ -503,7 +504,9 @@ def _adapter(rig: Rig) -> WeComAdapter:
     return adapter
 
 
-async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path: Path) -> None:
+async def test_a_web_process_acknowledges_and_a_worker_process_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``serve --role web`` stores and acknowledges but handles nothing; ``--role worker`` answers what the web side
     stored, by looking at the inbox (nothing wakes it from the other process), and serves only /healthz and /metrics
     on its own port."""
@@ -537,6 +540,8 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path:
         wecom_secret=SECRET, wecom_token=TOKEN, wecom_aes_key=AES_KEY, inbox_poll_seconds=None,
         wecom_api_base=str(api.make_url("/")).rstrip("/"),
     )  # fmt: skip
+    niced: list[int] = []  # the worker lowers its own priority (here recorded: the test's process keeps its own)
+    monkeypatch.setattr(os, "nice", niced.append)
     web_app = await build_app(Settings(role="web", port=web_port, **common), clock=Clock(NOW))  # type: ignore[arg-type]
     async with web_app.uow() as uow:
         await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
@@ -556,7 +561,7 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path:
             await asyncio.sleep(0.5)  # longer than a worker's look at the inbox: none runs here
             async with web_app.uow() as uow:
                 assert (await uow.inbox.count(), await uow.inbox.count(InboxStatus.NEW)) == (1, 1)
-            assert fake.messages == []
+            assert fake.messages == [] and niced == []
             worker_settings = Settings(role="worker", port=worker_port, **common)  # type: ignore[arg-type]
             assert worker_settings.inbox_poll() == 0.2 and Settings(role="all", **common).inbox_poll() == 1.0  # type: ignore[arg-type]
             worker_app = await build_app(worker_settings, clock=Clock(NOW))
@@ -566,6 +571,7 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(tmp_path:
             async with session.post(f"http://127.0.0.1:{worker_port}/wecom/callback?{query}", data=body) as resp:
                 assert resp.status == 404  # callbacks go to the web process only
             assert "需求确认→方案演示" in await _one_reply(fake, "zhangwei", seconds=30)
+            assert niced == [10]
     finally:
         worker_stop.set()
         web_stop.set()
@@ -600,7 +606,8 @@ async def test_on_postgresql_a_worker_apart_is_woken_at_once_by_listen_notify(pg
         wecom_aes_key=AES_KEY, inbox_poll_seconds=60.0, wecom_api_base=str(api.make_url("/")).rstrip("/"),
     )  # fmt: skip
     web_app = await build_app(Settings(role="web", port=ports[0], **common), clock=Clock(NOW))  # type: ignore[arg-type]
-    worker_app = await build_app(Settings(role="worker", port=ports[1], **common), clock=Clock(NOW))  # type: ignore[arg-type]
+    worker_settings = Settings(role="worker", port=ports[1], worker_nice=0, **common)  # type: ignore[arg-type]
+    worker_app = await build_app(worker_settings, clock=Clock(NOW))  # its priority (nice 0 more) is the test's own
     async with web_app.uow() as uow:
         await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
         await uow.customers.add(
