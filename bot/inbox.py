@@ -11,6 +11,7 @@ import asyncio
 import base64
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -22,8 +23,9 @@ from handlers.access import resolve_sender
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
 from sales.accounts import CONSOLE, platform_user
-from sales.model import Employee, Finished, InboxMessage, InboxStatus, OutboxMessage
+from sales.model import Employee, Finished, InboxMessage, InboxStatus, OutboxMessage, Role
 from sales.stages import OPEN_STAGES
+from store.errors import is_transient
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.services import Services
 
@@ -91,11 +93,17 @@ async def address_replies(
     return out
 
 
-async def _sample(uow: UnitOfWork) -> tuple[str, str, str] | None:
-    """A rep's platform, user id and one of their open customers' names, for ``InboxWorker.rehearse``."""
-    for employee in await uow.employees.find(active_only=True):
+class _TryAgain(Exception):
+    """A message's handling met a transient database error (its savepoint rolled back): leave it new."""
+
+
+async def _sample(uow: UnitOfWork, tries: int = 50) -> tuple[str, str, str] | None:
+    """A rep's platform, user id and one of their open customers' names, for ``InboxWorker.rehearse``: one customer
+    read per employee tried, reps first, at most ``tries`` of them."""
+    staff = sorted(await uow.employees.find(active_only=True), key=lambda e: (e.role is not Role.REP, e.id))
+    for employee in staff[:tries]:
         platform, user_id = next(iter(sorted(employee.accounts.items())), (CONSOLE, employee.id))
-        customers = await uow.customers.find(owner_ids=[employee.id], stages=OPEN_STAGES)
+        customers = await uow.customers.find(owner_ids=[employee.id], stages=OPEN_STAGES, limit=1)
         if customers:
             return platform, user_id, customers[0].name
     return None
@@ -130,15 +138,19 @@ class InboxWorker:
         self.poll_seconds = poll_seconds
         self.wake = asyncio.Event()
         # in a process that also stores callbacks: waits while a batch of them is stored or a burst goes on
-        self.give_way: Callable[[], Awaitable[None]] | None = None
+        self.give_way: Callable[[], Awaitable[bool]] | None = None
         # …and tells, between two messages of a batch, whether callbacks wait for the writer
         self.hold_up: Callable[[], bool] | None = None
 
-    async def process_batch(self) -> int:
+    async def process_batch(self, *, yielding: bool = True) -> int:
         """Handle up to ``batch`` of the oldest new messages (each its sender's oldest) in one transaction, each in
         a savepoint of its own; how many were handled. One commit, one claim, one finish and one insert of the
-        replies for the batch: per message these were a third of a brief's statements. A batch ends early when
-        ``hold_up`` says callbacks wait for the writer (SQLite): what is handled is committed, the rest stays new."""
+        replies for the batch: per message these were a third of a brief's statements. A batch ends after the message
+        in hand when ``hold_up`` says callbacks wait for the writer (SQLite; not when ``yielding`` is off), and after a
+        message that added, renamed or removed a customer: the parser's index follows the names only once they are
+        committed (a later message of the batch would patch it with names a failed commit then took back), and on
+        PostgreSQL the names' version row stays locked until the commit. What is handled is committed, the rest stays
+        new."""
         # A rebuild of the parser's index (slow, in a thread) happens before the write transaction opens,
         # so that callbacks are never kept waiting on the database behind it.
         await self.services.parser.prepare(self.reader)
@@ -148,10 +160,14 @@ class InboxWorker:
             replies: list[OutboxMessage] = []
             started = time.perf_counter()
             for stored in claimed:
-                if finished and self.hold_up is not None and self.hold_up():
+                held_up = yielding and self.hold_up is not None and self.hold_up()
+                if finished and (uow.customers.names_touched or held_up):
                     break
                 assert stored.id is not None
-                status, error, addressed = await self._handle(uow, stored)
+                try:
+                    status, error, addressed = await self._handle(uow, stored)
+                except _TryAgain:
+                    break  # this one and the rest stay new; what is handled is committed
                 finished.append(Finished(stored.id, status, error))
                 replies += addressed
             if not finished:
@@ -171,28 +187,32 @@ class InboxWorker:
         """Handle a made-up brief from a rep about one of their customers in a transaction that is rolled back, never
         committed, as the start-up's warm-up. The first real brief after a start paid 25-50 ms for compiling its SQL
         statements and first uses, holding SQLite's writer meanwhile, and the callbacks behind it waited. False when
-        there is nobody to rehearse with (no active employee with an open customer)."""
+        there is nobody to rehearse with (no active employee with an open customer); a failure is raised."""
         await self.services.parser.prepare(self.reader)
+        async with self.reader() as looking:  # chosen without holding the writer
+            sample = await _sample(looking)
+        if sample is None:
+            return False
+        platform, user_id, customer = sample
         async with self.uow() as uow:
-            sample = await _sample(uow)
-            if sample is None:
-                return False
-            platform, user_id, customer = sample
             text = f"{customer} 今天确认了需求,下周三做方案演示"
-            stored = InboxMessage(platform, "genjin:rehearsal", user_id, self.clock(), text=text)
-            await uow.inbox.put_many([stored])  # the callbacks' statement compiled too
-            await uow.inbox.claim(self.batch)  # …and the claim (the rollback releases any row it locked)
-            status, error, replies = await self._handle(uow, stored, counted=False)
+            msg_id = f"genjin:rehearsal:{uuid.uuid4().hex}"  # two processes' rehearsals never wait on one key
+            stored = InboxMessage(platform, msg_id, user_id, self.clock(), text=text)
+            await uow.inbox.put_many([stored])  # the inbox's statements compiled too
+            await uow.inbox.claim(self.batch)  # (the rollback releases any row it locked)
+            status, error, replies = await self._handle(uow, stored, rehearsal=True)
             await uow.outbox.enqueue_many(replies)
             await uow.inbox.finish([Finished(0, status, error)], self.clock())  # no such row: the statement only
             await uow.rollback()
         return True
 
     async def _handle(
-        self, uow: UnitOfWork, stored: InboxMessage, *, counted: bool = True
+        self, uow: UnitOfWork, stored: InboxMessage, *, rehearsal: bool = False
     ) -> tuple[InboxStatus, str | None, list[OutboxMessage]]:
         """One message in a savepoint: its status, error and addressed replies. A failure rolls back this message's
-        work only; its sender gets the error handler's answer."""
+        work only; its sender gets the error handler's answer, except when the database says to try again (a
+        deadlock with another worker): then ``_TryAgain``, and the message stays new. A rehearsal's failure is
+        raised as it is, and it counts in no metric."""
         message = to_incoming(stored)
         now = self.clock()
         try:
@@ -201,10 +221,17 @@ class InboxWorker:
                 ctx = Context(uow=uow, now=now, employee=employee, services=self.services)
                 answer = await self.router.dispatch(message, ctx) or []
                 addressed = await address_replies(uow, message, employee, answer, now)
-            if self.metrics is not None and ctx.parsed is not None and counted:
+            if self.metrics is not None and ctx.parsed is not None and not rehearsal:
                 self.metrics.parsed.labels(ctx.parsed.intent).inc()
             return InboxStatus.DONE, None, addressed
         except Exception as exc:  # one error handler for every message
+            if rehearsal:
+                raise
+            if is_transient(exc):
+                log.warning(
+                    "message %s: %s; handled again in the next batch", message.msg_id, ErrorHandler.summary(exc)
+                )
+                raise _TryAgain from exc
             answer = self.errors.on_message(exc, message)
             return InboxStatus.FAILED, ErrorHandler.summary(exc), await address_replies(uow, message, None, answer, now)
 
@@ -212,16 +239,16 @@ class InboxWorker:
         """Handle every waiting message; how many were handled."""
         handled = 0
         while True:
-            if self.give_way is not None:
-                await self.give_way()
-            done = await self.process_batch()
+            # after waiting out a whole flood of callbacks, one full batch: the briefs must not fall behind for good
+            waited_out = await self.give_way() if self.give_way is not None else False
+            done = await self.process_batch(yielding=not waited_out)
             if not done:
                 return handled
             handled += done
 
     async def run(self, stop: asyncio.Event) -> None:
         """``workers`` loops side by side. Where the database locks rows (PostgreSQL) they handle different reps'
-        messages at once, each rep's in order (see ``claim_next``); on SQLite one loop is all the writer allows."""
+        messages at once, each rep's in order (see ``SqlInbox.claim``); on SQLite one loop is all the writer allows."""
         loops = [
             run_until_stopped(
                 self.drain, stop=stop, wake=self.wake, poll_seconds=self.poll_seconds, errors=self.errors, name="inbox"
@@ -245,32 +272,33 @@ class InboxWriter:
         # the last callback or answer: a batch's answers bring the next callbacks, so a slow write is not a pause
         self._lately = 0.0
 
-    async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> None:
+    async def let_pass(self, limit: float = GIVE_WAY_SECONDS) -> bool:
         """Wait (up to ``limit``) while callbacks are waiting to be stored or being stored, and until a burst of them
         pauses for ``QUIET_SECONDS``. The worker calls this before each batch: a platform waits for the answer to a
         callback (WeCom retries after 5 s), a brief's reply can wait a moment. Without it, in a burst each batch of
         callbacks queued for the writer behind a brief, and in one process the worker's briefs took the CPU the
         acknowledgements needed (a third of the bare handler's rate; with the pause, 0.38-0.49 of it). Pauses are
-        waited for only in a burst (``_bursting``), and the worker still handles a batch every ``limit``, so a flood
-        slows it, never stops it."""
+        waited for only in a burst (``_bursting``), and the worker still handles a whole batch every ``limit``, so a
+        flood slows it, never stops it. True when the limit ran out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit  # the limit: a flood that never pauses still lets briefs by
         while (left := deadline - loop.time()) > 0:
             flushing = self._flushing
             if flushing is not None and not flushing.done():
                 await asyncio.wait({flushing}, timeout=left)
-            elif self._bursting(loop.time()) and (quiet := self._lately + QUIET_SECONDS - loop.time()) > 0:
+            elif self._bursting() and (quiet := self._lately + QUIET_SECONDS - loop.time()) > 0:
                 await asyncio.sleep(min(quiet, left))
             else:
-                return
+                return False
+        return True
 
-    def _bursting(self, now: float) -> bool:
-        """Whether callbacks come faster than ``BURST_CALLBACKS`` in ``BURST_SECONDS``: then acknowledging them needs
-        the CPU. At a slower, steady rate they take little of it, and a worker waiting for pauses between them would
-        fall behind for good."""
-        while self._recent and self._recent[0] < now - BURST_SECONDS:
-            self._recent.popleft()
-        return len(self._recent) >= BURST_CALLBACKS
+    def _bursting(self) -> bool:
+        """Whether the latest ``BURST_CALLBACKS`` callbacks came within ``BURST_SECONDS``: then acknowledging them
+        needs the CPU. At a slower, steady rate they take little of it, and a worker waiting for pauses between them
+        would fall behind for good. Judged by the callbacks' own spacing, not by the clock: a slow write holds the
+        next ones back, and is no pause."""
+        recent = self._recent
+        return len(recent) == BURST_CALLBACKS and recent[-1] - recent[0] <= BURST_SECONDS
 
     def busy(self) -> bool:
         """Whether callbacks are waiting to be stored or being stored now."""

@@ -9,6 +9,7 @@ import importlib
 import logging
 import os
 import signal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -70,6 +71,22 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024, callbacks: boo
     return web_app
 
 
+def lower_priority(step: int) -> None:
+    """Lower this process's scheduling priority by ``step``. On Linux a priority belongs to each thread, and a new
+    thread takes its creator's: the threads already running (a SQLite connection's, opened by the migrations) are
+    lowered one by one, the rest follow the main thread's."""
+    if step <= 0:
+        return
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        os.nice(step)
+        return
+    for name in os.listdir(tasks):
+        with contextlib.suppress(OSError, ValueError):  # a thread that ended meanwhile
+            thread = int(name)
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + step))
+
+
 async def _warm(app: App) -> None:
     """The handlers imported and the customer index built in threads once the server listens, then one brief
     rehearsed (``InboxWorker.rehearse``); /healthz says when it is over. The recommender's numeric libraries are
@@ -129,7 +146,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> None:
         if receives:
             await app.database.open_intake()
         else:  # a worker beside a web process on one machine: the acknowledgements, due in seconds, get the CPU first
-            os.nice(app.settings.worker_nice)
+            lower_priority(app.settings.worker_nice)
         runner = web.AppRunner(make_web_app(app, callbacks=receives), shutdown_timeout=1.0, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, app.settings.host, app.settings.port)

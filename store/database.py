@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from sales.model import InboxMessage
@@ -49,10 +50,16 @@ class Database:
             if self._writer is not None:
                 await self._writer.acquire(urgent=True)
             try:
-                return await put_inbox_in_one_trip(await self._intake_connection(), messages)
-            except Exception:
-                await self._drop_intake()  # a failed connection (a restart, a failover) is opened again next time
-                raise
+                for attempt in (1, 2):
+                    try:
+                        return await put_inbox_in_one_trip(await self._intake_connection(), messages)
+                    except Exception as exc:
+                        await self._drop_intake()  # opened again: after a restart or a failover, or an idle drop
+                        # the held connection is never pinged: found dead, it is tried once more on a new one (the
+                        # insert skips what a commit that went through before the drop already stored)
+                        if attempt == 2 or not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+                            raise
+                raise AssertionError("unreachable")
             finally:
                 if self._writer is not None:
                     self._writer.release()

@@ -183,6 +183,8 @@ class MemoryTeams(_Repo):
 
 
 class MemoryCustomers(_Repo):
+    names_touched = False  # as in SqlCustomers: a name, an alias or a customer's existence written
+
     async def get(self, customer_id: int) -> Customer | None:
         c = self.s.customers.get(customer_id)
         return _copy(c) if c else None
@@ -191,13 +193,18 @@ class MemoryCustomers(_Repo):
         return next((_copy(c) for c in self.s.customers.values() if c.name == name), None)
 
     async def find(
-        self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+        self,
+        *,
+        owner_ids: Sequence[str] | None = None,
+        stages: Sequence[Stage] | None = None,
+        limit: int | None = None,
     ) -> list[Customer]:
-        return [
+        found = [
             _copy(c)
             for _, c in sorted(self.s.customers.items())
             if (owner_ids is None or c.owner_id in owner_ids) and (stages is None or c.stage in stages)
         ]
+        return found if limit is None else found[:limit]
 
     async def count(self) -> int:
         return len(self.s.customers)
@@ -210,6 +217,7 @@ class MemoryCustomers(_Repo):
         stored = dataclasses.replace(_copy(customer), id=self.s.new_id())
         self.s.customers[stored.id] = stored  # type: ignore[index]
         self.s.names_changed(stored.id, None)
+        self.names_touched = True
         return _copy(stored)
 
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
@@ -224,6 +232,7 @@ class MemoryCustomers(_Repo):
         self.s.customers[customer.id] = _copy(customer)
         if (old.name, old.aliases) != (customer.name, customer.aliases):
             self.s.names_changed(customer.id, old.name if old.name != customer.name else None)
+            self.names_touched = True
 
     def bulk_load(self, incoming: int) -> AbstractAsyncContextManager[None]:
         return contextlib.nullcontext()
@@ -233,6 +242,7 @@ class MemoryCustomers(_Repo):
         if old is not None:
             self.s.names_rev.pop(customer_id, None)
             self.s.names_changed(None, old.name)
+            self.names_touched = True
         for key in [k for k, v in self.s.stages.items() if v.customer_id == customer_id]:
             del self.s.stages[key]
 

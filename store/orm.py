@@ -239,7 +239,7 @@ class InboxRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "msg_id", name="uq_inbox_platform_msg"),
         Index("ix_inbox_status_id", "status", "id"),
-        # a sender's oldest new message, found in the index (``claim_next``), not by walking every handled one
+        # a sender's oldest new message, found in the index (``SqlInbox.claim``), not by walking every handled one
         Index("ix_inbox_sender_status", "platform", "user_id", "status", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -61,11 +61,20 @@ class NameChanges:
 
 
 class CustomerRepository(Protocol):
+    names_touched: bool  # this unit of work wrote a name, an alias or a customer's existence (seen by others at commit)
+
     async def get(self, customer_id: int) -> Customer | None: ...
     async def by_name(self, name: str) -> Customer | None: ...
     async def find(
-        self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
-    ) -> list[Customer]: ...
+        self,
+        *,
+        owner_ids: Sequence[str] | None = None,
+        stages: Sequence[Stage] | None = None,
+        limit: int | None = None,
+    ) -> list[Customer]:
+        """The customers of these owners in these stages (all when not given), in id order, at most ``limit``."""
+        ...
+
     async def count(self) -> int: ...
     async def add(self, customer: Customer) -> Customer: ...
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:

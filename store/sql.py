@@ -238,7 +238,9 @@ def _raw_reading(cls: Any, table: type[Base]) -> tuple[list[Any], list[tuple[int
     return [type_coerce(c, NullType()).label(c.key) for c in columns], converters
 
 
-async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None) -> list[R]:
+async def load_many(
+    session: AsyncSession, cls: type[R], table: type[Base], *where: Any, order: Any = None, limit: int | None = None
+) -> list[R]:
     """Records straight from rows of columns, without ORM instances: reports read whole tables,
     and building a mapped object per row costs several times the query. The values come as the driver gives them and
     are converted column by column (``_raw_reading``): SQLAlchemy's per-value processing and a generic converter per
@@ -247,6 +249,8 @@ async def load_many(session: AsyncSession, cls: type[R], table: type[Base], *whe
     query = select(*columns).where(*where)
     if order is not None:
         query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
     if not rows:
@@ -726,14 +730,18 @@ class SqlCustomers(_Repo):
         return customer
 
     async def find(
-        self, *, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+        self,
+        *,
+        owner_ids: Sequence[str] | None = None,
+        stages: Sequence[Stage] | None = None,
+        limit: int | None = None,
     ) -> list[Customer]:
         where = []
         if owner_ids is not None:
             where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         if stages is not None:
             where.append(CustomerRow.stage.in_([s.value for s in stages]))
-        return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,))
+        return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,), limit=limit)
 
     async def count(self) -> int:
         return int((await self.session.execute(select(func.count()).select_from(CustomerRow))).scalar_one())
@@ -1163,8 +1171,9 @@ async def put_inbox_in_one_trip(connection: Any, messages: Sequence[InboxMessage
     loop is busy decrypting callbacks, and each await of a unit of work (checkout and its ping, BEGIN, INSERT, NOTIFY,
     COMMIT, reset) waited its turn behind all of them: the first batch of a burst took 50-100 ms. On SQLite
     ``connection`` is a held connection whose thread runs BEGIN, the statements and COMMIT at once; on PostgreSQL one
-    in autocommit, each statement a transaction of its own (a batch larger than one statement takes, 2,500 callbacks,
-    could be stored in part and refused: the platform's retry then finds those stored, and nothing is kept twice)."""
+    in autocommit, each statement a transaction of its own (a batch larger than one statement takes, about 2,400
+    callbacks, could be stored in part and refused: the platform's retry then finds those stored, and nothing is kept
+    twice)."""
     first = _first_of_each(messages)
     if not first:
         return []

@@ -124,6 +124,7 @@ async def test_customers_roundtrip_exact_values(uow_factory: UnitOfWorkFactory) 
         listed = next(c for c in await uow.customers.find() if c.id == added.id)
         assert listed == got and repr(listed) == repr(got)  # Decimal exponents and time zones included
         assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED])] == ["上海瑞达机电", "华东物流集团"]
+        assert [c.name for c in await uow.customers.find(stages=[Stage.QUALIFIED], limit=1)] == ["上海瑞达机电"]
         assert await uow.customers.count() == 2
         # what the parser's index reads: names with aliases in id order
         assert await uow.customers.names() == [("上海瑞达机电", ["瑞达"]), ("华东物流集团", [])]
@@ -838,7 +839,8 @@ async def test_callbacks_are_stored_in_one_commit_whatever_the_batch(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """``store_callbacks``: new ones, retries (earlier or inside the batch) and a batch larger than one statement
-    takes, all in one transaction; a batch that fails is stored not at all, and the next one goes in."""
+    takes, all in one transaction; a batch that fails is stored not at all, and the next one goes in; on PostgreSQL a
+    held connection found dead is replaced and the batch stored."""
     from store.database import Database
 
     url = request.getfixturevalue("pg_url") if backend == "postgres" else f"sqlite:///{tmp_path / 'in.db'}"
@@ -857,8 +859,16 @@ async def test_callbacks_are_stored_in_one_commit_whatever_the_batch(
         with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
             await database.store_callbacks(broken)
         assert await database.store_callbacks([msg(400)]) == [True]
+        if backend == "postgres":  # the held connection dropped (a restart, an idle timeout): opened again at once
+            from sqlalchemy import text
+
+            async with database.engine.connect() as conn:
+                kill = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'WITH new AS%'"
+                        " AND datname = current_database() AND pid <> pg_backend_pid()")  # fmt: skip
+                assert (await conn.execute(text(kill))).scalar_one() is True
+            assert await database.store_callbacks([msg(401)]) == [True]
         async with database.uow() as uow:
-            assert await uow.inbox.count() == 151
+            assert await uow.inbox.count() == 151 + (backend == "postgres")
             stored = await uow.inbox.get(next(m.id for m in await uow.inbox.claim(1) if m.id))
             assert stored is not None and stored.raw == {"n": 0} and stored.received_at == NOW
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import random
 import re
 import time
@@ -514,6 +513,7 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(
 
     from aiohttp import ClientSession
 
+    from bot import server as server_module
     from bot.server import serve
     from sales.model import InboxStatus
 
@@ -541,7 +541,7 @@ async def test_a_web_process_acknowledges_and_a_worker_process_answers(
         wecom_api_base=str(api.make_url("/")).rstrip("/"),
     )  # fmt: skip
     niced: list[int] = []  # the worker lowers its own priority (here recorded: the test's process keeps its own)
-    monkeypatch.setattr(os, "nice", niced.append)
+    monkeypatch.setattr(server_module, "lower_priority", niced.append)
     web_app = await build_app(Settings(role="web", port=web_port, **common), clock=Clock(NOW))  # type: ignore[arg-type]
     async with web_app.uow() as uow:
         await uow.employees.add(Employee(id="E01", name="张伟", accounts={"wecom": "zhangwei"}))
