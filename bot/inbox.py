@@ -37,6 +37,7 @@ BATCH = 16  # messages handled in one transaction at most
 GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
 QUIET_SECONDS = 0.02  # …and for a pause in a burst of them,
 BURST_CALLBACKS, BURST_SECONDS = 20, 0.1  # a burst: callbacks faster than 200 a second
+FLOOD_BATCH_SECONDS = 0.02  # after waiting out a flood, the worker handles briefs this long before callbacks go first
 
 
 def to_incoming(message: InboxMessage) -> Incoming:
@@ -142,12 +143,12 @@ class InboxWorker:
         # …and tells, between two messages of a batch, whether callbacks wait for the writer
         self.hold_up: Callable[[], bool] | None = None
 
-    async def process_batch(self, *, yielding: bool = True) -> int:
+    async def process_batch(self, *, held_for: float = 0.0) -> int:
         """Handle up to ``batch`` of the oldest new messages (each its sender's oldest) in one transaction, each in
         a savepoint of its own; how many were handled. One commit, one claim, one finish and one insert of the
         replies for the batch: per message these were a third of a brief's statements. A batch ends after the message
-        in hand when ``hold_up`` says callbacks wait for the writer (SQLite; not when ``yielding`` is off), and after a
-        message that added, renamed or removed a customer: the parser's index follows the names only once they are
+        in hand when ``hold_up`` says callbacks wait for the writer (SQLite; not in the first ``held_for`` s), and after
+        a message that added, renamed or removed a customer: the parser's index follows the names only once they are
         committed (a later message of the batch would patch it with names a failed commit then took back), and on
         PostgreSQL the names' version row stays locked until the commit. What is handled is committed, the rest stays
         new."""
@@ -160,7 +161,7 @@ class InboxWorker:
             replies: list[OutboxMessage] = []
             started = time.perf_counter()
             for stored in claimed:
-                held_up = yielding and self.hold_up is not None and self.hold_up()
+                held_up = self.hold_up is not None and time.perf_counter() - started >= held_for and self.hold_up()
                 if finished and (uow.customers.names_touched or held_up):
                     break
                 assert stored.id is not None
@@ -239,9 +240,10 @@ class InboxWorker:
         """Handle every waiting message; how many were handled."""
         handled = 0
         while True:
-            # after waiting out a whole flood of callbacks, one full batch: the briefs must not fall behind for good
+            # after waiting out a whole flood of callbacks, some briefs whatever waits: they must not fall behind for
+            # good (one a wait was 4 a second), nor keep a callback waiting long (a whole batch took its p99 past 80 ms)
             waited_out = await self.give_way() if self.give_way is not None else False
-            done = await self.process_batch(yielding=not waited_out)
+            done = await self.process_batch(held_for=FLOOD_BATCH_SECONDS if waited_out else 0.0)
             if not done:
                 return handled
             handled += done

@@ -462,8 +462,8 @@ async def test_one_failing_message_in_a_batch_leaves_the_others_handled(uow_fact
     worker = InboxWorker(uow_factory, router, ErrorHandler(), Clock(NOW), services=Services())
     original = worker.process_batch
 
-    async def counted(*, yielding: bool = True) -> int:
-        batches.append(await original(yielding=yielding))
+    async def counted(*, held_for: float = 0.0) -> int:
+        batches.append(await original(held_for=held_for))
         return batches[-1]
 
     worker.process_batch = counted  # type: ignore[method-assign]
@@ -531,9 +531,12 @@ async def test_a_transient_database_error_leaves_the_message_new(uow_factory: Un
         assert sorted(m.payload["text"] for m in await uow.outbox.find()) == ["收到 一", "收到 三", "收到 二"]
 
 
-async def test_after_waiting_out_a_flood_a_whole_batch_is_handled(uow_factory: UnitOfWorkFactory) -> None:
+async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(uow_factory: UnitOfWorkFactory) -> None:
     """Callbacks that never pause: each batch is cut after one message while they wait for the writer, except the
-    batch after the worker's wait ran out, which is handled whole (the briefs keep up at 16 per wait, not 1)."""
+    batch after the worker's wait ran out, which goes on for ``FLOOD_BATCH_SECONDS`` first (the briefs do not fall
+    to one per wait, a callback does not wait for a whole batch)."""
+    from bot.inbox import FLOOD_BATCH_SECONDS
+
     router = Router("flood")
 
     @router.message(lambda m, _ctx: True)
@@ -545,7 +548,7 @@ async def test_after_waiting_out_a_flood_a_whole_batch_is_handled(uow_factory: U
     worker = InboxWorker(uow_factory, router, ErrorHandler(), Clock(NOW), services=Services())
     worker.hold_up = lambda: True
     assert await worker.process_batch() == 1
-    assert await worker.process_batch(yielding=False) == 4
+    assert await worker.process_batch(held_for=60.0) == 4
 
     async def waited_out() -> bool:
         return True
@@ -553,14 +556,14 @@ async def test_after_waiting_out_a_flood_a_whole_batch_is_handled(uow_factory: U
     for n in range(5, 8):
         await _put(uow_factory, f"f{n}", str(n), user=f"u{n}")
     worker.give_way = waited_out
-    sizes, original = list[int](), worker.process_batch
+    sizes, original = list[tuple[int, float]](), worker.process_batch
 
-    async def recorded(*, yielding: bool = True) -> int:
-        sizes.append(await original(yielding=yielding))
-        return sizes[-1]
+    async def recorded(*, held_for: float = 0.0) -> int:
+        sizes.append((await original(held_for=held_for), held_for))
+        return sizes[-1][0]
 
     worker.process_batch = recorded  # type: ignore[method-assign]
-    assert await worker.drain() == 3 and sizes == [3, 0]
+    assert await worker.drain() == 3 and sizes == [(3, FLOOD_BATCH_SECONDS), (0, FLOOD_BATCH_SECONDS)]
 
 
 async def test_a_rehearsed_brief_leaves_no_trace(uow_factory: UnitOfWorkFactory) -> None:
