@@ -37,6 +37,7 @@ BATCH = 16  # messages handled in one transaction at most
 GIVE_WAY_SECONDS = 0.25  # the longest the worker waits for callbacks being stored before its next message
 QUIET_SECONDS = 0.02  # …and for a pause in a burst of them,
 BURST_CALLBACKS, BURST_SECONDS = 20, 0.1  # a burst: callbacks faster than 200 a second
+TRANSIENT_TRIES = 3  # a message whose handling meets a transient database error is tried this often in all
 FLOOD_BATCH_SECONDS = 0.02  # after waiting out a flood, the worker handles briefs this long before callbacks go first
 
 
@@ -142,6 +143,7 @@ class InboxWorker:
         self.give_way: Callable[[], Awaitable[bool]] | None = None
         # …and tells, between two messages of a batch, whether callbacks wait for the writer
         self.hold_up: Callable[[], bool] | None = None
+        self._transient: dict[int, int] = {}  # message id -> transient failures so far
 
     async def process_batch(self, *, held_for: float = 0.0) -> int:
         """Handle up to ``batch`` of the oldest new messages (each its sender's oldest) in one transaction, each in
@@ -168,7 +170,8 @@ class InboxWorker:
                 try:
                     status, error, addressed = await self._handle(uow, stored)
                 except _TryAgain:
-                    break  # this one and the rest stay new; what is handled is committed
+                    continue  # this one stays new (its savepoint rolled back); the others are other senders
+                self._transient.pop(stored.id, None)
                 finished.append(Finished(stored.id, status, error))
                 replies += addressed
             if not finished:
@@ -212,7 +215,8 @@ class InboxWorker:
     ) -> tuple[InboxStatus, str | None, list[OutboxMessage]]:
         """One message in a savepoint: its status, error and addressed replies. A failure rolls back this message's
         work only; its sender gets the error handler's answer, except when the database says to try again (a
-        deadlock with another worker): then ``_TryAgain``, and the message stays new. A rehearsal's failure is
+        deadlock with another worker): then ``_TryAgain``, and the message stays new, up to ``TRANSIENT_TRIES`` times
+        (counted in this process), after which it fails like any other. A rehearsal's failure is
         raised as it is, and it counts in no metric."""
         message = to_incoming(stored)
         now = self.clock()
@@ -228,10 +232,10 @@ class InboxWorker:
         except Exception as exc:  # one error handler for every message
             if rehearsal:
                 raise
-            if is_transient(exc):
-                log.warning(
-                    "message %s: %s; handled again in the next batch", message.msg_id, ErrorHandler.summary(exc)
-                )
+            tries = self._transient.pop(stored.id or 0, 0) + 1
+            if is_transient(exc) and tries < TRANSIENT_TRIES:
+                self._transient[stored.id or 0] = tries
+                log.warning("message %s: %s; handled again later", message.msg_id, ErrorHandler.summary(exc))
                 raise _TryAgain from exc
             answer = self.errors.on_message(exc, message)
             return InboxStatus.FAILED, ErrorHandler.summary(exc), await address_replies(uow, message, None, answer, now)
@@ -280,8 +284,9 @@ class InboxWriter:
         callback (WeCom retries after 5 s), a brief's reply can wait a moment. Without it, in a burst each batch of
         callbacks queued for the writer behind a brief, and in one process the worker's briefs took the CPU the
         acknowledgements needed (a third of the bare handler's rate; with the pause, 0.38-0.49 of it). Pauses are
-        waited for only in a burst (``_bursting``), and the worker still handles a whole batch every ``limit``, so a
-        flood slows it, never stops it. True when the limit ran out."""
+        waited for only in a burst (``_bursting``), and after each ``limit`` the worker handles briefs for a while
+        (``FLOOD_BATCH_SECONDS`` on SQLite, where callbacks wait for its writer; a whole batch elsewhere), so a flood
+        slows it, never stops it. True when the limit ran out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit  # the limit: a flood that never pauses still lets briefs by
         while (left := deadline - loop.time()) > 0:

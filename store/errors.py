@@ -6,11 +6,13 @@ class ConflictError(Exception):
 
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected (PostgreSQL)
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 
 
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is the database saying "try again": two transactions deadlocked or could not be serialized
-    (PostgreSQL), or the file stayed locked past the busy timeout (SQLite). The same work done again later succeeds."""
+    (PostgreSQL), or the file stayed locked past the busy timeout (SQLite; rare inside a handler, whose transaction
+    already holds the writer). The same work done again later succeeds."""
     original = getattr(exc, "orig", None)
     if original is None:
         return False
@@ -19,4 +21,4 @@ def is_transient(exc: BaseException) -> bool:
         code = getattr(getattr(original, "__cause__", None), "sqlstate", None)
     if code in _RETRYABLE_SQLSTATES:
         return True
-    return "database is locked" in str(original)
+    return getattr(original, "sqlite_errorcode", None) in _SQLITE_BUSY

@@ -502,8 +502,8 @@ async def test_a_batch_ends_after_a_message_that_changed_customer_names(uow_fact
 
 
 async def test_a_transient_database_error_leaves_the_message_new(uow_factory: UnitOfWorkFactory) -> None:
-    """A deadlock with another worker (the database says try again) rolls back that message and ends the batch: what
-    was handled before it is committed, it and the rest are handled again next time, nobody gets an apology."""
+    """A deadlock with another worker (the database says try again) rolls back that message only: the others of the
+    batch are handled and committed, it is handled again next time, nobody gets an apology."""
     from sqlalchemy.exc import OperationalError
 
     class Deadlock(Exception):
@@ -523,19 +523,52 @@ async def test_a_transient_database_error_leaves_the_message_new(uow_factory: Un
         await _put(uow_factory, f"d{n}", text, user=f"u{n}")
     errors = ErrorHandler()
     worker = InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services())
-    assert await worker.process_batch() == 1
     assert await worker.process_batch() == 2
-    assert seen == ["一", "二", "二", "三"] and errors.count == 0
+    assert await worker.process_batch() == 1
+    assert seen == ["一", "二", "三", "二"] and errors.count == 0
     async with uow_factory() as uow:
         assert await uow.inbox.count(InboxStatus.DONE) == 3
         assert sorted(m.payload["text"] for m in await uow.outbox.find()) == ["收到 一", "收到 三", "收到 二"]
 
 
-async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_message_that_keeps_meeting_transient_errors_fails_in_the_end(uow_factory: UnitOfWorkFactory) -> None:
+    """A "try again" that never clears must not hold the inbox: the other senders' messages go through meanwhile,
+    and after ``TRANSIENT_TRIES`` attempts the message fails like any other, with an apology."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.inbox import TRANSIENT_TRIES
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    router = Router("stuck")
+
+    @router.message(lambda m, _ctx: True)
+    async def stuck(message: Incoming, ctx: Context) -> list[Reply]:
+        if message.text == "卡":
+            raise OperationalError("UPDATE customers …", {}, Deadlock("deadlock detected"))
+        return [Reply(f"收到 {message.text}")]
+
+    for n, text in enumerate(["卡", "一", "二"]):
+        await _put(uow_factory, f"s{n}", text, user=f"u{n}")
+    errors = ErrorHandler()
+    worker = InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services())
+    handled = [await worker.process_batch() for _ in range(TRANSIENT_TRIES + 1)]
+    assert handled == [2] + [0] * (TRANSIENT_TRIES - 2) + [1, 0]  # the others at once, the stuck one failed at last
+    assert errors.count == 1
+    async with uow_factory() as uow:
+        assert (await uow.inbox.count(InboxStatus.DONE), await uow.inbox.count(InboxStatus.FAILED)) == (2, 1)
+        [apology] = await uow.outbox.find(to_user="u0")
+        assert apology.payload["text"] == APOLOGY
+
+
+async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Callbacks that never pause: each batch is cut after one message while they wait for the writer, except the
     batch after the worker's wait ran out, which goes on for ``FLOOD_BATCH_SECONDS`` first (the briefs do not fall
     to one per wait, a callback does not wait for a whole batch)."""
-    from bot.inbox import FLOOD_BATCH_SECONDS
+    from bot import inbox as inbox_module
 
     router = Router("flood")
 
@@ -556,6 +589,7 @@ async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(uow_fact
     for n in range(5, 8):
         await _put(uow_factory, f"f{n}", str(n), user=f"u{n}")
     worker.give_way = waited_out
+    monkeypatch.setattr(inbox_module, "FLOOD_BATCH_SECONDS", 60.0)  # longer than any machine takes for three
     sizes, original = list[tuple[int, float]](), worker.process_batch
 
     async def recorded(*, held_for: float = 0.0) -> int:
@@ -563,7 +597,7 @@ async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(uow_fact
         return sizes[-1][0]
 
     worker.process_batch = recorded  # type: ignore[method-assign]
-    assert await worker.drain() == 3 and sizes == [(3, FLOOD_BATCH_SECONDS), (0, FLOOD_BATCH_SECONDS)]
+    assert await worker.drain() == 3 and sizes == [(3, 60.0), (0, 60.0)]
 
 
 async def test_a_rehearsed_brief_leaves_no_trace(uow_factory: UnitOfWorkFactory) -> None:
