@@ -501,28 +501,43 @@ async def test_a_batch_ends_after_a_message_that_changed_customer_names(uow_fact
         assert await uow.customers.by_name("瑞达机电") is not None
 
 
-async def test_a_transient_database_error_leaves_the_message_new(uow_factory: UnitOfWorkFactory) -> None:
-    """A deadlock with another worker (the database says try again) rolls back that message only: the others of the
-    batch are handled and committed, it is handled again next time, nobody gets an apology."""
+async def _deadlocking(
+    uow_factory: UnitOfWorkFactory, texts: list[str], fails: Callable[[str], bool]
+) -> tuple[InboxWorker, ErrorHandler, list[str]]:
+    """A worker whose handler meets a deadlock (PostgreSQL's "try again") for the messages ``fails`` picks; the texts
+    are queued from one sender each."""
     from sqlalchemy.exc import OperationalError
 
     class Deadlock(Exception):
         sqlstate = "40P01"
 
-    router, seen, fail = Router("deadlock"), list[str](), [True]
+    router, seen = Router("deadlock"), list[str]()
 
     @router.message(lambda m, _ctx: True)
     async def record(message: Incoming, ctx: Context) -> list[Reply]:
         seen.append(message.text)
-        if message.text == "二" and fail[0]:
-            fail[0] = False
+        if fails(message.text):
             raise OperationalError("UPDATE customers …", {}, Deadlock("deadlock detected"))
         return [Reply(f"收到 {message.text}")]
 
-    for n, text in enumerate(["一", "二", "三"]):
+    for n, text in enumerate(texts):
         await _put(uow_factory, f"d{n}", text, user=f"u{n}")
     errors = ErrorHandler()
-    worker = InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services())
+    return InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services()), errors, seen
+
+
+async def test_a_transient_database_error_leaves_the_message_new(uow_factory: UnitOfWorkFactory) -> None:
+    """A deadlock with another worker (the database says try again) rolls back that message only: the others of the
+    batch are handled and committed, it is handled again next time, nobody gets an apology."""
+    once = [True]
+
+    def first_time(text: str) -> bool:
+        if text == "二" and once[0]:
+            once[0] = False
+            return True
+        return False
+
+    worker, errors, seen = await _deadlocking(uow_factory, ["一", "二", "三"], first_time)
     assert await worker.process_batch() == 2
     assert await worker.process_batch() == 1
     assert seen == ["一", "二", "三", "二"] and errors.count == 0
@@ -534,25 +549,9 @@ async def test_a_transient_database_error_leaves_the_message_new(uow_factory: Un
 async def test_a_message_that_keeps_meeting_transient_errors_fails_in_the_end(uow_factory: UnitOfWorkFactory) -> None:
     """A "try again" that never clears must not hold the inbox: the other senders' messages go through meanwhile,
     and after ``TRANSIENT_TRIES`` attempts the message fails like any other, with an apology."""
-    from sqlalchemy.exc import OperationalError
-
     from bot.inbox import TRANSIENT_TRIES
 
-    class Deadlock(Exception):
-        sqlstate = "40P01"
-
-    router = Router("stuck")
-
-    @router.message(lambda m, _ctx: True)
-    async def stuck(message: Incoming, ctx: Context) -> list[Reply]:
-        if message.text == "卡":
-            raise OperationalError("UPDATE customers …", {}, Deadlock("deadlock detected"))
-        return [Reply(f"收到 {message.text}")]
-
-    for n, text in enumerate(["卡", "一", "二"]):
-        await _put(uow_factory, f"s{n}", text, user=f"u{n}")
-    errors = ErrorHandler()
-    worker = InboxWorker(uow_factory, router, errors, Clock(NOW), services=Services())
+    worker, errors, _ = await _deadlocking(uow_factory, ["卡", "一", "二"], lambda text: text == "卡")
     handled = [await worker.process_batch() for _ in range(TRANSIENT_TRIES + 1)]
     assert handled == [2] + [0] * (TRANSIENT_TRIES - 2) + [1, 0]  # the others at once, the stuck one failed at last
     assert errors.count == 1
