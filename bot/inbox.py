@@ -232,7 +232,7 @@ class InboxWorker:
         except Exception as exc:  # one error handler for every message
             if rehearsal:
                 raise
-            tries = self._transient.pop(stored.id or 0, 0) + 1
+            tries = self._transient.get(stored.id or 0, 0) + 1  # forgotten once the message is finished
             if is_transient(exc) and tries < TRANSIENT_TRIES:
                 self._transient[stored.id or 0] = tries
                 log.warning("message %s: %s; handled again later", message.msg_id, ErrorHandler.summary(exc))

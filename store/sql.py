@@ -1370,7 +1370,7 @@ class SqlUnitOfWork:
     """One session, one transaction; leaving without ``commit()`` rolls back.
 
     With ``writer`` (SQLite, one writer at a time) units of work in this process take turns (see
-    ``WriterLock``); ``urgent`` ones (storing callbacks) go first, ``read_only`` ones need no turn.
+    ``WriterLock``; storing callbacks, ``Database.store_callbacks``, goes first), ``read_only`` ones need no turn.
     """
 
     def __init__(
@@ -1379,7 +1379,6 @@ class SqlUnitOfWork:
         writer: WriterLock | None = None,
         *,
         read_only: bool = False,
-        urgent: bool = False,
         names: NamesClock | None = None,
         readers: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
@@ -1387,12 +1386,11 @@ class SqlUnitOfWork:
         self._readers = readers
         self._writer = writer
         self.read_only = read_only
-        self._urgent = urgent
         self._names = names
 
     async def __aenter__(self) -> Self:
         if self._writer is not None:
-            await self._writer.acquire(urgent=self._urgent)
+            await self._writer.acquire()
         self.session = self._sessions()
         self.employees = SqlEmployees(self.session)
         self.teams = SqlTeams(self.session)
