@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sales.model import InboxMessage
 from store import migrate
 from store.db import create_engine, session_factory
-from store.sql import INBOX_CHANNEL, NamesClock, SqlUnitOfWork, put_inbox_in_one_trip
+from store.sql import INBOX_CHANNEL, NamesClock, SqlUnitOfWork, prepare_inbox_statements, put_inbox_in_one_trip
 from store.writer import WriterLock
 
 log = logging.getLogger("genjin.store")
@@ -81,8 +81,10 @@ class Database:
 
     async def open_intake(self) -> None:
         """Open the connection callbacks are stored through before the server listens: opened by the first callback
-        of a burst, its every step waited behind the others being decrypted (70-100 ms)."""
-        await self._intake_connection()
+        of a burst, its every step waited behind the others being decrypted (70-100 ms). Its statements are compiled
+        now too (``prepare_inbox_statements``)."""
+        connection = await self._intake_connection()
+        prepare_inbox_statements(connection.dialect)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: it never waits for the writer (SQLite) and cannot commit."""

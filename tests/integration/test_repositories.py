@@ -875,6 +875,33 @@ async def test_callbacks_are_stored_in_one_commit_whatever_the_batch(
         await database.dispose()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_a_burst_of_callbacks_compiles_no_statement(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``open_intake`` (before the server listens) compiles the intake statement for every batch a burst brings: a
+    shape compiled on first use held the event loop up to 25 ms in the middle of the burst."""
+    from store import sql
+    from store.database import Database
+
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else f"sqlite:///{tmp_path / 'in.db'}"
+    database = Database(url)
+    await (database.wipe() if backend == "postgres" else database.upgrade())
+    sql._new_rows_sql.cache_clear()
+    try:
+        await database.open_intake()
+        compiled = sql._new_rows_sql.cache_info().misses
+        sent = 0
+        for size in range(1, sql.PREPARED_BATCH + 1):
+            batch = [InboxMessage(platform="wecom", msg_id=f"m{sent + i}", user_id="u1", text="帮助", received_at=NOW)
+                     for i in range(size)]  # fmt: skip
+            assert await database.store_callbacks(batch) == [True] * size
+            sent += size
+        assert sql._new_rows_sql.cache_info().misses == compiled
+    finally:
+        await database.dispose()
+
+
 async def test_storing_callbacks_goes_ahead_of_queued_work_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The platform waits for the acknowledgement: its write waits for the unit of work in progress only."""
     import asyncio
