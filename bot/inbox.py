@@ -191,13 +191,25 @@ class InboxWorker:
         """Handle a made-up brief from a rep about one of their customers in a transaction that is rolled back, never
         committed, as the start-up's warm-up. The first real brief after a start paid 25-50 ms for compiling its SQL
         statements and first uses, holding SQLite's writer meanwhile, and the callbacks behind it waited. False when
-        there is nobody to rehearse with (no active employee with an open customer); a failure is raised."""
+        there is nobody to rehearse with (no active employee with an open customer); a failure is raised. Worker
+        processes started together rehearse with the same rep and customer: on PostgreSQL one of them may be chosen
+        as a deadlock's victim, and it rehearses again (``TRANSIENT_TRIES`` in all), as a real brief would be."""
         await self.services.parser.prepare(self.reader)
         async with self.reader() as looking:  # chosen without holding the writer
             sample = await _sample(looking)
         if sample is None:
             return False
-        platform, user_id, customer = sample
+        for tries in range(1, TRANSIENT_TRIES + 1):
+            try:
+                await self._rehearse_with(*sample)
+                return True
+            except Exception as exc:
+                if not is_transient(exc) or tries == TRANSIENT_TRIES:
+                    raise
+                log.info("rehearsal: %s; rehearsing again", ErrorHandler.summary(exc))
+        raise AssertionError("unreachable")
+
+    async def _rehearse_with(self, platform: str, user_id: str, customer: str) -> None:
         async with self.uow() as uow:
             text = f"{customer} 今天确认了需求,下周三做方案演示"
             msg_id = f"genjin:rehearsal:{uuid.uuid4().hex}"  # two processes' rehearsals never wait on one key
@@ -208,7 +220,6 @@ class InboxWorker:
             await uow.outbox.enqueue_many(replies)
             await uow.inbox.finish([Finished(0, status, error)], self.clock())  # no such row: the statement only
             await uow.rollback()
-        return True
 
     async def _handle(
         self, uow: UnitOfWork, stored: InboxMessage, *, rehearsal: bool = False

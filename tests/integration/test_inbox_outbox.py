@@ -599,6 +599,45 @@ async def test_after_waiting_out_a_flood_briefs_are_handled_for_a_while(
     assert await worker.drain() == 3 and sizes == [(3, 60.0), (0, 60.0)]
 
 
+async def test_a_rehearsal_chosen_as_a_deadlocks_victim_rehearses_again(uow_factory: UnitOfWorkFactory) -> None:
+    """Worker processes started together rehearse with the same rep and customer, and on PostgreSQL one of them can
+    be a deadlock's victim: it rehearses again (warm-up failed with a warning before). Any other failure, or a
+    deadlock every time, is raised."""
+    from sqlalchemy.exc import OperationalError
+
+    from sales.model import Customer
+    from sales.stages import Stage
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    await _employee(uow_factory)
+    async with uow_factory() as uow:
+        await uow.customers.add(Customer(name="瑞达机电", owner_id="E01", stage=Stage.INITIAL, stage_entered_at=NOW,
+                                         created_at=NOW))  # fmt: skip
+        await uow.commit()
+    failures: list[Exception] = []
+    tried = [0]
+
+    async def dispatch(message: Incoming, ctx: Context) -> list[Reply] | None:
+        tried[0] += 1
+        if failures:
+            raise failures.pop(0)
+        return [Reply("好的")]
+
+    worker = InboxWorker(uow_factory, build_router(), ErrorHandler(), Clock(NOW), services=Services())
+    worker.router.dispatch = dispatch  # type: ignore[method-assign]
+    failures[:] = [OperationalError("INSERT INTO points_ledger …", {}, Deadlock("deadlock detected"))]
+    assert await worker.rehearse() is True and tried == [2]
+    failures[:] = [OperationalError("INSERT …", {}, Deadlock("deadlock detected"))] * 3
+    with pytest.raises(OperationalError):
+        await worker.rehearse()
+    failures[:] = [ValueError("a bug")]
+    with pytest.raises(ValueError):
+        await worker.rehearse()
+    assert tried == [2 + 3 + 1]
+
+
 async def test_a_rehearsed_brief_leaves_no_trace(uow_factory: UnitOfWorkFactory) -> None:
     """The warm-up's brief goes through the real handlers (a rep's brief about their own customer, which moves it
     on) and is rolled back: the customer, the briefs, the points, the outbox, the inbox and the metrics are as they
