@@ -10,7 +10,10 @@ the warm-up's imports then compete with the first acknowledgements for the inter
 Sends encrypted callbacks (the official sample keys) to a real `genjin serve` whose WeCom API
 is a local fake, and prints: acknowledgement latency (median, p99), acknowledgements per
 second, briefs fully processed per second (callback in to reply received by the fake), and
-the ratio of acknowledgement throughput to a bare aiohttp handler that only decrypts.
+the ratio of acknowledgement throughput to a bare aiohttp handler that only decrypts. ``--rounds`` bursts (5 by
+default), each followed by the same burst at the bare handler once every brief of it is answered: each round's ratio
+pairs two bursts a second apart, and the summary gives the medians, since this machine's speed drifts by up to twice
+within minutes.
 ``--split`` runs the acknowledgements and the handling in separate processes (``serve --role web`` and
 ``--role worker``; ``--split 2``: two worker processes, PostgreSQL).
 """
@@ -20,12 +23,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import aiohttp
@@ -40,7 +46,7 @@ from sales.stages import Stage  # noqa: E402
 from store.database import Database  # noqa: E402
 from tests.fakes.wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeCom, encrypted_callback, text_message  # noqa: E402  # noqa: E402
 
-USERS = 200
+USERS = 1000  # reps, a round's two briefs each: past WeCom's 30 messages a minute per person, replies are merged
 
 
 def free_port() -> int:
@@ -49,7 +55,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def seed(url: str) -> None:
+async def seed(url: str, users: int) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -60,7 +66,7 @@ async def seed(url: str) -> None:
     else:
         await db.upgrade()
     async with db.uow() as uow:
-        for u in range(USERS):
+        for u in range(users):
             await uow.employees.add(Employee(id=f"E{u:03d}", name=f"销售{u}", accounts={"wecom": f"user{u}"}))
             await uow.customers.add(Customer(name=f"杭州测试{u:03d}号科技", owner_id=f"E{u:03d}",
                                              stage=Stage.INITIAL, stage_entered_at=now, created_at=now))  # fmt: skip
@@ -68,10 +74,10 @@ async def seed(url: str) -> None:
     await db.dispose()
 
 
-def payloads(count: int) -> list[tuple[str, bytes]]:
+def payloads(count: int, first: int, users: int) -> list[tuple[str, bytes]]:
     out = []
-    for n in range(count):
-        u = n % USERS
+    for n in range(first, first + count):
+        u = n % users
         text = f"测试{u:03d}号科技 今天沟通了需求,确认要上系统,预算{20 + n % 50}万,下周三做方案演示,预计月底签约"
         out.append(encrypted_callback(text_message(f"user{u}", text, str(10_000 + n)), nonce=f"n{n}"))
     return out
@@ -125,6 +131,30 @@ async def wait_for(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+HAS_PROC = Path("/proc/self/stat").exists()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def until_idle(pids: list[int], share: float = 0.03, limit: float = 60.0) -> None:
+    """Until the processes use under ``share`` of a core over half a second: after a burst `serve` still refreshes
+    the recommender's index and sends the last replies, which would otherwise slow the bare handler's burst."""
+    if not HAS_PROC:
+        await asyncio.sleep(2)
+        return
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        await asyncio.sleep(0.5)
+        if sum(cpu_seconds(pid) for pid in pids) - before < share * 0.5:
+            return
+    print(f"(serve still busy after {limit:.0f} s)")
+
+
 BARE = """
 import sys
 from aiohttp import web
@@ -142,17 +172,61 @@ web.run_app(app, host="127.0.0.1", port={port}, print=None)
 """
 
 
-def report(name: str, latencies: list[float], elapsed: float) -> float:
+def _percentile_99(latencies: list[float]) -> float:
     ordered = sorted(latencies)
-    p99 = ordered[int(len(ordered) * 0.99) - 1]
-    rate = len(latencies) / elapsed
-    print(f"{name}: ack median {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, {rate:.0f} acks/s")
-    return rate
+    return ordered[int(len(ordered) * 0.99) - 1]
+
+
+@dataclasses.dataclass
+class Round:
+    """One burst at `genjin serve` (acknowledgements, then every brief answered) and the same burst at the bare
+    handler just after."""
+
+    latencies: list[float]
+    elapsed: float
+    answered: int
+    processed: float
+    bare_latencies: list[float]
+    bare_elapsed: float
+
+    @property
+    def ack_median(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def ack_p99(self) -> float:
+        return _percentile_99(self.latencies) * 1000
+
+    @property
+    def ack_rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    @property
+    def brief_rate(self) -> float:
+        return self.answered / self.processed
+
+    @property
+    def bare_rate(self) -> float:
+        return len(self.bare_latencies) / self.bare_elapsed
+
+    @property
+    def ratio(self) -> float:
+        return self.ack_rate / self.bare_rate
+
+    def print(self, number: int, sent: int) -> None:
+        bare_median = statistics.median(self.bare_latencies) * 1000
+        print(f"round {number}: genjin serve ack median {self.ack_median:.1f} ms, p99 {self.ack_p99:.1f} ms, "
+              f"{self.ack_rate:.0f} acks/s; briefs answered {self.answered}/{sent} in {self.processed:.1f} s, "
+              f"{self.brief_rate:.0f} briefs/s (callback in to reply at the fake); bare aiohttp (decrypt only) "
+              f"median {bare_median:.1f} ms, p99 {_percentile_99(self.bare_latencies) * 1000:.1f} ms, "
+              f"{self.bare_rate:.0f} acks/s; ratio {self.ratio:.2f}")  # fmt: skip
 
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--callbacks", type=int, default=2000)
+    ap.add_argument("--callbacks", type=int, default=2000, help="per round")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--users", type=int, default=USERS, help="reps sending the briefs, each with a customer")
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--database-url", help="a PostgreSQL database to use (wiped); SQLite when not given")
     ap.add_argument("--inbox-workers", type=int, default=1, help="GENJIN_INBOX_WORKERS for the server (PostgreSQL)")
@@ -160,7 +234,7 @@ async def main() -> None:
                     help="serve --role web and WORKERS processes of --role worker (1 when not given)")  # fmt: skip
     ap.add_argument("--cold", action="store_true", help="fire as soon as serve listens, before its warm-up is done")
     args = ap.parse_args()
-    items = payloads(args.callbacks)
+    bursts = [payloads(args.callbacks, r * args.callbacks, args.users) for r in range(args.rounds)]
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
 
     fake = FakeWeCom()
@@ -168,12 +242,16 @@ async def main() -> None:
     await runner.setup()
     api_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
+    bare_port = free_port()
+    script = BARE.format(root=str(ROOT), token=TOKEN, key=AES_KEY, corp=CORP_ID, port=bare_port)
+    bare = await asyncio.create_subprocess_exec(sys.executable, "-c", script)
+    rounds: list[Round] = []
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         roles = ("web",) + ("worker",) * args.split if args.split else ("all",)
         print(f"database: {url.split(':', 1)[0]}, inbox workers: {args.inbox_workers}, processes: {', '.join(roles)}")
-        await seed(url)
+        await seed(url, args.users)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENJIN_")}
         env.update(
@@ -193,32 +271,39 @@ async def main() -> None:
             if not args.cold:  # the steady state: the handlers imported and the customer index built
                 for worker_port in ports[1:] or ports:
                     await wait_ready(f"http://127.0.0.1:{worker_port}/healthz")
-            started = time.perf_counter()
-            latencies, elapsed = await fire(f"http://127.0.0.1:{port}", items, args.concurrency)
-            while len(fake.messages) < args.callbacks and time.perf_counter() - started < 600:  # noqa: ASYNC110
-                await asyncio.sleep(0.1)  # polling the fake's list; it has no event to wait on
-            processed = time.perf_counter() - started
+            await wait_for(f"http://127.0.0.1:{bare_port}/wecom/callback")
+            for number, burst in enumerate(bursts, 1):
+                answered = len(fake.messages)
+                started = time.perf_counter()
+                latencies, elapsed = await fire(f"http://127.0.0.1:{port}", burst, args.concurrency)
+                while len(fake.messages) < answered + len(burst) and time.perf_counter() - started < 600:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)  # polling the fake's list; it has no event to wait on
+                processed = time.perf_counter() - started
+                await until_idle([process.pid for process in serving])  # its after-work would slow the bare one
+                bare_latencies, bare_elapsed = await fire(f"http://127.0.0.1:{bare_port}", burst, args.concurrency)
+                rounds.append(Round(latencies, elapsed, len(fake.messages) - answered, processed, bare_latencies,
+                                    bare_elapsed))  # fmt: skip
+                rounds[-1].print(number, len(burst))
         finally:
-            for serve in serving:
-                serve.terminate()
-            for serve in serving:
-                await asyncio.wait_for(serve.wait(), 10)
-    served_rate = report("genjin serve", latencies, elapsed)
-    print(f"briefs fully processed: {len(fake.messages)}/{args.callbacks} in {processed:.1f} s, "
-          f"{len(fake.messages) / processed:.0f} briefs/s (callback in to reply at the fake)")  # fmt: skip
-
-    bare_port = free_port()
-    script = BARE.format(root=str(ROOT), token=TOKEN, key=AES_KEY, corp=CORP_ID, port=bare_port)
-    bare = await asyncio.create_subprocess_exec(sys.executable, "-c", script)
-    try:
-        await wait_for(f"http://127.0.0.1:{bare_port}/wecom/callback")
-        bare_lat, bare_elapsed = await fire(f"http://127.0.0.1:{bare_port}", items, args.concurrency)
-    finally:
-        bare.terminate()
-        await asyncio.wait_for(bare.wait(), 10)
-    bare_rate = report("bare aiohttp (decrypt only)", bare_lat, bare_elapsed)
-    print(f"ratio of acknowledgement throughput, genjin serve / bare handler: {served_rate / bare_rate:.2f}")
+            for process in [*serving, bare]:
+                process.terminate()
+            for process in [*serving, bare]:
+                await asyncio.wait_for(process.wait(), 10)
     await runner.cleanup()
+    written = Counter(f"user{n % args.users}" for n in range(args.callbacks * args.rounds))
+    answers = Counter(m.get("touser") for m in fake.messages)
+    print(f"briefs answered: {len(fake.messages)} of {args.callbacks * args.rounds}; users answered other than once "
+          f"a brief: {sum(answers[user] != count for user, count in written.items())}; dropped by the fake for "
+          f"WeCom's per-person limit: {fake.dropped_over_limit}")  # fmt: skip
+    print(f"median of {len(rounds)} rounds: ack median {_median(r.ack_median for r in rounds):.1f} ms, "
+          f"p99 {_median(r.ack_p99 for r in rounds):.1f} ms, {_median(r.ack_rate for r in rounds):.0f} acks/s, "
+          f"{_median(r.brief_rate for r in rounds):.0f} briefs/s; bare {_median(r.bare_rate for r in rounds):.0f} "
+          f"acks/s; ratio {_median(r.ratio for r in rounds):.2f} "
+          f"(rounds {min(r.ratio for r in rounds):.2f}-{max(r.ratio for r in rounds):.2f})")  # fmt: skip
+
+
+def _median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
 
 
 if __name__ == "__main__":
