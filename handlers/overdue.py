@@ -16,9 +16,10 @@ async def overdue(message: Incoming, ctx: Context) -> list[Reply]:
     assert ctx.employee is not None
     services = ctx.services
     today = ctx.now.astimezone(services.timezone).date()
-    found = await find_stalled(ctx.uow, services.calendar, services.stall, today, services.timezone)
+    owners = await visible_owners(ctx.uow, ctx.employee)
+    found = await find_stalled(ctx.uow, services.calendar, services.stall, today, services.timezone, owners)
     stage = stage_in(message.text)
-    items = in_scope(found, await visible_owners(ctx.uow, ctx.employee), stage)
+    items = in_scope(found, owners, stage)
     scope = f"{stage.label}阶段" if stage else ""
     if not items:
         return [Reply(f"没有超期的{scope}客户,保持得不错!")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -604,17 +604,22 @@ def _scan_row(c: Customer) -> ScanRow:
 
 
 class MemoryReminders(_Repo):
-    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
-        found = [c for c in self.s.customers.values() if c.stage is stage and c.stage_entered_at < entered_before]
+    async def scan_stalled(
+        self, stage: Stage, entered_before: datetime, owners: Collection[str] | None = None
+    ) -> list[ScanRow]:
+        found = [c for c in self._owned(owners) if c.stage is stage and c.stage_entered_at < entered_before]
         return [_scan_row(c) for c in sorted(found, key=lambda c: c.id or 0)]
 
-    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
+    async def scan_steps_due(self, due_by: date, owners: Collection[str] | None = None) -> list[ScanRow]:
         found = [
             c
-            for c in self.s.customers.values()
+            for c in self._owned(owners)
             if c.stage in OPEN_STAGES and c.next_action_date is not None and c.next_action_date <= due_by
         ]
         return [_scan_row(c) for c in sorted(found, key=lambda c: c.id or 0)]
+
+    def _owned(self, owners: Collection[str] | None) -> list[Customer]:
+        return [c for c in self.s.customers.values() if owners is None or c.owner_id in owners]
 
     async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
         wanted = set(customer_ids)

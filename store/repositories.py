@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -272,12 +272,14 @@ class PendingRepository(Protocol):
 
 
 class ReminderRepository(Protocol):
-    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
-        """Customers in ``stage`` since before ``entered_before`` (uses the stage index)."""
+    async def scan_stalled(
+        self, stage: Stage, entered_before: datetime, owners: Collection[str] | None = None
+    ) -> list[ScanRow]:
+        """Customers in ``stage`` since before ``entered_before`` (uses the stage index); only ``owners``' if given."""
         ...
 
-    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
-        """Open customers whose planned step is dated ``due_by`` or earlier."""
+    async def scan_steps_due(self, due_by: date, owners: Collection[str] | None = None) -> list[ScanRow]:
+        """Open customers whose planned step is dated ``due_by`` or earlier; only ``owners``' if given."""
         ...
 
     async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]: ...

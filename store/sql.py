@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -1470,13 +1470,15 @@ _REMINDERS_SENT = select(
 class SqlReminders(_Repo):
     """The stall scan's queries: plain columns through the indexes, no ORM objects per row."""
 
-    async def scan_stalled(self, stage: Stage, entered_before: datetime) -> list[ScanRow]:
-        where = (CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before)
-        return await load_many(self.session, ScanRow, CustomerRow, *where)
+    async def scan_stalled(
+        self, stage: Stage, entered_before: datetime, owners: Collection[str] | None = None
+    ) -> list[ScanRow]:
+        where = [CustomerRow.stage == stage.value, CustomerRow.stage_entered_at < entered_before]
+        return await load_many(self.session, ScanRow, CustomerRow, *where, *_owned_by(owners))
 
-    async def scan_steps_due(self, due_by: date) -> list[ScanRow]:
-        where = (CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN))
-        return await load_many(self.session, ScanRow, CustomerRow, *where)
+    async def scan_steps_due(self, due_by: date, owners: Collection[str] | None = None) -> list[ScanRow]:
+        where = [CustomerRow.next_action_date <= due_by, CustomerRow.stage.in_(_OPEN)]
+        return await load_many(self.session, ScanRow, CustomerRow, *where, *_owned_by(owners))
 
     async def sent(self, customer_ids: Sequence[int]) -> list[Reminder]:
         out: list[Reminder] = []
@@ -1495,6 +1497,11 @@ class SqlReminders(_Repo):
         # the keys really inserted come back, so two instances scanning at once never both send one
         table = typing_cast(Table, ReminderRow.__table__)
         return {str(key) for key in await self._new_rows(table, columns, ("key",), "key")}
+
+
+def _owned_by(owners: Collection[str] | None) -> list[Any]:
+    """The condition for "customers of these owners only" (none: everyone's)."""
+    return [] if owners is None else [CustomerRow.owner_id.in_(sorted(owners))]
 
 
 class SqlStandups(_Repo):

@@ -58,7 +58,7 @@ async def build_activity(uow: UnitOfWork, services: Services, now: datetime, own
         async with uow.beside() as side:
             return await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
 
-    sent, found = await together(briefs(), find_stalled(uow, services.calendar, services.stall, today, tz))
+    sent, found = await together(briefs(), find_stalled(uow, services.calendar, services.stall, today, tz, owners))
     reps = [e for e in staff if e.role is Role.REP and (owners is None or e.id in owners)]
     stalled: dict[str, int] = {}
     for item in found:

@@ -251,3 +251,30 @@ async def test_overdue_query_uses_the_same_rules(uow_factory: UnitOfWorkFactory)
     all_, demo_only = [t for _, t in await outbox_texts(uow_factory)]
     assert "浙江天成建材" in all_ and "华东物流集团" in all_ and "共 2 个" in all_
     assert "浙江天成建材" in demo_only and "华东物流集团" not in demo_only
+
+
+async def test_stalls_of_some_owners_are_read_for_them_alone(uow_factory: UnitOfWorkFactory) -> None:
+    """A rep's question, a team's report: only those owners' customers are read (at 100,000 customers a rep's
+    "哪些客户超期了" read the whole company before), with the same findings as the company-wide pass."""
+    from usecases.stalls import find_stalled
+
+    services = weekdays_only()
+    await org(uow_factory, customer("浙江天成建材", Stage.DEMO, MON, next_action_date=date(2026, 11, 5)),
+              customer("华东物流集团", Stage.INITIAL, MON))  # fmt: skip
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E02", name="李娜", team="一组", supervisor_id="S01"))
+        await uow.customers.add(Customer(name="江苏恒瑞达", owner_id="E02", stage=Stage.QUALIFIED,
+                                         stage_entered_at=at(MON, 9), created_at=at(MON, 9),
+                                         next_action_date=date(2026, 11, 4)))  # fmt: skip
+        await uow.commit()
+    today = date(2026, 11, 12)
+    async with uow_factory() as uow:
+        every = await find_stalled(uow, services.calendar, services.stall, today, TZ)
+        e02 = await find_stalled(uow, services.calendar, services.stall, today, TZ, {"E02"})
+        nobody = await find_stalled(uow, services.calendar, services.stall, today, TZ, set())
+        rows = await uow.reminders.scan_stalled(Stage.QUALIFIED, at(today), {"E01"})
+        steps = await uow.reminders.scan_steps_due(today, ["E02"])
+    assert {i.row.owner_id for i in every} == {"E01", "E02"} and nobody == []
+    assert e02 == [i for i in every if i.row.owner_id == "E02"] and {i.finding.reason for i in e02} == {
+        "stall", "next_step_overdue"}  # fmt: skip
+    assert rows == [] and [r.name for r in steps] == ["江苏恒瑞达"]
