@@ -140,6 +140,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_of(processes: list[asyncio.subprocess.Process]) -> float:
+    """CPU seconds the processes have used (0 where /proc is missing)."""
+    return sum(cpu_seconds(p.pid) for p in processes) if HAS_PROC else 0.0
+
+
 async def until_idle(pids: list[int], share: float = 0.03, limit: float = 60.0) -> None:
     """Until the processes use under ``share`` of a core over half a second: after a burst `serve` still refreshes
     the recommender's index and sends the last replies, which would otherwise slow the bare handler's burst."""
@@ -188,6 +193,14 @@ class Round:
     processed: float
     bare_latencies: list[float]
     bare_elapsed: float
+    serve_cpu: float  # CPU seconds `serve` (all its processes) used during the burst
+    bare_cpu: float
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The bare handler's CPU per acknowledgement over serve's: far steadier than the rates on a shared machine,
+        whose speed changes from one burst to the next."""
+        return self.bare_cpu / self.serve_cpu if self.serve_cpu else float("nan")
 
     @property
     def ack_median(self) -> float:
@@ -219,7 +232,8 @@ class Round:
               f"{self.ack_rate:.0f} acks/s; briefs answered {self.answered}/{sent} in {self.processed:.1f} s, "
               f"{self.brief_rate:.0f} briefs/s (callback in to reply at the fake); bare aiohttp (decrypt only) "
               f"median {bare_median:.1f} ms, p99 {_percentile_99(self.bare_latencies) * 1000:.1f} ms, "
-              f"{self.bare_rate:.0f} acks/s; ratio {self.ratio:.2f}")  # fmt: skip
+              f"{self.bare_rate:.0f} acks/s; ratio {self.ratio:.2f}; CPU per ack {self.serve_cpu / sent * 1e6:.0f} µs "
+              f"against {self.bare_cpu / sent * 1e6:.0f} µs, ratio {self.cpu_ratio:.2f}")  # fmt: skip
 
 
 async def main() -> None:
@@ -274,15 +288,17 @@ async def main() -> None:
             await wait_for(f"http://127.0.0.1:{bare_port}/wecom/callback")
             for number, burst in enumerate(bursts, 1):
                 answered = len(fake.messages)
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_of(serving)
                 latencies, elapsed = await fire(f"http://127.0.0.1:{port}", burst, args.concurrency)
+                serve_cpu = cpu_of(serving) - cpu
                 while len(fake.messages) < answered + len(burst) and time.perf_counter() - started < 600:  # noqa: ASYNC110
                     await asyncio.sleep(0.1)  # polling the fake's list; it has no event to wait on
                 processed = time.perf_counter() - started
                 await until_idle([process.pid for process in serving])  # its after-work would slow the bare one
+                cpu = cpu_of([bare])
                 bare_latencies, bare_elapsed = await fire(f"http://127.0.0.1:{bare_port}", burst, args.concurrency)
                 rounds.append(Round(latencies, elapsed, len(fake.messages) - answered, processed, bare_latencies,
-                                    bare_elapsed))  # fmt: skip
+                                    bare_elapsed, serve_cpu, cpu_of([bare]) - cpu))  # fmt: skip
                 rounds[-1].print(number, len(burst))
         finally:
             for process in [*serving, bare]:
@@ -299,7 +315,9 @@ async def main() -> None:
           f"p99 {_median(r.ack_p99 for r in rounds):.1f} ms, {_median(r.ack_rate for r in rounds):.0f} acks/s, "
           f"{_median(r.brief_rate for r in rounds):.0f} briefs/s; bare {_median(r.bare_rate for r in rounds):.0f} "
           f"acks/s; ratio {_median(r.ratio for r in rounds):.2f} "
-          f"(rounds {min(r.ratio for r in rounds):.2f}-{max(r.ratio for r in rounds):.2f})")  # fmt: skip
+          f"(rounds {min(r.ratio for r in rounds):.2f}-{max(r.ratio for r in rounds):.2f}); CPU per ack, bare / serve "
+          f"{_median(r.cpu_ratio for r in rounds):.2f} (rounds {min(r.cpu_ratio for r in rounds):.2f}-"
+          f"{max(r.cpu_ratio for r in rounds):.2f})")  # fmt: skip
 
 
 def _median(values: Iterable[float]) -> float:
