@@ -1142,15 +1142,22 @@ def _new_ones(messages: Sequence[InboxMessage], first: dict[tuple[str, str], int
     return [first[key] == i and key in stored for i, key in enumerate((m.platform, m.msg_id) for m in messages)]
 
 
-PREPARED_BATCH = 64  # callbacks a burst stores at once: about the platforms' concurrency
+PREPARED_BATCH = 256  # callbacks stored at once, prepared for: several times the platforms' concurrency
 
 
 def prepare_inbox_statements(dialect: Dialect, largest: int = PREPARED_BATCH) -> None:
-    """Compile the intake's statement for every batch shape up to ``largest`` callbacks before the server listens.
-    Each shape compiled on first use held the event loop for 1-25 ms, in the middle of the first burst, with every
-    callback of it waiting (ack p99 and a few percent of the burst's acknowledgements)."""
-    for bits in range(largest.bit_length()):  # the statements come in power-of-two sizes
-        _inbox_statements(dialect, [_SAMPLE_CALLBACK] * (1 << bits))
+    """Compile the intake's statement for every shape a batch of up to ``largest`` callbacks takes (on SQLite, where a
+    statement holds 69, for any batch), before the server listens. Each shape compiled on first use held the event
+    loop for 1-25 ms, in the middle of the first burst, with every callback of it waiting (ack p99 and a few percent of
+    the burst's acknowledgements)."""
+    top = min(largest, _inbox_rows_per_statement(dialect))
+    for count in sorted({min(top, 1 << bits) for bits in range(top.bit_length() + 1)}):  # the shapes: powers of two
+        _inbox_statements(dialect, [_SAMPLE_CALLBACK] * count)  # and the statement's limit
+
+
+def _inbox_rows_per_statement(dialect: Dialect) -> int:
+    limit = _NEW_ROWS_PARAMETERS if dialect.name == "sqlite" else _PG_PARAMETERS
+    return max(1, limit // len(_field_names(InboxMessage, ("id",))))
 
 
 _SAMPLE_CALLBACK = InboxMessage("", "", "", datetime(2026, 1, 1, tzinfo=UTC), kind="text")
@@ -1162,8 +1169,7 @@ def _inbox_statements(dialect: Dialect, chosen: list[InboxMessage]) -> list[tupl
     when it stored anything, in the same statement."""
     keys = _field_names(InboxMessage, ("id",))
     table = typing_cast(Table, InboxRow.__table__)
-    limit = _NEW_ROWS_PARAMETERS if dialect.name == "sqlite" else _PG_PARAMETERS
-    size = max(1, limit // len(keys))
+    size = _inbox_rows_per_statement(dialect)
     statements = []
     for start in range(0, len(chosen), size):
         part = chosen[start : start + size]
