@@ -6,7 +6,7 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, query_is
 from sales.people import display_names
 from usecases.format import fit
-from usecases.stalls import describe, find_stalled, in_scope, stage_in, visible_owners
+from usecases.stalls import by_urgency, describe, find_stalled, in_scope, stage_in, visible_owners
 
 router = Router("overdue")
 
@@ -25,7 +25,7 @@ async def overdue(message: Incoming, ctx: Context) -> list[Reply]:
         return [Reply(f"没有超期的{scope}客户,保持得不错!")]
     names = display_names(await ctx.uow.employees.find())
     mine_only = all(i.row.owner_id == ctx.employee.id for i in items)
-    items.sort(key=lambda i: (-i.finding.level, -i.finding.days))
+    items = by_urgency(items)
     lines = [f"超期的{scope}客户共 {len({i.row.id for i in items})} 个(按工作日计算):"]
     lines += [describe(i, owner=None if mine_only else names.get(i.row.owner_id)) for i in items]
     return [Reply(fit(lines, more=lambda n: f"……还有 {n} 个没有列出"))]

@@ -6,7 +6,7 @@ the working-day rules of ``sales.stall`` decide the rest.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -63,6 +63,12 @@ async def find_stalled(
         if finding:
             found.append(stalled(row, finding))
     return found
+
+
+def by_urgency(items: Iterable[Stalled]) -> list[Stalled]:
+    """Highest level first, then the longest overdue; the same order whichever plan the database chose to read them
+    (a list cut at ten must not depend on it)."""
+    return sorted(items, key=lambda i: (-i.finding.level, -i.finding.days, i.row.id))
 
 
 def describe(item: Stalled, *, owner: str | None = None) -> str:

@@ -11,7 +11,7 @@ from store.repositories import UnitOfWork
 from usecases.format import day
 from usecases.goals import GoalState, days_this_week, week_pace
 from usecases.services import Services
-from usecases.stalls import Stalled, describe
+from usecases.stalls import Stalled, by_urgency, describe
 
 
 def team_of(person: Employee, staff: Sequence[Employee]) -> set[str]:
@@ -45,7 +45,7 @@ async def task_lines(
         key=lambda c: c.next_action_date or start,
     )
     closes = [c for c in customers if c.expected_close and today <= c.expected_close <= month_end]
-    mine = [s for s in stalled if s.row.owner_id in team]
+    mine = by_urgency(s for s in stalled if s.row.owner_id in team)
     who = "团队" if person.role is Role.SUPERVISOR else "你"
     week = "下周" if next_week else "本周"
     lines = [f"{week}任务清单({day(start)} 起):", f"{week}要做的下一步({len(steps)}):"]

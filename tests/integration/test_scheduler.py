@@ -278,3 +278,28 @@ async def test_stalls_of_some_owners_are_read_for_them_alone(uow_factory: UnitOf
     assert e02 == [i for i in every if i.row.owner_id == "E02"] and {i.finding.reason for i in e02} == {
         "stall", "next_step_overdue"}  # fmt: skip
     assert rows == [] and [r.name for r in steps] == ["江苏恒瑞达"]
+
+
+async def test_a_task_list_cut_at_ten_stalls_shows_the_most_urgent(uow_factory: UnitOfWorkFactory) -> None:
+    """Twelve stalled customers: the list shows ten, the longest stalled first, whatever order the database read them
+    in (a rep's own are read by owner, through another index than the company's)."""
+    from datetime import timedelta
+
+    from sales.months import month_key
+    from usecases.goals import goal_state
+    from usecases.stalls import find_stalled
+    from usecases.tasks import task_lines
+
+    services = weekdays_only()
+    entered = [MON - timedelta(days=n) for n in (3, 10, 0, 7, 4, 12, 5, 11, 6, 17, 13, 14)]  # weekdays, shuffled
+    await org(uow_factory, *(customer(f"客户{n:02d}号公司", Stage.INITIAL, day) for n, day in enumerate(entered)))
+    today = date(2026, 11, 20)
+    async with uow_factory() as uow:
+        staff = await uow.employees.find(active_only=True)
+        [rep] = [e for e in staff if e.id == "E01"]
+        stalled = await find_stalled(uow, services.calendar, services.stall, today, TZ, {"E01"})
+        goals = await goal_state(uow, services, today, month_key(today))
+        lines = await task_lines(uow, services, rep, staff, list(reversed(stalled)), goals, today)
+    shown = [line.removeprefix("· ").split()[0] for line in lines if line.startswith("· 客户")]
+    oldest_first = [f"客户{n:02d}号公司" for n, _ in sorted(enumerate(entered), key=lambda p: (p[1], p[0]))]
+    assert len(stalled) == 12 and shown == oldest_first[:10]
