@@ -11,9 +11,10 @@ Sends encrypted callbacks (the official sample keys) to a real `genjin serve` wh
 is a local fake, and prints: acknowledgement latency (median, p99), acknowledgements per
 second, briefs fully processed per second (callback in to reply received by the fake), and
 the ratio of acknowledgement throughput to a bare aiohttp handler that only decrypts. ``--rounds`` bursts (5 by
-default), each followed by the same burst at the bare handler once every brief of it is answered: each round's ratio
-pairs two bursts a second apart, and the summary gives the medians, since this machine's speed drifts by up to twice
-within minutes.
+default), each followed by the same burst at the bare handler once every brief of it is handled, every reply sent and
+serve idle: each round's ratio pairs two bursts some seconds apart, and the summary gives the medians, since this
+machine's speed drifts by up to twice within minutes. CPU per acknowledgement counts serve's processes and, on
+PostgreSQL, the database server's.
 ``--split`` runs the acknowledgements and the handling in separate processes (``serve --role web`` and
 ``--role worker``; ``--split 2``: two worker processes, PostgreSQL).
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -140,14 +142,37 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_of(processes: list[asyncio.subprocess.Process]) -> float:
-    """CPU seconds the processes have used (0 where /proc is missing)."""
-    return sum(cpu_seconds(p.pid) for p in processes) if HAS_PROC else 0.0
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds the processes have used (0 where /proc is missing; one that ended meanwhile counts nothing)."""
+    total = 0.0
+    for pid in pids if HAS_PROC else []:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(pid)
+    return total
+
+
+def database_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine: its work for each callback counts as serve's, since the
+    bare handler stores nothing."""
+    found = []
+    for entry in Path("/proc").iterdir() if HAS_PROC else []:
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                found.append(int(entry.name))
+    return found
+
+
+async def unfinished(database: Database) -> int:
+    """Messages still new in the inbox and replies not yet sent."""
+    async with database.engine.connect() as connection:
+        query = ("SELECT (SELECT count(*) FROM inbox WHERE status = 'new')"
+                 " + (SELECT count(*) FROM outbox WHERE status = 'pending')")  # fmt: skip
+        return int((await connection.execute(text(query))).scalar_one())
 
 
 async def until_idle(pids: list[int], share: float = 0.03, limit: float = 60.0) -> None:
     """Until the processes use under ``share`` of a core over half a second: after a burst `serve` still refreshes
-    the recommender's index and sends the last replies, which would otherwise slow the bare handler's burst."""
+    the recommender's index, which would otherwise slow the bare handler's burst."""
     if not HAS_PROC:
         await asyncio.sleep(2)
         return
@@ -248,6 +273,9 @@ async def main() -> None:
                     help="serve --role web and WORKERS processes of --role worker (1 when not given)")  # fmt: skip
     ap.add_argument("--cold", action="store_true", help="fire as soon as serve listens, before its warm-up is done")
     args = ap.parse_args()
+    if args.cold and args.rounds != 1:
+        print("--cold: one round (later rounds would meet a warm server)")
+        args.rounds = 1
     bursts = [payloads(args.callbacks, r * args.callbacks, args.users) for r in range(args.rounds)]
     CallbackCrypto(TOKEN, AES_KEY, CORP_ID)  # fail early if the crypto stack is missing
 
@@ -275,6 +303,7 @@ async def main() -> None:
             GENJIN_INBOX_WORKERS=str(args.inbox_workers),
         )  # fmt: skip
         command = (sys.executable, "-m", "bot.cli", "serve", "--role")
+        watch = Database(url)
         serving: list[asyncio.subprocess.Process] = []
         try:
             ports = [port] + [free_port() for _ in roles[1:]]  # a worker beside a web process: /healthz on its own
@@ -288,19 +317,21 @@ async def main() -> None:
             await wait_for(f"http://127.0.0.1:{bare_port}/wecom/callback")
             for number, burst in enumerate(bursts, 1):
                 answered = len(fake.messages)
-                started, cpu = time.perf_counter(), cpu_of(serving)
+                pids = [process.pid for process in serving] + (database_pids() if url.startswith("postgresql") else [])
+                started, cpu = time.perf_counter(), cpu_of(pids)
                 latencies, elapsed = await fire(f"http://127.0.0.1:{port}", burst, args.concurrency)
-                serve_cpu = cpu_of(serving) - cpu
-                while len(fake.messages) < answered + len(burst) and time.perf_counter() - started < 600:  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)  # polling the fake's list; it has no event to wait on
+                serve_cpu = cpu_of(pids) - cpu
+                while await unfinished(watch) and time.perf_counter() - started < 600:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)  # every brief handled and every reply sent (digests and retries too)
                 processed = time.perf_counter() - started
-                await until_idle([process.pid for process in serving])  # its after-work would slow the bare one
-                cpu = cpu_of([bare])
+                await until_idle(pids)  # its after-work would slow the bare one
+                cpu = cpu_of([bare.pid])
                 bare_latencies, bare_elapsed = await fire(f"http://127.0.0.1:{bare_port}", burst, args.concurrency)
                 rounds.append(Round(latencies, elapsed, len(fake.messages) - answered, processed, bare_latencies,
-                                    bare_elapsed, serve_cpu, cpu_of([bare]) - cpu))  # fmt: skip
+                                    bare_elapsed, serve_cpu, cpu_of([bare.pid]) - cpu))  # fmt: skip
                 rounds[-1].print(number, len(burst))
         finally:
+            await watch.dispose()
             for process in [*serving, bare]:
                 process.terminate()
             for process in [*serving, bare]:
