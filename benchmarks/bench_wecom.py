@@ -163,8 +163,10 @@ def database_pids() -> list[int]:
 
 
 async def unfinished(database: Database) -> int:
-    """Messages still new in the inbox and replies not yet sent."""
-    async with database.engine.connect() as connection:
+    """Messages still new in the inbox and replies not yet sent: read outside any transaction, so that on SQLite it
+    never takes (or waits for) the writer's lock."""
+    async with database.engine.connect() as plain:
+        connection = await plain.execution_options(isolation_level="AUTOCOMMIT")
         query = ("SELECT (SELECT count(*) FROM inbox WHERE status = 'new')"
                  " + (SELECT count(*) FROM outbox WHERE status = 'pending')")  # fmt: skip
         return int((await connection.execute(text(query))).scalar_one())
