@@ -45,7 +45,8 @@ class Recommendation:
             "customer": self.customer.customer.name,
             "similar": [{"name": n.history.customer.name, "score": round(n.score, 3), "reasons": list(n.reasons),
                          "outcome": n.history.outcome} for n in self.similar],
-            "suggestions": [{"text": s.text, "evidence": s.evidence} for s in self.strategy.suggestions],
+            "suggestions": [{"text": s.text, "evidence": s.evidence} | ({"move": s.move.as_json()} if s.move else {})
+                            for s in self.strategy.suggestions],
             "enough_history": self.strategy.enough,
             "follow_up": self.strategy.interval,
             "win_probability": None if self.score is None or self.score.probability is None

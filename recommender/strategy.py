@@ -11,6 +11,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from recommender.history import History
+from recommender.moves import MinedMove, mine_moves
 from recommender.similarity import stage_days
 from sales.calendar import WorkCalendar
 from sales.stages import OPEN_STAGES, Stage
@@ -39,6 +40,7 @@ _ANSWER = re.compile(r"我们([^。;;!!\n]{2,30})")
 class Suggestion:
     text: str
     evidence: str
+    move: MinedMove | None = None  # a move mined from the notes, with its counts and timing
 
 
 @dataclass
@@ -59,6 +61,22 @@ def _before_advance(h: History, action_words: tuple[str, ...]) -> bool:
     advances = [at for stage, at in h.path if not stage.is_closed or stage is Stage.WON]
     last = advances[-1] if advances else None
     return any(any(w in text for w in action_words) for at, text in h.notes if last is None or at <= last)
+
+
+def _mined(move: MinedMove, label: str, won: int, lost: int, *, known: bool) -> Suggestion:
+    """A mined move in the reps' words, with who did it, when, and what the lost deals did instead; one the known
+    list names is put as the known moves are (安排…)."""
+    example = move.examples[0] if move.examples else ""
+    example = example if len(example) <= 40 else example[:39] + "…"
+    when = ""
+    if move.stage is not None:
+        when = f",多在{move.stage.label}阶段" + (f"、进入后约 {move.days} 个工作日" if move.days is not None else "")
+    lost_part = f";流失的 {lost} 个中 {move.lost_with} 个这样做" if lost else ""
+    instead = move.lost_instead or ""
+    instead = f",流失的多是「{instead if len(instead) <= 30 else instead[:29] + '…'}」" if instead else ""
+    head = f"安排{label}" if known else f"试试「{label}」"
+    return Suggestion(f"{head}(如:{example})", f"{_share(move.won_with, won)}这样做{when}{lost_part}{instead}",
+                      move)  # fmt: skip
 
 
 def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
@@ -91,9 +109,18 @@ def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: Zo
     if medians:
         strategy.suggestions.append(Suggestion(
             "按这个节奏推进:" + " → ".join(medians) + "(中位数)", f"来自 {n} 个相似的已成交客户"))  # fmt: skip
-    # the moves that came before winning, most common first, compared with the lost
-    moves = []
+    # the moves that came before winning, most common first, compared with the lost: mined from the notes, and
+    # the known ones (which name a mined move that is one of them)
+    mined = mine_moves(won, lost, calendar, tz)
+    moves: list[tuple[int, str, int] | tuple[int, str, int, MinedMove]] = []
+    for move in mined:
+        known = next((label for label, words in ACTIONS.items()
+                      if any(w in text for text in move.examples for w in words)), None)  # fmt: skip
+        moves.append((move.won_with, known or move.name, move.lost_with, move))
+    named = {m[1] for m in moves}
     for label, words in ACTIONS.items():
+        if label in named:
+            continue
         won_with = sum(_before_advance(h, words) for h in won)
         lost_with = sum(_before_advance(h, words) for h in lost)
         if won_with and won_with / n >= 0.4 and (not lost or won_with / n > lost_with / max(1, len(lost))):
@@ -102,7 +129,11 @@ def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: Zo
     quick_lost = sum(_quick_quote(h, calendar, tz) for h in lost)
     if quick / n >= 0.4 and (not lost or quick / n > quick_lost / max(1, len(lost))):
         moves.append((quick, "演示后三天内报价", quick_lost))
-    for count, label, against in sorted(moves, reverse=True)[:2]:
+    for entry in sorted(moves, key=lambda m: (-m[0], m[2], m[1]))[:2]:
+        count, label, against = entry[0], entry[1], entry[2]
+        if len(entry) == 4:
+            strategy.suggestions.append(_mined(entry[3], label, n, len(lost), known=label in ACTIONS))
+            continue
         lost_part = f";流失的 {len(lost)} 个中只有 {against} 个这样做" if lost else ""
         strategy.suggestions.append(Suggestion(f"安排{label}", f"{_share(count, n)}在推进中做了这一步{lost_part}"))
     # objections met, and how the winners answered them

@@ -1,0 +1,178 @@
+"""The moves that set won deals apart from lost ones, mined from the reps' own notes (issue 19).
+
+A fixed word list only knows the moves someone thought of, in the words they thought of; a team that wins by
+writing the client's project-approval paper or by taking the boss to dinner is never told so. Here the notes of
+the similar won and lost deals are cut into Chinese character pairs and triples ("fragments"); a fragment is
+distinctive when won deals write it at least three times as often as lost ones. A won deal's note with two or more
+distinctive fragments is a candidate, and is kept only when won deals write notes like it (sharing two of its
+distinctive fragments) clearly more often than lost deals do: something both do (festival gifts, "电话跟进") is no
+move. The kept notes are grouped by the stage they were written in, so the different wordings of one move (参观 /
+实地参观 / 带客户去看工厂) count as one; a group becomes a move when enough won deals are in it and a one-sided
+hypergeometric test says the split between won and lost is unlikely by chance. The move is named by its most
+telling fragment, shown with the reps' own words, and carries its evidence: how many won and lost deals did it, in
+which stage, how many working days after entering it, and what the lost deals wrote in that stage instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from recommender.history import History
+from sales.calendar import WorkCalendar
+from sales.stages import Stage
+
+MIN_SHARE = 0.4  # a move is done by at least this share of the similar won deals
+MAX_P = 0.05  # and its split between won and lost is this unlikely by chance
+LIFT = 3.0  # a distinctive fragment, or note, is written this many times as often by won deals as by lost ones
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class MinedMove:
+    """One move and its evidence; ``examples`` are notes as the reps wrote them."""
+
+    name: str
+    examples: tuple[str, ...]
+    won_with: int
+    won: int
+    lost_with: int
+    lost: int
+    stage: Stage | None  # the stage the won deals were in when they did it
+    days: int | None  # median working days from entering that stage to doing it
+    lost_instead: str | None  # what the lost deals wrote in that stage instead
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "examples": list(self.examples), "won_with": self.won_with, "won": self.won,
+                "lost_with": self.lost_with, "lost": self.lost, "stage": self.stage.value if self.stage else None,
+                "days_after_entering": self.days, "lost_instead": self.lost_instead}  # fmt: skip
+
+
+def fragments(text: str) -> frozenset[str]:
+    """The character pairs and triples of the text's Chinese runs: no dictionary, so a company's own words count."""
+    out: set[str] = set()
+    for run in _HAN.findall(text):
+        for n in (2, 3):
+            out.update(run[i : i + n] for i in range(len(run) - n + 1))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class _Note:
+    deal: int
+    at: datetime
+    text: str
+    stage: Stage | None
+    entered: datetime | None
+    pieces: frozenset[str]
+
+
+def _notes(h: History) -> list[_Note]:
+    """The deal's notes before it closed (a signing or losing note says how it ended, not what moved it)."""
+    closed = next((at for stage, at in h.path if stage.is_closed), None)
+    out = []
+    for at, text in h.notes:
+        if closed is not None and at >= closed:
+            continue
+        stage, entered = None, None
+        for s, since in h.path:
+            if since <= at:
+                stage, entered = s, since
+        out.append(_Note(h.id, at, text, stage, entered, fragments(text)))
+    return out
+
+
+def _upper_tail(won_with: int, won: int, lost_with: int, lost: int) -> float:
+    """P(at least ``won_with`` of the deals that did it are won ones) if doing it had nothing to do with winning."""
+    total, did = won + lost, won_with + lost_with
+    return sum(math.comb(did, k) * math.comb(total - did, won - k)
+               for k in range(won_with, min(did, won) + 1)) / math.comb(total, won)  # fmt: skip
+
+
+ALIKE = 0.3  # two notes say the same thing when this share of their fragments is common to both (Jaccard)
+
+
+def _alike(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a) and bool(b) and len(a & b) >= ALIKE * len(a | b)
+
+
+def _deals_alike(notes: list[_Note], note: _Note) -> set[int]:
+    """The deals with a note saying what ``note`` says (the same thing in about the same words)."""
+    return {n.deal for n in notes if _alike(n.pieces, note.pieces)}
+
+
+def mine_moves(
+    won: list[History],
+    lost: list[History],
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    *,
+    min_share: float = MIN_SHARE,
+    max_p: float = MAX_P,
+) -> list[MinedMove]:
+    """The moves the won deals made and the lost ones did not, most done first."""
+    if not won:
+        return []
+    nw, nl = len(won), len(lost)
+    won_notes = [n for h in won for n in _notes(h)]
+    lost_notes = [n for h in lost for n in _notes(h)]
+    won_count: Counter[str] = Counter(p for h in won for p in set().union(*(n.pieces for n in _notes(h))))
+    lost_count: Counter[str] = Counter(p for h in lost for p in set().union(*(n.pieces for n in _notes(h))))
+    distinctive = {p for p, w in won_count.items()
+                   if w >= 2 and w / nw >= LIFT * (lost_count[p] + 0.5) / (nl + 1)}  # fmt: skip
+    groups: dict[Stage | None, list[_Note]] = defaultdict(list)
+    for note in won_notes:
+        if len(note.pieces & distinctive) < 2:
+            continue
+        alike_won, alike_lost = _deals_alike(won_notes, note), _deals_alike(lost_notes, note)
+        if len(alike_won) >= 2 and len(alike_won) / nw >= LIFT * (len(alike_lost) + 0.5) / (nl + 1):
+            groups[note.stage].append(note)
+    moves = []
+    for stage, kept in groups.items():
+        deals = {n.deal for n in kept}
+        lost_with = len({d for n in kept for d in _deals_alike(lost_notes, n)})
+        if len(deals) / nw < min_share or _upper_tail(len(deals), nw, lost_with, nl) > max_p:
+            continue
+        name = _name(kept, lost_count, nw / max(nl, 1))
+        moves.append(MinedMove(name, _examples(kept, name), len(deals), nw, lost_with, nl, stage,
+                               _days(kept, calendar, tz), _instead(lost_notes, stage, kept)))  # fmt: skip
+    return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
+
+
+def _name(kept: list[_Note], lost_count: Counter[str], scale: float) -> str:
+    """The fragment the move's notes share most and the lost deals' notes least, the longer the better: the move in
+    the reps' own words (a tail like 下周再跟 is written by lost deals as well)."""
+    counts = Counter(p for n in kept for p in n.pieces)
+    return max(counts, key=lambda p: (counts[p] - scale * lost_count[p], len(p), p))
+
+
+def _examples(kept: list[_Note], name: str) -> tuple[str, ...]:
+    """Up to two wordings that hold the name first, the most written first, each as it was written."""
+    texts = Counter(n.text.strip() for n in kept)
+    return tuple(sorted(texts, key=lambda t: (name not in t, -texts[t], t))[:2])
+
+
+def _days(kept: list[_Note], calendar: WorkCalendar, tz: ZoneInfo) -> int | None:
+    """Median working days from entering the stage to the move, over the deals' first notes of it."""
+    first: dict[int, _Note] = {}
+    for n in sorted(kept, key=lambda n: n.at):
+        first.setdefault(n.deal, n)
+    spans = [calendar.workdays_after(n.entered.astimezone(tz).date(), n.at.astimezone(tz).date())
+             for n in first.values() if n.entered is not None]  # fmt: skip
+    return round(statistics.median(spans)) if spans else None
+
+
+def _instead(lost_notes: list[_Note], stage: Stage | None, kept: list[_Note]) -> str | None:
+    """The note the lost deals wrote most often in that stage (by the fragment most of them share)."""
+    there = [n for n in lost_notes if n.stage == stage and not any(_alike(n.pieces, k.pieces) for k in kept)]
+    if not there:
+        return None
+    counts = Counter(p for n in there for p in n.pieces)
+    deals = {p: len({n.deal for n in there if p in n.pieces}) for p in counts}
+    top = max(counts, key=lambda p: (deals[p], len(p), counts[p], p))
+    return next(n.text.strip() for n in there if top in n.pieces)

@@ -1,0 +1,96 @@
+"""Moves mined from the notes (issue 19): one move in many wordings, nothing both won and lost deals do, evidence."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from recommender.history import History, build
+from recommender.moves import mine_moves
+from recommender.service import Recommendation
+from recommender.strategy import plan
+from sales.calendar import WorkCalendar
+from sales.model import Customer, Employee, StageChange
+from sales.stages import OPEN_STAGES, Stage
+from tests.conftest import TZ
+
+T0 = datetime(2026, 3, 2, 10, tzinfo=TZ)  # a Monday
+TODAY = T0.date() + timedelta(days=200)
+CALENDAR = WorkCalendar()  # weekends only: the counts below are plain to check
+SAMPLES = (  # one move, five wordings that share little but the thing itself
+    "给他们寄了一箱样品试试",
+    "上午送了两台样机过去,让车间先用着",
+    "打包了一批样件给采购,测完再说",
+    "把样品交给王工做了测试",
+    "李总同意先拿样机跑一个月",
+)
+FILLER = ("电话跟进了一下进度", "微信上聊了几句", "发了产品资料过去")
+GIFTS = ("中秋给对方送了月饼", "过节送了一箱水果给采购", "端午带了粽子礼盒过去")
+
+
+def deal(n: int, outcome: str, notes_in_demo: list[str]) -> tuple[Customer, list[StageChange], list[tuple]]:  # type: ignore[type-arg]
+    """Initial → qualified → demo (its notes on the second working day there) → won, or lost in the demo stage."""
+    stage = Stage.WON if outcome == "won" else Stage.LOST
+    customer = Customer(name=f"客户{n:02d}", owner_id="E01", stage=stage, stage_entered_at=T0, created_at=T0, id=n,
+                        industry="制造", region="苏州", size="中型")  # fmt: skip
+    changes, texts, at = [], [], T0
+    for s in OPEN_STAGES[:3]:
+        changes.append(StageChange(n, None, s, at))
+        texts.append((n, at + timedelta(hours=2), FILLER[n % len(FILLER)]))
+        if s is Stage.DEMO:
+            texts += [(n, at + timedelta(days=2), text) for text in notes_in_demo]
+        at += timedelta(days=7)
+    changes.append(StageChange(n, None, stage, at))
+    texts.append((n, at, "合同签了" if outcome == "won" else "客户选了别家"))
+    return customer, changes, texts
+
+
+def company(won: list[list[str]], lost: list[list[str]]) -> tuple[list[History], list[History]]:
+    rows = [deal(n, "won", notes) for n, notes in enumerate(won, 1)]
+    rows += [deal(n, "lost", notes) for n, notes in enumerate(lost, len(won) + 1)]
+    histories = build([r[0] for r in rows], [c for r in rows for c in r[1]], [t for r in rows for t in r[2]],
+                      [Employee(id="E01", name="张伟", team="一组")])  # fmt: skip
+    return [h for h in histories if h.outcome == "won"], [h for h in histories if h.outcome == "lost"]
+
+
+def test_a_move_in_five_wordings_is_one_move_with_its_evidence() -> None:
+    won, lost = company([[SAMPLES[n % 5]] for n in range(10)], [[] for _ in range(10)])
+    [move] = mine_moves(won, lost, CALENDAR, TZ)
+    assert (move.won_with, move.won, move.lost_with, move.lost) == (10, 10, 0, 10)
+    assert move.stage is Stage.DEMO and move.days == 2  # entered on a Monday, done on the Wednesday
+    assert "样" in move.name and set(move.examples) <= set(SAMPLES) and len(move.examples) == 2
+    assert move.lost_instead in FILLER  # what the lost deals wrote in that stage instead
+
+
+def test_what_won_and_lost_deals_both_do_is_no_move() -> None:
+    gifts = [[GIFTS[n % 3]] if n % 5 < 3 else [] for n in range(10)]  # six in ten, won and lost alike
+    assert mine_moves(*company(gifts, gifts), CALENDAR, TZ) == []
+    won, lost = company([[*g, SAMPLES[n % 5]] for n, g in enumerate(gifts)], gifts)
+    assert [m.examples[0] in SAMPLES for m in mine_moves(won, lost, CALENDAR, TZ)] == [True]
+
+
+def test_a_move_few_won_deals_made_or_the_lost_made_as_often_is_not_suggested() -> None:
+    rare = [[SAMPLES[0]] if n < 3 else [] for n in range(10)]  # three in ten: under the minimum share
+    assert mine_moves(*company(rare, [[] for _ in range(10)]), CALENDAR, TZ) == []
+    half = [[SAMPLES[n % 5]] if n < 6 else [] for n in range(10)]
+    assert mine_moves(*company(half, half), CALENDAR, TZ) == []
+
+
+def test_the_plan_names_the_mined_move_and_the_json_carries_its_evidence() -> None:
+    won, lost = company([[SAMPLES[n % 5]] for n in range(10)], [[] for _ in range(10)])
+    strategy = plan(won, lost, CALENDAR, TZ, TODAY)
+    [mined] = [s for s in strategy.suggestions if s.move is not None]
+    assert mined.text.startswith("试试「") and "样" in mined.text
+    assert "10 个相似的已成交客户中有 10 个这样做" in mined.evidence
+    assert "方案演示阶段、进入后约 2 个工作日" in mined.evidence
+    assert "流失的 10 个中 0 个这样做" in mined.evidence
+    recommendation = Recommendation(won[0], [], strategy, None)
+    [evidence] = [s["move"] for s in json.loads(json.dumps(recommendation.as_json()))["suggestions"] if "move" in s]
+    assert evidence["won_with"] == 10 and evidence["lost_with"] == 0 and evidence["stage"] == "demo"
+    assert evidence["days_after_entering"] == 2 and len(evidence["examples"]) == 2
+
+
+def test_too_little_history_says_so_and_mines_nothing() -> None:
+    won, lost = company([[SAMPLES[n]] for n in range(2)], [[] for _ in range(5)])
+    strategy = plan(won, lost, CALENDAR, TZ, TODAY)
+    assert not strategy.enough and strategy.suggestions == []
