@@ -30,6 +30,9 @@ from sales.stages import Stage
 MIN_SHARE = 0.4  # a move is done by at least this share of the similar won deals
 MAX_P = 0.05  # and its split between won and lost is this unlikely by chance
 LIFT = 3.0  # a distinctive fragment, or note, is written this many times as often by won deals as by lost ones
+MIN_LOST = 3  # fewer similar lost deals than this: nothing to tell a move from what every deal does
+NOTES_PER_DEAL = 30  # the latest notes before the close, each cut at NOTE_CHARS: the pairwise comparisons stay bounded
+NOTE_CHARS = 200
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -39,6 +42,7 @@ class MinedMove:
 
     name: str
     examples: tuple[str, ...]
+    wordings: tuple[str, ...]  # every kept note of the move (the examples are the first two)
     won_with: int
     won: int
     lost_with: int
@@ -73,18 +77,21 @@ class _Note:
 
 
 def _notes(h: History) -> list[_Note]:
-    """The deal's notes before it closed (a signing or losing note says how it ended, not what moved it)."""
+    """The deal's latest notes before it closed (a signing or losing note says how it ended, not what moved it), with
+    the stage each was written in. A brief that moved the deal on is stamped with the change's own time: it was
+    written in the stage before (except the first, which created the customer)."""
     closed = next((at for stage, at in h.path if stage.is_closed), None)
     out = []
     for at, text in h.notes:
         if closed is not None and at >= closed:
             continue
         stage, entered = None, None
-        for s, since in h.path:
-            if since <= at:
+        for number, (s, since) in enumerate(h.path):
+            if since < at or (since == at and number == 0):
                 stage, entered = s, since
-        out.append(_Note(h.id, at, text, stage, entered, fragments(text)))
-    return out
+        short = " ".join(text.replace(h.customer.name, "客户").split())[:NOTE_CHARS]  # no other rep's customer named
+        out.append(_Note(h.id, at, short, stage, entered, fragments(short)))
+    return out[-NOTES_PER_DEAL:]
 
 
 def _upper_tail(won_with: int, won: int, lost_with: int, lost: int) -> float:
@@ -98,12 +105,25 @@ ALIKE = 0.3  # two notes say the same thing when this share of their fragments i
 
 
 def _alike(a: frozenset[str], b: frozenset[str]) -> bool:
-    return bool(a) and bool(b) and len(a & b) >= ALIKE * len(a | b)
+    common = len(a & b)
+    return common > 0 and common >= ALIKE * (len(a) + len(b) - common)
 
 
-def _deals_alike(notes: list[_Note], note: _Note) -> set[int]:
-    """The deals with a note saying what ``note`` says (the same thing in about the same words)."""
-    return {n.deal for n in notes if _alike(n.pieces, note.pieces)}
+class _Notes:
+    """Notes with an index from each fragment to the notes holding it: a note is compared only with the notes that
+    share a fragment with it, not with every note."""
+
+    def __init__(self, notes: list[_Note]) -> None:
+        self.notes = notes
+        self.holding: dict[str, list[int]] = defaultdict(list)
+        for i, note in enumerate(notes):
+            for piece in note.pieces:
+                self.holding[piece].append(i)
+
+    def deals_alike(self, note: _Note) -> set[int]:
+        """The deals with a note saying what ``note`` says (the same thing in about the same words)."""
+        near = {i for piece in note.pieces for i in self.holding.get(piece, ())}
+        return {self.notes[i].deal for i in near if _alike(self.notes[i].pieces, note.pieces)}
 
 
 def mine_moves(
@@ -116,30 +136,35 @@ def mine_moves(
     max_p: float = MAX_P,
 ) -> list[MinedMove]:
     """The moves the won deals made and the lost ones did not, most done first."""
-    if not won:
+    if not won or len(lost) < MIN_LOST:
         return []
     nw, nl = len(won), len(lost)
-    won_notes = [n for h in won for n in _notes(h)]
-    lost_notes = [n for h in lost for n in _notes(h)]
-    won_count: Counter[str] = Counter(p for h in won for p in set().union(*(n.pieces for n in _notes(h))))
-    lost_count: Counter[str] = Counter(p for h in lost for p in set().union(*(n.pieces for n in _notes(h))))
+    won_by_deal, lost_by_deal = [_notes(h) for h in won], [_notes(h) for h in lost]
+    won_notes = [n for notes in won_by_deal for n in notes]
+    lost_notes = [n for notes in lost_by_deal for n in notes]
+    won_count: Counter[str] = Counter(p for notes in won_by_deal for p in set().union(*(n.pieces for n in notes)))
+    lost_count: Counter[str] = Counter(p for notes in lost_by_deal for p in set().union(*(n.pieces for n in notes)))
+    won_index, lost_index = _Notes(won_notes), _Notes(lost_notes)
+    lost_alike: dict[_Note, set[int]] = {}  # worked out once per note
     distinctive = {p for p, w in won_count.items()
                    if w >= 2 and w / nw >= LIFT * (lost_count[p] + 0.5) / (nl + 1)}  # fmt: skip
     groups: dict[Stage | None, list[_Note]] = defaultdict(list)
     for note in won_notes:
         if len(note.pieces & distinctive) < 2:
             continue
-        alike_won, alike_lost = _deals_alike(won_notes, note), _deals_alike(lost_notes, note)
+        alike_won = won_index.deals_alike(note)
+        alike_lost = lost_alike[note] = lost_index.deals_alike(note)
         if len(alike_won) >= 2 and len(alike_won) / nw >= LIFT * (len(alike_lost) + 0.5) / (nl + 1):
             groups[note.stage].append(note)
     moves = []
     for stage, kept in groups.items():
         deals = {n.deal for n in kept}
-        lost_with = len({d for n in kept for d in _deals_alike(lost_notes, n)})
+        lost_with = len({d for n in kept for d in lost_alike[n]})
         if len(deals) / nw < min_share or _upper_tail(len(deals), nw, lost_with, nl) > max_p:
             continue
         name = _name(kept, lost_count, nw / max(nl, 1))
-        moves.append(MinedMove(name, _examples(kept, name), len(deals), nw, lost_with, nl, stage,
+        wordings = tuple(n.text for n in kept)
+        moves.append(MinedMove(name, _examples(kept, name), wordings, len(deals), nw, lost_with, nl, stage,
                                _days(kept, calendar, tz), _instead(lost_notes, stage, kept)))  # fmt: skip
     return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
 
@@ -168,11 +193,13 @@ def _days(kept: list[_Note], calendar: WorkCalendar, tz: ZoneInfo) -> int | None
 
 
 def _instead(lost_notes: list[_Note], stage: Stage | None, kept: list[_Note]) -> str | None:
-    """The note the lost deals wrote most often in that stage (by the fragment most of them share)."""
+    """The note the lost deals wrote most often in that stage (by the fragment most of those deals share)."""
     there = [n for n in lost_notes if n.stage == stage and not any(_alike(n.pieces, k.pieces) for k in kept)]
     if not there:
         return None
-    counts = Counter(p for n in there for p in n.pieces)
-    deals = {p: len({n.deal for n in there if p in n.pieces}) for p in counts}
-    top = max(counts, key=lambda p: (deals[p], len(p), counts[p], p))
-    return next(n.text.strip() for n in there if top in n.pieces)
+    deals: dict[str, set[int]] = defaultdict(set)
+    for n in there:
+        for p in n.pieces:
+            deals[p].add(n.deal)
+    top = max(deals, key=lambda p: (len(deals[p]), len(p), p))
+    return next(n.text for n in there if top in n.pieces)

@@ -156,7 +156,8 @@ class Recommender:
         closed = snap.index.similar(customer_id, NEIGHBOURS, closed_only=True)
         won = [n.history for n in closed if n.history.outcome == "won"]
         lost = [n.history for n in closed if n.history.outcome == "lost"]
-        strategy = plan(won, lost, self.calendar, self.tz, self.today())
+        # mining the notes compares them pairwise: off the event loop, so the bot answers others meanwhile
+        strategy = await asyncio.to_thread(plan, won, lost, self.calendar, self.tz, self.today())
         examples = [h.customer.name for h in won if visible(h.customer.owner_id)][:3]
         return Recommendation(
             history, snap.index.similar(customer_id, k), strategy, snap.scorer.score(history), examples

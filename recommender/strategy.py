@@ -63,20 +63,26 @@ def _before_advance(h: History, action_words: tuple[str, ...]) -> bool:
     return any(any(w in text for w in action_words) for at, text in h.notes if last is None or at <= last)
 
 
+def _known(move: MinedMove) -> str | None:
+    """The known move most of the mined move's notes name (half of them at least), if any."""
+    named = Counter(
+        label for text in move.wordings for label, words in ACTIONS.items() if any(w in text for w in words)
+    )
+    label, count = named.most_common(1)[0] if named else (None, 0)
+    return label if label is not None and count * 2 >= len(move.wordings) else None
+
+
 def _mined(move: MinedMove, label: str, won: int, lost: int, *, known: bool) -> Suggestion:
     """A mined move in the reps' words, with who did it, when, and what the lost deals did instead; one the known
     list names is put as the known moves are (安排…)."""
     example = move.examples[0] if move.examples else ""
-    example = example if len(example) <= 40 else example[:39] + "…"
+    example = example if len(example) <= 24 else example[:23] + "…"
     when = ""
     if move.stage is not None:
         when = f",多在{move.stage.label}阶段" + (f"、进入后约 {move.days} 个工作日" if move.days is not None else "")
-    lost_part = f";流失的 {lost} 个中 {move.lost_with} 个这样做" if lost else ""
-    instead = move.lost_instead or ""
-    instead = f",流失的多是「{instead if len(instead) <= 30 else instead[:29] + '…'}」" if instead else ""
+    lost_part = f";流失的 {lost} 个中 {move.lost_with} 个" if lost else ""
     head = f"安排{label}" if known else f"试试「{label}」"
-    return Suggestion(f"{head}(如:{example})", f"{_share(move.won_with, won)}这样做{when}{lost_part}{instead}",
-                      move)  # fmt: skip
+    return Suggestion(f"{head}(如:{example})", f"{_share(move.won_with, won)}这样做{when}{lost_part}", move)
 
 
 def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
@@ -114,10 +120,16 @@ def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: Zo
     mined = mine_moves(won, lost, calendar, tz)
     moves: list[tuple[int, str, int] | tuple[int, str, int, MinedMove]] = []
     for move in mined:
-        known = next((label for label, words in ACTIONS.items()
-                      if any(w in text for text in move.examples for w in words)), None)  # fmt: skip
+        known = _known(move)
         moves.append((move.won_with, known or move.name, move.lost_with, move))
-    named = {m[1] for m in moves}
+    labels: set[str] = set()
+    unique = []
+    for found in moves:  # a known move found in two stages is suggested once
+        if found[1] not in labels:
+            labels.add(found[1])
+            unique.append(found)
+    moves = unique
+    named = set(labels)
     for label, words in ACTIONS.items():
         if label in named:
             continue

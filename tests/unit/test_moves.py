@@ -83,7 +83,7 @@ def test_the_plan_names_the_mined_move_and_the_json_carries_its_evidence() -> No
     assert mined.text.startswith("试试「") and "样" in mined.text
     assert "10 个相似的已成交客户中有 10 个这样做" in mined.evidence
     assert "方案演示阶段、进入后约 2 个工作日" in mined.evidence
-    assert "流失的 10 个中 0 个这样做" in mined.evidence
+    assert "流失的 10 个中 0 个" in mined.evidence
     recommendation = Recommendation(won[0], [], strategy, None)
     [evidence] = [s["move"] for s in json.loads(json.dumps(recommendation.as_json()))["suggestions"] if "move" in s]
     assert evidence["won_with"] == 10 and evidence["lost_with"] == 0 and evidence["stage"] == "demo"
@@ -94,3 +94,25 @@ def test_too_little_history_says_so_and_mines_nothing() -> None:
     won, lost = company([[SAMPLES[n]] for n in range(2)], [[] for _ in range(5)])
     strategy = plan(won, lost, CALENDAR, TZ, TODAY)
     assert not strategy.enough and strategy.suggestions == []
+
+
+def test_a_brief_stamped_with_the_change_it_caused_belongs_to_the_stage_before() -> None:
+    """A brief that moves a deal on is stored with the change's own time: its move was made in the earlier stage."""
+    won, lost = company([[] for _ in range(10)], [[] for _ in range(10)])
+    for n, h in enumerate(won):
+        demo = next(at for stage, at in h.path if stage is Stage.DEMO)
+        h.notes.append((demo, SAMPLES[n % 5] + ",客户同意看方案"))
+    [move] = mine_moves(won, lost, CALENDAR, TZ)
+    assert move.stage is Stage.QUALIFIED and move.days == 5  # entered a week before, a working week
+
+
+def test_no_move_is_mined_without_enough_lost_deals_to_compare_with() -> None:
+    won, lost = company([[SAMPLES[0]] for _ in range(10)], [[] for _ in range(3)])
+    assert len(mine_moves(won, lost, CALENDAR, TZ)) == 1  # ten of ten won against none of three lost
+    assert mine_moves(won, lost[:2], CALENDAR, TZ) == []
+
+
+def test_examples_do_not_name_the_customer() -> None:
+    won, lost = company([[f"给客户{n:02d}寄了一箱样品试试"] for n in range(1, 11)], [[] for _ in range(10)])
+    [move] = mine_moves(won, lost, CALENDAR, TZ)
+    assert all("客户0" not in text and "客户10" not in text for text in move.wordings)
