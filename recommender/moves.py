@@ -42,11 +42,12 @@ class MinedMove:
 
     name: str
     examples: tuple[str, ...]
-    wordings: tuple[str, ...]  # every kept note of the move (the examples are the first two)
+    wordings: tuple[str, ...]  # every kept note of the move, those that hold the name and the most written first
+    sources: tuple[int, ...]  # the deal (customer id) of each wording: quoted only where the asker may see it
     won_with: int
     won: int
     lost_with: int
-    lost: int
+    lost: int  # the similar lost deals that got to that stage
     stage: Stage | None  # the stage the won deals were in when they did it
     days: int | None  # median working days from entering that stage to doing it
     lost_instead: str | None  # what the lost deals wrote in that stage instead
@@ -144,28 +145,37 @@ def mine_moves(
     lost_notes = [n for notes in lost_by_deal for n in notes]
     won_count: Counter[str] = Counter(p for notes in won_by_deal for p in set().union(*(n.pieces for n in notes)))
     lost_count: Counter[str] = Counter(p for notes in lost_by_deal for p in set().union(*(n.pieces for n in notes)))
-    won_index, lost_index = _Notes(won_notes), _Notes(lost_notes)
+    won_index = _Notes(won_notes)
+    # a move is told from what the lost deals did in the same stage, by those that got there: a lost deal that never
+    # reached a quote wrote no "报价已发", and that says nothing about what wins
+    there = {
+        stage: [h.id for h in lost if any(s is stage for s, _ in h.path)] for stage in {n.stage for n in won_notes}
+    }
+    lost_index = {stage: _Notes([n for n in lost_notes if n.stage == stage]) for stage in there}
     lost_alike: dict[_Note, set[int]] = {}  # worked out once per note
     distinctive = {p for p, w in won_count.items()
                    if w >= 2 and w / nw >= LIFT * (lost_count[p] + 0.5) / (nl + 1)}  # fmt: skip
     groups: dict[Stage | None, list[_Note]] = defaultdict(list)
     for note in won_notes:
-        if len(note.pieces & distinctive) < 2:
+        compared = len(there[note.stage])
+        if len(note.pieces & distinctive) < 2 or compared < MIN_LOST:
             continue
         alike_won = won_index.deals_alike(note)
-        alike_lost = lost_alike[note] = lost_index.deals_alike(note)
-        if len(alike_won) >= 2 and len(alike_won) / nw >= LIFT * (len(alike_lost) + 0.5) / (nl + 1):
+        alike_lost = lost_alike[note] = lost_index[note.stage].deals_alike(note)
+        if len(alike_won) >= 2 and len(alike_won) / nw >= LIFT * (len(alike_lost) + 0.5) / (compared + 1):
             groups[note.stage].append(note)
     moves = []
     for stage, kept in groups.items():
-        deals = {n.deal for n in kept}
+        deals, compared = {n.deal for n in kept}, len(there[stage])
         lost_with = len({d for n in kept for d in lost_alike[n]})
-        if len(deals) / nw < min_share or _upper_tail(len(deals), nw, lost_with, nl) > max_p:
+        if len(deals) / nw < min_share or _upper_tail(len(deals), nw, lost_with, compared) > max_p:
             continue
         name = _name(kept, lost_count, nw / max(nl, 1))
-        wordings = tuple(n.text for n in kept)
-        moves.append(MinedMove(name, _examples(kept, name), wordings, len(deals), nw, lost_with, nl, stage,
-                               _days(kept, calendar, tz), _instead(lost_notes, stage, kept)))  # fmt: skip
+        written = Counter(n.text for n in kept)
+        ordered = sorted(kept, key=lambda n: (name not in n.text, -written[n.text], n.text))
+        wordings, sources = tuple(n.text for n in ordered), tuple(n.deal for n in ordered)
+        moves.append(MinedMove(name, _examples(kept, name), wordings, sources, len(deals), nw, lost_with, compared,
+                               stage, _days(kept, calendar, tz), _instead(lost_notes, stage, kept)))  # fmt: skip
     return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
 
 

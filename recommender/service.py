@@ -157,7 +157,10 @@ class Recommender:
         won = [n.history for n in closed if n.history.outcome == "won"]
         lost = [n.history for n in closed if n.history.outcome == "lost"]
         # mining the notes compares them pairwise: off the event loop, so the bot answers others meanwhile
-        strategy = await asyncio.to_thread(plan, won, lost, self.calendar, self.tz, self.today())
+        owners = {h.id: h.customer.owner_id for h in won}
+        strategy = await asyncio.to_thread(
+            plan, won, lost, self.calendar, self.tz, self.today(), lambda deal: visible(owners.get(deal, ""))
+        )
         examples = [h.customer.name for h in won if visible(h.customer.owner_id)][:3]
         return Recommendation(
             history, snap.index.similar(customer_id, k), strategy, snap.scorer.score(history), examples

@@ -6,6 +6,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -72,17 +73,18 @@ def _known(move: MinedMove) -> str | None:
     return label if label is not None and count * 2 >= len(move.wordings) else None
 
 
-def _mined(move: MinedMove, label: str, won: int, lost: int, *, known: bool) -> Suggestion:
+def _mined(move: MinedMove, label: str, won: int, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
     """A mined move in the reps' words, with who did it, when, and what the lost deals did instead; one the known
     list names is put as the known moves are (安排…)."""
-    example = move.examples[0] if move.examples else ""
+    example = next((text for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)), "")
     example = example if len(example) <= 24 else example[:23] + "…"
     when = ""
     if move.stage is not None:
         when = f",多在{move.stage.label}阶段" + (f"、进入后约 {move.days} 个工作日" if move.days is not None else "")
-    lost_part = f";流失的 {lost} 个中 {move.lost_with} 个" if lost else ""
+    lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个" if move.lost else ""
     head = f"安排{label}" if known else f"试试「{label}」"
-    return Suggestion(f"{head}(如:{example})", f"{_share(move.won_with, won)}这样做{when}{lost_part}", move)
+    shown = f"(如:{example})" if example else ""
+    return Suggestion(f"{head}{shown}", f"{_share(move.won_with, won)}这样做{when}{lost_part}", move)
 
 
 def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
@@ -98,8 +100,16 @@ def _gaps(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> list[int]:
     return [calendar.workdays_after(a, b) for a, b in itertools.pairwise(days) if b > a]
 
 
-def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: ZoneInfo, today: date) -> Strategy:
-    """Three to five concrete suggestions with their evidence, or a plain "not enough history"."""
+def plan(
+    won: list[History],
+    lost: list[History],
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    today: date,
+    quotable: Callable[[int], bool] = lambda _customer_id: True,
+) -> Strategy:
+    """Three to five concrete suggestions with their evidence, or a plain "not enough history". A mined move is shown
+    with a rep's words only from a customer ``quotable`` allows (one the asker may see)."""
     strategy = Strategy(len(won), len(lost))
     if len(won) < MIN_WON:
         strategy.enough = False
@@ -144,7 +154,7 @@ def plan(won: list[History], lost: list[History], calendar: WorkCalendar, tz: Zo
     for entry in sorted(moves, key=lambda m: (-m[0], m[2], m[1]))[:2]:
         count, label, against = entry[0], entry[1], entry[2]
         if len(entry) == 4:
-            strategy.suggestions.append(_mined(entry[3], label, n, len(lost), known=label in ACTIONS))
+            strategy.suggestions.append(_mined(entry[3], label, n, quotable, known=label in ACTIONS))
             continue
         lost_part = f";流失的 {len(lost)} 个中只有 {against} 个这样做" if lost else ""
         strategy.suggestions.append(Suggestion(f"安排{label}", f"{_share(count, n)}在推进中做了这一步{lost_part}"))

@@ -83,7 +83,10 @@ def test_the_plan_names_the_mined_move_and_the_json_carries_its_evidence() -> No
     assert mined.text.startswith("试试「") and "样" in mined.text
     assert "10 个相似的已成交客户中有 10 个这样做" in mined.evidence
     assert "方案演示阶段、进入后约 2 个工作日" in mined.evidence
-    assert "流失的 10 个中 0 个" in mined.evidence
+    assert "到过这一阶段的流失客户 10 个中 0 个" in mined.evidence
+    private = plan(won, lost, CALENDAR, TZ, TODAY, quotable=lambda _customer_id: False)
+    [unquoted] = [s for s in private.suggestions if s.move is not None]
+    assert "(如:" not in unquoted.text  # no rep's words from a customer the asker may not see
     recommendation = Recommendation(won[0], [], strategy, None)
     [evidence] = [s["move"] for s in json.loads(json.dumps(recommendation.as_json()))["suggestions"] if "move" in s]
     assert evidence["won_with"] == 10 and evidence["lost_with"] == 0 and evidence["stage"] == "demo"
@@ -116,3 +119,16 @@ def test_examples_do_not_name_the_customer() -> None:
     won, lost = company([[f"给客户{n:02d}寄了一箱样品试试"] for n in range(1, 11)], [[] for _ in range(10)])
     [move] = mine_moves(won, lost, CALENDAR, TZ)
     assert all("客户0" not in text and "客户10" not in text for text in move.wordings)
+
+
+def test_progress_that_lost_deals_never_got_to_is_no_move() -> None:
+    """Lost deals that stopped before the demo never wrote "报价已发": the won deals' quotes are compared only with
+    lost deals that got as far, and then they are what everyone there does."""
+    won, lost = company([["报价单已发给采购"] for _ in range(10)], [[] for _ in range(10)])
+    for h in lost[:7]:  # seven lost before the demo stage: their notes and path stop at qualified
+        h.path[:] = [(s, at) for s, at in h.path if s is not Stage.DEMO]
+        h.notes[:] = [(at, text) for at, text in h.notes if at < next(t for s, t in h.path if s is Stage.LOST)]
+    for h in lost[7:]:  # three reached the demo stage and quoted too
+        demo = next(at for stage, at in h.path if stage is Stage.DEMO)
+        h.notes.append((demo + timedelta(days=2), "报价单已发给采购"))
+    assert mine_moves(won, lost, CALENDAR, TZ) == []
