@@ -33,9 +33,11 @@ import random
 import statistics
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,9 +277,83 @@ def strategy_for(index: SimilarityIndex, customer_id: int, calendar: WorkCalenda
     return plan(won, lost, calendar, TZ, TODAY)
 
 
-def without_moves(h: History) -> History:
-    notes = [(t, x) for t, x in h.notes if not any(names(x, s.move) for s in SEGMENTS)]
+class Planted(Protocol):
+    """A segment of a generated history: its label and the move its won deals made."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def move(self) -> Move: ...
+
+
+def without_moves(h: History, segments: Sequence[Planted]) -> History:
+    notes = [(t, x) for t, x in h.notes if not any(names(x, s.move) for s in segments)]
     return History(h.customer, h.team, h.path, notes)
+
+
+def evaluate(
+    histories: list[History],
+    segment_of: dict[int, int],
+    segments: Sequence[Planted],
+    decoys: Sequence[tuple[str, Move]],
+    rng: random.Random,
+    calendar: WorkCalendar,
+    *,
+    width: int,
+    decoy_width: int,
+    decoy_note: str,
+) -> None:
+    """Query each segment's open customers and print the table: hit@5, planted, other and the decoys' shares per
+    segment, the means, and the control run without the planted notes (shared with the held-out twin)."""
+    index = SimilarityIndex(histories, TfidfEmbedder(), calendar, TZ, TODAY)
+    header = f"{display('segment', width)}{display('move', 12)}{'queries':>8}{'hit@5':>7}{'planted':>9}{'other':>7}"
+    print(header + "".join(f"{name:>{decoy_width}}" for name, _ in decoys) + "  verdict")
+    rows: list[tuple[float, float, float]] = []
+    control_named = control_total = 0
+    for s, seg in enumerate(segments):
+        open_ids = [h.id for h in histories if h.outcome == "open" and segment_of[h.id] == s]
+        queries = rng.sample(open_ids, min(QUERIES_PER_SEGMENT, len(open_ids)))
+        if not queries:
+            print(f"{display(seg.label, width)}{display(seg.move.name, 12)}{0:>8}  no open customers")
+            continue
+        others = [o.move for o in segments if o is not seg]
+        hits: list[float] = []
+        planted: list[bool] = []
+        other: list[bool] = []
+        decoyed: list[list[bool]] = [[] for _ in decoys]
+        for q in queries:
+            top = index.similar(q, 5)
+            hits.append(sum(segment_of[n.history.id] == s for n in top) / 5)
+            text = suggestion_text(strategy_for(index, q, calendar))
+            planted.append(names(text, seg.move))
+            other.append(any(names(text, m) for m in others))
+            for shares, (_, decoy) in zip(decoyed, decoys, strict=True):
+                shares.append(names(text, decoy))
+        neighbours = index.similar(queries[0], 30, closed_only=True)
+        control = plan([without_moves(n.history, segments) for n in neighbours if n.history.outcome == "won"],
+                       [without_moves(n.history, segments) for n in neighbours if n.history.outcome == "lost"],
+                       calendar, TZ, TODAY)  # fmt: skip
+        control_total += 1
+        control_named += any(names(suggestion_text(control), o.move) for o in segments)
+        row = (statistics.mean(hits), statistics.mean(planted), statistics.mean(other))
+        rows.append(row)
+        missed = [name for name, ok in (("hit@5", row[0] >= TARGET_HIT), ("planted", row[1] >= TARGET_PLANTED),
+                                        ("other", row[2] <= TARGET_OTHER)) if not ok]  # fmt: skip
+        verdict = "ok" if not missed else f"MISS ({', '.join(missed)})"
+        decoy_cells = "".join(f"{statistics.mean(shares):>{decoy_width}.2f}" for shares in decoyed)
+        print(f"{display(seg.label, width)}{display(seg.move.name, 12)}{len(queries):>8}{row[0]:>7.2f}{row[1]:>9.2f}"
+              f"{row[2]:>7.2f}{decoy_cells}  {verdict}")  # fmt: skip
+    if rows:
+        means = [statistics.mean(r[i] for r in rows) for i in range(3)]
+        ok = sum(r[0] >= TARGET_HIT and r[1] >= TARGET_PLANTED and r[2] <= TARGET_OTHER for r in rows)
+        print(f"{display('mean over segments', width + 12)}{'':>8}{means[0]:>7.2f}{means[1]:>9.2f}{means[2]:>7.2f}"
+              f"{'':>{decoy_width * len(decoys)}}  {ok}/{len(rows)} segments ok")  # fmt: skip
+    print(f"targets (issue 19): hit@5 ≥ {TARGET_HIT}, planted ≥ {TARGET_PLANTED}, other ≤ {TARGET_OTHER}; "
+          f"{decoy_note}")  # fmt: skip
+    print(f"control, planted notes removed: suggestions naming a move {control_named}/{control_total} (must be 0)")
+    if control_named:
+        print("WARNING: a key term occurs in the suggestion templates; planted/other shares are not trustworthy")
 
 
 def main() -> None:
@@ -289,53 +365,11 @@ def main() -> None:
     rng = random.Random(args.seed)
     calendar = WorkCalendar()
     histories, segment_of = generate(args.customers, rng, calendar)
-    index = SimilarityIndex(histories, TfidfEmbedder(), calendar, TZ, TODAY)
     outcomes = [h.outcome for h in histories]
     print(f"{len(histories)} customers (won {outcomes.count('won')}, lost {outcomes.count('lost')}, "
           f"open {outcomes.count('open')}), seed {args.seed}")  # fmt: skip
-
-    header = f"{display('segment', 28)}{display('move', 12)}{'queries':>8}{'hit@5':>7}{'planted':>9}{'other':>7}"
-    print(f"{header}{'decoy':>7}  verdict")
-    rows: list[tuple[float, float, float]] = []
-    control_named = control_total = 0
-    for s, seg in enumerate(SEGMENTS):
-        open_ids = [h.id for h in histories if h.outcome == "open" and segment_of[h.id] == s]
-        queries = rng.sample(open_ids, min(QUERIES_PER_SEGMENT, len(open_ids)))
-        if not queries:
-            print(f"{display(seg.label, 28)}{display(seg.move.name, 12)}{0:>8}  no open customers")
-            continue
-        others = [o.move for o in SEGMENTS if o is not seg]
-        hits, planted, other, decoy = [], [], [], []
-        for q in queries:
-            top = index.similar(q, 5)
-            hits.append(sum(segment_of[n.history.id] == s for n in top) / 5)
-            text = suggestion_text(strategy_for(index, q, calendar))
-            planted.append(names(text, seg.move))
-            other.append(any(names(text, m) for m in others))
-            decoy.append(names(text, DECOY))
-        neighbours = index.similar(queries[0], 30, closed_only=True)
-        control = plan([without_moves(n.history) for n in neighbours if n.history.outcome == "won"],
-                       [without_moves(n.history) for n in neighbours if n.history.outcome == "lost"],
-                       calendar, TZ, TODAY)  # fmt: skip
-        control_total += 1
-        control_named += any(names(suggestion_text(control), o.move) for o in SEGMENTS)
-        row = (statistics.mean(hits), statistics.mean(planted), statistics.mean(other))
-        rows.append(row)
-        missed = [name for name, ok in (("hit@5", row[0] >= TARGET_HIT), ("planted", row[1] >= TARGET_PLANTED),
-                                        ("other", row[2] <= TARGET_OTHER)) if not ok]  # fmt: skip
-        verdict = "ok" if not missed else f"MISS ({', '.join(missed)})"
-        print(f"{display(seg.label, 28)}{display(seg.move.name, 12)}{len(queries):>8}{row[0]:>7.2f}{row[1]:>9.2f}"
-              f"{row[2]:>7.2f}{statistics.mean(decoy):>7.2f}  {verdict}")  # fmt: skip
-    if rows:
-        means = [statistics.mean(r[i] for r in rows) for i in range(3)]
-        ok = sum(r[0] >= TARGET_HIT and r[1] >= TARGET_PLANTED and r[2] <= TARGET_OTHER for r in rows)
-        print(f"{display('mean over segments', 40)}{'':>8}{means[0]:>7.2f}{means[1]:>9.2f}{means[2]:>7.2f}"
-              f"{'':>7}  {ok}/{len(rows)} segments ok")  # fmt: skip
-    print(f"targets (issue 19): hit@5 ≥ {TARGET_HIT}, planted ≥ {TARGET_PLANTED}, other ≤ {TARGET_OTHER}; "
-          "decoy (festival gifts, won and lost alike) is shown, not judged")  # fmt: skip
-    print(f"control, planted notes removed: suggestions naming a move {control_named}/{control_total} (must be 0)")
-    if control_named:
-        print("WARNING: a key term occurs in the suggestion templates; planted/other shares are not trustworthy")
+    evaluate(histories, segment_of, SEGMENTS, [("decoy", DECOY)], rng, calendar, width=28, decoy_width=7,
+             decoy_note="decoy (festival gifts, won and lost alike) is shown, not judged")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -38,24 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.eval_moves import DECOY as TUNED_DECOY  # noqa: E402
+from benchmarks.eval_moves import SEGMENTS as TUNED_SEGMENTS  # noqa: E402
 from benchmarks.eval_moves import (  # noqa: E402
-    QUERIES_PER_SEGMENT,
-    TARGET_HIT,
-    TARGET_OTHER,
-    TARGET_PLANTED,
     TODAY,
     TZ,
     Move,
-    display,
-    names,
-    strategy_for,
-    suggestion_text,
+    evaluate,
 )
-from benchmarks.eval_moves import SEGMENTS as TUNED_SEGMENTS  # noqa: E402
-from recommender.embeddings import TfidfEmbedder  # noqa: E402
 from recommender.history import History, build  # noqa: E402
-from recommender.similarity import SimilarityIndex  # noqa: E402
-from recommender.strategy import plan  # noqa: E402
 from sales.calendar import WorkCalendar  # noqa: E402
 from sales.model import Customer, Employee, StageChange  # noqa: E402
 from sales.stages import OPEN_STAGES, Stage  # noqa: E402
@@ -331,11 +320,6 @@ def generate(count: int, rng: random.Random, calendar: WorkCalendar) -> tuple[li
     return build(customers, changes, texts, employees), segment_of
 
 
-def without_moves(h: History) -> History:
-    notes = [(t, x) for t, x in h.notes if not any(names(x, s.move) for s in SEGMENTS)]
-    return History(h.customer, h.team, h.path, notes)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--seed", type=int, default=23)
@@ -345,58 +329,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     calendar = WorkCalendar()
     histories, segment_of = generate(args.customers, rng, calendar)
-    index = SimilarityIndex(histories, TfidfEmbedder(), calendar, TZ, TODAY)
     outcomes = [h.outcome for h in histories]
     print(f"{len(histories)} customers (won {outcomes.count('won')}, lost {outcomes.count('lost')}, "
           f"open {outcomes.count('open')}), seed {args.seed}, held-out")  # fmt: skip
-
-    header = f"{display('segment', 32)}{display('move', 12)}{'queries':>8}{'hit@5':>7}{'planted':>9}{'other':>7}"
-    print(f"{header}{'decoy1':>8}{'decoy2':>8}  verdict")
-    rows: list[tuple[float, float, float]] = []
-    control_named = control_total = 0
-    for s, seg in enumerate(SEGMENTS):
-        open_ids = [h.id for h in histories if h.outcome == "open" and segment_of[h.id] == s]
-        queries = rng.sample(open_ids, min(QUERIES_PER_SEGMENT, len(open_ids)))
-        if not queries:
-            print(f"{display(seg.label, 32)}{display(seg.move.name, 12)}{0:>8}  no open customers")
-            continue
-        others = [o.move for o in SEGMENTS if o is not seg]
-        hits: list[float] = []
-        planted: list[bool] = []
-        other: list[bool] = []
-        decoys: list[list[bool]] = [[] for _ in DECOYS]
-        for q in queries:
-            top = index.similar(q, 5)
-            hits.append(sum(segment_of[n.history.id] == s for n in top) / 5)
-            text = suggestion_text(strategy_for(index, q, calendar))
-            planted.append(names(text, seg.move))
-            other.append(any(names(text, m) for m in others))
-            for shares, decoy in zip(decoys, DECOYS, strict=True):
-                shares.append(names(text, decoy))
-        neighbours = index.similar(queries[0], 30, closed_only=True)
-        control = plan([without_moves(n.history) for n in neighbours if n.history.outcome == "won"],
-                       [without_moves(n.history) for n in neighbours if n.history.outcome == "lost"],
-                       calendar, TZ, TODAY)  # fmt: skip
-        control_total += 1
-        control_named += any(names(suggestion_text(control), o.move) for o in SEGMENTS)
-        row = (statistics.mean(hits), statistics.mean(planted), statistics.mean(other))
-        rows.append(row)
-        missed = [name for name, ok in (("hit@5", row[0] >= TARGET_HIT), ("planted", row[1] >= TARGET_PLANTED),
-                                        ("other", row[2] <= TARGET_OTHER)) if not ok]  # fmt: skip
-        verdict = "ok" if not missed else f"MISS ({', '.join(missed)})"
-        decoy_cells = "".join(f"{statistics.mean(shares):>8.2f}" for shares in decoys)
-        print(f"{display(seg.label, 32)}{display(seg.move.name, 12)}{len(queries):>8}{row[0]:>7.2f}{row[1]:>9.2f}"
-              f"{row[2]:>7.2f}{decoy_cells}  {verdict}")  # fmt: skip
-    if rows:
-        means = [statistics.mean(r[i] for r in rows) for i in range(3)]
-        ok = sum(r[0] >= TARGET_HIT and r[1] >= TARGET_PLANTED and r[2] <= TARGET_OTHER for r in rows)
-        print(f"{display('mean over segments', 44)}{'':>8}{means[0]:>7.2f}{means[1]:>9.2f}{means[2]:>7.2f}"
-              f"{'':>16}  {ok}/{len(rows)} segments ok")  # fmt: skip
-    print(f"targets (issue 19): hit@5 ≥ {TARGET_HIT}, planted ≥ {TARGET_PLANTED}, other ≤ {TARGET_OTHER}; "
-          "decoy1/decoy2 (done by won and lost alike) are shown, not judged")  # fmt: skip
-    print(f"control, planted notes removed: suggestions naming a move {control_named}/{control_total} (must be 0)")
-    if control_named:
-        print("WARNING: a key term occurs in the suggestion templates; planted/other shares are not trustworthy")
+    decoys = [(f"decoy{n}", decoy) for n, decoy in enumerate(DECOYS, 1)]
+    evaluate(histories, segment_of, SEGMENTS, decoys, rng, calendar, width=32, decoy_width=8,
+             decoy_note="decoy1/decoy2 (done by won and lost alike) are shown, not judged")  # fmt: skip
 
 
 if __name__ == "__main__":
