@@ -170,9 +170,10 @@ async def build_app(
                          metrics=metrics, reader=database.reader, poll_seconds=settings.inbox_poll(),
                          workers=inbox_workers(settings, database))  # fmt: skip
     outbox = OutboxSender(uow, senders, errors, clock, metrics=metrics, concurrency=settings.send_concurrency)
+    # it only reads: on SQLite its reads never take the writer's lock
     services.recommender = Recommender(
-        uow, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(), embedder_factory(settings),
-        offload=lambda work: in_daemon_thread(work, "recommender"),
+        database.reader, services.calendar, settings.tz, lambda: clock().astimezone(settings.tz).date(),
+        embedder_factory(settings), offload=lambda work: in_daemon_thread(work, "recommender"),
     )  # fmt: skip
     inbox = InboxWriter(database.store_callbacks, worker.wake)
     worker.give_way = inbox.let_pass  # in one process the callbacks go first, for the CPU

@@ -46,6 +46,6 @@ async def on_brief(message: Incoming, ctx: Context) -> list[Reply]:
         status = BriefStatus.APPLIED
     await ctx.uow.briefs.set_status(brief.id, status)
     if ctx.services.recommender is not None and parsed.updates:
-        ctx.services.recommender.mark_stale()  # the history changed: similar customers and scores follow
+        ctx.services.recommender.notice()  # the history changed: similar customers and scores follow
     text, buttons = summary(outcome, unparsed=not parsed.updates)
     return [Reply(text, buttons=buttons)]

@@ -118,6 +118,8 @@ async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
         return [Reply(STALE)]  # answered meanwhile (another instance, a double tap): applied once
     outcome = Outcome()
     await _answer(message, ctx, question, word, outcome)
+    if ctx.services.recommender is not None and outcome.changed:
+        ctx.services.recommender.notice()  # a confirmed change is history too
     await store_questions(ctx, outcome)
     outcome.waiting = [q for q in live if q.id != question.id]
     if question.brief_id is not None and not any(q.brief_id == question.brief_id for q in outcome.questions):

@@ -56,22 +56,30 @@ class LeadScorer:
     @classmethod
     def fit(cls, histories: list[History], names: dict[str, str] | None = None) -> LeadScorer:
         scorer = cls({f: Counter() for f in (*FEATURES, "stage")}, names=dict(names or {}))
-        seen: dict[str, set[str]] = {f: set() for f in (*FEATURES, "stage")}
         for h in histories:
-            if h.outcome == "open":
-                continue
-            outcome = h.outcome
-            scorer.totals[outcome] += 1
-            for feature, value in _values(h).items():
-                scorer.counts[feature][(value, outcome)] += 1
-                seen[feature].add(value)
-            last = Stage.NEGOTIATION if outcome == "won" else h.reached
-            for stage in OPEN_STAGES:
-                if stage.rank <= last.rank:
-                    scorer.counts["stage"][(stage.value, outcome)] += 1
-                    seen["stage"].add(stage.value)
-        scorer.distinct = {f: max(1, len(v)) for f, v in seen.items()}
+            scorer.add(h)
         return scorer
+
+    def add(self, h: History, sign: int = 1) -> None:
+        """Count a customer in (``sign`` -1: out, as it was before a brief changed it): frequency tables follow a
+        change without a refit."""
+        if h.outcome == "open":
+            return
+        outcome = h.outcome
+        self.totals[outcome] += sign
+        for feature, value in _values(h).items():
+            self.counts[feature][(value, outcome)] += sign
+        last = Stage.NEGOTIATION if outcome == "won" else h.reached
+        for stage in OPEN_STAGES:
+            if stage.rank <= last.rank:
+                self.counts["stage"][(stage.value, outcome)] += sign
+        self.distinct = {}
+
+    def _distinct(self, feature: str) -> int:
+        """Values a closed customer had, for Laplace smoothing (worked out again after a change)."""
+        if not self.distinct:
+            self.distinct = {f: max(1, len({v for (v, _), n in c.items() if n > 0})) for f, c in self.counts.items()}
+        return self.distinct[feature]
 
     @property
     def trained(self) -> bool:
@@ -79,7 +87,7 @@ class LeadScorer:
 
     def _ratio(self, feature: str, value: str) -> tuple[float, int, int]:
         won, lost = self.counts[feature][(value, "won")], self.counts[feature][(value, "lost")]
-        k = self.distinct[feature]
+        k = self._distinct(feature)
         if feature == "stage":  # stage counts are per stage passed, not per customer
             won_total = sum(n for (_, o), n in self.counts["stage"].items() if o == "won")
             lost_total = sum(n for (_, o), n in self.counts["stage"].items() if o == "lost")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from recommender.embeddings import Embedder, TfidfEmbedder
@@ -20,8 +21,39 @@ from sales.calendar import WorkCalendar
 from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
+if TYPE_CHECKING:
+    from recommender.embeddings import Vectors
+
 log = logging.getLogger("genjin.recommender")
 NEIGHBOURS = 30  # closed customers the strategies are drawn from
+REFIT_DRIFT = 0.2  # customers put in place since the last fit, as a share of those fitted, past which it is refitted
+STEP_MAX = 500  # customers changed since the last look past which a full build is the cheaper way
+LOOK_SECONDS = 2.0  # how often an answer looks for what other processes wrote (a brief here says so at once)
+GAP_WINDOW = 1_000  # ids below the newest one read that are looked for again when missing…
+GAP_SECONDS = 300.0  # …for this long: a transaction that took an id earlier may commit after a later one
+
+
+@dataclass(frozen=True)
+class Feed:
+    """How far the recommender has read one table of writes (brief updates, stage changes), by id."""
+
+    mark: int = 0
+    gaps: tuple[tuple[int, float], ...] = ()  # (id missing below the mark, when first missed)
+
+    def take(self, rows: list[tuple[int, int]], now: float) -> tuple[Feed, set[int]]:
+        """The feed past these (id, customer id) rows, and the customers they wrote to. On PostgreSQL ids are
+        taken in one order and committed in another: an id skipped below the mark is asked for again a while."""
+        seen = {i for i, _ in rows}
+        top = max(seen, default=self.mark)
+        gaps = {i: t for i, t in self.gaps if i not in seen and now - t < GAP_SECONDS}
+        for i in range(max(self.mark, top - GAP_WINDOW) + 1, top):
+            if i not in seen:
+                gaps.setdefault(i, now)
+        return Feed(max(top, self.mark), tuple(sorted(gaps.items()))), {c for _, c in rows}
+
+    @property
+    def missing(self) -> list[int]:
+        return [i for i, _ in self.gaps]
 
 
 @dataclass
@@ -30,6 +62,27 @@ class Snapshot:
     by_name: dict[str, int]
     scorer: LeadScorer
     index: SimilarityIndex
+    updates: Feed = Feed()
+    changes: Feed = Feed()
+    version: int = 0  # steps applied in place since it was built
+
+    def apply(self, histories: list[History], gone: set[int], text: Vectors) -> None:
+        """Customers as they are now, and those deleted, put in place: scores and neighbours follow at once."""
+        for customer_id in gone:
+            old = self.histories.pop(customer_id, None)
+            if old is not None:
+                self.scorer.add(old, -1)
+                self.by_name.pop(old.customer.name, None)
+        for h in histories:
+            old = self.histories.get(h.id)
+            if old is not None:
+                self.scorer.add(old, -1)
+                self.by_name.pop(old.customer.name, None)
+            self.scorer.add(h)
+            self.histories[h.id] = h
+            self.by_name[h.customer.name] = h.id
+        self.index.update(histories, gone, text)
+        self.version += 1
 
 
 @dataclass
@@ -58,6 +111,10 @@ class Recommendation:
 
 
 class Recommender:
+    """Similar customers, strategies and lead scores over the whole history, kept current step by step: a brief
+    puts the customers it wrote to in place (``Snapshot.apply``); a full build runs beside, in a thread, on the first
+    request, after an undo, once a day (days in a stage move on) and when the steps drift from the fit."""
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -66,6 +123,7 @@ class Recommender:
         today: Callable[[], date],
         embedder: Callable[[], Embedder] = TfidfEmbedder,
         offload: Callable[[Callable[[], Snapshot]], Awaitable[Snapshot]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         # where a build of seconds runs: a thread of the default pool unless the app gives one that does
         # not hold up its exit
@@ -75,12 +133,17 @@ class Recommender:
         self.tz = tz
         self.today = today
         self.embedder = embedder
+        self.clock = clock
         self.snapshot: Snapshot | None = None
         self._stale = True
+        self._look = False
+        self._looked = clock()
         self._lock = asyncio.Lock()
-        self._scores: tuple[Snapshot, dict[str, float]] | None = None
+        self._stepping = asyncio.Lock()
+        self._scores: tuple[Snapshot, int, dict[str, float]] | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
         self.builds = 0
+        self.steps = 0
 
     async def close(self) -> None:
         if self._rebuild is not None and not self._rebuild.done():
@@ -88,43 +151,93 @@ class Recommender:
             await asyncio.gather(self._rebuild, return_exceptions=True)
 
     def mark_stale(self) -> None:
-        """A brief changed the history: the next request rebuilds (in a thread) before answering."""
+        """The history changed in a way steps do not follow (an undo deletes what was written): build it again."""
         self._stale = True
 
+    def notice(self) -> None:
+        """A brief wrote to customers: the next answer reads what it wrote first."""
+        self._look = True
+
     async def ready(self, uow: UnitOfWork | None = None) -> Snapshot:
-        """The current snapshot, rebuilt first when stale. Inside a unit of work pass it as ``uow``:
+        """The current snapshot, with what briefs wrote since put in place. Inside a unit of work pass it as ``uow``:
         a second one opened in the same task would wait on the first (SQLite has one writer)."""
-        if self.snapshot is not None:
-            if self._stale and (self._rebuild is None or self._rebuild.done()):
-                # answer from the current snapshot; a fresh one is built beside, in its own unit of work
-                self._rebuild = asyncio.create_task(self._refresh(None))
-            return self.snapshot
-        return await self._refresh(uow)
+        snap = self.snapshot
+        if snap is None:
+            return await self._refresh(uow)
+        building = self._rebuild is not None and not self._rebuild.done()
+        if not building and (self._stale or snap.index.today != self.today() or snap.index.drift > REFIT_DRIFT):
+            # answer from the current snapshot; a fresh one is built beside, in its own unit of work
+            self._rebuild = asyncio.create_task(self._refresh(None))
+        elif (
+            not building and not self._stepping.locked() and (self._look or self.clock() - self._looked >= LOOK_SECONDS)
+        ):
+            # (while another answer steps, this one does not wait: it may hold the writer the other reads behind)
+            await self._catch_up(uow)
+        return self.snapshot or snap
 
     async def _refresh(self, uow: UnitOfWork | None) -> Snapshot:
         async with self._lock:
-            if self.snapshot is None or self._stale:
+            if self.snapshot is None or self._stale or self.snapshot.index.today != self.today() \
+                    or self.snapshot.index.drift > REFIT_DRIFT:  # fmt: skip
                 self._stale = False
+                self._look, self._looked = False, self.clock()  # a full build reads everything written so far
                 if uow is None:
                     async with self.uow() as own:
                         data = await self._load(own)
                 else:
                     data = await self._load(uow)
-                self.snapshot = await self.offload(functools.partial(self._build, *data))
+                snapshot = await self.offload(functools.partial(self._build, *data[:4]))
+                snapshot.updates, snapshot.changes = data[4], data[5]
+                self.snapshot = snapshot
                 self.builds += 1
             assert self.snapshot is not None
             return self.snapshot
 
-    @staticmethod
-    async def _load(uow: UnitOfWork) -> tuple[Any, Any, Any, Any]:
+    async def _load(self, uow: UnitOfWork) -> tuple[Any, Any, Any, Any, Feed, Feed]:
+        now = self.clock()  # the marks first: what is written while the rest is read comes in the next step
+        updates = Feed().take(await uow.briefs.written_after(0), now)[0]
+        changes = Feed().take(await uow.stages.written_after(0), now)[0]
         return (await uow.customers.find(), await uow.stages.everything(), await uow.briefs.texts(),
-                await uow.employees.find())  # fmt: skip
+                await uow.employees.find(), updates, changes)  # fmt: skip
 
     def _build(self, customers: Any, changes: Any, texts: Any, employees: Any) -> Snapshot:
         histories = build(customers, changes, texts, employees)
         index = SimilarityIndex(histories, self.embedder(), self.calendar, self.tz, self.today())
         return Snapshot({h.id: h for h in histories}, {h.customer.name: h.id for h in histories},
                         LeadScorer.fit(histories, display_names(employees)), index)  # fmt: skip
+
+    async def _catch_up(self, uow: UnitOfWork | None) -> None:
+        """Put in place the customers written to since the last look: a few reads of them alone, no refit."""
+        async with self._stepping:
+            self._look, self._looked = False, self.clock()
+            if uow is None:
+                async with self.uow() as own:
+                    await self._step(own)
+            else:
+                await self._step(uow)
+
+    async def _step(self, uow: UnitOfWork) -> None:
+        snap = self.snapshot
+        assert snap is not None
+        now = self.clock()
+        updates, written = snap.updates.take(await uow.briefs.written_after(snap.updates.mark, snap.updates.missing),
+                                             now)  # fmt: skip
+        changes, moved = snap.changes.take(await uow.stages.written_after(snap.changes.mark, snap.changes.missing), now)
+        ids = sorted(written | moved)
+        if len(ids) > STEP_MAX:
+            self._stale = True  # the next answer starts a full build
+            return
+        if ids:
+            customers = await uow.customers.find(ids=ids)
+            owners = [e for o in sorted({c.owner_id for c in customers}) if (e := await uow.employees.get(o))]
+            histories = build(customers, await uow.stages.everything(customer_ids=ids),
+                              await uow.briefs.texts(customer_ids=ids), owners)  # fmt: skip
+            text = await asyncio.to_thread(snap.index.embedder.encode, [h.text() for h in histories])
+            if self.snapshot is not snap:
+                return  # a full build came in meanwhile: its marks are older than these, the next look reads again
+            snap.apply(histories, set(ids) - {h.id for h in histories}, text)
+            self.steps += 1
+        snap.updates, snap.changes = updates, changes
 
     async def score(self, name: str, uow: UnitOfWork | None = None) -> Score | None:
         snap = await self.ready(uow)
@@ -135,13 +248,13 @@ class Recommender:
 
     async def scores(self, uow: UnitOfWork | None = None) -> dict[str, float]:
         snap = await self.ready(uow)
-        if self._scores is not None and self._scores[0] is snap:  # a forecast asks for all of them, often
-            return self._scores[1]
+        if self._scores is not None and self._scores[:2] == (snap, snap.version):  # a forecast asks for all, often
+            return self._scores[2]
         out = {}
         for h in snap.histories.values():
             if h.outcome == "open" and (s := snap.scorer.score(h)).probability is not None:
                 out[h.customer.name] = s.probability
-        self._scores = (snap, out)
+        self._scores = (snap, snap.version, out)
         return out
 
     async def recommend(

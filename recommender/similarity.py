@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -46,7 +47,12 @@ class Neighbour:
 
 
 class SimilarityIndex:
-    """All customers as unit vectors; a query is one matrix-vector product and a partial sort."""
+    """All customers as unit vectors; a query is one matrix-vector product and a partial sort.
+
+    A brief changes one customer: ``update`` puts that customer's row in place (a new customer gets a spare row, a
+    new industry a new column), with the text vectorised as fitted. What it cannot follow is the vocabulary and the
+    weights the fit learnt, so the owner refits in full now and then (``drift``).
+    """
 
     def __init__(
         self,
@@ -60,30 +66,102 @@ class SimilarityIndex:
     ) -> None:
         import numpy as np
 
-        self.histories = histories
-        self.position = {h.id: i for i, h in enumerate(histories)}
-        self.cats = [categories(h) for h in histories]
-        vocab: dict[tuple[str, str], int] = {}
-        for row in self.cats:
-            for key, value in row.items():
+        self.calendar, self.tz, self.today, self.text_weight = calendar, tz, today, text_weight
+        self.embedder = embedder
+        self.histories: list[History] = []
+        self.position: dict[int, int] = {}
+        self.cats: list[dict[str, str]] = []
+        self.vocab: dict[tuple[str, str], int] = {}  # (category, value) -> its column
+        self.fitted = len(histories)
+        self.changed = 0  # rows put in place since the fit
+        for h in histories:
+            for key, value in categories(h).items():
                 if value:
-                    vocab.setdefault((key, value), len(vocab))
-        width = len(vocab) + len(OPEN_STAGES) * 2
-        structured = np.zeros((len(histories), max(width, 1)), dtype=np.float32)
-        for i, (h, row) in enumerate(zip(histories, self.cats, strict=True)):
-            for key, value in row.items():
-                if value:
-                    structured[i, vocab[(key, value)]] = WEIGHTS[key]
-            days = stage_days(h, calendar, tz, today)
-            for j, stage in enumerate(OPEN_STAGES):
-                passed = any((s.rank >= stage.rank and not s.is_closed) or s.value == "won" for s, _ in h.path)
-                structured[i, len(vocab) + j] = 0.5 if passed else 0.0
-                structured[i, len(vocab) + len(OPEN_STAGES) + j] = min(days.get(stage.value, 0), 30) / 60
+                    self.vocab.setdefault((key, value), len(self.vocab) + len(OPEN_STAGES) * 2)
         texts = [h.text() for h in histories]
         embedder.fit(texts)
-        self.text: Vectors = embedder.encode(texts) if histories else np.zeros((0, 1), dtype=np.float32)
-        self.matrix: Vectors = _normalise(np.hstack([_normalise(structured), text_weight * self.text]))
-        self.embedder = embedder
+        text = embedder.encode(texts) if histories else np.zeros((0, 1), dtype=np.float32)
+        self.text: Vectors = np.zeros((max(len(histories), 1), text.shape[1]), dtype=np.float32)
+        self.matrix: Vectors = np.zeros((len(self.text), len(self.vocab) + len(OPEN_STAGES) * 2 + text.shape[1]),
+                                        dtype=np.float32)  # fmt: skip
+        self.open = np.zeros(len(self.text), dtype=bool)
+        self.alive = np.zeros(len(self.text), dtype=bool)
+        self._put(histories, text)
+
+    @property
+    def drift(self) -> float:
+        """Rows put in place since the fit, as a share of the rows fitted."""
+        return self.changed / max(self.fitted, 1)
+
+    def update(self, histories: list[History], gone: Collection[int] = (), text: Vectors | None = None) -> None:
+        """These customers as they are now (added or changed), and those no longer there, without a refit; ``text``
+        their notes encoded already (off the event loop)."""
+        for customer_id in gone:
+            row = self.position.pop(customer_id, None)
+            if row is not None:
+                self.alive[row] = self.open[row] = False
+        if histories:
+            self._put(histories, self.embedder.encode([h.text() for h in histories]) if text is None else text)
+            self.changed += len(histories)
+
+    def _put(self, histories: list[History], text: Vectors) -> None:
+        import numpy as np
+
+        cats = [categories(h) for h in histories]
+        for found in cats:  # values the fit never saw get a column first, so that every row has the same width
+            for key, value in found.items():
+                if value and (key, value) not in self.vocab:
+                    self._new_column(key, value)
+        rows: list[int] = []
+        for h in histories:
+            at = self.position.get(h.id)
+            if at is None:
+                at = self.position[h.id] = len(self.histories)
+                self.histories.append(h)
+                self.cats.append({})
+            rows.append(at)
+        self._grow(len(self.histories))
+        stages = len(OPEN_STAGES)
+        structured = np.zeros((len(histories), self.matrix.shape[1] - self.text.shape[1]), dtype=np.float32)
+        for i, (h, found) in enumerate(zip(histories, cats, strict=True)):
+            for key, value in found.items():
+                if value:
+                    structured[i, self.vocab[(key, value)]] = WEIGHTS[key]
+            days = stage_days(h, self.calendar, self.tz, self.today)
+            for j, stage in enumerate(OPEN_STAGES):
+                passed = any((s.rank >= stage.rank and not s.is_closed) or s.value == "won" for s, _ in h.path)
+                structured[i, j] = 0.5 if passed else 0.0
+                structured[i, stages + j] = min(days.get(stage.value, 0), 30) / 60
+        where = np.asarray(rows, dtype=np.int64)
+        self.text[where] = text
+        self.matrix[where] = _normalise(np.hstack([_normalise(structured), self.text_weight * text]))
+        for h, at, c in zip(histories, rows, cats, strict=True):
+            self.histories[at], self.cats[at] = h, c
+        self.alive[where] = True
+        self.open[where] = [h.outcome == "open" for h in histories]
+
+    def _grow(self, rows: int) -> None:
+        """Room for ``rows`` rows: doubled when short, so that adding customers one by one costs no copy each."""
+        import numpy as np
+
+        if rows <= len(self.matrix):
+            return
+        size = max(rows, 2 * len(self.matrix))
+        extra = size - len(self.matrix)
+        self.matrix = np.vstack([self.matrix, np.zeros((extra, self.matrix.shape[1]), dtype=np.float32)])
+        self.text = np.vstack([self.text, np.zeros((extra, self.text.shape[1]), dtype=np.float32)])
+        self.open = np.concatenate([self.open, np.zeros(extra, dtype=bool)])
+        self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
+
+    def _new_column(self, key: str, value: str) -> int:
+        """A category value the fit never saw: a column of its own, zero for everyone else (rare: one copy)."""
+        import numpy as np
+
+        column = int(self.matrix.shape[1] - self.text.shape[1])
+        self.vocab[(key, value)] = column
+        zeros = np.zeros((len(self.matrix), 1), dtype=np.float32)
+        self.matrix = np.hstack([self.matrix[:, :column], zeros, self.matrix[:, column:]])
+        return column
 
     def similar(self, customer_id: int, k: int = 5, *, closed_only: bool = False) -> list[Neighbour]:
         import numpy as np
@@ -91,12 +169,12 @@ class SimilarityIndex:
         index = self.position.get(customer_id)
         if index is None:
             return []
-        scores = self.matrix @ self.matrix[index]
-        scores[index] = -np.inf
+        size = len(self.histories)
+        scores = self.matrix[:size] @ self.matrix[index]
+        scores[~self.alive[:size]] = -np.inf
         if closed_only:
-            for i, h in enumerate(self.histories):
-                if h.outcome == "open":
-                    scores[i] = -np.inf
+            scores[self.open[:size]] = -np.inf
+        scores[index] = -np.inf
         k = min(k, max(0, int(np.isfinite(scores).sum())))
         if k == 0:
             return []

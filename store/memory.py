@@ -198,11 +198,14 @@ class MemoryCustomers(_Repo):
         owner_ids: Sequence[str] | None = None,
         stages: Sequence[Stage] | None = None,
         limit: int | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[Customer]:
         found = [
             _copy(c)
-            for _, c in sorted(self.s.customers.items())
-            if (owner_ids is None or c.owner_id in owner_ids) and (stages is None or c.stage in stages)
+            for i, c in sorted(self.s.customers.items())
+            if (owner_ids is None or c.owner_id in owner_ids)
+            and (stages is None or c.stage in stages)
+            and (ids is None or i in ids)
         ]
         return found if limit is None else found[:limit]
 
@@ -298,8 +301,12 @@ class MemoryStageHistory(_Repo):
         found = [c for c in self.s.stages.values() if c.customer_id == customer_id]
         return [_copy(c) for c in sorted(found, key=lambda c: (c.changed_at, c.id or 0))]
 
-    async def everything(self) -> list[StageChange]:
-        return [_copy(c) for c in sorted(self.s.stages.values(), key=lambda c: (c.changed_at, c.id or 0))]
+    async def everything(self, customer_ids: Sequence[int] | None = None) -> list[StageChange]:
+        found = [c for c in self.s.stages.values() if customer_ids is None or c.customer_id in customer_ids]
+        return [_copy(c) for c in sorted(found, key=lambda c: (c.changed_at, c.id or 0))]
+
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        return sorted((i, c.customer_id) for i, c in self.s.stages.items() if i > after_id or i in also)
 
     async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
         mine = {i for i, c in self.s.customers.items() if owner_ids is None or c.owner_id in owner_ids}
@@ -363,9 +370,14 @@ class MemoryBriefs(_Repo):
     async def updates_for_change(self, change_id: int) -> list[BriefUpdate]:
         return [_copy(u) for _, u in sorted(self.s.updates.items()) if u.change_id == change_id]
 
-    async def texts(self) -> list[tuple[int, datetime, str]]:
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        return sorted((i, u.customer_id) for i, u in self.s.updates.items() if i > after_id or i in also)
+
+    async def texts(self, customer_ids: Sequence[int] | None = None) -> list[tuple[int, datetime, str]]:
         out = []
         for u in self.s.updates.values():
+            if customer_ids is not None and u.customer_id not in customer_ids:
+                continue
             brief = self.s.briefs.get(u.brief_id)
             if brief is not None and brief.status is not BriefStatus.UNDONE:
                 out.append((u.customer_id, brief.received_at, brief.text))

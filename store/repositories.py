@@ -71,8 +71,10 @@ class CustomerRepository(Protocol):
         owner_ids: Sequence[str] | None = None,
         stages: Sequence[Stage] | None = None,
         limit: int | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[Customer]:
-        """The customers of these owners in these stages (all when not given), in id order, at most ``limit``."""
+        """The customers of these owners in these stages (and with these ids; all when not given), in id order, at
+        most ``limit``."""
         ...
 
     async def count(self) -> int: ...
@@ -129,8 +131,13 @@ class StageHistoryRepository(Protocol):
     async def for_customer(self, customer_id: int) -> list[StageChange]: ...
     async def delete_for_brief(self, brief_id: int) -> int: ...
     async def delete_for_change(self, change_id: int) -> int: ...
-    async def everything(self) -> list[StageChange]:
-        """All stage changes, oldest first (the recommender learns from them)."""
+    async def everything(self, customer_ids: Sequence[int] | None = None) -> list[StageChange]:
+        """All stage changes (of these customers), oldest first (the recommender learns from them)."""
+        ...
+
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        """(change id, customer id) of the changes with an id above ``after_id`` or in ``also``: what the recommender
+        has not read yet (``also``: ids it saw missing, which a transaction still open may commit later)."""
         ...
 
     async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
@@ -164,8 +171,13 @@ class BriefRepository(Protocol):
         """The latest briefs that named a customer, newest first."""
         ...
 
-    async def texts(self) -> list[tuple[int, datetime, str]]:
-        """(customer id, received at, text) of every brief that named a customer, oldest first."""
+    async def texts(self, customer_ids: Sequence[int] | None = None) -> list[tuple[int, datetime, str]]:
+        """(customer id, received at, text) of every brief that named a customer (one of these), oldest first."""
+        ...
+
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        """(update id, customer id) of the brief updates with an id above ``after_id`` or in ``also``: the customers
+        briefs wrote to since the recommender last read (``StageHistoryRepository.written_after``)."""
         ...
 
     async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:

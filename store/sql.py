@@ -735,8 +735,11 @@ class SqlCustomers(_Repo):
         owner_ids: Sequence[str] | None = None,
         stages: Sequence[Stage] | None = None,
         limit: int | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[Customer]:
         where = []
+        if ids is not None:
+            where.append(CustomerRow.id.in_(list(ids)))
         if owner_ids is not None:
             where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         if stages is not None:
@@ -911,9 +914,13 @@ class SqlStageHistory(_Repo):
         result = await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.change_id == change_id))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def everything(self) -> list[StageChange]:
+    async def everything(self, customer_ids: Sequence[int] | None = None) -> list[StageChange]:
         order = (StageHistoryRow.changed_at, StageHistoryRow.id)
-        return await load_many(self.session, StageChange, StageHistoryRow, order=order)
+        where = [] if customer_ids is None else [StageHistoryRow.customer_id.in_(list(customer_ids))]
+        return await load_many(self.session, StageChange, StageHistoryRow, *where, order=order)
+
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        return await _written_after(self.session, StageHistoryRow, after_id, also)
 
     async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
         """Four columns, all in ``ix_stage_history_customer_stage_time``: SQLite reads no table row, and no sort (the
@@ -983,6 +990,16 @@ class SqlStageHistory(_Repo):
         return counts
 
 
+async def _written_after(
+    session: AsyncSession, table: type[StageHistoryRow | BriefUpdateRow], after_id: int, also: Sequence[int]
+) -> list[tuple[int, int]]:
+    """(id, customer id) of the rows past a reader's mark, through the primary key (``written_after``)."""
+    newer = table.id > after_id
+    query = select(table.id, table.customer_id).where(or_(newer, table.id.in_(list(also))) if also else newer)
+    connection = await session.connection()
+    return [(int(i), int(c)) for i, c in (await connection.execute(query.order_by(table.id))).all()]
+
+
 class SqlBriefs(_Repo):
     async def add(self, brief: Brief) -> Brief:
         return _with_id(brief, await self._add_row(BriefRow, brief))
@@ -1011,13 +1028,18 @@ class SqlBriefs(_Repo):
         query = select(BriefUpdateRow).where(BriefUpdateRow.change_id == change_id).order_by(BriefUpdateRow.id)
         return [to_record(BriefUpdate, r) for r in (await self.session.execute(query)).scalars()]
 
-    async def texts(self) -> list[tuple[int, datetime, str]]:
+    async def written_after(self, after_id: int, also: Sequence[int] = ()) -> list[tuple[int, int]]:
+        return await _written_after(self.session, BriefUpdateRow, after_id, also)
+
+    async def texts(self, customer_ids: Sequence[int] | None = None) -> list[tuple[int, datetime, str]]:
         query = (
             select(BriefUpdateRow.customer_id, BriefRow.received_at, BriefRow.text)
             .join(BriefRow, BriefRow.id == BriefUpdateRow.brief_id)
             .where(BriefRow.status != BriefStatus.UNDONE.value)
             .order_by(BriefRow.received_at, BriefRow.id)
         )
+        if customer_ids is not None:
+            query = query.where(BriefUpdateRow.customer_id.in_(list(customer_ids)))
         connection = await self.session.connection()
         return [(int(c), at, str(t)) for c, at, t in (await connection.execute(query)).all()]
 

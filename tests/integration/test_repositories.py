@@ -192,6 +192,33 @@ async def test_stage_history_and_briefs(uow_factory: UnitOfWorkFactory) -> None:
             )
 
 
+async def test_the_recommender_reads_what_was_written_past_its_mark(uow_factory: UnitOfWorkFactory) -> None:
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        a, b, c = [await uow.customers.add(_customer(name)) for name in ("瑞达机电", "华东物流", "南方建材")]
+        assert a.id and b.id and c.id
+        brief = await uow.briefs.add(Brief(sender_id="E01", platform="wecom", text="瑞达和华东都确认了需求",
+                                           received_at=NOW, platform_msg_id="m1"))  # fmt: skip
+        assert brief.id
+        first = await uow.briefs.add_update(BriefUpdate(brief.id, a.id, {}, {}))
+        await uow.stages.add(StageChange(a.id, Stage.INITIAL, Stage.QUALIFIED, NOW, "E01", brief.id))
+        await uow.stages.add(StageChange(c.id, None, Stage.INITIAL, NOW - timedelta(days=3), "E01"))
+        second = await uow.briefs.add_update(BriefUpdate(brief.id, b.id, {}, {}))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert first.id and second.id
+        assert await uow.briefs.written_after(0) == [(first.id, a.id), (second.id, b.id)]
+        assert await uow.briefs.written_after(first.id) == [(second.id, b.id)]
+        assert await uow.briefs.written_after(second.id, [first.id]) == [(first.id, a.id)]  # a gap asked for again
+        changes = await uow.stages.written_after(0)
+        assert [customer for _, customer in changes] == [a.id, c.id]
+        assert await uow.stages.written_after(changes[-1][0]) == []
+        assert [x.name for x in await uow.customers.find(ids=[c.id, a.id])] == ["瑞达机电", "南方建材"]
+        assert [x.customer_id for x in await uow.stages.everything(customer_ids=[a.id])] == [a.id]
+        assert [x[0] for x in await uow.briefs.texts(customer_ids=[b.id])] == [b.id]
+        assert {x[0] for x in await uow.briefs.texts()} == {a.id, b.id}
+
+
 async def test_applied_changes_newest_first_and_what_each_wrote(uow_factory: UnitOfWorkFactory) -> None:
     await _org(uow_factory)
     async with uow_factory() as uow:

@@ -1,0 +1,148 @@
+"""The recommender follows briefs step by step: what a brief writes changes the next answer without a full build."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import ErrorHandler
+from bot.inbox import InboxWorker
+from handlers import build_router
+from recommender.service import REFIT_DRIFT, Feed, Recommender
+from sales.calendar import WorkCalendar
+from sales.model import Customer, Employee, InboxMessage, Role, Team
+from sales.stages import Stage
+from store.memory import MemoryStore
+from tests.conftest import NOW, TZ
+from usecases.services import Services
+
+TODAY = NOW.date()
+FILLERS = 20
+NOTE = "做了温控冷库改造的方案,客户在现场测温很满意,准备做POC验证"
+CUSTOMERS = {"华东冷链物流": "物流", "江南纺织": "物流", "北方钢铁": "物流", "宁波港务": "物流"}
+OTHER = {
+    "江南纺织": "聊了聊网站改版和年会安排",
+    "北方钢铁": "老板出差了,下个月再约",
+    "宁波港务": "送了中秋月饼,寒暄几句",
+}
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.store = MemoryStore()
+        self.day = TODAY
+        self.seconds = 0.0
+        self.recommender = Recommender(self.store, WorkCalendar(), TZ, lambda: self.day, clock=lambda: self.seconds)
+        self.services = Services(recommender=self.recommender)
+        self.sent = 0
+
+    async def org(self) -> None:
+        async with self.store() as uow:
+            await uow.teams.add(Team(name="一组"))
+            await uow.employees.add(Employee(id="S01", name="陈静", role=Role.SUPERVISOR, team="一组"))
+            await uow.employees.add(Employee(id="E01", name="张伟", team="一组", supervisor_id="S01"))
+            others = {f"远方{n:02d}号百货": "零售" for n in range(FILLERS)}  # a step is a small part of the whole
+            for name, industry in (CUSTOMERS | others).items():
+                await uow.customers.add(Customer(name=name, owner_id="E01", stage=Stage.INITIAL, stage_entered_at=NOW,
+                                                 created_at=NOW, industry=industry, region="上海"))  # fmt: skip
+            await uow.commit()
+
+    async def say(self, text: str) -> str:
+        self.sent += 1
+        async with self.store() as uow:
+            await uow.inbox.put(InboxMessage(platform="console", msg_id=f"m{self.sent}", user_id="E01",
+                                             chat_id="console:E01", text=text, received_at=NOW))  # fmt: skip
+            await uow.commit()
+        await InboxWorker(self.store, build_router(), ErrorHandler(), lambda: NOW, services=self.services).drain()
+        async with self.store() as uow:
+            return str((await uow.outbox.find())[-1].payload["text"])
+
+    async def nearest(self, name: str) -> list[str]:
+        found = await self.recommender.recommend(name, lambda _owner: True)
+        assert found is not None
+        return [n.history.customer.name for n in found.similar]
+
+
+async def test_an_added_brief_changes_the_next_answer_without_a_full_build() -> None:
+    h = Harness()
+    await h.org()
+    await h.say(f"华东冷链物流 {NOTE}")
+    for name, note in OTHER.items():
+        await h.say(f"{name} {note}")
+    before = await h.nearest("华东冷链物流")
+    assert before[0] != "宁波港务" and h.recommender.builds == 1
+    await h.say(f"宁波港务 {NOTE}")
+    after = await h.nearest("华东冷链物流")
+    assert after[0] == "宁波港务"  # now it wrote what this one did
+    assert (h.recommender.builds, h.recommender.steps) == (1, 1)
+    score = await h.recommender.score("宁波港务")
+    assert score is not None  # the scorer holds the customer as it is now
+
+
+async def test_a_new_customer_and_its_stage_are_put_in_place() -> None:
+    h = Harness()
+    await h.org()
+    await h.say(f"华东冷链物流 {NOTE}")
+    assert "浙江海运" not in await h.nearest("华东冷链物流")
+    await h.say(f"新客户 浙江海运集团 {NOTE}")
+    await h.say("是")  # the new customer is confirmed: a pending answer writes it
+    assert "浙江海运集团" in await h.nearest("华东冷链物流")
+    await h.say("浙江海运集团 确认了需求")
+    snap = await h.recommender.ready()
+    moved = snap.histories[snap.by_name["浙江海运集团"]]
+    assert moved.customer.stage is Stage.QUALIFIED and [s for s, _ in moved.path][-1] is Stage.QUALIFIED
+    assert h.recommender.builds == 1 and h.recommender.steps == 2  # the first answer built; two steps since
+
+
+async def test_other_processes_briefs_are_read_on_the_next_look() -> None:
+    h = Harness()
+    await h.org()
+    await h.say(f"华东冷链物流 {NOTE}")
+    for name, note in OTHER.items():
+        await h.say(f"{name} {note}")
+    await h.nearest("华东冷链物流")
+    other = Services()  # another worker process: it writes the brief, this recommender is not told
+    h.services, mine = other, h.services
+    await h.say(f"宁波港务 {NOTE}")
+    h.services = mine
+    assert (await h.nearest("华东冷链物流"))[0] != "宁波港务"  # not looked yet
+    h.seconds += 5
+    assert (await h.nearest("华东冷链物流"))[0] == "宁波港务"
+    assert h.recommender.builds == 1
+
+
+async def test_a_new_day_an_undo_and_drift_build_in_full() -> None:
+    h = Harness()
+    await h.org()
+    await h.nearest("华东冷链物流")
+    h.day = TODAY + timedelta(days=1)  # days in a stage moved on
+    await h.nearest("华东冷链物流")
+    assert h.recommender._rebuild is not None
+    await h.recommender._rebuild
+    assert h.recommender.builds == 2
+    for name in CUSTOMERS:
+        await h.say(f"{name} 确认了需求")
+        await h.nearest("华东冷链物流")
+    await h.say("远方00号百货 确认了需求")
+    await h.nearest("华东冷链物流")
+    assert h.recommender.steps == 5
+    assert h.recommender.snapshot is not None and h.recommender.snapshot.index.drift > REFIT_DRIFT
+    await h.nearest("华东冷链物流")
+    assert h.recommender._rebuild is not None
+    await h.recommender._rebuild
+    assert h.recommender.builds == 3
+    await h.say("撤销")
+    assert h.recommender._stale
+    await h.nearest("华东冷链物流")
+    await h.recommender._rebuild
+    assert h.recommender.builds == 4
+
+
+def test_an_id_taken_earlier_and_committed_later_is_read() -> None:
+    feed, written = Feed().take([(1, 10), (2, 11)], now=0.0)
+    assert (feed.mark, written, feed.missing) == (2, {10, 11}, [])
+    feed, written = feed.take([(5, 12)], now=1.0)  # 3 and 4 are not committed yet (or never will be)
+    assert (feed.mark, written, feed.missing) == (5, {12}, [3, 4])
+    feed, written = feed.take([(3, 13)], now=2.0)
+    assert (feed.mark, written, feed.missing) == (5, {13}, [4])
+    feed, _ = feed.take([], now=1_000.0)  # a rolled-back id is looked for a while, not for ever
+    assert feed.missing == []
