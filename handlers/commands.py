@@ -7,7 +7,7 @@ from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router, command_is
 from sales.customers import restore
 from sales.events import BriefUndone, ChangeUndone
-from sales.model import BriefStatus, PendingQuestion
+from sales.model import UNDO, AuditEntry, BriefStatus, PendingQuestion
 from usecases.format import day, fit
 
 router = Router("commands")
@@ -48,8 +48,11 @@ async def undo(message: Incoming, ctx: Context) -> list[Reply]:
         await uow.briefs.set_status(change.brief_id, BriefStatus.UNDONE)
         if brief is not None:  # its own points go, the day's brief point may pass to another brief
             await ctx.publish(BriefUndone(brief, ctx.now))
+    # every process's recommender builds again once this is committed (an undo deletes what steps read)
+    await uow.audit.add(AuditEntry(at=ctx.now, action=UNDO, actor=ctx.employee.id,
+                                   detail={"change": change.id, "brief": change.brief_id}))  # fmt: skip
     if ctx.services.recommender is not None:
-        ctx.services.recommender.mark_stale()
+        ctx.services.recommender.notice()
     when = change.applied_at.astimezone(ctx.services.timezone)
     source = f"(来自简报「{_short(brief.text)}」)" if brief is not None else ""
     lines = [f"已撤销 {day(when)} {when:%H:%M} 的改动{source}。"]

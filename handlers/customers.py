@@ -79,7 +79,7 @@ async def customer_state(message: Incoming, ctx: Context) -> list[Reply]:
     if facts:
         lines.append(" · ".join(facts))
     if ctx.services.recommender is not None and not customer.stage.is_closed:
-        score = await ctx.services.recommender.score(customer.name, ctx.uow)
+        score = await ctx.services.recommender.score(customer.name)
         if score is not None:
             lines.append(win_line(score, reasons=2))
     history = await ctx.uow.briefs.for_customer(customer.id, limit=5)

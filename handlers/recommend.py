@@ -34,7 +34,7 @@ async def recommend(message: Incoming, ctx: Context) -> list[Reply]:
     if not may_see(ctx.employee, owner):
         return [Reply(f"「{customer.name}」不是你能查看的客户。")]
     owners = await visible_owners(ctx.uow, ctx.employee)
-    rec = await recommender.recommend(customer.name, lambda owner_id: owners is None or owner_id in owners, uow=ctx.uow)
+    rec = await recommender.recommend(customer.name, lambda owner_id: owners is None or owner_id in owners)
     if rec is None:
         return [Reply("推进建议还在准备中,请稍后再问。")]
     return [Reply(render(rec))]

@@ -18,6 +18,7 @@ from recommender.leadscore import LeadScorer, Score
 from recommender.similarity import Neighbour, SimilarityIndex
 from recommender.strategy import Strategy, plan
 from sales.calendar import WorkCalendar
+from sales.model import HISTORY_REWRITES
 from sales.people import display_names
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from recommender.embeddings import Vectors
 
 log = logging.getLogger("genjin.recommender")
-NEIGHBOURS = 30  # closed customers the strategies are drawn from
+NEIGHBOURS = 30  # closed customers the strategies are drawn from…
+MINE_FROM = 150  # …and the moves, with more of the same industry (``SimilarityIndex.comparable``)
 REFIT_DRIFT = 0.2  # customers put in place since the last fit, as a share of those fitted, past which it is refitted
 STEP_MAX = 500  # customers changed since the last look past which a full build is the cheaper way
 LOOK_SECONDS = 2.0  # how often an answer looks for what other processes wrote (a brief here says so at once)
@@ -64,10 +66,12 @@ class Snapshot:
     index: SimilarityIndex
     updates: Feed = Feed()
     changes: Feed = Feed()
+    rewrites: Feed = Feed()  # undos and imports (``HISTORY_REWRITES``), after which it is built again
     version: int = 0  # steps applied in place since it was built
 
     def apply(self, histories: list[History], gone: set[int], text: Vectors) -> None:
         """Customers as they are now, and those deleted, put in place: scores and neighbours follow at once."""
+        self.index.update(histories, gone, text)  # first: if it fails, nothing else has changed
         for customer_id in gone:
             old = self.histories.pop(customer_id, None)
             if old is not None:
@@ -81,8 +85,14 @@ class Snapshot:
             self.scorer.add(h)
             self.histories[h.id] = h
             self.by_name[h.customer.name] = h.id
-        self.index.update(histories, gone, text)
         self.version += 1
+
+
+def sides(closed: list[Neighbour]) -> tuple[list[History], list[History]]:
+    """The won and the lost of these closed neighbours."""
+    return [n.history for n in closed if n.history.outcome == "won"], [
+        n.history for n in closed if n.history.outcome == "lost"
+    ]
 
 
 @dataclass
@@ -150,55 +160,59 @@ class Recommender:
             self._rebuild.cancel()
             await asyncio.gather(self._rebuild, return_exceptions=True)
 
-    def mark_stale(self) -> None:
-        """The history changed in a way steps do not follow (an undo deletes what was written): build it again."""
-        self._stale = True
-
     def notice(self) -> None:
-        """A brief wrote to customers: the next answer reads what it wrote first."""
+        """A brief (or an undo) was written here: the next answer looks for it first."""
         self._look = True
 
-    async def ready(self, uow: UnitOfWork | None = None) -> Snapshot:
-        """The current snapshot, with what briefs wrote since put in place. Inside a unit of work pass it as ``uow``:
-        a second one opened in the same task would wait on the first (SQLite has one writer)."""
+    def _due(self, snap: Snapshot) -> bool:
+        """Whether the snapshot needs a full build: asked for, a new day (days in a stage move on), or the steps
+        drifted from the fit (its vocabulary and weights)."""
+        return self._stale or snap.index.today != self.today() or snap.index.drift > REFIT_DRIFT
+
+    async def ready(self) -> Snapshot:
+        """The current snapshot, with what was written since put in place. It reads through its own unit of work,
+        which sees only what is committed: what a transaction still open wrote is read once it commits, and never
+        if it is rolled back."""
         snap = self.snapshot
         if snap is None:
-            return await self._refresh(uow)
-        building = self._rebuild is not None and not self._rebuild.done()
-        if not building and (self._stale or snap.index.today != self.today() or snap.index.drift > REFIT_DRIFT):
-            # answer from the current snapshot; a fresh one is built beside, in its own unit of work
-            self._rebuild = asyncio.create_task(self._refresh(None))
-        elif (
-            not building and not self._stepping.locked() and (self._look or self.clock() - self._looked >= LOOK_SECONDS)
-        ):
-            # (while another answer steps, this one does not wait: it may hold the writer the other reads behind)
-            await self._catch_up(uow)
+            return await self._refresh()
+        if self._rebuild is not None and not self._rebuild.done():
+            return snap  # a full build runs: it reads what was written, and steps after it read the rest
+        if (
+            not self._due(snap)
+            and not self._stepping.locked()
+            and (self._look or self.clock() - self._looked >= LOOK_SECONDS)
+        ):  # while another answer steps, this one does not wait for it
+            await self._catch_up()
+        if self._due(self.snapshot or snap) and (self._rebuild is None or self._rebuild.done()):
+            # answer from the current snapshot; a fresh one is built beside
+            self._rebuild = asyncio.create_task(self._refresh())
         return self.snapshot or snap
 
-    async def _refresh(self, uow: UnitOfWork | None) -> Snapshot:
+    async def _refresh(self) -> Snapshot:
         async with self._lock:
-            if self.snapshot is None or self._stale or self.snapshot.index.today != self.today() \
-                    or self.snapshot.index.drift > REFIT_DRIFT:  # fmt: skip
+            if self.snapshot is None or self._due(self.snapshot):
                 self._stale = False
                 self._look, self._looked = False, self.clock()  # a full build reads everything written so far
-                if uow is None:
-                    async with self.uow() as own:
-                        data = await self._load(own)
-                else:
-                    data = await self._load(uow)
-                snapshot = await self.offload(functools.partial(self._build, *data[:4]))
-                snapshot.updates, snapshot.changes = data[4], data[5]
+                async with self.uow() as uow:
+                    data, feeds = await self._load(uow)
+                snapshot = await self.offload(functools.partial(self._build, *data))
+                snapshot.updates, snapshot.changes, snapshot.rewrites = feeds
                 self.snapshot = snapshot
                 self.builds += 1
             assert self.snapshot is not None
             return self.snapshot
 
-    async def _load(self, uow: UnitOfWork) -> tuple[Any, Any, Any, Any, Feed, Feed]:
+    async def _load(self, uow: UnitOfWork) -> tuple[tuple[Any, Any, Any, Any], tuple[Feed, Feed, Feed]]:
         now = self.clock()  # the marks first: what is written while the rest is read comes in the next step
-        updates = Feed().take(await uow.briefs.written_after(0), now)[0]
-        changes = Feed().take(await uow.stages.written_after(0), now)[0]
-        return (await uow.customers.find(), await uow.stages.everything(), await uow.briefs.texts(),
-                await uow.employees.find(), updates, changes)  # fmt: skip
+        feeds = (
+            Feed().take(await uow.briefs.written_after(0), now)[0],
+            Feed().take(await uow.stages.written_after(0), now)[0],
+            Feed().take(await uow.audit.written_after(0, actions=HISTORY_REWRITES), now)[0],
+        )
+        data = (await uow.customers.find(), await uow.stages.everything(), await uow.briefs.texts(),
+                await uow.employees.find())  # fmt: skip
+        return data, feeds
 
     def _build(self, customers: Any, changes: Any, texts: Any, employees: Any) -> Snapshot:
         histories = build(customers, changes, texts, employees)
@@ -206,26 +220,27 @@ class Recommender:
         return Snapshot({h.id: h for h in histories}, {h.customer.name: h.id for h in histories},
                         LeadScorer.fit(histories, display_names(employees)), index)  # fmt: skip
 
-    async def _catch_up(self, uow: UnitOfWork | None) -> None:
+    async def _catch_up(self) -> None:
         """Put in place the customers written to since the last look: a few reads of them alone, no refit."""
         async with self._stepping:
             self._look, self._looked = False, self.clock()
-            if uow is None:
-                async with self.uow() as own:
-                    await self._step(own)
-            else:
+            async with self.uow() as uow:
                 await self._step(uow)
 
     async def _step(self, uow: UnitOfWork) -> None:
         snap = self.snapshot
         assert snap is not None
         now = self.clock()
+        rewrites = await uow.audit.written_after(snap.rewrites.mark, snap.rewrites.missing, actions=HISTORY_REWRITES)
+        if rewrites:  # an undo or an import rewrote what steps read (deleted rows, changed customers): build again
+            self._stale = True
+            return
         updates, written = snap.updates.take(await uow.briefs.written_after(snap.updates.mark, snap.updates.missing),
                                              now)  # fmt: skip
         changes, moved = snap.changes.take(await uow.stages.written_after(snap.changes.mark, snap.changes.missing), now)
         ids = sorted(written | moved)
-        if len(ids) > STEP_MAX:
-            self._stale = True  # the next answer starts a full build
+        if ids and (len(ids) > STEP_MAX or not snap.index.texts):
+            self._stale = True  # many at once, or a fit that saw no notes (nothing to place notes in): build again
             return
         if ids:
             customers = await uow.customers.find(ids=ids)
@@ -237,19 +252,19 @@ class Recommender:
                 return  # a full build came in meanwhile: its marks are older than these, the next look reads again
             snap.apply(histories, set(ids) - {h.id for h in histories}, text)
             self.steps += 1
-        snap.updates, snap.changes = updates, changes
+        snap.updates, snap.changes, snap.rewrites = updates, changes, snap.rewrites.take([], now)[0]
 
-    async def score(self, name: str, uow: UnitOfWork | None = None) -> Score | None:
-        snap = await self.ready(uow)
+    async def score(self, name: str) -> Score | None:
+        snap = await self.ready()
         customer_id = snap.by_name.get(name)
         if customer_id is None or snap.histories[customer_id].outcome != "open":
             return None
         return snap.scorer.score(snap.histories[customer_id])
 
-    async def scores(self, uow: UnitOfWork | None = None) -> dict[str, float]:
-        snap = await self.ready(uow)
-        if self._scores is not None and self._scores[:2] == (snap, snap.version):  # a forecast asks for all, often
-            return self._scores[2]
+    async def scores(self) -> dict[str, float]:
+        snap = await self.ready()
+        if self._scores is not None and self._scores[0] is snap and self._scores[1] == snap.version:
+            return self._scores[2]  # a forecast asks for all of them, often
         out = {}
         for h in snap.histories.values():
             if h.outcome == "open" and (s := snap.scorer.score(h)).probability is not None:
@@ -257,23 +272,22 @@ class Recommender:
         self._scores = (snap, snap.version, out)
         return out
 
-    async def recommend(
-        self, name: str, visible: Callable[[str], bool], *, k: int = 5, uow: UnitOfWork | None = None
-    ) -> Recommendation | None:
+    async def recommend(self, name: str, visible: Callable[[str], bool], *, k: int = 5) -> Recommendation | None:
         """Similar customers, what worked for them, and the lead score; examples only from what the asker may see."""
-        snap = await self.ready(uow)
+        snap = await self.ready()
         customer_id = snap.by_name.get(name)
         if customer_id is None:
             return None
         history = snap.histories[customer_id]
-        closed = snap.index.similar(customer_id, NEIGHBOURS, closed_only=True)
-        won = [n.history for n in closed if n.history.outcome == "won"]
-        lost = [n.history for n in closed if n.history.outcome == "lost"]
+        closed = snap.index.comparable(customer_id, NEIGHBOURS, MINE_FROM)
+        won, lost = sides(closed[:NEIGHBOURS])
+        mine_from = sides(closed)
         # mining the notes compares them pairwise: off the event loop, so the bot answers others meanwhile
-        owners = {h.id: h.customer.owner_id for h in won}
+        owners = {h.id: h.customer.owner_id for h in mine_from[0]}
         strategy = await asyncio.to_thread(
-            plan, won, lost, self.calendar, self.tz, self.today(), lambda deal: visible(owners.get(deal, ""))
-        )
+            functools.partial(plan, won, lost, self.calendar, self.tz, self.today(),
+                              lambda deal: visible(owners.get(deal, "")), mine_from=mine_from)
+        )  # fmt: skip
         examples = [h.customer.name for h in won if visible(h.customer.owner_id)][:3]
         return Recommendation(
             history, snap.index.similar(customer_id, k), strategy, snap.scorer.score(history), examples

@@ -79,6 +79,7 @@ class SimilarityIndex:
                 if value:
                     self.vocab.setdefault((key, value), len(self.vocab) + len(OPEN_STAGES) * 2)
         texts = [h.text() for h in histories]
+        self.texts = any(texts)  # whether the fit saw any note: one that saw none has no place for them
         embedder.fit(texts)
         text = embedder.encode(texts) if histories else np.zeros((0, 1), dtype=np.float32)
         self.text: Vectors = np.zeros((max(len(histories), 1), text.shape[1]), dtype=np.float32)
@@ -181,6 +182,15 @@ class SimilarityIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [Neighbour(self.histories[i], float(scores[i]), self._why(index, int(i))) for i in top]
+
+    def comparable(self, customer_id: int, k: int, most: int) -> list[Neighbour]:
+        """The ``k`` nearest closed customers, then more of the same industry, nearest first, up to ``most``: moves are
+        told apart by how won and lost deals differ, and 30 neighbours leave too few lost deals at the later stages
+        for any test (the industry weighs most in the distance; others of it are about as near as the 30th)."""
+        nearest = self.similar(customer_id, most, closed_only=True)
+        index = self.position.get(customer_id)
+        industry = self.cats[index]["industry"] if index is not None else ""
+        return nearest[:k] + [n for n in nearest[k:] if industry and n.history.customer.industry == industry]
 
     def _why(self, a: int, b: int) -> tuple[str, ...]:
         shared = [f"同{NAMES[key]}「{value}」" for key, value in self.cats[a].items()

@@ -73,7 +73,7 @@ def _known(move: MinedMove) -> str | None:
     return label if label is not None and count * 2 >= len(move.wordings) else None
 
 
-def _mined(move: MinedMove, label: str, won: int, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
+def _mined(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
     """A mined move in the reps' words, with who did it, when, and what the lost deals did instead; one the known
     list names is put as the known moves are (安排…)."""
     example = next((text for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)), "")
@@ -84,7 +84,7 @@ def _mined(move: MinedMove, label: str, won: int, quotable: Callable[[int], bool
     lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个" if move.lost else ""
     head = f"安排{label}" if known else f"试试「{label}」"
     shown = f"(如:{example})" if example else ""
-    return Suggestion(f"{head}{shown}", f"{_share(move.won_with, won)}这样做{when}{lost_part}", move)
+    return Suggestion(f"{head}{shown}", f"{_share(move.won_with, move.won)}这样做{when}{lost_part}", move)
 
 
 def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
@@ -107,8 +107,10 @@ def plan(
     tz: ZoneInfo,
     today: date,
     quotable: Callable[[int], bool] = lambda _customer_id: True,
+    mine_from: tuple[list[History], list[History]] | None = None,
 ) -> Strategy:
-    """Three to five concrete suggestions with their evidence, or a plain "not enough history". A mined move is shown
+    """Three to five concrete suggestions with their evidence, or a plain "not enough history". Moves are mined from
+    ``mine_from`` (more comparable won and lost deals; ``won`` and ``lost`` when not given). A mined move is shown
     with a rep's words only from a customer ``quotable`` allows (one the asker may see)."""
     strategy = Strategy(len(won), len(lost))
     if len(won) < MIN_WON:
@@ -127,7 +129,7 @@ def plan(
             "按这个节奏推进:" + " → ".join(medians) + "(中位数)", f"来自 {n} 个相似的已成交客户"))  # fmt: skip
     # the moves that came before winning, most common first, compared with the lost: mined from the notes, and
     # the known ones (which name a mined move that is one of them)
-    mined = mine_moves(won, lost, calendar, tz)
+    mined = mine_moves(*(mine_from or (won, lost)), calendar, tz)
     moves: list[tuple[int, str, int] | tuple[int, str, int, MinedMove]] = []
     for move in mined:
         known = _known(move)
@@ -154,7 +156,7 @@ def plan(
     for entry in sorted(moves, key=lambda m: (-m[0], m[2], m[1]))[:2]:
         count, label, against = entry[0], entry[1], entry[2]
         if len(entry) == 4:
-            strategy.suggestions.append(_mined(entry[3], label, n, quotable, known=label in ACTIONS))
+            strategy.suggestions.append(_mined(entry[3], label, quotable, known=label in ACTIONS))
             continue
         lost_part = f";流失的 {len(lost)} 个中只有 {against} 个这样做" if lost else ""
         strategy.suggestions.append(Suggestion(f"安排{label}", f"{_share(count, n)}在推进中做了这一步{lost_part}"))

@@ -240,3 +240,8 @@ class AuditEntry:
     actor: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+UNDO = "change.undo"
+# what rewrites the history rather than adding to it: views derived from it (the recommender) are built again
+HISTORY_REWRITES = (UNDO, "import.customers", "import.employees", "import.teams")

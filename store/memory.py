@@ -555,6 +555,13 @@ class MemoryAudit(_Repo):
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         return [_copy(e) for _, e in sorted(self.s.audit.items(), reverse=True)[:limit]]
 
+    async def written_after(
+        self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
+    ) -> list[tuple[int, int]]:
+        wanted = set(also)
+        return sorted((i, 0) for i, e in self.s.audit.items()
+                      if (i > after_id or i in wanted) and (not actions or e.action in actions))  # fmt: skip
+
 
 class MemoryUnitOfWork:
     """Works on a private copy of the store's state; ``commit()`` publishes it."""

@@ -375,6 +375,12 @@ class PointsRepository(Protocol):
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def recent(self, limit: int = 50) -> list[AuditEntry]: ...
+    async def written_after(
+        self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
+    ) -> list[tuple[int, int]]:
+        """(entry id, 0) of the entries of these actions with an id above ``after_id`` or in ``also``: an undo or an
+        import rewrote the history (``StageHistoryRepository.written_after``)."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -1407,6 +1407,16 @@ class SqlAudit(_Repo):
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         return [to_record(AuditEntry, r) for r in (await self.session.execute(query)).scalars()]
 
+    async def written_after(
+        self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
+    ) -> list[tuple[int, int]]:
+        newer = AuditRow.id > after_id
+        query = select(AuditRow.id).where(or_(newer, AuditRow.id.in_(list(also))) if also else newer)
+        if actions:
+            query = query.where(AuditRow.action.in_(list(actions)))
+        connection = await self.session.connection()
+        return [(int(i), 0) for (i,) in (await connection.execute(query.order_by(AuditRow.id))).all()]
+
 
 class SqlUnitOfWork:
     """One session, one transaction; leaving without ``commit()`` rolls back.

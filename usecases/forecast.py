@@ -40,7 +40,7 @@ async def _history(uow: UnitOfWork, services: Services) -> tuple[dict[Stage, flo
 async def _probability(
     uow: UnitOfWork, services: Services, deals: list[OpenDeal], rates: dict[Stage, float]
 ) -> dict[int, float]:
-    scores = await services.recommender.scores(uow) if services.recommender is not None else {}
+    scores = await services.recommender.scores() if services.recommender is not None else {}
     return {d.id: scores.get(d.name, rates.get(d.stage, 0.0)) for d in deals}
 
 

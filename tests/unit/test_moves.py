@@ -132,3 +132,28 @@ def test_progress_that_lost_deals_never_got_to_is_no_move() -> None:
         demo = next(at for stage, at in h.path if stage is Stage.DEMO)
         h.notes.append((demo + timedelta(days=2), "报价单已发给采购"))
     assert mine_moves(won, lost, CALENDAR, TZ) == []
+
+
+def test_the_brief_that_moved_a_deal_on_is_the_advance_not_a_move() -> None:
+    """Every won deal left the qualified stage with "方案发过去了": the advance itself. It is compared with the lost
+    deals that moved on too (three, and they wrote it as well), not with the seven that never left the stage."""
+    won, lost = company([[] for _ in range(10)], [[] for _ in range(10)])
+    for h in lost[:7]:  # lost in the qualified stage: no demo in their path, no note after it
+        h.path[:] = [(s, at) for s, at in h.path if s is not Stage.DEMO]
+    for h in won + lost[7:]:
+        demo = next(at for stage, at in h.path if stage is Stage.DEMO)
+        h.notes.append((demo, "方案发过去了,对方在内部走流程"))
+    assert mine_moves(won, lost, CALENDAR, TZ) == []
+    for n, h in enumerate(won):  # a move made on the way out is still one, when the lost that moved on did not
+        demo = next(at for stage, at in h.path if stage is Stage.DEMO)
+        h.notes[-1] = (demo, f"{SAMPLES[n % 5]},方案发过去了")
+    [move] = mine_moves(won, lost, CALENDAR, TZ)
+    assert move.stage is Stage.QUALIFIED and (move.won_with, move.lost_with, move.lost) == (10, 0, 3)
+
+
+def test_a_wording_a_few_lost_deals_wrote_too_stays_in_the_move() -> None:
+    """Each wording is four won deals; three lost deals each wrote one of them. A wording alone is a handful of deals,
+    so the move is judged whole, and its counts say so: twenty won deals of twenty did it, three lost of twenty."""
+    won, lost = company([[SAMPLES[n % 5]] for n in range(20)], [[SAMPLES[n]] if n < 3 else [] for n in range(20)])
+    [move] = mine_moves(won, lost, CALENDAR, TZ)
+    assert (move.won_with, move.won, move.lost_with, move.lost) == (20, 20, 3, 20)

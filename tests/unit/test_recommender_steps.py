@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
 from handlers import build_router
+from recommender.embeddings import _normalise
 from recommender.service import REFIT_DRIFT, Feed, Recommender
 from sales.calendar import WorkCalendar
-from sales.model import Customer, Employee, InboxMessage, Role, Team
+from sales.model import AuditEntry, Customer, Employee, InboxMessage, Role, Team
 from sales.stages import Stage
 from store.memory import MemoryStore
 from tests.conftest import NOW, TZ
 from usecases.services import Services
+
+if TYPE_CHECKING:
+    from recommender.embeddings import Vectors
 
 TODAY = NOW.date()
 FILLERS = 20
@@ -82,7 +90,7 @@ async def test_a_new_customer_and_its_stage_are_put_in_place() -> None:
     h = Harness()
     await h.org()
     await h.say(f"华东冷链物流 {NOTE}")
-    assert "浙江海运" not in await h.nearest("华东冷链物流")
+    assert "浙江海运集团" not in await h.nearest("华东冷链物流")
     await h.say(f"新客户 浙江海运集团 {NOTE}")
     await h.say("是")  # the new customer is confirmed: a pending answer writes it
     assert "浙江海运集团" in await h.nearest("华东冷链物流")
@@ -113,6 +121,7 @@ async def test_other_processes_briefs_are_read_on_the_next_look() -> None:
 async def test_a_new_day_an_undo_and_drift_build_in_full() -> None:
     h = Harness()
     await h.org()
+    await h.say(f"华东冷链物流 {NOTE}")
     await h.nearest("华东冷链物流")
     h.day = TODAY + timedelta(days=1)  # days in a stage moved on
     await h.nearest("华东冷链物流")
@@ -130,11 +139,65 @@ async def test_a_new_day_an_undo_and_drift_build_in_full() -> None:
     assert h.recommender._rebuild is not None
     await h.recommender._rebuild
     assert h.recommender.builds == 3
-    await h.say("撤销")
-    assert h.recommender._stale
-    await h.nearest("华东冷链物流")
+    await h.say("撤销")  # 远方00号百货 back in 意向初探: an undo deletes what steps read, so it is built again
+    await h.nearest("华东冷链物流")  # the look finds the undo and starts the build
     await h.recommender._rebuild
-    assert h.recommender.builds == 4
+    snap = await h.recommender.ready()
+    assert h.recommender.builds == 4 and snap.histories[snap.by_name["远方00号百货"]].customer.stage is Stage.INITIAL
+
+
+async def test_an_import_builds_again() -> None:
+    h = Harness()
+    await h.org()
+    snap = await h.recommender.ready()
+    async with h.store() as uow:  # `genjin import customers` in another process: customers rewritten, no brief
+        customer = await uow.customers.by_name("江南纺织")
+        assert customer is not None
+        await uow.customers.update(dataclasses.replace(customer, industry="纺织"))
+        await uow.audit.add(AuditEntry(at=NOW, action="import.customers"))
+        await uow.commit()
+    h.seconds += 5
+    await h.recommender.ready()  # the look finds the import and starts the build
+    assert h.recommender._rebuild is not None
+    snap = await h.recommender._rebuild
+    assert h.recommender.builds == 2 and snap.histories[snap.by_name["江南纺织"]].customer.industry == "纺织"
+
+
+class Letters:
+    """An embedder with no fit and a width of its own, as sentence-transformers."""
+
+    name = "letters"
+
+    def fit(self, texts: list[str]) -> None:
+        pass
+
+    def encode(self, texts: list[str]) -> Vectors:
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for char in text:
+                out[i, ord(char) % 8] += 1
+        return _normalise(out)
+
+
+async def test_a_first_build_of_nobody_then_a_brief() -> None:
+    h = Harness()
+    h.recommender = h.services.recommender = Recommender(h.store, WorkCalendar(), TZ, lambda: h.day,
+                                                         embedder=Letters, clock=lambda: h.seconds)  # fmt: skip
+    async with h.store() as uow:
+        await uow.teams.add(Team(name="一组"))
+        await uow.employees.add(Employee(id="E01", name="张伟", team="一组"))
+        await uow.commit()
+    assert await h.recommender.scores() == {}  # a forecast on day one: built of nobody, no notes
+    async with h.store() as uow:
+        for name in ("华东冷链物流", "宁波港务"):
+            await uow.customers.add(Customer(name=name, owner_id="E01", stage=Stage.INITIAL, stage_entered_at=NOW,
+                                             created_at=NOW, industry="物流"))  # fmt: skip
+        await uow.commit()
+    await h.say(f"华东冷链物流 {NOTE}")
+    await h.recommender.ready()  # a fit that saw no note has no place for one: built again, not stepped
+    assert h.recommender._rebuild is not None
+    await h.recommender._rebuild
+    assert await h.nearest("华东冷链物流") == ["宁波港务"] and h.recommender.builds == 2
 
 
 def test_an_id_taken_earlier_and_committed_later_is_read() -> None:
