@@ -24,6 +24,7 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -59,11 +60,13 @@ class MinedMove:
     stage: Stage | None  # the stage the won deals were in when they did it
     days: int | None  # median working days from entering that stage to doing it
     lost_instead: str | None  # what the lost deals wrote in that stage instead
+    moving_on: bool = False  # made in the brief that moved the deal on out of that stage
 
     def as_json(self) -> dict[str, object]:
         return {"name": self.name, "examples": list(self.examples), "won_with": self.won_with, "won": self.won,
                 "lost_with": self.lost_with, "lost": self.lost, "stage": self.stage.value if self.stage else None,
-                "days_after_entering": self.days, "lost_instead": self.lost_instead}  # fmt: skip
+                "days_after_entering": self.days, "moving_on": self.moving_on,
+                "lost_instead": self.lost_instead}  # fmt: skip
 
 
 def fragments(text: str) -> frozenset[str]:
@@ -214,8 +217,31 @@ def mine_moves(
         wordings, sources = tuple(n.text for n in ordered), tuple(n.deal for n in ordered)
         instead = _instead(lost_notes, stage, kept, fragments_of)
         moves.append(MinedMove(name, _examples(kept, name), wordings, sources, len(deals), nw, lost_with, compared,
-                               stage, _days(kept, calendar, tz), instead))  # fmt: skip
+                               stage, _days(kept, calendar, tz), instead, advance))  # fmt: skip
     return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
+
+
+def worded(
+    label: str,
+    did: Callable[[History], bool],
+    words: tuple[str, ...],
+    won: list[History],
+    lost: list[History],
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+) -> MinedMove:
+    """A move of a built-in list, with the evidence a mined one carries: the deals ``did`` says made it, the stage the
+    won ones first wrote one of ``words`` in and the working days after entering it."""
+    made = [h for h in won if did(h)]
+    first = [next((n for n in _notes(h) if any(w in n.text for w in words)), None) for h in made]
+    notes = [n for n in first if n is not None]
+    stage = Counter(n.stage for n in notes).most_common(1)[0][0] if notes else None
+    there = [n for n in notes if n.stage == stage]
+    wordings = tuple(n.text for n in there)
+    moving_on = sum(n.advance for n in there) * 2 > len(there)
+    return MinedMove(label, _examples(there, label), wordings, tuple(n.deal for n in there), len(made), len(won),
+                     sum(did(h) for h in lost), len(lost), stage, _days(there, calendar, tz), None,
+                     moving_on)  # fmt: skip
 
 
 def _got_to(h: History, stage: Stage | None, advance: bool) -> bool:

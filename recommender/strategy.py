@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import re
 import statistics
@@ -12,7 +14,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from recommender.history import History
-from recommender.moves import MinedMove, mine_moves
+from recommender.moves import MinedMove, mine_moves, worded
 from recommender.similarity import stage_days
 from sales.calendar import WorkCalendar
 from sales.stages import OPEN_STAGES, Stage
@@ -73,15 +75,26 @@ def _known(move: MinedMove) -> str | None:
     return label if label is not None and count * 2 >= len(move.wordings) else None
 
 
-def _mined(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
-    """A mined move in the reps' words, with who did it, when, and what the lost deals did instead; one the known
-    list names is put as the known moves are (安排…)."""
-    example = next((text for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)), "")
+def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool, mined: bool) -> Suggestion:
+    """A move with who did it, when, and (mined) what the lost deals did instead; one the known list names is put
+    as the known moves are (安排…), one learnt from the notes in the reps' words."""
+    mine = [(text, deal) for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)]
+    # the reps' words only from customers the asker may see, in the chat and in the JSON alike
+    seen = {text.strip() for text, _ in mine}
+    move = dataclasses.replace(move, examples=tuple(t for t in move.examples if t in seen),
+                               wordings=tuple(t for t, _ in mine), sources=tuple(d for _, d in mine))  # fmt: skip
+    example = mine[0][0] if mine else ""
     example = example if len(example) <= 24 else example[:23] + "…"
     when = ""
     if move.stage is not None:
-        when = f",多在{move.stage.label}阶段" + (f"、进入后约 {move.days} 个工作日" if move.days is not None else "")
-    lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个" if move.lost else ""
+        when = f",多在{move.stage.label}阶段" + ("推进时" if move.moving_on else "")
+        when += f"、进入后约 {move.days} 个工作日" if move.days is not None else ""
+    if not move.lost:
+        lost_part = ""
+    elif mined:
+        lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个"
+    else:
+        lost_part = f";流失的 {move.lost} 个中只有 {move.lost_with} 个这样做"
     head = f"安排{label}" if known else f"试试「{label}」"
     shown = f"(如:{example})" if example else ""
     return Suggestion(f"{head}{shown}", f"{_share(move.won_with, move.won)}这样做{when}{lost_part}", move)
@@ -93,6 +106,19 @@ def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
     if demo is None or quote is None:
         return False
     return calendar.workdays_after(demo.astimezone(tz).date(), quote.astimezone(tz).date()) <= 3
+
+
+def _quick(won: list[History], lost: list[History], calendar: WorkCalendar, tz: ZoneInfo) -> MinedMove:
+    """A quote within three working days of the demo, with its evidence as a move's."""
+    quick = [h for h in won if _quick_quote(h, calendar, tz)]
+    spans = []
+    for h in quick:
+        demo = next(at for s, at in h.path if s is Stage.DEMO)
+        quote = next(at for s, at in h.path if s is Stage.NEGOTIATION)
+        spans.append(calendar.workdays_after(demo.astimezone(tz).date(), quote.astimezone(tz).date()))
+    lost_with = sum(_quick_quote(h, calendar, tz) for h in lost)
+    days = round(statistics.median(spans)) if spans else None
+    return MinedMove("演示后三天内报价", (), (), (), len(quick), len(won), lost_with, len(lost), Stage.DEMO, days, None)
 
 
 def _gaps(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> list[int]:
@@ -129,37 +155,25 @@ def plan(
             "按这个节奏推进:" + " → ".join(medians) + "(中位数)", f"来自 {n} 个相似的已成交客户"))  # fmt: skip
     # the moves that came before winning, most common first, compared with the lost: mined from the notes, and
     # the known ones (which name a mined move that is one of them)
-    mined = mine_moves(*(mine_from or (won, lost)), calendar, tz)
-    moves: list[tuple[int, str, int] | tuple[int, str, int, MinedMove]] = []
-    for move in mined:
-        known = _known(move)
-        moves.append((move.won_with, known or move.name, move.lost_with, move))
+    moves: list[tuple[MinedMove, str, bool]] = []  # (move, label, mined): a mined move the known list names is it
     labels: set[str] = set()
-    unique = []
-    for found in moves:  # a known move found in two stages is suggested once
-        if found[1] not in labels:
-            labels.add(found[1])
-            unique.append(found)
-    moves = unique
-    named = set(labels)
+    for move in mine_moves(*(mine_from or (won, lost)), calendar, tz):
+        label = _known(move) or move.name
+        if label not in labels:  # a known move found in two stages is suggested once
+            labels.add(label)
+            moves.append((move, label, True))
     for label, words in ACTIONS.items():
-        if label in named:
+        if label in labels:
             continue
-        won_with = sum(_before_advance(h, words) for h in won)
-        lost_with = sum(_before_advance(h, words) for h in lost)
-        if won_with and won_with / n >= 0.4 and (not lost or won_with / n > lost_with / max(1, len(lost))):
-            moves.append((won_with, label, lost_with))
-    quick = sum(_quick_quote(h, calendar, tz) for h in won)
-    quick_lost = sum(_quick_quote(h, calendar, tz) for h in lost)
-    if quick / n >= 0.4 and (not lost or quick / n > quick_lost / max(1, len(lost))):
-        moves.append((quick, "演示后三天内报价", quick_lost))
-    for entry in sorted(moves, key=lambda m: (-m[0], m[2], m[1]))[:2]:
-        count, label, against = entry[0], entry[1], entry[2]
-        if len(entry) == 4:
-            strategy.suggestions.append(_mined(entry[3], label, quotable, known=label in ACTIONS))
-            continue
-        lost_part = f";流失的 {len(lost)} 个中只有 {against} 个这样做" if lost else ""
-        strategy.suggestions.append(Suggestion(f"安排{label}", f"{_share(count, n)}在推进中做了这一步{lost_part}"))
+        move = worded(label, functools.partial(_before_advance, action_words=words), words, won, lost, calendar, tz)
+        if move.won_with / n >= 0.4 and (not lost or move.won_with / n > move.lost_with / len(lost)):
+            moves.append((move, label, False))
+    quick = _quick(won, lost, calendar, tz)
+    if quick.won_with / n >= 0.4 and (not lost or quick.won_with / n > quick.lost_with / len(lost)):
+        moves.append((quick, quick.name, False))
+    ranked = sorted(moves, key=lambda m: (-m[0].won_with / m[0].won, m[0].lost_with / max(m[0].lost, 1), m[1]))
+    for move, label, mined in ranked[:2]:
+        strategy.suggestions.append(_suggest(move, label, quotable, known=label in ACTIONS or not mined, mined=mined))
     # objections met, and how the winners answered them
     seen: Counter[str] = Counter()
     answers: dict[str, Counter[str]] = {}

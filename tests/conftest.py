@@ -26,6 +26,8 @@ from store.sql import SqlUnitOfWork
 from tests import netguard
 
 netguard.install()
+for _name in [n for n in os.environ if n.startswith("GENJIN_") and not n.startswith("GENJIN_TEST_")]:
+    del os.environ[_name]  # a developer's own settings (GENJIN_DATABASE_URL of a demo) never reach a test
 os.environ["GENJIN_INDEX_CACHE"] = "off"  # no test leaves an index in the user's cache (tests/unit pass a folder)
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -91,6 +91,26 @@ def test_the_plan_names_the_mined_move_and_the_json_carries_its_evidence() -> No
     [evidence] = [s["move"] for s in json.loads(json.dumps(recommendation.as_json()))["suggestions"] if "move" in s]
     assert evidence["won_with"] == 10 and evidence["lost_with"] == 0 and evidence["stage"] == "demo"
     assert evidence["days_after_entering"] == 2 and len(evidence["examples"]) == 2
+    unseen = Recommendation(won[0], [], private, None).as_json()
+    [hidden] = [s["move"] for s in unseen["suggestions"] if "move" in s]
+    assert hidden["examples"] == [] and hidden["won_with"] == 10  # the counts, never the words of an unseen customer
+
+
+def test_a_move_of_the_built_in_list_carries_the_same_evidence() -> None:
+    """POC is a known move: with too few lost deals to mine, it is still suggested from the built-in list, as
+    安排POC验证, with its counts, stage and days in the JSON as a mined one."""
+    won, lost = company([["客户要求做POC验证"] if n < 7 else [] for n in range(10)], [[], []])
+    strategy = plan(won, lost, CALENDAR, TZ, TODAY)
+    [poc] = [s for s in strategy.suggestions if s.text.startswith("安排POC验证")]
+    assert poc.move is not None and (poc.move.won_with, poc.move.won, poc.move.lost_with, poc.move.lost) == (
+        7,
+        10,
+        0,
+        2,
+    )
+    assert "多在方案演示阶段、进入后约 2 个工作日" in poc.evidence and "流失的 2 个中只有 0 个这样做" in poc.evidence
+    [evidence] = [s["move"] for s in Recommendation(won[0], [], strategy, None).as_json()["suggestions"] if "move" in s]
+    assert (evidence["name"], evidence["stage"], evidence["days_after_entering"]) == ("POC验证", "demo", 2)
 
 
 def test_too_little_history_says_so_and_mines_nothing() -> None:
