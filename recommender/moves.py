@@ -61,6 +61,7 @@ class MinedMove:
     days: int | None  # median working days from entering that stage to doing it
     lost_instead: str | None  # what the lost deals wrote in that stage instead
     moving_on: bool = False  # made in the brief that moved the deal on out of that stage
+    instead_source: int | None = None  # the lost deal whose note ``lost_instead`` is: quoted only where it may be seen
 
     def as_json(self) -> dict[str, object]:
         return {"name": self.name, "examples": list(self.examples), "won_with": self.won_with, "won": self.won,
@@ -215,9 +216,9 @@ def mine_moves(
         written = Counter(n.text for n in kept)
         ordered = sorted(kept, key=lambda n: (name not in n.text, -written[n.text], n.text))
         wordings, sources = tuple(n.text for n in ordered), tuple(n.deal for n in ordered)
-        instead = _instead(lost_notes, stage, kept, fragments_of)
+        instead, instead_source = _instead(lost_notes, stage, kept, fragments_of)
         moves.append(MinedMove(name, _examples(kept, name), wordings, sources, len(deals), nw, lost_with, compared,
-                               stage, _days(kept, calendar, tz), instead, advance))  # fmt: skip
+                               stage, _days(kept, calendar, tz), instead, advance, instead_source))  # fmt: skip
     return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
 
 
@@ -294,15 +295,19 @@ def _days(kept: list[_Note], calendar: WorkCalendar, tz: ZoneInfo) -> int | None
     return round(statistics.median(spans)) if spans else None
 
 
-def _instead(lost_notes: list[_Note], stage: Stage | None, kept: list[_Note], fragments_of: _Fragments) -> str | None:
-    """The note the lost deals wrote most often in that stage (by the fragment most of those deals share)."""
+def _instead(
+    lost_notes: list[_Note], stage: Stage | None, kept: list[_Note], fragments_of: _Fragments
+) -> tuple[str | None, int | None]:
+    """The note the lost deals wrote most often in that stage (by the fragment most of those deals share), and its
+    deal."""
     in_stage = [n for n in lost_notes if n.stage == stage]
     there = [n for n, alike in zip(in_stage, fragments_of.alike(in_stage, kept), strict=True) if not alike]
     if not there:
-        return None
+        return None, None
     deals: dict[str, set[int]] = defaultdict(set)
     for n in there:
         for p in n.pieces:
             deals[p].add(n.deal)
     top = max(deals, key=lambda p: (len(deals[p]), len(p), p))
-    return next(n.text for n in there if top in n.pieces)
+    found = next(n for n in there if top in n.pieces)
+    return found.text, found.deal

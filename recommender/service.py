@@ -283,7 +283,7 @@ class Recommender:
         won, lost = sides(closed[:NEIGHBOURS])
         mine_from = sides(closed)
         # mining the notes compares them pairwise: off the event loop, so the bot answers others meanwhile
-        owners = {h.id: h.customer.owner_id for h in mine_from[0]}
+        owners = {h.id: h.customer.owner_id for h in (*mine_from[0], *mine_from[1])}
         strategy = await asyncio.to_thread(
             functools.partial(plan, won, lost, self.calendar, self.tz, self.today(),
                               lambda deal: visible(owners.get(deal, "")), mine_from=mine_from)

@@ -81,8 +81,10 @@ def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, kn
     mine = [(text, deal) for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)]
     # the reps' words only from customers the asker may see, in the chat and in the JSON alike
     seen = {text.strip() for text, _ in mine}
+    instead = move.instead_source is not None and quotable(move.instead_source)
     move = dataclasses.replace(move, examples=tuple(t for t in move.examples if t in seen),
-                               wordings=tuple(t for t, _ in mine), sources=tuple(d for _, d in mine))  # fmt: skip
+                               wordings=tuple(t for t, _ in mine), sources=tuple(d for _, d in mine),
+                               lost_instead=move.lost_instead if instead else None)  # fmt: skip
     example = mine[0][0] if mine else ""
     example = example if len(example) <= 24 else example[:23] + "…"
     when = ""

@@ -94,6 +94,7 @@ def test_the_plan_names_the_mined_move_and_the_json_carries_its_evidence() -> No
     unseen = Recommendation(won[0], [], private, None).as_json()
     [hidden] = [s["move"] for s in unseen["suggestions"] if "move" in s]
     assert hidden["examples"] == [] and hidden["won_with"] == 10  # the counts, never the words of an unseen customer
+    assert hidden["lost_instead"] is None and evidence["lost_instead"] in FILLER
 
 
 def test_a_move_of_the_built_in_list_carries_the_same_evidence() -> None:
