@@ -274,9 +274,9 @@ def names(text: str, move: Move) -> bool:
 
 def strategy_for(index: SimilarityIndex, customer_id: int, calendar: WorkCalendar) -> Strategy:
     """As the recommender asks it (``Recommender.recommend``): the 30 nearest closed customers, split into won and
-    lost, and the wider comparable set the moves are mined from."""
-    closed = index.comparable(customer_id, NEIGHBOURS, MINE_FROM)
-    return plan(*sides(closed[:NEIGHBOURS]), calendar, TZ, TODAY, mine_from=sides(closed))
+    lost, and the comparable set (same industry) the moves are weighed over."""
+    nearest = sides(index.similar(customer_id, NEIGHBOURS, closed_only=True))
+    return plan(*nearest, calendar, TZ, TODAY, mine_from=sides(index.comparable(customer_id, NEIGHBOURS, MINE_FROM)))
 
 
 class Planted(Protocol):

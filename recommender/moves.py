@@ -8,11 +8,14 @@ the same thing when 30 % of their fragments are common to both (counted for all 
 Each note belongs to a moment: the stage it was written in, or the move out of it (the brief that moved the deal
 on). A won deal's note is a candidate when won deals write notes like it more often than the lost deals that got to
 that moment do, and at least twice as often as lost deals do at any time: progress the lost deals never reached
-("报价已发") and what every deal writes ("电话跟进", festival gifts) are no move. A moment's candidates are then
-taken strongest first, each wording kept while the split between won and lost deals stays as telling: one
-wording is a handful of deals, one move in five wordings (参观 / 实地参观 / 带客户去看工厂) is enough. The group is a
-move when 40 % of the won deals made it, three times as often as the lost ones, and a one-sided hypergeometric
-test (p ≤ 0.05 over the moments tried) says the split is unlikely by chance. The move is named by its most telling
+("报价已发") and what every deal writes ("电话跟进", festival gifts) are no move. The deals are split in ten folds: the
+deals outside a fold take a moment's candidates strongest first, each wording kept while the split between won and
+lost deals stays as telling (one wording is a handful of deals; one move in five wordings, 参观 / 实地参观 /
+带客户去看工厂, is enough), and the fold's own deals are judged by those wordings, which their outcomes took no part
+in. A moment holds a move when, over those judgements, 40 % of the won deals made it, three times as often as the
+lost ones, and a one-sided hypergeometric test (p ≤ 0.05 over the moments tried) says the split is unlikely by
+chance: wordings picked for leaning to the won side by chance lean no more on deals they were not picked from.
+The move is named by its most telling
 fragment, shown with the reps' own words, and carries its evidence: how many won and lost deals did it, in which
 stage, how many working days after entering it, and what the lost deals wrote in that stage instead.
 """
@@ -23,10 +26,12 @@ import itertools
 import math
 import re
 import statistics
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from recommender.history import History
@@ -34,11 +39,12 @@ from sales.calendar import WorkCalendar
 from sales.stages import Stage
 
 MIN_SHARE = 0.4  # a move is done by at least this share of the similar won deals
-MAX_P = 0.05  # and its split between won and lost is this unlikely by chance
+MAX_P = 0.01  # and its split between won and lost is this unlikely by chance
 LIFT = 3.0  # a move is made this many times as often by won deals as by lost ones (smoothed)
 FRAGMENT_LIFT = 1.0  # a fragment worth a look: won deals write it more often than lost ones…
 NOTE_LIFT = 1.0  # …a note too, at the same moment, among the lost deals that got there…
 ANY_LIFT = 2.0  # …and twice as often as lost deals at any time (what every deal writes is no move)
+FOLDS = 10  # the deals outside a fold choose a move's wordings, the fold's deals test them
 MIN_LOST = 3  # fewer similar lost deals than this: nothing to tell a move from what every deal does
 NOTES_PER_DEAL = 30  # the latest notes before the close, each cut at NOTE_CHARS: the pairwise comparisons stay bounded
 NOTE_CHARS = 200
@@ -141,16 +147,40 @@ class _Fragments:
                                  shape=(len(notes), len(columns)))  # fmt: skip
         self.sizes = np.diff(np.asarray(indptr))
 
+    def _rows(self, notes: list[_Note]) -> Any:
+        import numpy as np
+
+        return np.fromiter((self.row[id(n)] for n in notes), dtype=np.int64, count=len(notes))
+
+    def by_deal(self, notes: list[_Note]) -> tuple[list[int], Any]:
+        """The deals of these notes, and which fragments each wrote (a 0/1 matrix, a row per deal)."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        deals = sorted({n.deal for n in notes})
+        at = {d: i for i, d in enumerate(deals)}
+        which = csr_matrix((np.ones(len(notes), dtype=np.int32), ([at[n.deal] for n in notes], self._rows(notes))),
+                           shape=(len(deals), self.matrix.shape[0]))  # fmt: skip
+        writes = (which @ self.matrix).tocsr()
+        writes.data[:] = 1
+        return deals, writes
+
+    def count(self, notes: list[_Note], mask: Any) -> Any:
+        """How many fragments of each note the 0/1 ``mask`` over the columns holds."""
+        import numpy as np
+
+        if not notes:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self.matrix[self._rows(notes)] @ mask).ravel()
+
     def alike(self, rows: list[_Note], among: list[_Note]) -> list[list[int]]:
         """For each note of ``rows``, the notes of ``among`` that say what it says (this share of their fragments
         is common to both: Jaccard ≥ ALIKE), counted in bulk."""
-        import numpy as np
 
         out: list[list[int]] = [[] for _ in rows]
         if not rows or not among:
             return out
-        a = np.fromiter((self.row[id(n)] for n in rows), dtype=np.int64, count=len(rows))
-        b = np.fromiter((self.row[id(n)] for n in among), dtype=np.int64, count=len(among))
+        a, b = self._rows(rows), self._rows(among)
         common = (self.matrix[a] @ self.matrix[b].T).tocoo()
         union = self.sizes[a][common.row] + self.sizes[b][common.col] - common.data
         keep = common.data >= ALIKE * union
@@ -168,80 +198,157 @@ def mine_moves(
     min_share: float = MIN_SHARE,
     max_p: float = MAX_P,
 ) -> list[MinedMove]:
-    """The moves the won deals made and the lost ones did not, most done first."""
+    """The moves the won deals made and the lost ones did not, most done first.
+
+    The deals are split in ten folds by id. The deals outside a fold choose a move's wordings among their notes
+    (``_Moment.choose``), and the fold's deals are judged by those wordings, which their own outcomes took no part in:
+    picking, among many wordings, those that lean to the won side by chance and adding them up looks like a move on
+    the deals they were picked from, and on those alone (13 runs of 60 named one where won and lost deals wrote from
+    the same pool of notes). The test is on those judgements over every deal; a move's evidence then counts every
+    deal that wrote a note like one of its wordings."""
     if not won or len(lost) < MIN_LOST:
         return []
-    nw, nl = len(won), len(lost)
-    won_by_deal, lost_by_deal = [_notes(h) for h in won], [_notes(h) for h in lost]
-    won_notes = [n for notes in won_by_deal for n in notes]
-    lost_notes = [n for notes in lost_by_deal for n in notes]
-    won_count: Counter[str] = Counter(p for notes in won_by_deal for p in set().union(*(n.pieces for n in notes)))
-    lost_count: Counter[str] = Counter(p for notes in lost_by_deal for p in set().union(*(n.pieces for n in notes)))
+    won_notes = [n for h in won for n in _notes(h)]
+    lost_notes = [n for h in lost for n in _notes(h)]
     # a move is told from what the lost deals did in the same stage, by those that got there: a lost deal that never
     # reached a quote wrote no "报价已发", and that says nothing about what wins. The brief that moved a deal on
     # ("报价已发" as it leaves the demo) is the advance itself: it is told from the lost deals that moved on too.
-    there = {moment: [h.id for h in lost if _got_to(h, *moment)] for moment in {n.moment for n in won_notes}}
+    there = {moment: {h.id for h in lost if _got_to(h, *moment)} for moment in {n.moment for n in won_notes}}
     fragments_of = _Fragments(won_notes + lost_notes)
-    distinctive = {p for p, w in won_count.items()
-                   if w >= 2 and w / nw >= FRAGMENT_LIFT * (lost_count[p] + 0.5) / (nl + 1)}  # fmt: skip
-    candidates: dict[tuple[Stage | None, bool], list[tuple[float, _Note, set[int], set[int]]]] = defaultdict(list)
-    for moment, compared_ids in there.items():
-        compared = len(compared_ids)
-        looked = [n for n in won_notes if n.moment == moment and len(n.pieces & distinctive) >= 2]
-        if compared < MIN_LOST or not looked:
-            continue
-        won_there = [n for n in won_notes if n.moment == moment]  # at the same moment on both sides
-        lost_there = [n for n in lost_notes if n.moment == moment]
-        won_alike, lost_alike = fragments_of.alike(looked, won_there), fragments_of.alike(looked, lost_there)
-        won_any, lost_any = fragments_of.alike(looked, won_notes), fragments_of.alike(looked, lost_notes)
-        for note, near_won, near_lost, any_won, any_lost in zip(looked, won_alike, lost_alike, won_any, lost_any,
-                                                                strict=True):  # fmt: skip
-            alike_won = {won_there[j].deal for j in near_won}
-            alike_lost = {lost_there[j].deal for j in near_lost}
-            ever_won = len({won_notes[j].deal for j in any_won})
-            ever_lost = len({lost_notes[j].deal for j in any_lost})
-            if ever_won / nw < ANY_LIFT * (ever_lost + 0.5) / (nl + 1):
-                continue
-            if len(alike_won) >= 2 and len(alike_won) / nw >= NOTE_LIFT * (len(alike_lost) + 0.5) / (compared + 1):
-                p = _upper_tail(len(alike_won), nw, len(alike_lost), compared)
-                candidates[moment].append((p, note, alike_won, alike_lost))
+    won_writes, lost_writes = fragments_of.by_deal(won_notes), fragments_of.by_deal(lost_notes)
+    folds = [_Fold(fold, won_writes, lost_writes) for fold in range(FOLDS)]
+    tried = max(1, sum(len(ids) >= MIN_LOST for ids in there.values()))  # every moment a move could be found in
     moves = []
-    for (stage, advance), found in candidates.items():
-        kept, deals, lost_deals, compared = _grow(found, nw, len(there[stage, advance]))
-        lost_with = len(lost_deals)
-        if len(deals) / nw < min_share or len(deals) / nw < LIFT * (lost_with + 0.5) / (compared + 1) \
-                or _upper_tail(len(deals), nw, lost_with, compared) > max_p / len(candidates):  # fmt: skip
+    for (stage, advance), got_there in there.items():
+        if len(got_there) < MIN_LOST:
             continue
-        name = _name(kept, lost_count, nw / max(nl, 1))
-        written = Counter(n.text for n in kept)
-        ordered = sorted(kept, key=lambda n: (name not in n.text, -written[n.text], n.text))
+        at = _Moment((stage, advance), won_notes, lost_notes, got_there, fragments_of)
+        chosen: set[int] = set()
+        did_won = did_lost = 0
+        for fold in folds:
+            kept = at.choose(fold)
+            won_did, lost_did = at.made(kept)  # each deal judged by the wordings the other folds chose
+            did_won += len(won_did & fold.won_ids)
+            did_lost += len(lost_did & fold.lost_ids)
+            chosen |= kept
+        if not chosen or not _telling(did_won, len(won), did_lost, len(got_there), min_share, max_p / tried):
+            continue
+        # the move over every deal: the won deals' notes at that moment like one of its wordings, and the lost ones'
+        kept_notes = [at.won[i] for i in sorted(set().union(*(at.won_won[i] for i in chosen)))]
+        deals, lost_deals = at.made(chosen)
+        names = [n for h in (*won, *lost) for n in (h.customer.name, *h.customer.aliases)]
+        name = _name(kept_notes, _deals_writing(_pieces_by_deal(lost_notes).values()), len(won) / len(lost), names)
+        written = Counter(n.text for n in kept_notes)
+        ordered = sorted(kept_notes, key=lambda n: (name not in n.text, -written[n.text], n.text))
         wordings, sources = tuple(n.text for n in ordered), tuple(n.deal for n in ordered)
-        instead, instead_source = _instead(lost_notes, stage, kept, fragments_of)
-        moves.append(MinedMove(name, _examples(kept, name), wordings, sources, len(deals), nw, lost_with, compared,
-                               stage, _days(kept, calendar, tz), instead, advance, instead_source))  # fmt: skip
+        instead, instead_source = _instead(lost_notes, stage, kept_notes, fragments_of)
+        moves.append(MinedMove(name, _examples(kept_notes, name), wordings, sources, len(deals), len(won),
+                               len(lost_deals), len(got_there), stage, _days(kept_notes, calendar, tz), instead,
+                               advance, instead_source))  # fmt: skip
     return sorted(moves, key=lambda m: (-m.won_with, m.lost_with, m.name))
 
 
+def _telling(won_with: int, won: int, lost_with: int, lost: int, min_share: float, max_p: float) -> bool:
+    """Enough of the won deals, three times as often as the lost ones (smoothed), and unlikely by chance."""
+    return (won_with / won >= min_share and won_with / won >= LIFT * (lost_with + 0.5) / (lost + 1)
+            and _upper_tail(won_with, won, lost_with, lost) <= max_p)  # fmt: skip
+
+
+class _Fold:
+    """A fold of the deals (by a hash of the id: ids in order often follow how they were made), and what the deals
+    outside it know: the fragments their won deals write more often than their lost ones (a mask over the columns of
+    ``_Fragments``)."""
+
+    def __init__(self, fold: int, won: tuple[list[int], Any], lost: tuple[list[int], Any]) -> None:
+        import numpy as np
+
+        def split(deals: list[int], writes: Any) -> tuple[set[int], set[int], Any]:
+            inside = np.array([zlib.crc32(b"%d" % d) % FOLDS == fold for d in deals], dtype=bool)
+            counts = np.asarray(writes[~inside].sum(axis=0)).ravel()  # deals outside the fold writing each fragment
+            ids = np.asarray(deals)
+            return set(ids[inside].tolist()), set(ids[~inside].tolist()), counts
+
+        self.won_ids, self.pick_won, won_count = split(*won)
+        self.lost_ids, self.pick_lost, lost_count = split(*lost)
+        nw, nl = max(len(self.pick_won), 1), len(self.pick_lost)
+        self.distinctive = ((won_count >= 2) & (won_count / nw >= FRAGMENT_LIFT * (lost_count + 0.5) / (nl + 1))
+                            ).astype(np.int32)  # fmt: skip
+
+
+class _Moment:
+    """The notes of one moment, and which notes are alike, worked out once for all folds (by index)."""
+
+    def __init__(self, moment: tuple[Stage | None, bool], won_notes: list[_Note], lost_notes: list[_Note],
+                 got_there: set[int], fragments_of: _Fragments) -> None:  # fmt: skip
+        self.got_there = got_there
+        self.won = [n for n in won_notes if n.moment == moment]
+        self.lost = [n for n in lost_notes if n.moment == moment]
+        self.won_notes, self.lost_notes = won_notes, lost_notes
+        self.won_won = fragments_of.alike(self.won, self.won)  # at the same moment on both sides…
+        self.won_lost = fragments_of.alike(self.won, self.lost)
+        self.won_ever = fragments_of.alike(self.won, won_notes)  # …and at any time
+        self.lost_ever = fragments_of.alike(self.won, lost_notes)
+        self.fragments_of = fragments_of
+
+    def choose(self, fold: _Fold) -> set[int]:
+        """The wordings (indexes of ``won``) the deals outside the fold take for a move here (``_grow``)."""
+        nw, nl = len(fold.pick_won), len(fold.pick_lost)
+        compared = len(self.got_there & fold.pick_lost)
+        if not nw or not compared:
+            return set()
+        found = []
+        telling = self.fragments_of.count(self.won, fold.distinctive)  # distinctive fragments in each note
+        for i, note in enumerate(self.won):
+            if note.deal not in fold.pick_won or telling[i] < 2:
+                continue
+            ever_won = len({self.won_notes[j].deal for j in self.won_ever[i]} & fold.pick_won)
+            ever_lost = len({self.lost_notes[j].deal for j in self.lost_ever[i]} & fold.pick_lost)
+            if ever_won / nw < ANY_LIFT * (ever_lost + 0.5) / (nl + 1):
+                continue
+            alike_won = {self.won[j].deal for j in self.won_won[i]} & fold.pick_won
+            alike_lost = {self.lost[j].deal for j in self.won_lost[i]} & fold.pick_lost
+            if len(alike_won) / nw >= NOTE_LIFT * (len(alike_lost) + 0.5) / (compared + 1):
+                found.append((_upper_tail(len(alike_won), nw, len(alike_lost), compared), i, alike_won, alike_lost))
+        return set(_grow(found, nw, compared, self.won))
+
+    def made(self, kept: set[int]) -> tuple[set[int], set[int]]:
+        """The won and lost deals with a note here like one of these wordings."""
+        won = {self.won[j].deal for i in kept for j in self.won_won[i]}
+        lost = {self.lost[j].deal for i in kept for j in self.won_lost[i]}
+        return won, lost
+
+
+def _pieces_by_deal(notes: list[_Note]) -> dict[int, set[str]]:
+    """Every fragment each deal wrote."""
+    by_deal: dict[int, set[str]] = defaultdict(set)
+    for n in notes:
+        by_deal[n.deal] |= n.pieces
+    return by_deal
+
+
+def _deals_writing(pieces: Iterable[set[str]]) -> Counter[str]:
+    """How many deals wrote each fragment."""
+    count: Counter[str] = Counter()
+    for written in pieces:
+        count.update(written)
+    return count
+
+
 def worded(
-    label: str,
-    did: Callable[[History], bool],
-    words: tuple[str, ...],
-    won: list[History],
-    lost: list[History],
-    calendar: WorkCalendar,
-    tz: ZoneInfo,
+    label: str, words: tuple[str, ...], won: list[History], lost: list[History], calendar: WorkCalendar, tz: ZoneInfo
 ) -> MinedMove:
-    """A move of a built-in list, with the evidence a mined one carries: the deals ``did`` says made it, the stage the
-    won ones first wrote one of ``words`` in and the working days after entering it."""
-    made = [h for h in won if did(h)]
-    first = [next((n for n in _notes(h) if any(w in n.text for w in words)), None) for h in made]
+    """A move of a built-in list, with the evidence a mined one carries: the won deals whose notes before the close
+    name one of ``words``, the stage they first did it in and the working days after entering it, against the lost
+    deals that got to that stage (as mined moves are)."""
+    first = [next((n for n in _notes(h) if any(w in n.text for w in words)), None) for h in won]
     notes = [n for n in first if n is not None]
     stage = Counter(n.stage for n in notes).most_common(1)[0][0] if notes else None
     there = [n for n in notes if n.stage == stage]
-    wordings = tuple(n.text for n in there)
     moving_on = sum(n.advance for n in there) * 2 > len(there)
-    return MinedMove(label, _examples(there, label), wordings, tuple(n.deal for n in there), len(made), len(won),
-                     sum(did(h) for h in lost), len(lost), stage, _days(there, calendar, tz), None,
+    compared = [h for h in lost if _got_to(h, stage, False)]
+    lost_with = sum(any(any(w in n.text for w in words) for n in _notes(h)) for h in compared)
+    return MinedMove(label, _examples(there, label), tuple(n.text for n in there), tuple(n.deal for n in there),
+                     len(notes), len(won), lost_with, len(compared), stage, _days(there, calendar, tz), None,
                      moving_on)  # fmt: skip
 
 
@@ -252,31 +359,39 @@ def _got_to(h: History, stage: Stage | None, advance: bool) -> bool:
     return any(s.rank > stage.rank and not s.is_closed if advance else s is stage for s, _ in h.path)
 
 
-def _grow(
-    found: list[tuple[float, _Note, set[int], set[int]]], won: int, compared: int
-) -> tuple[list[_Note], set[int], set[int], int]:
-    """One stage's move: its wordings taken strongest first, each kept while the won and lost deals that wrote
+def _grow(found: list[tuple[float, int, set[int], set[int]]], won: int, compared: int, notes: list[_Note]) -> list[int]:
+    """One moment's move: its wordings taken strongest first, each kept while the won and lost deals that wrote
     alike notes split no less telling than before. A wording is a handful of deals, too few for a test of its own
     (one lost deal that wrote it would sink it); one move in five wordings is enough, and a note both sides write
     (a festival gift, a call to chase) only dilutes the split and stays out."""
-    kept: list[_Note] = []
+    kept: list[int] = []
     deals: set[int] = set()
     lost_deals: set[int] = set()
     best = 1.0
-    for _, note, alike_won, alike_lost in sorted(found, key=lambda f: (f[0], f[1].text, f[1].deal)):
+    for _, i, alike_won, alike_lost in sorted(found, key=lambda f: (f[0], notes[f[1]].text, notes[f[1]].deal)):
         more, more_lost = deals | alike_won, lost_deals | alike_lost
         p = _upper_tail(len(more), won, len(more_lost), compared)
         if p <= best:
-            kept.append(note)
+            kept.append(i)
             deals, lost_deals, best = more, more_lost, p
-    return kept, deals, lost_deals, compared
+    return kept
 
 
-def _name(kept: list[_Note], lost_count: Counter[str], scale: float) -> str:
+def _name(kept: list[_Note], lost_count: Counter[str], scale: float, names: Iterable[str] = ()) -> str:
     """The fragment the move's notes share most and the lost deals' notes least, the longer the better: the move in
-    the reps' own words (a tail like 下周再跟 is written by lost deals as well)."""
-    counts = Counter(p for n in kept for p in n.pieces)
-    return max(counts, key=lambda p: (counts[p] - scale * lost_count[p], len(p), p))
+    the reps' own words (a tail like 下周再跟 is written by lost deals as well); never a piece of a customer's name."""
+    return best_fragment([n.text for n in kept], lost_count, scale, names)
+
+
+def best_fragment(texts: list[str], lost_count: Counter[str] | None = None, scale: float = 0.0,
+                  names: Iterable[str] = ()) -> str:  # fmt: skip
+    """The fragment most of these texts hold (less ``scale`` times the lost deals writing it), the longer the better,
+    none inside one of ``names``; empty when there is none."""
+    counts = Counter(p for text in texts for p in fragments(text))
+    taken = [name for name in names if name]
+    fits = [p for p in counts if not any(p in name for name in taken)]
+    lost = lost_count or Counter()
+    return max(fits, key=lambda p: (counts[p] - scale * lost[p], len(p), p), default="")
 
 
 def _examples(kept: list[_Note], name: str) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from recommender.embeddings import Embedder, TfidfEmbedder
 from recommender.history import History, build
 from recommender.leadscore import LeadScorer, Score
+from recommender.moves import MinedMove, mine_moves
 from recommender.similarity import Neighbour, SimilarityIndex
 from recommender.strategy import Strategy, plan
 from sales.calendar import WorkCalendar
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("genjin.recommender")
 NEIGHBOURS = 30  # closed customers the strategies are drawn from…
-MINE_FROM = 150  # …and the moves, with more of the same industry (``SimilarityIndex.comparable``)
+MINE_FROM = 150  # …and the moves, over the latest closed of the same industry (``SimilarityIndex.comparable``)
+MINED_KEPT = 256  # customers whose mined moves are kept for the snapshot's version
 REFIT_DRIFT = 0.2  # customers put in place since the last fit, as a share of those fitted, past which it is refitted
 STEP_MAX = 500  # customers changed since the last look past which a full build is the cheaper way
 LOOK_SECONDS = 2.0  # how often an answer looks for what other processes wrote (a brief here says so at once)
@@ -68,6 +70,7 @@ class Snapshot:
     changes: Feed = Feed()
     rewrites: Feed = Feed()  # undos and imports (``HISTORY_REWRITES``), after which it is built again
     version: int = 0  # steps applied in place since it was built
+    number: int = 0  # which build it is
 
     def apply(self, histories: list[History], gone: set[int], text: Vectors) -> None:
         """Customers as they are now, and those deleted, put in place: scores and neighbours follow at once."""
@@ -152,6 +155,8 @@ class Recommender:
         self._stepping = asyncio.Lock()
         self._scores: tuple[Snapshot, int, dict[str, float]] | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
+        self._mining = asyncio.Lock()
+        self._mined_moves: dict[tuple[int, int, int], list[MinedMove]] = {}
         self.builds = 0
         self.steps = 0
 
@@ -198,8 +203,9 @@ class Recommender:
                     data, feeds = await self._load(uow)
                 snapshot = await self.offload(functools.partial(self._build, *data))
                 snapshot.updates, snapshot.changes, snapshot.rewrites = feeds
-                self.snapshot = snapshot
                 self.builds += 1
+                snapshot.number = self.builds
+                self.snapshot = snapshot
             assert self.snapshot is not None
             return self.snapshot
 
@@ -231,8 +237,11 @@ class Recommender:
         snap = self.snapshot
         assert snap is not None
         now = self.clock()
-        rewrites = await uow.audit.written_after(snap.rewrites.mark, snap.rewrites.missing, actions=HISTORY_REWRITES)
-        if rewrites:  # an undo or an import rewrote what steps read (deleted rows, changed customers): build again
+        audited = await uow.audit.written_after(snap.rewrites.mark, snap.rewrites.missing, actions=HISTORY_REWRITES)
+        rewrites, rewritten = snap.rewrites.take(audited, now)
+        if (
+            1 in rewritten
+        ):  # an undo or an import rewrote what steps read (deleted rows, changed customers): build again
             self._stale = True
             return
         updates, written = snap.updates.take(await uow.briefs.written_after(snap.updates.mark, snap.updates.missing),
@@ -252,7 +261,7 @@ class Recommender:
                 return  # a full build came in meanwhile: its marks are older than these, the next look reads again
             snap.apply(histories, set(ids) - {h.id for h in histories}, text)
             self.steps += 1
-        snap.updates, snap.changes, snap.rewrites = updates, changes, snap.rewrites.take([], now)[0]
+        snap.updates, snap.changes, snap.rewrites = updates, changes, rewrites
 
     async def score(self, name: str) -> Score | None:
         snap = await self.ready()
@@ -272,6 +281,23 @@ class Recommender:
         self._scores = (snap, snap.version, out)
         return out
 
+    async def _mined(
+        self, snap: Snapshot, customer_id: int, mine_from: tuple[list[History], list[History]]
+    ) -> list[MinedMove]:
+        """The moves mined for a customer, once per snapshot version: mining takes from milliseconds to seconds, in a
+        thread, one at a time (two cores: the bot answers others meanwhile)."""
+        key = (snap.number, snap.version, customer_id)
+        found = self._mined_moves.get(key)
+        if found is None:
+            async with self._mining:
+                found = self._mined_moves.get(key)
+                if found is None:
+                    found = await asyncio.to_thread(mine_moves, *mine_from, self.calendar, self.tz)
+                    self._mined_moves[key] = found
+                    while len(self._mined_moves) > MINED_KEPT:
+                        self._mined_moves.pop(next(iter(self._mined_moves)))
+        return found
+
     async def recommend(self, name: str, visible: Callable[[str], bool], *, k: int = 5) -> Recommendation | None:
         """Similar customers, what worked for them, and the lead score; examples only from what the asker may see."""
         snap = await self.ready()
@@ -279,14 +305,13 @@ class Recommender:
         if customer_id is None:
             return None
         history = snap.histories[customer_id]
-        closed = snap.index.comparable(customer_id, NEIGHBOURS, MINE_FROM)
-        won, lost = sides(closed[:NEIGHBOURS])
-        mine_from = sides(closed)
-        # mining the notes compares them pairwise: off the event loop, so the bot answers others meanwhile
+        won, lost = sides(snap.index.similar(customer_id, NEIGHBOURS, closed_only=True))
+        mine_from = sides(snap.index.comparable(customer_id, NEIGHBOURS, MINE_FROM))
         owners = {h.id: h.customer.owner_id for h in (*mine_from[0], *mine_from[1])}
         strategy = await asyncio.to_thread(
             functools.partial(plan, won, lost, self.calendar, self.tz, self.today(),
-                              lambda deal: visible(owners.get(deal, "")), mine_from=mine_from)
+                              lambda deal: visible(owners.get(deal, "")), mine_from=mine_from,
+                              mined=await self._mined(snap, customer_id, mine_from))
         )  # fmt: skip
         examples = [h.customer.name for h in won if visible(h.customer.owner_id)][:3]
         return Recommendation(

@@ -184,13 +184,28 @@ class SimilarityIndex:
         return [Neighbour(self.histories[i], float(scores[i]), self._why(index, int(i))) for i in top]
 
     def comparable(self, customer_id: int, k: int, most: int) -> list[Neighbour]:
-        """The ``k`` nearest closed customers, then more of the same industry, nearest first, up to ``most``: moves are
-        told apart by how won and lost deals differ, and 30 neighbours leave too few lost deals at the later stages
-        for any test (the industry weighs most in the distance; others of it are about as near as the 30th)."""
-        nearest = self.similar(customer_id, most, closed_only=True)
+        """The closed customers moves are weighed over: those of the same industry, the latest closed first, up to
+        ``most`` (the 30 nearest leave too few lost deals at the later stages for any test). Not the nearest by the
+        notes: a customer that made a move is nearest to the deals that wrote the same, won and lost alike, and the
+        move would then seem to tell them apart no more. Without an industry, the ``k`` nearest."""
+        import numpy as np
+
         index = self.position.get(customer_id)
-        industry = self.cats[index]["industry"] if index is not None else ""
-        return nearest[:k] + [n for n in nearest[k:] if industry and n.history.customer.industry == industry]
+        if index is None:
+            return []
+        industry = self.cats[index]["industry"]
+        if not industry:
+            return self.similar(customer_id, k, closed_only=True)
+        size = len(self.histories)
+        rows = [i for i in np.flatnonzero(self.alive[:size] & ~self.open[:size]).tolist()
+                if i != index and self.cats[i]["industry"] == industry]  # fmt: skip
+        rows.sort(key=lambda i: self._closed_at(i), reverse=True)
+        return [Neighbour(self.histories[i], float(self.matrix[i] @ self.matrix[index]), self._why(index, i))
+                for i in rows[:most]]  # fmt: skip
+
+    def _closed_at(self, row: int) -> float:
+        path = self.histories[row].path
+        return path[-1][1].timestamp() if path else 0.0
 
     def _why(self, a: int, b: int) -> tuple[str, ...]:
         shared = [f"同{NAMES[key]}「{value}」" for key, value in self.cats[a].items()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import re
 import statistics
@@ -14,7 +13,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from recommender.history import History
-from recommender.moves import MinedMove, mine_moves, worded
+from recommender.moves import MinedMove, best_fragment, mine_moves, worded
 from recommender.similarity import stage_days
 from sales.calendar import WorkCalendar
 from sales.stages import OPEN_STAGES, Stage
@@ -59,11 +58,9 @@ def _share(n: int, total: int) -> str:
     return f"{total} 个相似的已成交客户中有 {n} 个"
 
 
-def _before_advance(h: History, action_words: tuple[str, ...]) -> bool:
-    """Whether the action shows up in the notes up to the last stage advance."""
-    advances = [at for stage, at in h.path if not stage.is_closed or stage is Stage.WON]
-    last = advances[-1] if advances else None
-    return any(any(w in text for w in action_words) for at, text in h.notes if last is None or at <= last)
+def _leans(move: MinedMove) -> bool:
+    """A built-in move worth suggesting: four in ten of the won deals made it, more often than the lost ones."""
+    return move.won_with / move.won >= 0.4 and (not move.lost or move.won_with / move.won > move.lost_with / move.lost)
 
 
 def _known(move: MinedMove) -> str | None:
@@ -75,7 +72,7 @@ def _known(move: MinedMove) -> str | None:
     return label if label is not None and count * 2 >= len(move.wordings) else None
 
 
-def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool, mined: bool) -> Suggestion:
+def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
     """A move with who did it, when, and (mined) what the lost deals did instead; one the known list names is put
     as the known moves are (安排…), one learnt from the notes in the reps' words."""
     mine = [(text, deal) for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)]
@@ -85,6 +82,10 @@ def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, kn
     move = dataclasses.replace(move, examples=tuple(t for t in move.examples if t in seen),
                                wordings=tuple(t for t, _ in mine), sources=tuple(d for _, d in mine),
                                lost_instead=move.lost_instead if instead else None)  # fmt: skip
+    if not known and not any(label in text for text, _ in mine):
+        # the name is a piece of notes the asker may not see: named from those they may, or plainly
+        label = best_fragment([text for text, _ in mine]) or "这一步"
+        move = dataclasses.replace(move, name=label)
     example = mine[0][0] if mine else ""
     example = example if len(example) <= 24 else example[:23] + "…"
     when = ""
@@ -93,13 +94,12 @@ def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, kn
         when += f"、进入后约 {move.days} 个工作日" if move.days is not None else ""
     if not move.lost:
         lost_part = ""
-    elif mined:
-        lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个"
     else:
-        lost_part = f";流失的 {move.lost} 个中只有 {move.lost_with} 个这样做"
+        lost_part = f";到过这一阶段的流失客户 {move.lost} 个中 {move.lost_with} 个"
     head = f"安排{label}" if known else f"试试「{label}」"
     shown = f"(如:{example})" if example else ""
-    return Suggestion(f"{head}{shown}", f"{_share(move.won_with, move.won)}这样做{when}{lost_part}", move)
+    share = f"{move.won} 个可比的已成交客户中有 {move.won_with} 个"  # the wider set: same industry, not the 30 nearest
+    return Suggestion(f"{head}{shown}", f"{share}这样做{when}{lost_part}", move)
 
 
 def _quick_quote(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> bool:
@@ -118,9 +118,11 @@ def _quick(won: list[History], lost: list[History], calendar: WorkCalendar, tz: 
         demo = next(at for s, at in h.path if s is Stage.DEMO)
         quote = next(at for s, at in h.path if s is Stage.NEGOTIATION)
         spans.append(calendar.workdays_after(demo.astimezone(tz).date(), quote.astimezone(tz).date()))
-    lost_with = sum(_quick_quote(h, calendar, tz) for h in lost)
+    compared = [h for h in lost if any(s is Stage.DEMO for s, _ in h.path)]  # those that got to a demo
+    lost_with = sum(_quick_quote(h, calendar, tz) for h in compared)
     days = round(statistics.median(spans)) if spans else None
-    return MinedMove("演示后三天内报价", (), (), (), len(quick), len(won), lost_with, len(lost), Stage.DEMO, days, None)
+    return MinedMove("演示后三天内报价", (), (), (), len(quick), len(won), lost_with, len(compared), Stage.DEMO, days,
+                     None, moving_on=True)  # fmt: skip
 
 
 def _gaps(h: History, calendar: WorkCalendar, tz: ZoneInfo) -> list[int]:
@@ -136,10 +138,11 @@ def plan(
     today: date,
     quotable: Callable[[int], bool] = lambda _customer_id: True,
     mine_from: tuple[list[History], list[History]] | None = None,
+    mined: list[MinedMove] | None = None,
 ) -> Strategy:
-    """Three to five concrete suggestions with their evidence, or a plain "not enough history". Moves are mined from
-    ``mine_from`` (more comparable won and lost deals; ``won`` and ``lost`` when not given). A mined move is shown
-    with a rep's words only from a customer ``quotable`` allows (one the asker may see)."""
+    """Three to five concrete suggestions with their evidence, or a plain "not enough history". Moves are weighed
+    over ``mine_from`` (more comparable won and lost deals; ``won`` and ``lost`` when not given), mined from it unless
+    they come as ``mined``. A rep's words are shown only from a customer ``quotable`` allows (one the asker may see)."""
     strategy = Strategy(len(won), len(lost))
     if len(won) < MIN_WON:
         strategy.enough = False
@@ -157,9 +160,11 @@ def plan(
             "按这个节奏推进:" + " → ".join(medians) + "(中位数)", f"来自 {n} 个相似的已成交客户"))  # fmt: skip
     # the moves that came before winning, most common first, compared with the lost: mined from the notes, and
     # the known ones (which name a mined move that is one of them)
+    # every move over the same deals (the comparable ones), so that their shares can be ranked against each other
+    compared = mine_from or (won, lost)
     moves: list[tuple[MinedMove, str, bool]] = []  # (move, label, mined): a mined move the known list names is it
     labels: set[str] = set()
-    for move in mine_moves(*(mine_from or (won, lost)), calendar, tz):
+    for move in mined if mined is not None else mine_moves(*compared, calendar, tz):
         label = _known(move) or move.name
         if label not in labels:  # a known move found in two stages is suggested once
             labels.add(label)
@@ -167,15 +172,15 @@ def plan(
     for label, words in ACTIONS.items():
         if label in labels:
             continue
-        move = worded(label, functools.partial(_before_advance, action_words=words), words, won, lost, calendar, tz)
-        if move.won_with / n >= 0.4 and (not lost or move.won_with / n > move.lost_with / len(lost)):
+        move = worded(label, words, *compared, calendar, tz)
+        if _leans(move):
             moves.append((move, label, False))
-    quick = _quick(won, lost, calendar, tz)
-    if quick.won_with / n >= 0.4 and (not lost or quick.won_with / n > quick.lost_with / len(lost)):
+    quick = _quick(*compared, calendar, tz)
+    if _leans(quick):
         moves.append((quick, quick.name, False))
     ranked = sorted(moves, key=lambda m: (-m[0].won_with / m[0].won, m[0].lost_with / max(m[0].lost, 1), m[1]))
-    for move, label, mined in ranked[:2]:
-        strategy.suggestions.append(_suggest(move, label, quotable, known=label in ACTIONS or not mined, mined=mined))
+    for move, label, learnt in ranked[:2]:
+        strategy.suggestions.append(_suggest(move, label, quotable, known=label in ACTIONS or not learnt))
     # objections met, and how the winners answered them
     seen: Counter[str] = Counter()
     answers: dict[str, Counter[str]] = {}

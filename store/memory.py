@@ -559,8 +559,7 @@ class MemoryAudit(_Repo):
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:
         wanted = set(also)
-        return sorted((i, 0) for i, e in self.s.audit.items()
-                      if (i > after_id or i in wanted) and (not actions or e.action in actions))  # fmt: skip
+        return sorted((i, int(e.action in actions)) for i, e in self.s.audit.items() if i > after_id or i in wanted)
 
 
 class MemoryUnitOfWork:

@@ -378,8 +378,8 @@ class AuditRepository(Protocol):
     async def written_after(
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:
-        """(entry id, 0) of the entries of these actions with an id above ``after_id`` or in ``also``: an undo or an
-        import rewrote the history (``StageHistoryRepository.written_after``)."""
+        """(entry id, 1 if its action is one of ``actions`` else 0) of the entries with an id above ``after_id`` or in
+        ``also``: whether an undo or an import rewrote the history (``StageHistoryRepository.written_after``)."""
         ...
 
 

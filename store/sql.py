@@ -1411,11 +1411,10 @@ class SqlAudit(_Repo):
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:
         newer = AuditRow.id > after_id
-        query = select(AuditRow.id).where(or_(newer, AuditRow.id.in_(list(also))) if also else newer)
-        if actions:
-            query = query.where(AuditRow.action.in_(list(actions)))
+        query = select(AuditRow.id, AuditRow.action).where(or_(newer, AuditRow.id.in_(list(also))) if also else newer)
         connection = await self.session.connection()
-        return [(int(i), 0) for (i,) in (await connection.execute(query.order_by(AuditRow.id))).all()]
+        rows = (await connection.execute(query.order_by(AuditRow.id))).all()
+        return [(int(i), int(action in actions)) for i, action in rows]
 
 
 class SqlUnitOfWork:

@@ -86,7 +86,7 @@ def test_strategy_from_won_and_lost_neighbours_with_evidence() -> None:
     assert strategy.enough and 3 <= len(strategy.suggestions) <= 5
     poc = next(s for s in strategy.suggestions if s.text.startswith("安排POC验证"))  # known, and found in the notes
     assert poc.move is not None and "做了POC验证" in poc.text  # with the reps' words and the move's evidence
-    assert poc.evidence.startswith("6 个相似的已成交客户中有 6 个")
+    assert poc.evidence.startswith("6 个可比的已成交客户中有 6 个")
     assert "到过这一阶段的流失客户 3 个中 0 个" in poc.evidence
     assert any("价格" in t or "竞品" in t for t in texts)
     assert strategy.interval is not None
