@@ -39,7 +39,7 @@ from sales.calendar import WorkCalendar
 from sales.stages import Stage
 
 MIN_SHARE = 0.4  # a move is done by at least this share of the similar won deals
-MAX_P = 0.01  # and its split between won and lost is this unlikely by chance
+MAX_P = 0.05  # and its split between won and lost is this unlikely by chance
 LIFT = 3.0  # a move is made this many times as often by won deals as by lost ones (smoothed)
 FRAGMENT_LIFT = 1.0  # a fragment worth a look: won deals write it more often than lost ones…
 NOTE_LIFT = 1.0  # …a note too, at the same moment, among the lost deals that got there…
@@ -152,12 +152,11 @@ class _Fragments:
 
         return np.fromiter((self.row[id(n)] for n in notes), dtype=np.int64, count=len(notes))
 
-    def by_deal(self, notes: list[_Note]) -> tuple[list[int], Any]:
-        """The deals of these notes, and which fragments each wrote (a 0/1 matrix, a row per deal)."""
+    def by_deal(self, notes: list[_Note], deals: list[int]) -> tuple[list[int], Any]:
+        """These deals, and which fragments each wrote in these notes (a 0/1 matrix, a row per deal)."""
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        deals = sorted({n.deal for n in notes})
         at = {d: i for i, d in enumerate(deals)}
         which = csr_matrix((np.ones(len(notes), dtype=np.int32), ([at[n.deal] for n in notes], self._rows(notes))),
                            shape=(len(deals), self.matrix.shape[0]))  # fmt: skip
@@ -215,7 +214,8 @@ def mine_moves(
     # ("报价已发" as it leaves the demo) is the advance itself: it is told from the lost deals that moved on too.
     there = {moment: {h.id for h in lost if _got_to(h, *moment)} for moment in {n.moment for n in won_notes}}
     fragments_of = _Fragments(won_notes + lost_notes)
-    won_writes, lost_writes = fragments_of.by_deal(won_notes), fragments_of.by_deal(lost_notes)
+    won_writes = fragments_of.by_deal(won_notes, [h.id for h in won])  # every deal, those with no note too
+    lost_writes = fragments_of.by_deal(lost_notes, [h.id for h in lost])
     folds = [_Fold(fold, won_writes, lost_writes) for fold in range(FOLDS)]
     tried = max(1, sum(len(ids) >= MIN_LOST for ids in there.values()))  # every moment a move could be found in
     moves = []
@@ -229,7 +229,7 @@ def mine_moves(
             kept = at.choose(fold)
             won_did, lost_did = at.made(kept)  # each deal judged by the wordings the other folds chose
             did_won += len(won_did & fold.won_ids)
-            did_lost += len(lost_did & fold.lost_ids)
+            did_lost += len(lost_did & fold.lost_ids & got_there)
             chosen |= kept
         if not chosen or not _telling(did_won, len(won), did_lost, len(got_there), min_share, max_p / tried):
             continue

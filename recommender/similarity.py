@@ -183,11 +183,14 @@ class SimilarityIndex:
         top = top[np.argsort(-scores[top])]
         return [Neighbour(self.histories[i], float(scores[i]), self._why(index, int(i))) for i in top]
 
-    def comparable(self, customer_id: int, k: int, most: int) -> list[Neighbour]:
+    def comparable(
+        self, customer_id: int, k: int, most: int, *, min_won: int = 3, min_lost: int = 3
+    ) -> list[Neighbour]:
         """The closed customers moves are weighed over: those of the same industry, the latest closed first, up to
         ``most`` (the 30 nearest leave too few lost deals at the later stages for any test). Not the nearest by the
         notes: a customer that made a move is nearest to the deals that wrote the same, won and lost alike, and the
-        move would then seem to tell them apart no more. Without an industry, the ``k`` nearest."""
+        move would then seem to tell them apart no more. Without an industry, or with fewer than ``min_won`` won or
+        ``min_lost`` lost of it, the ``k`` nearest."""
         import numpy as np
 
         index = self.position.get(customer_id)
@@ -199,13 +202,16 @@ class SimilarityIndex:
         size = len(self.histories)
         rows = [i for i in np.flatnonzero(self.alive[:size] & ~self.open[:size]).tolist()
                 if i != index and self.cats[i]["industry"] == industry]  # fmt: skip
+        won = sum(self.histories[i].outcome == "won" for i in rows)
+        if won < min_won or len(rows) - won < min_lost:  # too few to weigh anything over: the nearest instead
+            return self.similar(customer_id, k, closed_only=True)
         rows.sort(key=lambda i: self._closed_at(i), reverse=True)
         return [Neighbour(self.histories[i], float(self.matrix[i] @ self.matrix[index]), self._why(index, i))
                 for i in rows[:most]]  # fmt: skip
 
     def _closed_at(self, row: int) -> float:
-        path = self.histories[row].path
-        return path[-1][1].timestamp() if path else 0.0
+        closed = [at for stage, at in self.histories[row].path if stage.is_closed]
+        return closed[-1].timestamp() if closed else 0.0
 
     def _why(self, a: int, b: int) -> tuple[str, ...]:
         shared = [f"同{NAMES[key]}「{value}」" for key, value in self.cats[a].items()

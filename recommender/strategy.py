@@ -7,7 +7,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -59,7 +59,9 @@ def _share(n: int, total: int) -> str:
 
 
 def _leans(move: MinedMove) -> bool:
-    """A built-in move worth suggesting: four in ten of the won deals made it, more often than the lost ones."""
+    """A built-in move worth suggesting: four in ten of (enough) won deals made it, more often than the lost ones."""
+    if move.won < MIN_WON:
+        return False
     return move.won_with / move.won >= 0.4 and (not move.lost or move.won_with / move.won > move.lost_with / move.lost)
 
 
@@ -72,7 +74,9 @@ def _known(move: MinedMove) -> str | None:
     return label if label is not None and count * 2 >= len(move.wordings) else None
 
 
-def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool) -> Suggestion:
+def _suggest(
+    move: MinedMove, label: str, quotable: Callable[[int], bool], *, known: bool, names: Iterable[str] = ()
+) -> Suggestion:
     """A move with who did it, when, and (mined) what the lost deals did instead; one the known list names is put
     as the known moves are (安排…), one learnt from the notes in the reps' words."""
     mine = [(text, deal) for text, deal in zip(move.wordings, move.sources, strict=True) if quotable(deal)]
@@ -84,7 +88,7 @@ def _suggest(move: MinedMove, label: str, quotable: Callable[[int], bool], *, kn
                                lost_instead=move.lost_instead if instead else None)  # fmt: skip
     if not known and not any(label in text for text, _ in mine):
         # the name is a piece of notes the asker may not see: named from those they may, or plainly
-        label = best_fragment([text for text, _ in mine]) or "这一步"
+        label = best_fragment([text for text, _ in mine], names=names) or "这一步"
         move = dataclasses.replace(move, name=label)
     example = mine[0][0] if mine else ""
     example = example if len(example) <= 24 else example[:23] + "…"
@@ -178,9 +182,10 @@ def plan(
     quick = _quick(*compared, calendar, tz)
     if _leans(quick):
         moves.append((quick, quick.name, False))
-    ranked = sorted(moves, key=lambda m: (-m[0].won_with / m[0].won, m[0].lost_with / max(m[0].lost, 1), m[1]))
+    ranked = sorted(moves, key=lambda m: (-m[0].won_with / max(m[0].won, 1), m[0].lost_with / max(m[0].lost, 1), m[1]))
+    names = [n for h in (*compared[0], *compared[1]) for n in (h.customer.name, *h.customer.aliases)]
     for move, label, learnt in ranked[:2]:
-        strategy.suggestions.append(_suggest(move, label, quotable, known=label in ACTIONS or not learnt))
+        strategy.suggestions.append(_suggest(move, label, quotable, known=label in ACTIONS or not learnt, names=names))
     # objections met, and how the winners answered them
     seen: Counter[str] = Counter()
     answers: dict[str, Counter[str]] = {}
@@ -189,8 +194,10 @@ def plan(
             hits = [t for _, t in h.notes if any(w in t for w in words)]
             if hits:
                 seen[label] += 1
+                if not quotable(h.id):
+                    continue  # counted, but a rep's answer is quoted only from a customer the asker may see
                 for text in hits:
-                    m = _ANSWER.search(text)
+                    m = _ANSWER.search(text.replace(h.customer.name, "客户"))
                     if m:
                         answers.setdefault(label, Counter())[m.group(1)] += 1
     for label, count in seen.most_common(1):

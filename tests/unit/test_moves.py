@@ -241,3 +241,28 @@ def test_a_built_in_move_the_lost_deals_made_as_often_is_not_suggested() -> None
                         [["客户要求做POC验证"] for _ in range(10)])  # fmt: skip
     strategy = plan(won, lost, CALENDAR, TZ, TODAY)
     assert not any("POC" in s.text for s in strategy.suggestions)
+
+
+def test_lost_deals_that_wrote_nothing_still_count_against_a_move() -> None:
+    """Six lost deals wrote nothing before they were lost: they are in the folds (and the test) all the same."""
+    won, lost = company([[SAMPLES[n % 5]] for n in range(20)], [[] for _ in range(6)])
+    for h in lost:
+        h.notes[:] = [(at, text) for at, text in h.notes if at >= next(t for s, t in h.path if s is Stage.LOST)]
+    [move] = [m for m in mine_moves(won, lost, CALENDAR, TZ) if set(m.wordings) & set(SAMPLES)]
+    assert (move.won_with, move.lost_with, move.lost) == (20, 0, 6)  # (their silence makes the won deals' calls
+    # and materials moves too: what they did, the lost deals never wrote)
+
+
+def test_no_comparable_won_deal_is_no_crash_and_no_move() -> None:
+    """The first customer of an industry: nothing to weigh moves over, whatever the 30 nearest say."""
+    won, lost = company([["客户要求做POC验证"] for _ in range(10)], [[] for _ in range(10)])
+    strategy = plan(won, lost, CALENDAR, TZ, TODAY, mine_from=([], lost[:1]))
+    assert strategy.enough and not any(s.move for s in strategy.suggestions)
+
+
+def test_an_answer_to_an_objection_is_quoted_only_where_the_asker_may_look() -> None:
+    won, lost = company([["客户嫌贵,价格偏高,我们给了九折"] for _ in range(10)], [[] for _ in range(10)])
+    seen = plan(won, lost, CALENDAR, TZ, TODAY)
+    assert any("客户担心「价格」时:给了九折" in s.text for s in seen.suggestions)
+    unseen = plan(won, lost, CALENDAR, TZ, TODAY, quotable=lambda _customer_id: False)
+    assert not any("九折" in s.text + s.evidence for s in unseen.suggestions)
