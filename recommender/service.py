@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("genjin.recommender")
 NEIGHBOURS = 30  # closed customers the strategies are drawn from…
 MINE_FROM = 150  # …and the moves, over the latest closed of the same industry (``SimilarityIndex.comparable``)
-MINED_KEPT = 256  # customers whose mined moves are kept for the snapshot's version
+MINED_KEPT = 256  # sets of deals whose mined moves are kept for the snapshot's version
 REFIT_DRIFT = 0.2  # customers put in place since the last fit, as a share of those fitted, past which it is refitted
 STEP_MAX = 500  # customers changed since the last look past which a full build is the cheaper way
 LOOK_SECONDS = 2.0  # how often an answer looks for what other processes wrote (a brief here says so at once)
@@ -156,7 +156,7 @@ class Recommender:
         self._scores: tuple[Snapshot, int, dict[str, float]] | None = None
         self._rebuild: asyncio.Task[Snapshot] | None = None
         self._mining = asyncio.Lock()
-        self._mined_moves: dict[tuple[int, int, int], list[MinedMove]] = {}
+        self._mined_moves: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], list[MinedMove]] = {}
         self.builds = 0
         self.steps = 0
 
@@ -281,18 +281,19 @@ class Recommender:
         self._scores = (snap, snap.version, out)
         return out
 
-    async def _mined(
-        self, snap: Snapshot, customer_id: int, mine_from: tuple[list[History], list[History]]
-    ) -> list[MinedMove]:
-        """The moves mined for a customer, once per snapshot version: mining takes from milliseconds to seconds, in a
-        thread, one at a time (two cores: the bot answers others meanwhile)."""
-        key = (snap.number, snap.version, customer_id)
+    async def _mined(self, snap: Snapshot, mine_from: tuple[list[History], list[History]]) -> list[MinedMove]:
+        """The moves mined over these deals, once per snapshot version (the customers of one industry share them):
+        mining takes from milliseconds to seconds, in a thread, one at a time (two cores: the bot answers others
+        meanwhile)."""
+        key = (snap.number, snap.version, tuple(h.id for h in mine_from[0]), tuple(h.id for h in mine_from[1]))
         found = self._mined_moves.get(key)
         if found is None:
             async with self._mining:
                 found = self._mined_moves.get(key)
                 if found is None:
                     found = await asyncio.to_thread(mine_moves, *mine_from, self.calendar, self.tz)
+                    if any(kept[:2] != key[:2] for kept in self._mined_moves):
+                        self._mined_moves.clear()  # mined over an older version: never asked for again
                     self._mined_moves[key] = found
                     while len(self._mined_moves) > MINED_KEPT:
                         self._mined_moves.pop(next(iter(self._mined_moves)))
@@ -311,7 +312,7 @@ class Recommender:
         strategy = await asyncio.to_thread(
             functools.partial(plan, won, lost, self.calendar, self.tz, self.today(),
                               lambda deal: visible(owners.get(deal, "")), mine_from=mine_from,
-                              mined=await self._mined(snap, customer_id, mine_from))
+                              mined=await self._mined(snap, mine_from))
         )  # fmt: skip
         examples = [h.customer.name for h in won if visible(h.customer.owner_id)][:3]
         return Recommendation(

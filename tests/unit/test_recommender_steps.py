@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 
 from bot.errors import ErrorHandler
 from bot.inbox import InboxWorker
@@ -208,3 +209,26 @@ def test_an_id_taken_earlier_and_committed_later_is_read() -> None:
     assert (feed.mark, written, feed.missing) == (5, {13}, [4])
     feed, _ = feed.take([], now=1_000.0)  # a rolled-back id is looked for a while, not for ever
     assert feed.missing == []
+
+
+async def test_moves_are_mined_once_per_set_of_deals_and_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Customers of one industry are weighed over the same deals: mined once; a step (a new version) mines again."""
+    from recommender import service
+
+    calls: list[int] = []
+
+    def mine(won: list[object], lost: list[object], calendar: object, tz: object) -> list[object]:
+        calls.append(len(won))
+        return []
+
+    monkeypatch.setattr(service, "mine_moves", mine)
+    h = Harness()
+    await h.org()
+    snap = await h.recommender.ready()
+    deals = ([snap.histories[1]], [snap.histories[2]])
+    for _ in range(3):
+        assert await h.recommender._mined(snap, deals) == []
+    assert calls == [1]
+    snap.version += 1
+    await h.recommender._mined(snap, deals)
+    assert calls == [1, 1] and len(h.recommender._mined_moves) == 1  # the older version's entry is gone
