@@ -103,7 +103,8 @@ def build(customers: Customers) -> CustomerIndex:
         if helper.poll() is None:
             helper.kill()
         atexit.unregister(helper.kill)
-    output = received.pop() if received and helper.wait() == 0 else b""
+    code = helper.wait()  # reaped here, always: a helper killed while its output was still being read was left a zombie
+    output = received.pop() if received and code == 0 else b""
     try:
         part = pickle.loads(output) if output else None
     except Exception:  # a helper cut short: its part is built here
