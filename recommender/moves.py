@@ -219,6 +219,8 @@ def mine_moves(
     folds = [_Fold(fold, won_writes, lost_writes) for fold in range(FOLDS)]
     tried = max(1, sum(len(ids) >= MIN_LOST for ids in there.values()))  # every moment a move could be found in
     moves = []
+    lost_count = _deals_writing(lost_notes)  # for naming: what the lost deals write is no name of a move
+    names = [n for h in (*won, *lost) for n in (h.customer.name, *h.customer.aliases)]
     for (stage, advance), got_there in there.items():
         if len(got_there) < MIN_LOST:
             continue
@@ -236,8 +238,7 @@ def mine_moves(
         # the move over every deal: the won deals' notes at that moment like one of its wordings, and the lost ones'
         kept_notes = [at.won[i] for i in sorted(set().union(*(at.won_won[i] for i in chosen)))]
         deals, lost_deals = at.made(chosen)
-        names = [n for h in (*won, *lost) for n in (h.customer.name, *h.customer.aliases)]
-        name = _name(kept_notes, _deals_writing(_pieces_by_deal(lost_notes).values()), len(won) / len(lost), names)
+        name = _name(kept_notes, lost_count, len(won) / len(lost), names)
         written = Counter(n.text for n in kept_notes)
         ordered = sorted(kept_notes, key=lambda n: (name not in n.text, -written[n.text], n.text))
         wordings, sources = tuple(n.text for n in ordered), tuple(n.deal for n in ordered)
@@ -318,18 +319,13 @@ class _Moment:
         return won, lost
 
 
-def _pieces_by_deal(notes: list[_Note]) -> dict[int, set[str]]:
-    """Every fragment each deal wrote."""
+def _deals_writing(notes: list[_Note]) -> Counter[str]:
+    """How many deals wrote each fragment."""
     by_deal: dict[int, set[str]] = defaultdict(set)
     for n in notes:
         by_deal[n.deal] |= n.pieces
-    return by_deal
-
-
-def _deals_writing(pieces: Iterable[set[str]]) -> Counter[str]:
-    """How many deals wrote each fragment."""
     count: Counter[str] = Counter()
-    for written in pieces:
+    for written in by_deal.values():
         count.update(written)
     return count
 
