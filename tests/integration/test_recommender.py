@@ -159,7 +159,7 @@ def test_recommend_in_chat_and_on_the_command_line(genjin) -> None:  # type: ign
         "chat", "--user", "E01", input=f"{mine}这类客户怎么推进\n{other}这类客户怎么推进\n{mine}现在到哪一步了\n"
     )
     replies = [b for b in chat.stdout.split("\n\n") if b.strip()]
-    assert "推进建议" in replies[0] and "相似的已成交客户中有" in replies[0] and "赢单概率" in replies[0]
+    assert "推进建议" in replies[0] and "个相似的已成交客户" in replies[0] and "赢单概率" in replies[0]  # with evidence
     assert "不是你能查看" in replies[1]
     assert "赢单概率" in replies[2]
     result = genjin("recommend", "--customer", mine, "--json")
