@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -164,6 +164,9 @@ async def build_app(
         commission=settings.commission_rules(),
         points=settings.points_rules(),
         rewards=settings.rewards(),
+        web_url=settings.web_url() if settings.web_enabled else None,
+        web_link_ttl=timedelta(minutes=settings.web_link_minutes),
+        web_session_ttl=timedelta(hours=settings.web_session_hours),
     )
     metrics = Metrics()
     worker = InboxWorker(uow, router, errors, clock, services=services, auto_register=settings.auto_register,

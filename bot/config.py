@@ -241,6 +241,27 @@ class Settings(BaseSettings):
     def feishu_enabled(self) -> bool:
         return bool(self.feishu_app_id)
 
+    web_enabled: bool = Field(True, description="看板网页(随 serve 一起提供,路径 /web/)")
+    web_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="看板的对外地址(例如 https://genjin.example.com),聊天里发的登录链接以它开头;默认 http://host:port",
+    )
+    web_link_minutes: int = Field(10, ge=1, le=60, description="看板登录链接的有效分钟数(只能用一次)")
+    web_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="看板登录后多少小时内有效")
+    web_frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="允许把看板嵌进框架的网站(例如钉钉工作台);空表示不许嵌入(X-Frame-Options: DENY)",
+    )
+    web_link_attempts: int = Field(20, ge=1, le=1000, description="同一 IP 每 5 分钟最多尝试登录链接几次")
+
+    def web_url(self) -> str:
+        """Where the dashboard is reached from outside: the setting, else this server's own address."""
+        if self.web_base_url:
+            return self.web_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

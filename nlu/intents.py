@@ -17,6 +17,7 @@ COMMAND_WORDS = {
     "help": ("帮助", "help", "/help", "怎么用", "你能做什么", "你是谁"),
     "undo": ("撤销", "撤回", "撤销上一条", "undo", "/undo"),
     "cancel": ("取消", "算了", "不用了", "/cancel"),
+    "dashboard": ("看板", "打开看板", "/dashboard"),
 }
 # The admin and reward commands, read by their handlers (goals, points).
 GOAL_OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
@@ -54,6 +55,12 @@ COMMANDS = {
         _FILLER + r"(?:(?:/?cancel|/?取消(?:吧|了|掉)?|(?:那|那就)?算了(?:算了)?(?:吧)?|不用了(?:谢谢)?|不要了|"
         r"先不(?:用|弄)了|没事了)"
         r"[\s,，。!！]*){1,2}(?:(?:我自己|不用查了|不查了|不问了|我再看看|我去系统里?看)[^,，。]{0,8})?" + _TAIL,
+        re.IGNORECASE,
+    ),
+    "dashboard": re.compile(
+        _FILLER
+        + r"(?:/?dashboard|(?:请|帮我)?(?:打开|进入|登录|登陆|给我|发我|发一下|要)?(?:一下)?(?:数据|销售|管理|团队)?"
+        r"(?:看板|仪表盘|驾驶舱)(?:的)?(?:链接|地址|入口|网址)?)" + _TAIL,
         re.IGNORECASE,
     ),
 }

@@ -48,7 +48,7 @@ from sales.reports import Move, StageTotal, moves, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
-from store.repositories import NameChanges, Wanted
+from store.repositories import NameChanges, Wanted, WebSession
 from store.windows import take_slots
 
 
@@ -73,6 +73,8 @@ class MemoryState:
     goals: dict[tuple[str, str, str, str], Goal] = field(default_factory=dict)
     ledger: dict[str, PointsEntry] = field(default_factory=dict)
     redemptions: dict[int, Redemption] = field(default_factory=dict)
+    links: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)
+    sessions: dict[str, WebSession] = field(default_factory=dict)
     next_id: int = 1
     names_version: int = 0  # as the SQL store's triggers keep it (migration 0014)
     names_rev: dict[int, int] = field(default_factory=dict)
@@ -584,6 +586,7 @@ class MemoryUnitOfWork:
         self.forecasts = MemoryForecasts(self)
         self.goals = MemoryGoals(self)
         self.points = MemoryPoints(self)
+        self.web = MemoryWeb(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -703,6 +706,44 @@ class MemoryForecasts(_Repo):
 
     async def first_snapshots(self, months: Sequence[str]) -> list[Snapshot]:
         return first_snapshots(await self.snapshots(), months)
+
+
+class MemoryWeb(_Repo):
+    async def add_link(self, token_hash: str, employee_id: str, now: datetime, expires_at: datetime) -> None:
+        self.s.links[token_hash] = (employee_id, expires_at, None)
+
+    async def redeem_link(self, token_hash: str, now: datetime) -> str | None:
+        link = self.s.links.get(token_hash)
+        if link is None or link[2] is not None or link[1] <= now:
+            return None
+        self.s.links[token_hash] = (link[0], link[1], now)
+        return link[0]
+
+    async def open_session(self, token_hash: str, employee_id: str, csrf: str, now: datetime,
+                           expires_at: datetime) -> None:  # fmt: skip
+        self.s.sessions[token_hash] = WebSession(employee_id, csrf, expires_at)
+
+    async def find_session(self, token_hash: str, now: datetime) -> WebSession | None:
+        found = self.s.sessions.get(token_hash)
+        return found if found is not None and found.expires_at > now else None
+
+    async def close_session(self, token_hash: str) -> None:
+        self.s.sessions.pop(token_hash, None)
+
+    async def close_sessions_of(self, employee_id: str) -> int:
+        gone = [k for k, v in self.s.sessions.items() if v.employee_id == employee_id]
+        for key in gone:
+            del self.s.sessions[key]
+        return len(gone)
+
+    async def purge(self, now: datetime) -> int:
+        links = [k for k, v in self.s.links.items() if v[1] <= now]
+        sessions = [k for k, v in self.s.sessions.items() if v.expires_at <= now]
+        for key in links:
+            del self.s.links[key]
+        for key in sessions:
+            del self.s.sessions[key]
+        return len(links) + len(sessions)
 
 
 class MemoryGoals(_Repo):

@@ -399,3 +399,25 @@ def on_dialect(item: Any, dialect: str) -> bool:
     Alembic's comparison of models and database does not read ``ddl_if`` itself (migrations/env.py, the tests)."""
     only = getattr(getattr(item, "_ddl_if", None), "dialect", None)
     return only is None or only == dialect or (isinstance(only, (tuple, list)) and dialect in only)
+
+
+class WebLinkRow(Base):
+    """A sign-in link sent in the chat: only its SHA-256 is kept, so a copy of the database opens no session."""
+
+    __tablename__ = "web_links"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSessionRow(Base):
+    """A dashboard session (the cookie's SHA-256) with its CSRF token."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

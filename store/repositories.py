@@ -383,6 +383,33 @@ class AuditRepository(Protocol):
         ...
 
 
+class WebSession(NamedTuple):
+    """A signed-in dashboard session: whose it is, its CSRF token, when it ends."""
+
+    employee_id: str
+    csrf: str
+    expires_at: datetime
+
+
+class WebRepository(Protocol):
+    """The dashboard's sign-in links and sessions, each kept by the SHA-256 of its secret."""
+
+    async def add_link(self, token_hash: str, employee_id: str, now: datetime, expires_at: datetime) -> None: ...
+    async def redeem_link(self, token_hash: str, now: datetime) -> str | None:
+        """Mark an unused, unexpired link used and return its employee; None otherwise. One statement, so that two
+        redemptions at once never both succeed."""
+        ...
+
+    async def open_session(self, token_hash: str, employee_id: str, csrf: str, now: datetime,
+                           expires_at: datetime) -> None: ...  # fmt: skip
+    async def find_session(self, token_hash: str, now: datetime) -> WebSession | None: ...
+    async def close_session(self, token_hash: str) -> None: ...
+    async def close_sessions_of(self, employee_id: str) -> int: ...
+    async def purge(self, now: datetime) -> int:
+        """Drop expired links and sessions."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed together or not at all."""
 
@@ -416,6 +443,8 @@ class UnitOfWork(Protocol):
     def goals(self) -> GoalRepository: ...
     @property
     def points(self) -> PointsRepository: ...
+    @property
+    def web(self) -> WebRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

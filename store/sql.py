@@ -99,9 +99,11 @@ from store.orm import (
     TeamChannelRow,
     TeamRow,
     UTCDateTime,
+    WebLinkRow,
+    WebSessionRow,
     _Scaled,
 )
-from store.repositories import NameChanges, Wanted
+from store.repositories import NameChanges, Wanted, WebSession
 from store.sqlite_driver import commit_in_one_hop
 from store.windows import take_slots
 from store.writer import WriterLock
@@ -1458,6 +1460,7 @@ class SqlUnitOfWork:
         self.forecasts = SqlForecasts(self.session)
         self.goals = SqlGoals(self.session)
         self.points = SqlPoints(self.session)
+        self.web = SqlWeb(self.session)
         return self
 
     async def __aexit__(
@@ -1698,3 +1701,43 @@ class SqlPoints(_Repo):
             RedemptionRow.employee_id == employee_id, RedemptionRow.status == RedemptionStatus.PENDING
         )
         return int((await self.session.execute(query)).scalar_one())
+
+
+class SqlWeb(_Repo):
+    async def add_link(self, token_hash: str, employee_id: str, now: datetime, expires_at: datetime) -> None:
+        await self._write(insert(WebLinkRow).values(token_hash=token_hash, employee_id=employee_id, created_at=now,
+                                                    expires_at=expires_at))  # fmt: skip
+
+    async def redeem_link(self, token_hash: str, now: datetime) -> str | None:
+        row = WebLinkRow
+        statement = (
+            update(row)
+            .where(row.token_hash == token_hash, row.used_at.is_(None), row.expires_at > now)
+            .values(used_at=now)
+            .returning(row.employee_id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def open_session(self, token_hash: str, employee_id: str, csrf: str, now: datetime,
+                           expires_at: datetime) -> None:  # fmt: skip
+        await self._write(insert(WebSessionRow).values(token_hash=token_hash, employee_id=employee_id, csrf=csrf,
+                                                       created_at=now, expires_at=expires_at))  # fmt: skip
+
+    async def find_session(self, token_hash: str, now: datetime) -> WebSession | None:
+        row = WebSessionRow
+        query = select(row.employee_id, row.csrf, row.expires_at).where(row.token_hash == token_hash,
+                                                                          row.expires_at > now)  # fmt: skip
+        found = (await self.session.execute(query)).first()
+        return WebSession(*found) if found is not None else None
+
+    async def close_session(self, token_hash: str) -> None:
+        await self._write(delete(WebSessionRow).where(WebSessionRow.token_hash == token_hash))
+
+    async def close_sessions_of(self, employee_id: str) -> int:
+        result = await self.session.execute(delete(WebSessionRow).where(WebSessionRow.employee_id == employee_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge(self, now: datetime) -> int:
+        links = await self.session.execute(delete(WebLinkRow).where(WebLinkRow.expires_at <= now))
+        sessions = await self.session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
+        return int(getattr(links, "rowcount", 0) or 0) + int(getattr(sessions, "rowcount", 0) or 0)

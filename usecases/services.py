@@ -157,3 +157,6 @@ class Services:
     commission: CommissionRules = field(default_factory=CommissionRules)
     points: PointsRules = field(default_factory=PointsRules)
     rewards: tuple[Reward, ...] = DEFAULT_REWARDS
+    web_url: str | None = None  # the dashboard's address outside, when it is served (``看板`` sends a link to it)
+    web_link_ttl: timedelta = timedelta(minutes=10)
+    web_session_ttl: timedelta = timedelta(hours=12)
