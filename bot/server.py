@@ -60,14 +60,32 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=app.metrics.text(), headers={"Content-Type": CONTENT_TYPE})
 
 
+def dashboard(app: App) -> web.Application:
+    """The web dashboard (``web``), with the platforms' sign-in it can use: WeCom OAuth where WeCom is set up."""
+    from web.app import Deps, SignIn, WebConfig, make_dashboard
+
+    settings = app.settings
+    sign_in: dict[str, SignIn] = {}
+    if settings.wecom_enabled:
+        sign_in["wecom"] = app.adapter("wecom").client.user_of_code  # type: ignore[attr-defined]
+    config = WebConfig(
+        settings.web_url(), tuple(settings.web_frame_ancestors), settings.web_link_attempts,
+        settings.wecom_corp_id, settings.wecom_agent_id,
+    )  # fmt: skip
+    return make_dashboard(Deps(app.uow, app.database.reader, app.services, app.clock, config, sign_in))
+
+
 def make_web_app(app: App, *, client_max_size: int = 1024 * 1024, callbacks: bool = True) -> web.Application:
-    """The health check and metrics, and unless this is a worker process, the platforms' callbacks."""
+    """The health check and metrics, and unless this is a worker process, the platforms' callbacks and the
+    dashboard."""
     web_app = web.Application(client_max_size=client_max_size)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     if callbacks:
         web_app.add_routes(app.routes)
+        if app.settings.web_enabled:
+            web_app.add_subapp("/web", dashboard(app))
     return web_app
 
 

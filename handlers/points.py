@@ -23,6 +23,7 @@ from sales.points import (
     week_start,
 )
 from usecases.format import fit
+from usecases.points import board_people
 from usecases.services import Services
 from usecases.stalls import start_of
 
@@ -34,14 +35,6 @@ def earned_note(points: int) -> str:
 
 
 # --- answers -------------------------------------------------------------------------------------------------
-
-
-def board_people(asker: Employee, staff: Sequence[Employee]) -> list[Employee]:
-    """Whom the asker's leaderboard ranks: the team's reps (the whole company's for an admin)."""
-    reps = [e for e in staff if e.active and e.role is Role.REP]
-    if asker.role is Role.ADMIN or not asker.team:
-        return reps if asker.role is Role.ADMIN else [asker]
-    return [e for e in reps if e.team == asker.team]
 
 
 async def render_board(ctx: Context) -> str:

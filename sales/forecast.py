@@ -56,6 +56,8 @@ class Forecast:
     bias: dict[str, float]  # owner -> factor applied (1.0 = no correction)
     error: float | None  # last quarter's mean absolute percentage error
     per_owner: dict[str, Decimal] = field(default_factory=dict)  # expected, this quarter
+    owner_error: dict[str, float] = field(default_factory=dict)  # each rep's own error of last quarter, where known
+    rates: dict[Stage, float] = field(default_factory=dict)  # each open stage's win rate (what a what-if starts from)
 
 
 class Deal(Protocol):

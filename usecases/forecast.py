@@ -4,7 +4,10 @@ accuracy is judged by."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sales.forecast import (
     BUCKETS,
@@ -51,11 +54,35 @@ async def _inputs(uow: UnitOfWork, services: Services) -> tuple[list[OpenDeal], 
     return deals, await _probability(uow, services, deals, rates), days
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """A supervisor's "what if" on the dashboard, never saved: a stage's win rate set to another value (each deal's
+    own probability in that stage scaled by new ÷ old, so that the deals keep their order), and deals' expected
+    close moved to another date."""
+
+    rates: Mapping[Stage, float] = field(default_factory=dict)
+    closes: Mapping[int, date] = field(default_factory=dict)
+
+    def apply(
+        self, deals: list[OpenDeal], probability: dict[int, float], rates: Mapping[Stage, float]
+    ) -> tuple[list[OpenDeal], dict[int, float]]:
+        moved = [dataclasses.replace(d, expected_close=self.closes[d.id]) if d.id in self.closes else d for d in deals]
+        changed = dict(probability)
+        for d in deals:
+            if d.stage in self.rates:
+                old = rates.get(d.stage, 0.0)
+                p = probability.get(d.id, old)
+                changed[d.id] = min(1.0, p * self.rates[d.stage] / old) if old > 0 else self.rates[d.stage]
+        return moved, changed
+
+
 @heavy
-async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Forecast:
+async def build_forecast(
+    uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None, what_if: WhatIf | None = None
+) -> Forecast:
     """The closed deals' history on a second connection while this one reads the open deals, what was signed and the
     snapshots: two lanes of about the same length (0.90 -> 0.47-0.71 s at 100,000 customers on two cores, by the
-    day)."""
+    day). Each rep's own error of last quarter comes with it (``Forecast.owner_error``)."""
     tz = services.timezone
     today = now.astimezone(tz).date()
 
@@ -70,7 +97,14 @@ async def build_forecast(uow: UnitOfWork, services: Services, now: datetime, own
         actual = won_by_month(signed, tz)
         bias = bias_factors(snapshots, actual, today)
         mine = [d for d in deals if owners is None or d.owner_id in owners]
-        return forecast(mine, probability, days, bias, today, error=quarter_error(snapshots, actual, today, owners))
+        chances = probability
+        if what_if is not None:
+            mine, chances = what_if.apply(mine, probability, rates)
+        result = forecast(mine, chances, days, bias, today, error=quarter_error(snapshots, actual, today, owners))
+        seen = sorted({s.owner_id for s in snapshots if owners is None or s.owner_id in owners})
+        result.owner_error = {o: e for o in seen if (e := quarter_error(snapshots, actual, today, {o})) is not None}
+        result.rates = dict(rates)
+        return result
 
     return await asyncio.to_thread(compute)
 

@@ -3,8 +3,10 @@ admin's rules. Nothing calls this directly; it listens to the events (``usecases
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sales.events import BriefFiled, BriefUndone, ChangeUndone, CustomerFollowedUp, Event, StageReached, StandupAnswered
-from sales.model import BriefStatus
+from sales.model import BriefStatus, Employee, Role
 from sales.points import PointsEntry, brief_counts, cleared_in_time
 from sales.stages import Stage
 from store.repositories import UnitOfWork
@@ -82,3 +84,11 @@ async def _pass_brief_point(uow: UnitOfWork, services: Services, event: BriefUnd
             await uow.points.award([PointsEntry(undone.sender_id, f"brief:{undone.sender_id}:{day}", "brief",
                                                 rules.brief, other.received_at, brief_id=other.id)])  # fmt: skip
             return
+
+
+def board_people(asker: Employee, staff: Sequence[Employee]) -> list[Employee]:
+    """Whom the asker's leaderboard ranks: the team's reps (the whole company's for an admin)."""
+    reps = [e for e in staff if e.active and e.role is Role.REP]
+    if asker.role is Role.ADMIN or not asker.team:
+        return reps if asker.role is Role.ADMIN else [asker]
+    return [e for e in reps if e.team == asker.team]

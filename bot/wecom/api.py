@@ -19,6 +19,7 @@ from bot.outbox import PermanentSendError, TransientSendError
 log = logging.getLogger("genjin.wecom")
 
 TOKEN_ERRORS = (40014, 42001)  # invalid / expired access_token: refetch once
+INVALID_CODE = (40029, 50001)  # OAuth: an invalid or used code; a redirect URI outside the trusted domain
 BAD_SECRET = 40001
 RATE_LIMITED = 45009
 PERMANENT = {
@@ -133,6 +134,21 @@ class WeComClient:
         if not isinstance(data, dict):
             raise TransientSendError(f"unexpected answer from {url}")
         return data
+
+    async def user_of_code(self, code: str) -> str | None:
+        """OAuth (``snsapi_base``): the member's userid for the code WeCom put in the redirect; None when the code
+        is invalid or used (40029) or the visitor is not a member (an ``openid`` only)."""
+        for attempt in (1, 2):
+            token = await self.token(force=attempt == 2)
+            data = await self._get("auth/getuserinfo", {"access_token": token, "code": code})
+            errcode = int(data.get("errcode", 0))
+            if errcode in TOKEN_ERRORS and attempt == 1:
+                continue
+            if errcode in INVALID_CODE:
+                return None
+            userid = self._check("auth/getuserinfo", data).get("userid") or data.get("UserId")
+            return str(userid) if userid else None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # --- messages -------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class FakeWeCom:
     always_invalid_token: bool = False
     latency: float = 0.0  # seconds each message/send takes (a slow API)
     secret_refused: bool = False  # gettoken answers 40001 (a secret reset on WeCom's side) while set
+    oauth_codes: dict[str, str] = field(default_factory=dict)  # OAuth code -> userid, each usable once
     hang: float = 15.0  # how long an injected -2 hangs (longer than the client's timeout)
     per_member: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     dropped_over_limit: int = 0
@@ -50,6 +51,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/appchat/send", self.appchat_send)
         app.router.add_post("/cgi-bin/webhook/send", self.webhook_send)
         app.router.add_post("/cgi-bin/media/upload", self.media_upload)
+        app.router.add_get("/cgi-bin/auth/getuserinfo", self.getuserinfo)
         return app
 
     def expire_tokens(self) -> None:
@@ -115,6 +117,22 @@ class FakeWeCom:
             self.per_member[user] = [*window, now]
             self.messages.append({"touser": user, "msgtype": msgtype, msgtype: content})
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": f"m{next(self._ids)}", "invaliduser": ""})
+
+    def oauth_code(self, userid: str) -> str:
+        """What WeCom puts in the redirect after ``snsapi_base``: a one-time code (valid five minutes there)."""
+        code = hashlib.sha1(f"{userid}{len(self.oauth_codes)}{time.monotonic()}".encode()).hexdigest()
+        self.oauth_codes[code] = userid
+        return code
+
+    async def getuserinfo(self, request: web.Request) -> web.Response:
+        """auth/getuserinfo: a member's code gives ``userid``; an unknown or used code is 40029."""
+        error = self._token_error(request)
+        if error is not None:
+            return web.json_response(error)
+        userid = self.oauth_codes.pop(request.query.get("code", ""), None)
+        if userid is None:
+            return web.json_response({"errcode": 40029, "errmsg": "invalid code"})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userid": userid, "user_ticket": "t"})
 
     async def media_upload(self, request: web.Request) -> web.Response:
         if (error := self._token_error(request)) is not None:

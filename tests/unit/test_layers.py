@@ -10,7 +10,7 @@ import pytest
 from bot.platforms import PLATFORMS, LazyAdapter
 from tests.conftest import ROOT
 
-OURS = {"bot", "handlers", "nlu", "sales", "store", "scheduler", "recommender", "usecases"}
+OURS = {"bot", "handlers", "nlu", "sales", "store", "scheduler", "recommender", "usecases", "web"}
 ALLOWED = {
     "nlu": set(),
     "sales": set(),
@@ -19,13 +19,16 @@ ALLOWED = {
     "usecases": {"nlu", "sales", "store", "recommender"},  # what the chat, the scheduler and the CLI all do
     "handlers": {"nlu", "sales", "store", "recommender", "usecases"},
     "scheduler": {"sales", "store", "usecases"},  # never the chat layer
+    "web": {"sales", "store", "recommender", "usecases"},  # the dashboard: the chat's use cases, never the chat
     "bot": OURS,
 }
 # Framework types that must stay in their own package.
 CONFINED = {
     "sqlalchemy": {"store"},
     "alembic": {"store"},
-    "aiohttp": {"bot"},
+    "aiohttp": {"bot", "web"},
+    "aiohttp_jinja2": {"web"},
+    "jinja2": {"web"},
     "wechatpy": {"bot"},
     "dingtalk_stream": {"bot"},
     "lark_oapi": {"bot"},

@@ -1,0 +1,136 @@
+"""A page's tables as typed cells: shown one way on the page, exported as plain values (CSV) or typed cells (XLSX),
+so that an export holds exactly what the page shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in yuan, to the fen."""
+
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Percent:
+    value: float
+
+
+@dataclass(frozen=True)
+class Heat:
+    """A count shown as a shade (the activity heatmap)."""
+
+    value: int
+
+
+Cell = str | int | float | Decimal | date | Link | Money | Percent | Heat | None
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+    shown: int | None = None  # rows shown on the page when fewer than all (the export has them all)
+
+    @property
+    def visible(self) -> list[list[Cell]]:
+        return self.rows if self.shown is None else self.rows[: self.shown]
+
+
+def shown(cell: Cell) -> str:
+    """The cell as the page shows it."""
+    if cell is None:
+        return "—"
+    if isinstance(cell, Link):
+        return cell.text
+    if isinstance(cell, Money):
+        return f"¥{cell.value:,.2f}"
+    if isinstance(cell, Percent):
+        return f"{cell.value:.0%}"
+    if isinstance(cell, Heat):
+        return str(cell.value)
+    if isinstance(cell, float):
+        return f"{cell:.2f}"
+    return str(cell)
+
+
+def plain(cell: Cell) -> str:
+    """The cell as CSV holds it (and the page's ``data-value``): exact numbers, ISO dates."""
+    if cell is None:
+        return ""
+    if isinstance(cell, Link):
+        return cell.text
+    if isinstance(cell, Money):
+        return f"{cell.value.quantize(Decimal('0.01'))}"
+    if isinstance(cell, Percent):
+        return f"{cell.value:.4f}"
+    if isinstance(cell, Heat):
+        return str(cell.value)
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return str(cell)
+
+
+def typed(cell: Cell) -> Any:
+    """The cell as XLSX holds it: numbers as numbers, dates as dates."""
+    if cell is None:
+        return None
+    if isinstance(cell, Link):
+        return cell.text
+    if isinstance(cell, Money):
+        return float(cell.value.quantize(Decimal("0.01")))
+    if isinstance(cell, Percent):
+        return round(cell.value, 4)
+    if isinstance(cell, Heat):
+        return cell.value
+    if isinstance(cell, Decimal):
+        return float(cell)
+    return cell
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a byte-order mark: Excel on a Chinese Windows opens it as UTF-8 only so."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    writer.writerows([plain(c) for c in row] for row in table.rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=_sheet_title(table.title))
+    sheet.append(table.columns)
+    for row in table.rows:
+        sheet.append([typed(c) for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    bad = set("[]:*?/\\")
+    return "".join(ch for ch in title if ch not in bad)[:31] or "Sheet1"
+
+
+def find(tables: Sequence[Table], key: str) -> Table | None:
+    return next((t for t in tables if t.key == key), None)

@@ -1,0 +1,381 @@
+"""What each dashboard page shows, for whom it is shown: the chat's use cases (``usecases``), read the same way and
+limited by the same rules (``visible_owners``, ``may_see``). A page is a few typed tables and what its template
+draws beside them; nothing here knows HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup
+
+from recommender.leadscore import Score
+from sales.forecast import BUCKETS
+from sales.goals import Kpi
+from sales.model import Customer, Employee, Role
+from sales.months import month_key
+from sales.people import display_names
+from sales.permissions import may_see
+from sales.points import leaderboard, week_start
+from sales.reports import PERIODS
+from sales.stages import OPEN_STAGES, Stage
+from store.repositories import UnitOfWork
+from usecases.commission import build_statements, report_rows
+from usecases.forecast import WhatIf, build_forecast
+from usecases.format import win_line
+from usecases.goals import goal_state
+from usecases.points import board_people
+from usecases.recommend import render as render_recommendation
+from usecases.reports import build_activity, build_funnel
+from usecases.services import Services
+from usecases.stalls import by_urgency, find_stalled, start_of, visible_owners
+from web import svg
+from web.tables import Cell, Heat, Link, Money, Percent, Table
+
+LEVELS = {1: "提醒本人", 2: "已告知主管", 3: "高风险"}
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SHOWN_ROWS = 500  # a customer list shows this many; its export has them all
+
+
+class NotFound(Exception):
+    """Not there, or not the viewer's to see: both answer 404, so an id tells nothing about another team."""
+
+
+@dataclass
+class Viewer:
+    """Who is looking, and what they may see, read once per request."""
+
+    uow: UnitOfWork
+    services: Services
+    employee: Employee
+    now: datetime
+    staff: list[Employee]
+    owners: set[str] | None  # whose customers and numbers: None is everyone's (an admin)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.services.timezone).date()
+
+    @property
+    def names(self) -> dict[str, str]:
+        return display_names(self.staff)
+
+    @property
+    def scope(self) -> str:
+        role = self.employee.role
+        return (
+            "全公司" if role is Role.ADMIN else (f"{self.employee.team or ''}团队" if role is Role.SUPERVISOR else "我")
+        )
+
+    def sees(self, owner_id: str) -> bool:
+        return self.owners is None or owner_id in self.owners
+
+    @property
+    def reps(self) -> list[Employee]:
+        return [e for e in self.staff if e.active and e.role is Role.REP and self.sees(e.id)]
+
+
+async def viewer(uow: UnitOfWork, services: Services, employee: Employee, now: datetime) -> Viewer:
+    staff = await uow.employees.find()
+    return Viewer(uow, services, employee, now, staff, await visible_owners(uow, employee))
+
+
+@dataclass
+class Page:
+    template: str
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _customer_link(customer_id: int, name: str) -> Link:
+    return Link(name, f"/web/customers/{customer_id}")
+
+
+# --- team today -------------------------------------------------------------------------------------------------
+
+
+async def today(v: Viewer, query: Mapping[str, str]) -> Page:
+    """Who sent a brief today and this week, stalled customers by level, the latest standup's answers."""
+    services, names = v.services, v.names
+    activity = await build_activity(v.uow, services, v.now, v.owners)
+    sent_today, sent_week = set(activity.sent_today), set(activity.sent_week)
+    briefs = Table("briefs", "今日简报", ["销售", "今天", "本周", "近 7 个工作日简报数"])
+    for rep in sorted(activity.heat, key=lambda r: (r in sent_today, names.get(r, r))):
+        counts = activity.heat[rep]
+        briefs.rows.append([names.get(rep, rep), "已发" if rep in sent_today else "未发",
+                            "已发" if rep in sent_week else "未发", sum(counts[-7:])])  # fmt: skip
+    found = by_urgency(await find_stalled(v.uow, services.calendar, services.stall, v.today,
+                                          services.timezone, v.owners))  # fmt: skip
+    stalled = Table("stalled", "停滞客户", ["客户", "负责人", "阶段", "原因", "工作日", "级别"])
+    for item in found:
+        row, f = item.row, item.finding
+        why = "阶段停留过久" if f.reason == "stall" else f"计划「{row.next_action or '下一步'}」已过期"
+        stalled.rows.append([_customer_link(row.id, row.name), names.get(row.owner_id, row.owner_id),
+                             row.stage.label, why, f.days, LEVELS.get(f.level, str(f.level))])  # fmt: skip
+    levels = {label: sum(1 for i in found if i.finding.level == level) for level, label in LEVELS.items()}
+    standup = Table("standup", "本周站会", ["团队", "成员", "本周完成", "阻塞", "下周计划", "回答时间"])
+    teams = sorted({e.team for e in v.staff if e.team and (v.owners is None or e.id in v.owners)})
+    tz = services.timezone
+    for team in teams:
+        held = await v.uow.standups.latest(team)
+        if held is None or held.id is None or (v.today - held.day).days > 6:
+            continue
+        answered = {e.employee_id: e for e in await v.uow.standups.entries(held.id)}
+        for member in [e for e in v.staff if e.team == team and e.active and e.role is Role.REP and v.sees(e.id)]:
+            entry = answered.get(member.id)
+            if entry is None:
+                standup.rows.append([team, names.get(member.id, member.id), "未回答", "", "", None])
+            else:
+                standup.rows.append([team, names.get(member.id, member.id), entry.done, entry.blockers, entry.plans,
+                                     f"{entry.received_at.astimezone(tz):%m-%d %H:%M}"])  # fmt: skip
+    return Page("today.html", f"{v.scope}今日", [briefs, stalled, standup], {"levels": levels})
+
+
+# --- funnel, forecast, activity -------------------------------------------------------------------------------
+
+
+async def funnel(v: Viewer, query: Mapping[str, str]) -> Page:
+    key = query.get("period", "this_month")
+    key = key if key in PERIODS else "this_month"
+    f = await build_funnel(v.uow, v.services, v.now, v.owners, key)
+    stages = Table("stages", f"{f.period.label}漏斗({f.period.start:%m-%d} 至 {f.period.end:%m-%d})",
+                   ["阶段", "客户数", "金额", "本期进入", "已推进比例", "停留中位(工作日)"])  # fmt: skip
+    for line in f.stages:
+        conv = f.conversion.get(line.stage)
+        rate = Percent(conv[1] / conv[0]) if conv and conv[0] else None
+        days = f.median_days.get(line.stage)
+        stages.rows.append([line.stage.label, line.count, Money(line.amount), f.entered.get(line.stage, 0), rate,
+                            None if days is None else round(days, 1)])  # fmt: skip
+    stages.rows.append([Stage.WON.label, f.won.count, Money(f.won.amount), None, None, None])
+    stages.rows.append([Stage.LOST.label, f.lost.count, Money(f.lost.amount), None, None, None])
+    owners = Table("owners", "各人在手客户", ["销售", *(s.label for s in OPEN_STAGES)])
+    names = v.names
+    for owner, counts in sorted(f.per_owner.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        owners.rows.append([names.get(owner, owner), *(counts.get(s, 0) for s in OPEN_STAGES)])
+    chart = svg.bars([(line.stage.label, float(line.count), f"{line.count} 个") for line in f.stages]
+                     + [(Stage.WON.label, float(f.won.count), f"{f.won.count} 个")])  # fmt: skip
+    return Page("funnel.html", f"{v.scope}漏斗", [stages, owners],
+                {"chart": chart, "period": key, "periods": PERIODS})  # fmt: skip
+
+
+def parse_what_if(form: Mapping[str, str], today: date) -> tuple[WhatIf, list[str]]:
+    """The what-if form: ``rate_<stage>`` in per cent, ``move_deal`` with ``move_month`` (YYYY-MM). Wrong values are
+    left out with a message each, never an error page."""
+    rates: dict[Stage, float] = {}
+    problems: list[str] = []
+    for stage in OPEN_STAGES:
+        raw = form.get(f"rate_{stage.value}", "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(f"{stage.label}的赢单率「{raw}」不是数字")
+            continue
+        if not 0 <= value <= 100:
+            problems.append(f"{stage.label}的赢单率要在 0 到 100 之间")
+            continue
+        rates[stage] = value / 100
+    closes: dict[int, date] = {}
+    deal, month = form.get("move_deal", "").strip(), form.get("move_month", "").strip()
+    if deal and month:
+        if deal.isdigit() and MONTH.match(month):
+            year, mon = (int(x) for x in month.split("-"))
+            closes[int(deal)] = date(year, mon, 15)
+        else:
+            problems.append("要移动的客户或月份不对(月份写成 YYYY-MM)")
+    return WhatIf(rates, closes), problems
+
+
+async def forecast(v: Viewer, query: Mapping[str, str], form: Mapping[str, str] | None = None) -> Page:
+    """The forecast with its band, each rep's correction and last quarter's error, and a what-if (never saved)."""
+    what_if, problems = parse_what_if(form or {}, v.today)
+    base = await build_forecast(v.uow, v.services, v.now, v.owners)
+    rates = base.rates
+    changed = (
+        await build_forecast(v.uow, v.services, v.now, v.owners, what_if) if what_if.rates or what_if.closes else None
+    )
+    shown = changed or base
+    buckets = Table("buckets", "成交预测(金额 × 赢单概率,按预计签约月份)", ["时段", "预计", "低", "高"])
+    for key, label in BUCKETS.items():
+        b = shown.buckets[key]
+        buckets.rows.append([label, Money(b.expected), Money(b.low), Money(b.high)])
+    names = v.names
+    reps = Table("reps", "各人预测与准确度", ["销售", "本季度预计", "历史校正系数", "上季度误差"])
+    for rep in sorted({*shown.per_owner, *shown.owner_error, *(o for o in shown.bias if v.sees(o))},
+                      key=lambda o: names.get(o, o)):  # fmt: skip
+        error = shown.owner_error.get(rep)
+        reps.rows.append([names.get(rep, rep), Money(shown.per_owner.get(rep, Decimal(0))),
+                          round(shown.bias.get(rep, 1.0), 2), None if error is None else Percent(error)])  # fmt: skip
+    deals = [c for c in await v.uow.customers.open_deals() if v.sees(c.owner_id) and c.amount]
+    deals.sort(key=lambda d: (-(d.amount or 0), d.id))
+    chart = svg.band([(label, shown.buckets[k].low, shown.buckets[k].expected, shown.buckets[k].high)
+                      for k, label in BUCKETS.items()])  # fmt: skip
+    extra = {
+        "chart": chart, "error": shown.error, "rates": {s: rates.get(s, 0.0) for s in OPEN_STAGES},
+        "what_if": what_if, "problems": problems, "deals": deals[:100],
+        "base": {k: base.buckets[k].expected for k in BUCKETS}, "changed": changed is not None,
+        "form": dict(form or {}),
+    }  # fmt: skip
+    return Page("forecast.html", f"{v.scope}成交预测", [buckets, reps], extra)
+
+
+async def activity(v: Viewer, query: Mapping[str, str]) -> Page:
+    a = await build_activity(v.uow, v.services, v.now, v.owners)
+    names = v.names
+    heat = Table("heat", f"近 {len(a.days)} 个工作日每人简报数", ["销售", *(f"{d:%m-%d}" for d in a.days), "合计"])
+    for rep, counts in sorted(a.heat.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        heat.rows.append([names.get(rep, rep), *(Heat(n) for n in counts), sum(counts)])
+    stalled = Table("stalled_per_rep", "停滞客户最多的人", ["销售", "停滞客户数"])
+    stalled.rows = [[names.get(r, r), n] for r, n in a.stalled]
+    return Page("page.html", f"{v.scope}活跃度", [heat, stalled])
+
+
+# --- goals, points, commission ----------------------------------------------------------------------------------
+
+
+def _month(query: Mapping[str, str], today: date) -> str:
+    month = query.get("month", "")
+    return month if MONTH.match(month) else month_key(today)
+
+
+async def goals(v: Viewer, query: Mapping[str, str]) -> Page:
+    month = _month(query, v.today)
+    state = await goal_state(v.uow, v.services, v.today, month)
+    table = Table("goals", f"{month} 目标与进度", ["销售", "指标", "目标", "完成", "完成率", "差额", "每个工作日需"])
+    names = v.names
+    for rep in sorted(v.reps, key=lambda e: names.get(e.id, e.id)):
+        for kpi, p in state.rep(rep.id).items():
+            money = kpi is Kpi.SIGNED_AMOUNT
+            value: Any = Money if money else (lambda x: int(x))  # counts are whole numbers
+            per_day = p.per_day()
+            table.rows.append([names.get(rep.id, rep.id), kpi.label, value(p.target), value(p.actual),
+                               Percent(p.done), value(p.gap),
+                               None if per_day is None else (Money(per_day) if money else float(per_day))])  # fmt: skip
+    return Page("page.html", f"{v.scope}目标", [table],
+                {"note": f"本月还剩 {state.left} 个工作日", "month": month})  # fmt: skip
+
+
+async def points(v: Viewer, query: Mapping[str, str]) -> Page:
+    tz = v.services.timezone
+    people = board_people(v.employee, v.staff)
+    names = display_names(people)
+    end = start_of(v.today + timedelta(days=1), tz)
+    tables = []
+    for key, label, since in (("week", "本周", week_start(v.today)), ("month", "本月", v.today.replace(day=1))):
+        earned = await v.uow.points.earned(start_of(since, tz), end)
+        table = Table(key, f"{label}积分排行", ["名次", "销售", "积分"])
+        table.rows = [[rank, names[who], n] for rank, who, n in leaderboard(earned, names)]
+        tables.append(table)
+    return Page("page.html", f"{v.scope}积分排行", tables)
+
+
+async def commission(v: Viewer, query: Mapping[str, str]) -> Page:
+    """A rep sees their own statement, a supervisor the team's, an admin everyone's: the rows of ``genjin
+    commission report``."""
+    month = _month(query, v.today)
+    people = [v.employee] if v.employee.role is Role.REP else [e for e in v.reps if may_see(v.employee, e)]
+    statements = await build_statements(v.uow, v.services, month, people)
+    rows = report_rows(statements, v.staff, v.services)
+    totals = Table("totals", f"{month} 提成", ["工号", "销售", "团队", "成交单数", "提成合计", "团队名次"])
+    lines = Table("deals", f"{month} 提成明细", ["销售", "客户", "签约日", "合同额", "毛利率", "档位", "比例",
+                                                "提成", "奖励", "合计"])  # fmt: skip
+    for row in rows:
+        deals: list[dict[str, Any]] = row["deals"]  # type: ignore[assignment]
+        totals.rows.append([str(row["employee_id"]), str(row["name"]), str(row["team"] or "—"), len(deals),
+                            Money(Decimal(str(row["total"]))), f"{row['team_rank']}/{row['team_size']}"])  # fmt: skip
+        for d in deals:
+            bonus = sum((Decimal(b) for b in d["bonuses"].values()), Decimal(0))
+            lines.rows.append([str(row["name"]), d["customer"], date.fromisoformat(d["signed_on"]),
+                               Money(Decimal(d["amount"])), Percent(float(d["margin"])), f"第{d['band']}档",
+                               Percent(float(d["rate"])), Money(Decimal(d["commission"])), Money(bonus),
+                               Money(Decimal(d["total"]))])  # fmt: skip
+    return Page("page.html", f"{'我的' if v.employee.role is Role.REP else v.scope}提成", [totals, lines],
+                {"month": month})  # fmt: skip
+
+
+# --- customers --------------------------------------------------------------------------------------------------
+
+
+async def customers(v: Viewer, query: Mapping[str, str]) -> Page:
+    """Filters: owner, stage, stalled only, expected close month."""
+    owner = query.get("owner", "")
+    stage = next((s for s in Stage if s.value == query.get("stage")), None)
+    only_stalled = query.get("stalled") == "1"
+    close = query.get("close", "")
+    owners = sorted(v.owners) if v.owners is not None else None
+    if owner and v.sees(owner):
+        owners = [owner]
+    found = await v.uow.customers.find(owner_ids=owners, stages=[stage] if stage else None)
+    if close and MONTH.match(close):
+        found = [c for c in found if c.expected_close is not None and month_key(c.expected_close) == close]
+    stalled: dict[int, int] = {}
+    items = await find_stalled(v.uow, v.services.calendar, v.services.stall, v.today, v.services.timezone,
+                               set(owners) if owners is not None else None)  # fmt: skip
+    for item in items:
+        stalled[item.row.id] = item.finding.level
+    if only_stalled:
+        found = [c for c in found if c.id in stalled]
+    scores = await v.services.recommender.scores() if v.services.recommender is not None else {}
+    names = v.names
+    table = Table("customers", "客户", ["客户", "负责人", "阶段", "金额", "预计签约", "下一步", "下一步日期",
+                                        "赢单概率", "停滞"])  # fmt: skip
+    found.sort(key=lambda c: (c.stage.is_closed, -(c.amount or 0), c.name))
+    for c in found:
+        assert c.id is not None
+        p = scores.get(c.name) if not c.stage.is_closed else None
+        table.rows.append([_customer_link(c.id, c.name), names.get(c.owner_id, c.owner_id), c.stage.label,
+                           None if c.amount is None else Money(c.amount), c.expected_close, c.next_action,
+                           c.next_action_date, None if p is None else Percent(p),
+                           LEVELS.get(stalled[c.id]) if c.id in stalled else ""])  # fmt: skip
+    if len(table.rows) > SHOWN_ROWS:
+        table.shown = SHOWN_ROWS
+        table.note = f"共 {len(table.rows)} 个,页面显示前 {SHOWN_ROWS} 个;导出包含全部。"
+    filters = {"owner": owner, "stage": stage.value if stage else "", "stalled": only_stalled, "close": close}
+    choices = [(e.id, names.get(e.id, e.id)) for e in v.staff if v.sees(e.id) and e.role is not Role.ADMIN]
+    return Page("customers.html", f"{v.scope}客户", [table],
+                {"filters": filters, "owners": sorted(choices, key=lambda x: x[1]), "stages": list(Stage)})  # fmt: skip
+
+
+async def customer(v: Viewer, customer_id: int) -> Page:
+    """One customer: stage history, brief timeline, next step, win probability with its reasons, the
+    recommendation. 404 for one the viewer may not see."""
+    found: Customer | None = await v.uow.customers.get(customer_id)
+    if found is None or found.id is None:
+        raise NotFound(customer_id)
+    owner = next((e for e in v.staff if e.id == found.owner_id), None)
+    if not may_see(v.employee, owner):
+        raise NotFound(customer_id)
+    tz, names = v.services.timezone, v.names
+    history = Table("stages", "阶段历史", ["时间", "从", "到", "操作人"])
+    for change in await v.uow.stages.for_customer(found.id):
+        history.rows.append([f"{change.changed_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                             change.from_stage.label if change.from_stage else "新建", change.to_stage.label,
+                             names.get(change.employee_id or "", change.employee_id or "—")])  # fmt: skip
+    timeline = Table("briefs", "跟进记录", ["时间", "发送人", "内容"])
+    for brief in await v.uow.briefs.for_customer(found.id, limit=50):
+        timeline.rows.append([f"{brief.received_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                              names.get(brief.sender_id, brief.sender_id), brief.text])  # fmt: skip
+    score: Score | None = None
+    advice = ""
+    recommender = v.services.recommender
+    if recommender is not None and not found.stage.is_closed:
+        score = await recommender.score(found.name)
+        rec = await recommender.recommend(found.name, v.sees)
+        advice = render_recommendation(rec) if rec is not None else ""
+    entered = found.stage_entered_at.astimezone(tz).date()
+    facts: list[tuple[str, Cell]] = [
+        ("负责人", names.get(found.owner_id, found.owner_id)),
+        ("阶段", f"{found.stage.label}(自 {entered:%Y-%m-%d},{(v.today - entered).days} 天)"),
+        ("金额", None if found.amount is None else Money(found.amount)),
+        ("预计签约", found.expected_close),
+        ("下一步", f"{found.next_action or '—'} {found.next_action_date or ''}".strip()),
+    ]
+    extra = {"customer": found, "facts": facts, "win": win_line(score) if score is not None else "",
+             "advice": Markup("<br>").join(advice.split("\n")) if advice else ""}  # fmt: skip
+    return Page("customer.html", found.name, [history, timeline], extra)
