@@ -84,6 +84,20 @@ class Funnel:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """A customer as a list shows it: the few columns, not the whole record (a team's list is 10,000 rows)."""
+
+    id: int
+    name: str
+    owner_id: str
+    stage: Stage
+    amount: Decimal | None
+    expected_close: date | None
+    next_action: str | None
+    next_action_date: date | None
+
+
+@dataclass(frozen=True)
 class StageTotal:
     """Open customers of one rep in one stage: what the store sums for a funnel."""
 

@@ -44,7 +44,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
-from sales.reports import Move, StageTotal, moves, per_day, stage_totals
+from sales.reports import Listed, Move, StageTotal, moves, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.errors import ConflictError as DuplicateKeyError
@@ -274,8 +274,9 @@ class MemoryCustomers(_Repo):
         return [c for c in await self.find(owner_ids=owner_ids, stages=[Stage.WON, Stage.LOST])
                 if c.closed_at is not None and start <= c.closed_at < end]  # fmt: skip
 
-    async def signed(self) -> list[Signed]:
-        return [Signed(c.owner_id, c.stage, c.amount, c.closed_at) for c in await self.find(stages=[Stage.WON])]
+    async def signed(self, owner_ids: Sequence[str] | None = None) -> list[Signed]:
+        won = await self.find(owner_ids=owner_ids, stages=[Stage.WON])
+        return [Signed(c.owner_id, c.stage, c.amount, c.closed_at) for c in won]
 
     async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -284,12 +285,23 @@ class MemoryCustomers(_Repo):
                 out[c.owner_id] = out.get(c.owner_id, 0) + 1
         return out
 
-    async def open_deals(self) -> list[OpenDeal]:
+    async def listed(
+        self, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+    ) -> list[Listed]:
+        return [Listed(c.id, c.name, c.owner_id, c.stage, c.amount, c.expected_close, c.next_action,
+                       c.next_action_date) for c in await self.find(owner_ids=owner_ids, stages=stages)
+                if c.id is not None]  # fmt: skip
+
+    async def open_deals(self, owner_ids: Sequence[str] | None = None) -> list[OpenDeal]:
         return [OpenDeal(c.id, c.name, c.owner_id, c.stage, c.amount, c.expected_close, c.confidence)
-                for c in await self.find(stages=OPEN_STAGES) if c.id is not None and c.amount is not None]  # fmt: skip
+                for c in await self.find(owner_ids=owner_ids, stages=OPEN_STAGES)
+                if c.id is not None and c.amount is not None]  # fmt: skip
 
 
 class MemoryStageHistory(_Repo):
+    async def history_version(self) -> tuple[int, int, int]:
+        return max(self.s.stages, default=0), len(self.s.stages), max(self.s.audit, default=0)
+
     async def add(self, change: StageChange) -> StageChange:
         stored = dataclasses.replace(_copy(change), id=self.s.new_id())
         self.s.stages[stored.id] = stored  # type: ignore[index]

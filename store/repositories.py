@@ -31,7 +31,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption
-from sales.reports import Move, StageTotal
+from sales.reports import Listed, Move, StageTotal
 from sales.stages import Stage
 from sales.stall import Reminder, ScanRow
 
@@ -112,12 +112,18 @@ class CustomerRepository(Protocol):
         """Customers won or lost with ``start <= closed_at < end``."""
         ...
 
-    async def open_deals(self) -> list[OpenDeal]:
-        """Open customers with an amount, only the columns a forecast reads."""
+    async def listed(
+        self, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+    ) -> list[Listed]:
+        """The customers of these owners in these stages, only the columns a list shows, in id order."""
         ...
 
-    async def signed(self) -> list[Signed]:
-        """Every won customer's owner, amount and signing time: forecast accuracy."""
+    async def open_deals(self, owner_ids: Sequence[str] | None = None) -> list[OpenDeal]:
+        """Open customers with an amount (of these owners), only the columns a forecast reads."""
+        ...
+
+    async def signed(self, owner_ids: Sequence[str] | None = None) -> list[Signed]:
+        """Every won customer's (of these owners) owner, amount and signing time: forecast accuracy."""
         ...
 
     async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -143,6 +149,11 @@ class StageHistoryRepository(Protocol):
     async def touched_since(self, since: datetime, owner_ids: Sequence[str] | None = None) -> list[Move]:
         """The whole history of every customer (of ``owner_ids``) that changed stage at or after
         ``since``, in no particular order: a period's funnel needs only these, not years of history."""
+        ...
+
+    async def history_version(self) -> tuple[int, int, int]:
+        """(last change id, changes, last audit entry id): unchanged, the closed deals' history is unchanged too (a
+        change is only added or, by an undo, deleted; imports and undos also write the audit log)."""
         ...
 
     async def reach_outcomes(self) -> dict[tuple[Stage, Stage], int]:

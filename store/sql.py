@@ -68,7 +68,7 @@ from sales.model import (
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
 from sales.records import maker
-from sales.reports import Move, StageTotal, per_day
+from sales.reports import Listed, Move, StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
 from store.db import session_factory
@@ -873,8 +873,10 @@ class SqlCustomers(_Repo):
             where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         return await load_many(self.session, Customer, CustomerRow, *where, order=(CustomerRow.id,))
 
-    async def signed(self) -> list[Signed]:
-        where = (CustomerRow.stage == Stage.WON.value,)
+    async def signed(self, owner_ids: Sequence[str] | None = None) -> list[Signed]:
+        where = [CustomerRow.stage == Stage.WON.value]
+        if owner_ids is not None:
+            where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         return await load_many(self.session, Signed, CustomerRow, *where, order=(CustomerRow.id,))
 
     async def created_per_owner(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -885,12 +887,30 @@ class SqlCustomers(_Repo):
         )
         return {owner: count for owner, count in (await self.session.execute(query)).all()}
 
-    async def open_deals(self) -> list[OpenDeal]:
-        where = (CustomerRow.stage.in_([s.value for s in OPEN_STAGES]), CustomerRow.amount.is_not(None))
+    async def listed(
+        self, owner_ids: Sequence[str] | None = None, stages: Sequence[Stage] | None = None
+    ) -> list[Listed]:
+        where = []
+        if owner_ids is not None:
+            where.append(CustomerRow.owner_id.in_(list(owner_ids)))
+        if stages is not None:
+            where.append(CustomerRow.stage.in_([s.value for s in stages]))
+        return await load_many(self.session, Listed, CustomerRow, *where, order=(CustomerRow.id,))
+
+    async def open_deals(self, owner_ids: Sequence[str] | None = None) -> list[OpenDeal]:
+        where = [CustomerRow.stage.in_([s.value for s in OPEN_STAGES]), CustomerRow.amount.is_not(None)]
+        if owner_ids is not None:
+            where.append(CustomerRow.owner_id.in_(list(owner_ids)))
         return await load_many(self.session, OpenDeal, CustomerRow, *where, order=(CustomerRow.id,))
 
 
 class SqlStageHistory(_Repo):
+    async def history_version(self) -> tuple[int, int, int]:
+        audit = select(func.max(AuditRow.id)).scalar_subquery()
+        query = select(func.max(StageHistoryRow.id), func.count(StageHistoryRow.id), audit)
+        last, rows, audited = (await self.session.execute(query)).one()
+        return int(last or 0), int(rows or 0), int(audited or 0)
+
     async def add(self, change: StageChange) -> StageChange:
         return _with_id(change, await self._add_row(StageHistoryRow, change))
 

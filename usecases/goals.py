@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 from sales.goals import Kpi, Level, Plan, Progress, actuals, days_left, decompose, progress_of, roll_up
-from sales.model import Role
+from sales.model import Customer, Role
 from sales.months import month_bounds
 from sales.values import wan
 from store.repositories import UnitOfWork
-from usecases.heavy import heavy
+from usecases.heavy import heavy, together
 from usecases.services import Services
 from usecases.stalls import start_of
 
@@ -59,10 +59,15 @@ async def goal_state(uow: UnitOfWork, services: Services, today: date, month: st
             members.setdefault(e.team or "", []).append(e.id)
     goals = await uow.goals.for_month(month)
     start, end = (start_of(d, tz) for d in month_bounds(month))
-    won = await uow.customers.closed_between(start, end)
-    created = await uow.customers.created_per_owner(start, end)
-    briefs = await uow.briefs.sent_per_day(start, tz)
-    advanced = await uow.stages.advances(start, end)
+
+    async def counted() -> tuple[list[tuple[str, date, int]], dict[str, int]]:  # a second connection, beside
+        async with uow.beside() as side:
+            return await side.briefs.sent_per_day(start, tz), await side.stages.advances(start, end)
+
+    async def customers() -> tuple[list[Customer], dict[str, int]]:
+        return await uow.customers.closed_between(start, end), await uow.customers.created_per_owner(start, end)
+
+    (won, created), (briefs, advanced) = await together(customers(), counted())
 
     def compute() -> GoalState:  # a month of a large org's history: off the event loop, like the reports
         plan = decompose(goals, members)

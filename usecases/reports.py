@@ -14,7 +14,7 @@ from store.repositories import UnitOfWork
 from usecases.format import fit
 from usecases.heavy import heavy, together
 from usecases.services import Services
-from usecases.stalls import find_stalled, start_of, visible_owners
+from usecases.stalls import Stalled, find_stalled, start_of, visible_owners
 
 
 async def scope(uow: UnitOfWork, asker: Employee, team: str | None = None) -> tuple[set[str] | None, str]:
@@ -49,6 +49,14 @@ async def build_funnel(uow: UnitOfWork, services: Services, now: datetime, owner
 
 @heavy
 async def build_activity(uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None) -> Activity:
+    return (await activity_and_stalled(uow, services, now, owners))[0]
+
+
+@heavy
+async def activity_and_stalled(
+    uow: UnitOfWork, services: Services, now: datetime, owners: set[str] | None
+) -> tuple[Activity, list[Stalled]]:
+    """The activity report and the stalled customers it counted: the dashboard lists them, without a second scan."""
     tz = services.timezone
     today = now.astimezone(tz).date()
 
@@ -63,7 +71,8 @@ async def build_activity(uow: UnitOfWork, services: Services, now: datetime, own
     stalled: dict[str, int] = {}
     for item in found:
         stalled[item.row.owner_id] = stalled.get(item.row.owner_id, 0) + 1
-    return await asyncio.to_thread(activity, reps, sent, stalled, services.calendar, tz, today)
+    report = await asyncio.to_thread(activity, reps, sent, stalled, services.calendar, tz, today)
+    return report, found
 
 
 def render_funnel(f: Funnel, who: str, names: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
+from sales.stages import Stage
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.heavy import in_daemon_thread
@@ -157,6 +158,9 @@ class Services:
     commission: CommissionRules = field(default_factory=CommissionRules)
     points: PointsRules = field(default_factory=PointsRules)
     rewards: tuple[Reward, ...] = DEFAULT_REWARDS
+    # the closed deals' history a forecast reads (win rates, days to close), by ``history_version``: unchanged
+    # until a stage change, an undo or an import, and two aggregate queries over the whole history to compute
+    forecast_history: tuple[tuple[int, int, int], dict[Stage, float], dict[Stage, int]] | None = None
     web_url: str | None = None  # the dashboard's address outside, when it is served (``看板`` sends a link to it)
     web_link_ttl: timedelta = timedelta(minutes=10)
     web_session_ttl: timedelta = timedelta(hours=12)

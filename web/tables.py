@@ -38,6 +38,11 @@ class Heat:
 
     value: int
 
+    @property
+    def level(self) -> int:
+        """0 for none, then 1-2, 3-5, 6-9 and 10 or more briefs a day."""
+        return next((i for i, top in enumerate((0, 2, 5, 9)) if self.value <= top), 4)
+
 
 Cell = str | int | float | Decimal | date | Link | Money | Percent | Heat | None
 

@@ -21,16 +21,17 @@ from sales.months import month_key
 from sales.people import display_names
 from sales.permissions import may_see
 from sales.points import leaderboard, week_start
-from sales.reports import PERIODS
+from sales.reports import PERIODS, Listed
 from sales.stages import OPEN_STAGES, Stage
 from store.repositories import UnitOfWork
 from usecases.commission import build_statements, report_rows
-from usecases.forecast import WhatIf, build_forecast
+from usecases.forecast import WhatIf, build_forecast, forecast_and_deals
 from usecases.format import win_line
 from usecases.goals import goal_state
+from usecases.heavy import together
 from usecases.points import board_people
 from usecases.recommend import render as render_recommendation
-from usecases.reports import build_activity, build_funnel
+from usecases.reports import activity_and_stalled, build_activity, build_funnel
 from usecases.services import Services
 from usecases.stalls import by_urgency, find_stalled, start_of, visible_owners
 from web import svg
@@ -38,7 +39,15 @@ from web.tables import Cell, Heat, Link, Money, Percent, Table
 
 LEVELS = {1: "提醒本人", 2: "已告知主管", 3: "高风险"}
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-SHOWN_ROWS = 500  # a customer list shows this many; its export has them all
+SHOWN_ROWS = 200  # a customer list shows this many; its export has them all
+STALLED_ROWS = 100  # today's stalled customers shown, the most urgent first
+
+
+def _cap(table: Table, rows: int, which: str = "") -> None:
+    """Show the first ``rows`` of a long table, say so, and leave every row to the export."""
+    if len(table.rows) > rows:
+        table.shown = rows
+        table.note = f"共 {len(table.rows)} 行,页面显示{which}前 {rows} 行;导出包含全部。"
 
 
 class NotFound(Exception):
@@ -102,21 +111,21 @@ def _customer_link(customer_id: int, name: str) -> Link:
 async def today(v: Viewer, query: Mapping[str, str]) -> Page:
     """Who sent a brief today and this week, stalled customers by level, the latest standup's answers."""
     services, names = v.services, v.names
-    activity = await build_activity(v.uow, services, v.now, v.owners)
+    activity, found = await activity_and_stalled(v.uow, services, v.now, v.owners)
+    found = by_urgency(found)
     sent_today, sent_week = set(activity.sent_today), set(activity.sent_week)
     briefs = Table("briefs", "今日简报", ["销售", "今天", "本周", "近 7 个工作日简报数"])
     for rep in sorted(activity.heat, key=lambda r: (r in sent_today, names.get(r, r))):
         counts = activity.heat[rep]
         briefs.rows.append([names.get(rep, rep), "已发" if rep in sent_today else "未发",
                             "已发" if rep in sent_week else "未发", sum(counts[-7:])])  # fmt: skip
-    found = by_urgency(await find_stalled(v.uow, services.calendar, services.stall, v.today,
-                                          services.timezone, v.owners))  # fmt: skip
     stalled = Table("stalled", "停滞客户", ["客户", "负责人", "阶段", "原因", "工作日", "级别"])
     for item in found:
         row, f = item.row, item.finding
         why = "阶段停留过久" if f.reason == "stall" else f"计划「{row.next_action or '下一步'}」已过期"
         stalled.rows.append([_customer_link(row.id, row.name), names.get(row.owner_id, row.owner_id),
                              row.stage.label, why, f.days, LEVELS.get(f.level, str(f.level))])  # fmt: skip
+    _cap(stalled, STALLED_ROWS, "最紧急的")
     levels = {label: sum(1 for i in found if i.finding.level == level) for level, label in LEVELS.items()}
     standup = Table("standup", "本周站会", ["团队", "成员", "本周完成", "阻塞", "下周计划", "回答时间"])
     teams = sorted({e.team for e in v.staff if e.team and (v.owners is None or e.id in v.owners)})
@@ -195,7 +204,7 @@ def parse_what_if(form: Mapping[str, str], today: date) -> tuple[WhatIf, list[st
 async def forecast(v: Viewer, query: Mapping[str, str], form: Mapping[str, str] | None = None) -> Page:
     """The forecast with its band, each rep's correction and last quarter's error, and a what-if (never saved)."""
     what_if, problems = parse_what_if(form or {}, v.today)
-    base = await build_forecast(v.uow, v.services, v.now, v.owners)
+    base, deals = await forecast_and_deals(v.uow, v.services, v.now, v.owners)
     rates = base.rates
     changed = (
         await build_forecast(v.uow, v.services, v.now, v.owners, what_if) if what_if.rates or what_if.closes else None
@@ -212,8 +221,7 @@ async def forecast(v: Viewer, query: Mapping[str, str], form: Mapping[str, str] 
         error = shown.owner_error.get(rep)
         reps.rows.append([names.get(rep, rep), Money(shown.per_owner.get(rep, Decimal(0))),
                           round(shown.bias.get(rep, 1.0), 2), None if error is None else Percent(error)])  # fmt: skip
-    deals = [c for c in await v.uow.customers.open_deals() if v.sees(c.owner_id) and c.amount]
-    deals.sort(key=lambda d: (-(d.amount or 0), d.id))
+    deals = sorted((d for d in deals if d.amount), key=lambda d: (-(d.amount or 0), d.id))
     chart = svg.band([(label, shown.buckets[k].low, shown.buckets[k].expected, shown.buckets[k].high)
                       for k, label in BUCKETS.items()])  # fmt: skip
     extra = {
@@ -311,14 +319,16 @@ async def customers(v: Viewer, query: Mapping[str, str]) -> Page:
     owners = sorted(v.owners) if v.owners is not None else None
     if owner and v.sees(owner):
         owners = [owner]
-    found = await v.uow.customers.find(owner_ids=owners, stages=[stage] if stage else None)
+
+    async def listed() -> list[Listed]:  # on a connection of its own, beside the stall scan
+        async with v.uow.beside() as side:
+            return await side.customers.listed(owners, [stage] if stage else None)
+
+    found, items = await together(listed(), find_stalled(v.uow, v.services.calendar, v.services.stall, v.today,
+                                                         v.services.timezone, owners))  # fmt: skip
     if close and MONTH.match(close):
         found = [c for c in found if c.expected_close is not None and month_key(c.expected_close) == close]
-    stalled: dict[int, int] = {}
-    items = await find_stalled(v.uow, v.services.calendar, v.services.stall, v.today, v.services.timezone,
-                               set(owners) if owners is not None else None)  # fmt: skip
-    for item in items:
-        stalled[item.row.id] = item.finding.level
+    stalled = {item.row.id: item.finding.level for item in items}
     if only_stalled:
         found = [c for c in found if c.id in stalled]
     scores = await v.services.recommender.scores() if v.services.recommender is not None else {}
@@ -333,9 +343,7 @@ async def customers(v: Viewer, query: Mapping[str, str]) -> Page:
                            None if c.amount is None else Money(c.amount), c.expected_close, c.next_action,
                            c.next_action_date, None if p is None else Percent(p),
                            LEVELS.get(stalled[c.id]) if c.id in stalled else ""])  # fmt: skip
-    if len(table.rows) > SHOWN_ROWS:
-        table.shown = SHOWN_ROWS
-        table.note = f"共 {len(table.rows)} 个,页面显示前 {SHOWN_ROWS} 个;导出包含全部。"
+    _cap(table, SHOWN_ROWS)
     filters = {"owner": owner, "stage": stage.value if stage else "", "stalled": only_stalled, "close": close}
     choices = [(e.id, names.get(e.id, e.id)) for e in v.staff if v.sees(e.id) and e.role is not Role.ADMIN]
     return Page("customers.html", f"{v.scope}客户", [table],

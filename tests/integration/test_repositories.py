@@ -59,6 +59,28 @@ def _customer(name: str = "上海瑞达机电", owner: str = "E01", **kw: object
     return Customer(name=name, owner_id=owner, stage=Stage.QUALIFIED, stage_entered_at=NOW, created_at=NOW, **kw)  # type: ignore[arg-type]
 
 
+async def test_the_history_version_moves_with_every_change_undo_and_audit(uow_factory: UnitOfWorkFactory) -> None:
+    """What a kept forecast history is keyed by: an added change, a deleted one (an undo) and an audit entry (an
+    import) each give another version."""
+    await _org(uow_factory)
+    async with uow_factory() as uow:
+        empty = await uow.stages.history_version()
+        customer = await uow.customers.add(_customer())
+        assert customer.id is not None
+        first = await uow.stages.add(StageChange(customer.id, None, Stage.INITIAL, NOW, change_id=7))
+        second = await uow.stages.add(StageChange(customer.id, Stage.INITIAL, Stage.QUALIFIED, NOW, change_id=8))
+        await uow.commit()
+    async with uow_factory() as uow:
+        two = await uow.stages.history_version()
+        assert empty == (0, 0, 0) and two[:2] == (second.id, 2)
+        await uow.stages.delete_for_change(7)  # the first change undone: the last id stays, the count does not
+        one = await uow.stages.history_version()
+        assert one[0] == two[0] and one != two
+        await uow.audit.add(AuditEntry(at=NOW, action="import.customers", actor="A01"))
+        assert (await uow.stages.history_version())[2] > one[2]
+    assert first.id is not None
+
+
 async def test_employees_and_teams(uow_factory: UnitOfWorkFactory) -> None:
     await _org(uow_factory)
     async with uow_factory() as uow:
@@ -606,6 +628,17 @@ async def test_report_aggregates_match_the_pure_functions(uow_factory: UnitOfWor
             assert await uow.stages.close_day_counts(tz) == counted == {Stage.INITIAL: {35: 1}, Stage.DEMO: {15: 1}}
         [signed] = await uow.customers.signed()
         assert (signed.owner_id, signed.amount, signed.closed_at) == ("E01", Decimal("300000.00"), NOW - 5 * day)
+        # for some owners only (a team's forecast)
+        assert [d.name for d in await uow.customers.open_deals(["E01"])] == ["丙"]
+        assert [d.name for d in await uow.customers.open_deals(["S01"])] == ["丁"] and await uow.customers.signed(
+            ["S01"]
+        ) == []
+        assert await uow.customers.signed(["E01", "S01"]) == [signed]
+        listed = await uow.customers.listed(["E01"], [Stage.DEMO, Stage.WON])
+        assert [(c.name, c.stage, c.amount) for c in listed] == [(c.name, c.stage, c.amount) for c in customers
+                                                                  if c.owner_id == "E01" and c.stage in
+                                                                  (Stage.DEMO, Stage.WON)]  # fmt: skip
+        assert len(await uow.customers.listed()) == len(customers)
         touched = await uow.stages.touched_since(NOW - 4 * day)
         assert {c.customer_id for c in touched} == {c.id for c in customers if c.name in ("乙", "丙")}
         whole = [c for c in changes if c.customer_id in {t.customer_id for t in touched}]  # their whole history
