@@ -397,9 +397,12 @@ class MemoryBriefs(_Repo):
                 out.append((u.customer_id, brief.received_at, brief.text))
         return sorted(out, key=lambda t: t[1])
 
-    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
+    async def sent_per_day(
+        self, since: datetime, tz: ZoneInfo, senders: Collection[str] | None = None
+    ) -> list[tuple[str, date, int]]:
         return per_day(((b.sender_id, b.received_at) for b in self.s.briefs.values()
-                        if b.received_at >= since and b.status is not BriefStatus.UNDONE), tz)  # fmt: skip
+                        if b.received_at >= since and b.status is not BriefStatus.UNDONE
+                        and (senders is None or b.sender_id in senders)), tz)  # fmt: skip
 
     async def for_customer(self, customer_id: int, limit: int = 5) -> list[Brief]:
         ids = {u.brief_id for u in self.s.updates.values() if u.customer_id == customer_id}

@@ -191,8 +191,11 @@ class BriefRepository(Protocol):
         briefs wrote to since the recommender last read (``StageHistoryRepository.written_after``)."""
         ...
 
-    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
-        """(sender, local day in ``tz``, briefs) since ``since``, undone briefs left out (activity)."""
+    async def sent_per_day(
+        self, since: datetime, tz: ZoneInfo, senders: Collection[str] | None = None
+    ) -> list[tuple[str, date, int]]:
+        """(sender, local day in ``tz``, briefs) since ``since`` (of these senders), undone briefs left out
+        (activity)."""
         ...
 
 

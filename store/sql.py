@@ -1065,8 +1065,12 @@ class SqlBriefs(_Repo):
         connection = await self.session.connection()
         return [(int(c), at, str(t)) for c, at, t in (await connection.execute(query)).all()]
 
-    async def sent_per_day(self, since: datetime, tz: ZoneInfo) -> list[tuple[str, date, int]]:
-        where = (BriefRow.received_at >= since, BriefRow.status != BriefStatus.UNDONE.value)
+    async def sent_per_day(
+        self, since: datetime, tz: ZoneInfo, senders: Collection[str] | None = None
+    ) -> list[tuple[str, date, int]]:
+        where = [BriefRow.received_at >= since, BriefRow.status != BriefStatus.UNDONE.value]
+        if senders is not None:
+            where.append(BriefRow.sender_id.in_(sorted(senders)))
         connection = await self.session.connection()
         offset = one_offset(tz, since, datetime.now(UTC))
         if offset is None:  # a clock change since: day by day in Python

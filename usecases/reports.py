@@ -64,7 +64,7 @@ async def activity_and_stalled(
 
     async def briefs() -> list[tuple[str, date, int]]:  # a second connection, beside the stall finding
         async with uow.beside() as side:
-            return await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz)
+            return await side.briefs.sent_per_day(start_of(today - timedelta(days=42), tz), tz, owners)
 
     sent, found = await together(briefs(), find_stalled(uow, services.calendar, services.stall, today, tz, owners))
     reps = [e for e in staff if e.role is Role.REP and (owners is None or e.id in owners)]

@@ -43,11 +43,17 @@ SHOWN_ROWS = 200  # a customer list shows this many; its export has them all
 STALLED_ROWS = 100  # today's stalled customers shown, the most urgent first
 
 
-def _cap(table: Table, rows: int, which: str = "") -> None:
-    """Show the first ``rows`` of a long table, say so, and leave every row to the export."""
-    if len(table.rows) > rows:
+def _cap(table: Table, total: int, rows: int, which: str = "") -> None:
+    """Show the first ``rows`` of a long table and say so; the export has every row (only an export builds them
+    all: ``_wanted``)."""
+    if total > rows:
         table.shown = rows
-        table.note = f"共 {len(table.rows)} 行,页面显示{which}前 {rows} 行;导出包含全部。"
+        table.note = f"共 {total} 行,页面显示{which}前 {rows} 行;导出包含全部。"
+
+
+def _wanted(query: Mapping[str, str], rows: int) -> int | None:
+    """How many rows of a long table to build: all of them for an export, else those the page shows."""
+    return None if query.get("export") else rows
 
 
 class NotFound(Exception):
@@ -120,12 +126,12 @@ async def today(v: Viewer, query: Mapping[str, str]) -> Page:
         briefs.rows.append([names.get(rep, rep), "已发" if rep in sent_today else "未发",
                             "已发" if rep in sent_week else "未发", sum(counts[-7:])])  # fmt: skip
     stalled = Table("stalled", "停滞客户", ["客户", "负责人", "阶段", "原因", "工作日", "级别"])
-    for item in found:
+    for item in found[: _wanted(query, STALLED_ROWS)]:
         row, f = item.row, item.finding
         why = "阶段停留过久" if f.reason == "stall" else f"计划「{row.next_action or '下一步'}」已过期"
         stalled.rows.append([_customer_link(row.id, row.name), names.get(row.owner_id, row.owner_id),
                              row.stage.label, why, f.days, LEVELS.get(f.level, str(f.level))])  # fmt: skip
-    _cap(stalled, STALLED_ROWS, "最紧急的")
+    _cap(stalled, len(found), STALLED_ROWS, "最紧急的")
     levels = {label: sum(1 for i in found if i.finding.level == level) for level, label in LEVELS.items()}
     standup = Table("standup", "本周站会", ["团队", "成员", "本周完成", "阻塞", "下周计划", "回答时间"])
     teams = sorted({e.team for e in v.staff if e.team and (v.owners is None or e.id in v.owners)})
@@ -336,14 +342,14 @@ async def customers(v: Viewer, query: Mapping[str, str]) -> Page:
     table = Table("customers", "客户", ["客户", "负责人", "阶段", "金额", "预计签约", "下一步", "下一步日期",
                                         "赢单概率", "停滞"])  # fmt: skip
     found.sort(key=lambda c: (c.stage.is_closed, -(c.amount or 0), c.name))
-    for c in found:
+    for c in found[: _wanted(query, SHOWN_ROWS)]:
         assert c.id is not None
         p = scores.get(c.name) if not c.stage.is_closed else None
         table.rows.append([_customer_link(c.id, c.name), names.get(c.owner_id, c.owner_id), c.stage.label,
                            None if c.amount is None else Money(c.amount), c.expected_close, c.next_action,
                            c.next_action_date, None if p is None else Percent(p),
                            LEVELS.get(stalled[c.id]) if c.id in stalled else ""])  # fmt: skip
-    _cap(table, SHOWN_ROWS)
+    _cap(table, len(found), SHOWN_ROWS)
     filters = {"owner": owner, "stage": stage.value if stage else "", "stalled": only_stalled, "close": close}
     choices = [(e.id, names.get(e.id, e.id)) for e in v.staff if v.sees(e.id) and e.role is not Role.ADMIN]
     return Page("customers.html", f"{v.scope}客户", [table],

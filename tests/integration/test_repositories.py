@@ -809,6 +809,8 @@ async def test_briefs_per_local_day(uow_factory: UnitOfWorkFactory) -> None:
         await uow.commit()
     async with uow_factory() as uow:
         got = await uow.briefs.sent_per_day(datetime(2026, 11, 21, tzinfo=UTC), tz)
+        assert await uow.briefs.sent_per_day(datetime(2026, 11, 21, tzinfo=UTC), tz, {"E01", "S01"}) == got
+        assert await uow.briefs.sent_per_day(datetime(2026, 11, 21, tzinfo=UTC), tz, {"S01"}) == []
     assert got == [("E01", date(2026, 11, 25), 2), ("E01", date(2026, 11, 26), 1)]
     kept = [("E01", at) for n, at in enumerate(times) if n != 1 and at >= datetime(2026, 11, 21, tzinfo=UTC)]
     assert got == per_day(kept, tz)

@@ -312,3 +312,22 @@ async def test_a_supervisor_sees_the_team_on_every_page(web: Web) -> None:
         html = await web.page(path)
         assert any(name in html for name in team), path
         assert not any(name in html for name in other), path
+
+
+async def test_where_a_platform_frames_the_dashboard_the_csp_names_it() -> None:
+    """DingTalk's workbench opens an app's page in a frame: the admin lists it, and X-Frame-Options goes."""
+    from store.memory import MemoryStore
+    from usecases.services import Services
+    from web.app import Deps, WebConfig, make_dashboard
+
+    store = MemoryStore()
+    config = WebConfig("https://genjin.example.com", frame_ancestors=("https://*.dingtalk.com",))
+    app = aioweb.Application()
+    app.add_subapp("/web", make_dashboard(Deps(store, store, Services(), lambda: NOW, config)))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        resp = await client.get("/web/login?t=x")
+        assert resp.status == 200 and "X-Frame-Options" not in resp.headers
+        assert "frame-ancestors https://*.dingtalk.com" in resp.headers["Content-Security-Policy"]
+        missing = await client.get("/web/no-such-page")
+        assert missing.status == 404 and "没有这个页面" in await missing.text()
+        assert "frame-ancestors https://*.dingtalk.com" in missing.headers["Content-Security-Policy"]
