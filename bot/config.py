@@ -253,7 +253,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="允许把看板嵌进框架的网站(例如钉钉工作台);空表示不许嵌入(X-Frame-Options: DENY)",
     )
-    web_link_attempts: int = Field(20, ge=1, le=1000, description="同一 IP 每 5 分钟最多尝试登录链接几次")
+    web_link_attempts: int = Field(20, ge=1, le=1000, description="同一地址每 5 分钟最多登录失败几次(超过先等一等)")
+    web_behind_proxy: bool = Field(
+        False, description="看板在反向代理后面:按代理加在 X-Forwarded-For 里的最后一个地址算来访者(限速用)"
+    )
 
     def web_url(self) -> str:
         """Where the dashboard is reached from outside: the setting, else this server's own address."""

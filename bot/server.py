@@ -70,7 +70,7 @@ def dashboard(app: App) -> web.Application:
         sign_in["wecom"] = app.adapter("wecom").client.user_of_code  # type: ignore[attr-defined]
     config = WebConfig(
         settings.web_url(), tuple(settings.web_frame_ancestors), settings.web_link_attempts,
-        settings.wecom_corp_id, settings.wecom_agent_id,
+        settings.wecom_corp_id, settings.wecom_agent_id, settings.web_behind_proxy,
     )  # fmt: skip
     return make_dashboard(Deps(app.uow, app.database.reader, app.services, app.clock, config, sign_in))
 

@@ -18,6 +18,7 @@ from usecases.forecast import take_snapshot
 from usecases.recognition import monthly
 from usecases.services import Services
 from usecases.standup import tick as standup_tick
+from usecases.web_auth import purge as purge_web
 
 log = logging.getLogger("genjin.scheduler")
 
@@ -68,6 +69,8 @@ class Scheduler:
                 lambda: take_snapshot(self.uow, self.services, self.clock())),
             Job("monthly-recognition", "每月第一个工作日 09:30 预测准确积分,各团队群里表彰上月之星", at(9, 30),
                 lambda: monthly(self.uow, self.services, self.clock())),
+            Job("web-purge", "每天 03:15 删除过期的看板登录链接和会话", at(3, 15),
+                lambda: purge_web(self.uow, self.clock())),
             Job("standup", "每周最后一个工作日按各团队时间开站会,到时收尾", CronTrigger(minute="*", timezone=tz),
                 lambda: standup_tick(self.uow, self.services, self.clock())),
         ]  # fmt: skip

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sales.model import Employee
-from store.repositories import UnitOfWork
+from store.repositories import UnitOfWork, UnitOfWorkFactory
 
 LINK_PATH = "/web/login"
 
@@ -101,3 +101,11 @@ async def signed_in(uow: UnitOfWork, token: str, now: datetime) -> SignedIn | No
 
 async def sign_out(uow: UnitOfWork, token: str) -> None:
     await uow.web.close_session(digest(token))
+
+
+async def purge(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
+    """Every night: expired links and sessions go (they open nothing any more; the tables would only grow)."""
+    async with uow_factory() as uow:
+        gone = await uow.web.purge(now)
+        await uow.commit()
+    return gone

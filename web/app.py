@@ -3,6 +3,7 @@ OAuth inside WeCom), the session cookie, CSRF on every POST, security headers, t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -39,13 +40,20 @@ class WebConfig:
 
     base_url: str
     frame_ancestors: tuple[str, ...] = ()
-    link_attempts: int = 20  # per address per ATTEMPT_WINDOW
+    link_attempts: int = 20  # failed sign-ins per address per ATTEMPT_WINDOW
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
+    behind_proxy: bool = False  # the client's address is the last one the proxy added to X-Forwarded-For
 
     @property
     def secure(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def same_site(self) -> str:
+        """Lax, unless a platform frames the pages on another site: a framed page gets its cookie only with
+        None, which browsers accept only with Secure."""
+        return "None" if self.frame_ancestors and self.secure else "Lax"
 
 
 @dataclass
@@ -63,27 +71,39 @@ ATTEMPT_WINDOW = 300.0
 
 
 class Attempts:
-    """Link redemptions per address in a sliding window: a guessed token costs an attacker nothing else."""
+    """Failed sign-ins per address in a sliding window: a guessed token costs an attacker nothing else, and a
+    team signing in in the morning (behind one proxy, one address) is never held up by its own successes."""
 
     def __init__(self, limit: int, window: float = ATTEMPT_WINDOW) -> None:
         self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = {}
+        self._failed: dict[str, deque[float]] = {}
+        self._pruned = time.monotonic()
 
     def allow(self, address: str) -> bool:
         now = time.monotonic()
-        seen = self._seen.setdefault(address, deque())
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return False
-        seen.append(now)
-        if len(self._seen) > 10_000:  # forget the quiet addresses
-            for key in [k for k, v in self._seen.items() if not v]:
-                del self._seen[key]
-        return True
+        if now - self._pruned > self.window:  # forget every address whose failures are all old
+            self._failed = {a: d for a, d in self._failed.items() if d and d[-1] > now - self.window}
+            self._pruned = now
+        failed = self._failed.get(address)
+        while failed and failed[0] <= now - self.window:
+            failed.popleft()
+        return not failed or len(failed) < self.limit
+
+    def failed(self, address: str) -> None:
+        self._failed.setdefault(address, deque()).append(time.monotonic())
 
 
 ATTEMPTS = web.AppKey("genjin_web_attempts", Attempts)
+
+
+def _address(request: web.Request) -> str:
+    """The client's address: behind a reverse proxy, the last one it added to X-Forwarded-For (the ones before it
+    are the client's to write)."""
+    if request.app[DEPS].config.behind_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "-"
 
 
 def _headers(config: WebConfig, response: web.StreamResponse, *, static: bool = False) -> None:
@@ -128,6 +148,7 @@ _MESSAGES = {
 
 _ERRORS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound, 429: web.HTTPTooManyRequests,
+    502: web.HTTPBadGateway,
 }  # fmt: skip
 
 
@@ -190,8 +211,8 @@ def _next(path: str) -> str:
 
 
 def _signed(response: web.StreamResponse, config: WebConfig, token: str, max_age: int) -> None:
-    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite="Lax", secure=config.secure,
-                        path="/web/")  # fmt: skip
+    response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, samesite=config.same_site,
+                        secure=config.secure, path="/web/")  # fmt: skip
 
 
 # --- sign-in ----------------------------------------------------------------------------------------------------
@@ -204,16 +225,35 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template("login.html", request, {"token": token})
 
 
+def _same_origin(request: web.Request, config: WebConfig) -> bool:
+    """A form posted from this dashboard's own pages: a page elsewhere must not sign a browser in to the account of
+    the link it holds (login CSRF). Browsers send Origin with a POST; Sec-Fetch-Site where they know it."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return site is not None or origin is None
+    return origin in (config.base_url, f"{request.scheme}://{request.host}")
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     deps = request.app[DEPS]
-    if not request.app[ATTEMPTS].allow(request.remote or "-"):
+    address, attempts = _address(request), request.app[ATTEMPTS]
+    if not attempts.allow(address):
         raise _error(request, 429, _MESSAGES[429])
+    if not _same_origin(request, deps.config):
+        raise _error(request, 403, _MESSAGES[403])
     form = await request.post()
     token = str(form.get("t", ""))
+    previous = request.cookies.get(COOKIE, "")
     async with deps.uow() as uow:
         opened = await redeem_link(uow, token, deps.clock(), deps.services.web_session_ttl)
+        if opened is not None and previous:  # signing in again ends the session this browser had
+            await sign_out(uow, previous)
         await uow.commit()
     if opened is None:
+        attempts.failed(address)
         body = aiohttp_jinja2.render_string("signin.html", request, {"message": "链接已用过或已过期。"})
         raise web.HTTPForbidden(text=body, content_type="text/html")
     found = web.HTTPSeeOther("/web/")
@@ -228,9 +268,14 @@ async def wecom_oauth(request: web.Request) -> web.StreamResponse:
     state = request.query.get("state", "")
     if exchange is None or not state or not same(state, request.cookies.get(STATE_COOKIE, "")):
         raise _error(request, 403, "登录已过期,请从企业微信里重新打开看板。")
-    if not request.app[ATTEMPTS].allow(request.remote or "-"):
+    address, attempts = _address(request), request.app[ATTEMPTS]
+    if not attempts.allow(address):
         raise _error(request, 429, _MESSAGES[429])
-    user_id = await exchange(request.query.get("code", ""))
+    try:
+        user_id = await exchange(request.query.get("code", "")[:512])
+    except Exception as exc:  # WeCom down or refusing: say so, never a 500
+        log.warning("WeCom sign-in failed: %s", exc)
+        raise _error(request, 502, "企业微信暂时无法确认你的身份,请稍后再试,或在聊天里发「看板」用链接登录。") from None
     async with deps.uow() as uow:
         employee = await uow.employees.by_platform_user("wecom", user_id) if user_id else None
         if employee is None or not employee.active:
@@ -283,19 +328,19 @@ def _page(view: View) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async with deps.reader() as uow:
             v = await views.viewer(uow, deps.services, session.employee, deps.clock())
             page = await view(v, request.query)
-        return _respond(request, session, page)
+        return await _respond(request, session, page)
 
     return handle
 
 
-def _respond(request: web.Request, session: Session, page: views.Page) -> web.StreamResponse:
+async def _respond(request: web.Request, session: Session, page: views.Page) -> web.StreamResponse:
     export = request.query.get("export", "")
     if export:
         key, _, kind = export.rpartition(".")
         table = find(page.tables, key)
         if table is None or kind not in ("csv", "xlsx"):
             raise _error(request, 404, _MESSAGES[404])
-        return _download(table, kind, page.title)
+        return await _download(table, kind, page.title)
     context = {"page": page, "me": session.employee, "csrf": session.csrf, "nav": NAV, "path": request.path,
                "export": _export_link(request)}  # fmt: skip
     return aiohttp_jinja2.render_template(page.template, request, context)
@@ -309,8 +354,9 @@ def _export_link(request: web.Request) -> Callable[[Table, str], str]:
     return link
 
 
-def _download(table: Table, kind: str, title: str) -> web.Response:
-    body = to_csv(table) if kind == "csv" else to_xlsx(table)
+async def _download(table: Table, kind: str, title: str) -> web.Response:
+    """Written in a thread: 100,000 rows of XLSX take seconds, and the callbacks share this event loop."""
+    body = await asyncio.to_thread(to_csv if kind == "csv" else to_xlsx, table)
     kinds = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
     name = f"{title}-{table.title}.{kind}"
@@ -326,14 +372,14 @@ async def what_if(request: web.Request) -> web.StreamResponse:
     async with deps.reader() as uow:
         v = await views.viewer(uow, deps.services, session.employee, deps.clock())
         page = await views.forecast(v, request.query, form)
-    return _respond(request, session, page)
+    return await _respond(request, session, page)
 
 
 async def customer_page(request: web.Request) -> web.StreamResponse:
     session = await _required(request)
     deps = request.app[DEPS]
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not views.ID.fullmatch(raw):
         raise _error(request, 404, _MESSAGES[404])
     try:
         async with deps.reader() as uow:
@@ -341,7 +387,7 @@ async def customer_page(request: web.Request) -> web.StreamResponse:
             page = await views.customer(v, int(raw))
     except views.NotFound:
         raise _error(request, 404, _MESSAGES[404]) from None
-    return _respond(request, session, page)
+    return await _respond(request, session, page)
 
 
 def make_dashboard(deps: Deps) -> web.Application:

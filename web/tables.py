@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 
 @dataclass(frozen=True)
@@ -112,24 +114,45 @@ def typed(cell: Cell) -> Any:
     return cell
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula at the start of a text
+
+
+def _text(cell: Cell) -> bool:
+    """Text a person wrote (a customer's name, a brief, a standup answer), not a figure."""
+    return isinstance(cell, (str, Link))
+
+
+def _defused(value: str) -> str:
+    """A text that would start a formula, quoted the way spreadsheets show text (a leading apostrophe)."""
+    return "'" + value if value.startswith(FORMULA) else value
+
+
 def to_csv(table: Table) -> bytes:
-    """UTF-8 with a byte-order mark: Excel on a Chinese Windows opens it as UTF-8 only so."""
+    """UTF-8 with a byte-order mark: Excel on a Chinese Windows opens it as UTF-8 only so. Texts that would start a
+    formula are quoted (briefs and names come from chat messages)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.columns)
-    writer.writerows([plain(c) for c in row] for row in table.rows)
+    writer.writerows([_defused(plain(c)) if _text(c) else plain(c) for c in row] for row in table.rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def to_xlsx(table: Table) -> bytes:
+    """Texts are written as text cells, never formulas, and without the control characters XLSX cannot hold."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_sheet_title(table.title))
     sheet.append(table.columns)
     for row in table.rows:
-        sheet.append([typed(c) for c in row])
+        sheet.append([_text_cell(sheet, c) if _text(c) else typed(c) for c in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_cell(sheet: Any, cell: Cell) -> WriteOnlyCell:
+    written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", plain(cell)))
+    written.data_type = "s"  # a text, even when it starts with "="
+    return written
 
 
 def _sheet_title(title: str) -> str:

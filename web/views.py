@@ -24,7 +24,7 @@ from sales.points import leaderboard, week_start
 from sales.reports import PERIODS, Listed
 from sales.stages import OPEN_STAGES, Stage
 from store.repositories import UnitOfWork
-from usecases.commission import build_statements, report_rows
+from usecases.commission import build_statements, peers, report_rows
 from usecases.forecast import WhatIf, build_forecast, forecast_and_deals
 from usecases.format import win_line
 from usecases.goals import goal_state
@@ -38,7 +38,8 @@ from web import svg
 from web.tables import Cell, Heat, Link, Money, Percent, Table
 
 LEVELS = {1: "提醒本人", 2: "已告知主管", 3: "高风险"}
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"20[0-9]{2}-(0[1-9]|1[0-2])", re.ASCII)  # with fullmatch: 2000-01 to 2099-12, no newline
+ID = re.compile(r"[0-9]{1,9}", re.ASCII)  # a record id: ASCII digits within the 32-bit column
 SHOWN_ROWS = 200  # a customer list shows this many; its export has them all
 STALLED_ROWS = 100  # today's stalled customers shown, the most urgent first
 
@@ -199,7 +200,7 @@ def parse_what_if(form: Mapping[str, str], today: date) -> tuple[WhatIf, list[st
     closes: dict[int, date] = {}
     deal, month = form.get("move_deal", "").strip(), form.get("move_month", "").strip()
     if deal and month:
-        if deal.isdigit() and MONTH.match(month):
+        if ID.fullmatch(deal) and MONTH.fullmatch(month):
             year, mon = (int(x) for x in month.split("-"))
             closes[int(deal)] = date(year, mon, 15)
         else:
@@ -212,6 +213,9 @@ async def forecast(v: Viewer, query: Mapping[str, str], form: Mapping[str, str] 
     what_if, problems = parse_what_if(form or {}, v.today)
     base, deals = await forecast_and_deals(v.uow, v.services, v.now, v.owners)
     rates = base.rates
+    # a rate typed back as the form shows it (one decimal) is no change: the deals keep their own probabilities
+    kept = {s: r for s, r in what_if.rates.items() if round(r * 100, 1) != round(rates.get(s, 0.0) * 100, 1)}
+    what_if = WhatIf(kept, what_if.closes)
     changed = (
         await build_forecast(v.uow, v.services, v.now, v.owners, what_if) if what_if.rates or what_if.closes else None
     )
@@ -255,7 +259,7 @@ async def activity(v: Viewer, query: Mapping[str, str]) -> Page:
 
 def _month(query: Mapping[str, str], today: date) -> str:
     month = query.get("month", "")
-    return month if MONTH.match(month) else month_key(today)
+    return month if MONTH.fullmatch(month) else month_key(today)
 
 
 async def goals(v: Viewer, query: Mapping[str, str]) -> Page:
@@ -265,14 +269,32 @@ async def goals(v: Viewer, query: Mapping[str, str]) -> Page:
     names = v.names
     for rep in sorted(v.reps, key=lambda e: names.get(e.id, e.id)):
         for kpi, p in state.rep(rep.id).items():
-            money = kpi is Kpi.SIGNED_AMOUNT
-            value: Any = Money if money else (lambda x: int(x))  # counts are whole numbers
-            per_day = p.per_day()
-            table.rows.append([names.get(rep.id, rep.id), kpi.label, value(p.target), value(p.actual),
-                               Percent(p.done), value(p.gap),
-                               None if per_day is None else (Money(per_day) if money else float(per_day))])  # fmt: skip
-    return Page("page.html", f"{v.scope}目标", [table],
+            table.rows.append([names.get(rep.id, rep.id), *_progress(kpi, p)[1:]])
+    totals = Table("totals", f"{month} 团队与公司", ["范围", "指标", "目标", "完成", "完成率", "差额", "每个工作日需"])
+    scopes: list[tuple[str, dict[Kpi, Any]]] = []
+    if v.employee.role is Role.ADMIN:
+        scopes.append(("全公司", state.company()))
+        scopes += [(f"{team}团队", state.team(team)) for team in sorted(state.members) if team]
+    elif v.employee.role is Role.SUPERVISOR and v.employee.team:
+        scopes.append((f"{v.employee.team}团队", state.team(v.employee.team)))
+    for label, progress in scopes:
+        for kpi, p in progress.items():
+            totals.rows.append([label, *_progress(kpi, p)[1:]])
+    tables = [totals, table] if scopes else [table]
+    return Page("page.html", f"{v.scope}目标", tables,
                 {"note": f"本月还剩 {state.left} 个工作日", "month": month})  # fmt: skip
+
+
+def _progress(kpi: Kpi, p: Any) -> list[Cell]:
+    """A KPI's progress as cells: amounts in yuan, counts whole."""
+    money = kpi.money
+
+    def value(x: Decimal) -> Cell:
+        return Money(x) if money else int(x)
+
+    per_day = p.per_day()
+    return ["", kpi.label, value(p.target), value(p.actual), Percent(p.done), value(p.gap),
+            None if per_day is None else (Money(per_day) if money else float(per_day))]  # fmt: skip
 
 
 async def points(v: Viewer, query: Mapping[str, str]) -> Page:
@@ -293,9 +315,14 @@ async def commission(v: Viewer, query: Mapping[str, str]) -> Page:
     """A rep sees their own statement, a supervisor the team's, an admin everyone's: the rows of ``genjin
     commission report``."""
     month = _month(query, v.today)
-    people = [v.employee] if v.employee.role is Role.REP else [e for e in v.reps if may_see(v.employee, e)]
+    if v.employee.role is Role.REP:  # ranked among the team, as in the chat; only the rep's own row is shown
+        people = peers(v.employee, v.staff)
+    else:  # deactivated reps too, as the command's report: their pay for the month is still due
+        people = [e for e in v.staff if e.role is Role.REP and v.sees(e.id) and may_see(v.employee, e)]
     statements = await build_statements(v.uow, v.services, month, people)
     rows = report_rows(statements, v.staff, v.services)
+    if v.employee.role is Role.REP:
+        rows = [r for r in rows if r["employee_id"] == v.employee.id]
     totals = Table("totals", f"{month} 提成", ["工号", "销售", "团队", "成交单数", "提成合计", "团队名次"])
     lines = Table("deals", f"{month} 提成明细", ["销售", "客户", "签约日", "合同额", "毛利率", "档位", "比例",
                                                 "提成", "奖励", "合计"])  # fmt: skip
@@ -332,7 +359,7 @@ async def customers(v: Viewer, query: Mapping[str, str]) -> Page:
 
     found, items = await together(listed(), find_stalled(v.uow, v.services.calendar, v.services.stall, v.today,
                                                          v.services.timezone, owners))  # fmt: skip
-    if close and MONTH.match(close):
+    if close and MONTH.fullmatch(close):
         found = [c for c in found if c.expected_close is not None and month_key(c.expected_close) == close]
     stalled = {item.row.id: item.finding.level for item in items}
     if only_stalled:

@@ -331,3 +331,131 @@ async def test_where_a_platform_frames_the_dashboard_the_csp_names_it() -> None:
         missing = await client.get("/web/no-such-page")
         assert missing.status == 404 and "没有这个页面" in await missing.text()
         assert "frame-ancestors https://*.dingtalk.com" in missing.headers["Content-Security-Policy"]
+
+
+async def test_bad_values_in_addresses_and_forms_get_a_clear_answer_not_a_500(web: Web) -> None:
+    await web.sign_in("A01")
+    for path in ("/web/customers/²", "/web/customers/99999999999", "/web/customers/-1", "/web/customers/1.5"):
+        assert (await web.client.get(path)).status == 404, path
+    this_month = f"{NOW:%Y-%m}"
+    for month in ("0000-01", "2026-13", "2026-01%0A", "٢٠٢٦-٠١", "x" * 500):
+        for page in ("/web/goals", "/web/commission"):
+            html = await web.page(f"{page}?month={month}")
+            assert f'value="{this_month}"' in html, (page, month)  # the current month instead
+    for query in ("period=xxx", "stage=nope&owner=E99&close=0000-01&stalled=2", "export=stages.pdf"):
+        resp = await web.client.get(f"/web/funnel?{query}" if "period" in query else f"/web/customers?{query}")
+        assert resp.status in (200, 404) and "Traceback" not in await resp.text()
+    token = await web.csrf()
+    for deal, month in (("²", "2027-01"), ("9" * 5000, "2027-01"), ("1", "0000-01"), ("1", "2027-1")):
+        resp = await web.client.post("/web/forecast", data={"csrf": token, "move_deal": deal, "move_month": month})
+        assert resp.status == 200 and "月份不对" in await resp.text()
+    resp = await web.client.post("/web/forecast", data={"csrf": token, "rate_demo": "nan", "rate_qualified": "1e999"})
+    assert resp.status == 200 and "0 到 100" in await resp.text()
+
+
+async def test_a_reps_pay_page_ranks_them_in_the_team_and_inactive_reps_keep_their_pay(web: Web) -> None:
+    async def totals() -> dict[str, list[str]]:
+        html = await web.page("/web/commission")
+        section = html.split('data-table="totals"', 1)[1].split("</section>", 1)[0]
+        rows = [CELL.findall(row) for row in section.split("<tr>")[1:]]
+        return {row[0]: row for row in rows if row}
+
+    await web.sign_in("S01")
+    team = await totals()
+    await web.sign_in("E01")
+    mine = await totals()
+    assert list(mine) == ["E01"] and mine["E01"][5] == team["E01"][5]  # the same place in the team as the chat
+    async with web.app.uow() as uow:
+        paid = next(e for e in await uow.employees.find() if e.id in team and e.id != "E01")
+        paid.active = False
+        await uow.employees.update(paid)
+        await uow.commit()
+    await web.sign_in("S01")
+    assert paid.id in await totals()  # deactivated: still paid for the month, as `genjin commission report` says
+
+
+async def test_exports_never_carry_a_formula_or_break_on_control_characters(web: Web) -> None:
+    async with web.app.uow() as uow:
+        [customer] = [c for c in await uow.customers.find(owner_ids=["E01"])][:1]
+        customer.name = '=HYPERLINK("http://evil.example.com","点我")'
+        customer.next_action = "打电话\x0b给王总"
+        await uow.customers.update(customer)
+        await uow.commit()
+    await web.sign_in("E01")
+    sheet = load_workbook(
+        io.BytesIO(await (await web.client.get("/web/customers?export=customers.xlsx")).read())
+    ).active
+    assert sheet is not None
+    cells = {c.value: c.data_type for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
+    assert cells[customer.name] == "s" and "打电话给王总" in cells
+    text = (await (await web.client.get("/web/customers?export=customers.csv")).read()).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+async def test_only_failed_sign_ins_count_and_a_proxys_address_is_the_clients(web: Web) -> None:
+    for _ in range(10):  # more successes than the limit of failures: a team signing in in the morning
+        await web.sign_in("E01")
+    from web.app import Attempts
+
+    attempts = Attempts(2, window=60)
+    attempts.failed("a")
+    assert attempts.allow("a") and attempts.allow("b")
+    attempts.failed("a")
+    assert not attempts.allow("a") and attempts.allow("b")
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(web: Web) -> None:
+    token = await web.link("E01")
+    for headers in ({"Origin": "https://evil.example.com"}, {"Sec-Fetch-Site": "cross-site"}):
+        resp = await web.client.post("/web/login", data={"t": token}, headers=headers, allow_redirects=False)
+        assert resp.status == 403
+    ours = {"Origin": "http://genjin.example.com", "Sec-Fetch-Site": "same-origin"}
+    assert (await web.client.post("/web/login", data={"t": token}, headers=ours, allow_redirects=False)).status == 303
+
+
+async def test_signing_in_again_ends_the_browsers_previous_session(web: Web) -> None:
+    await web.sign_in("E01")
+    [old] = [c.value for c in web.client.session.cookie_jar if c.key == "genjin_session"]
+    resp = await web.client.post("/web/login", data={"t": await web.link("E02")}, allow_redirects=False)
+    assert resp.status == 303
+    async with web.app.uow() as uow:
+        from usecases.web_auth import signed_in
+
+        assert await signed_in(uow, old, web.clock()) is None
+
+
+async def test_wecom_down_during_sign_in_is_a_502_page(web: Web) -> None:
+    web.fake.secret_refused = True
+    inside = {"User-Agent": "wxwork/4.1"}
+    resp = await web.client.get("/web/", headers=inside, allow_redirects=False)
+    state = parse_qs(urlsplit(resp.headers["Location"]).query)["state"][0]
+    failed = await web.client.get(f"/web/oauth/wecom?code=abc&state={state}", allow_redirects=False)
+    assert failed.status == 502 and "企业微信暂时无法确认" in await failed.text()
+
+
+def test_a_framed_dashboard_needs_a_cookie_a_frame_gets() -> None:
+    from web.app import WebConfig
+
+    assert WebConfig("https://g.example.com", frame_ancestors=("https://*.dingtalk.com",)).same_site == "None"
+    assert WebConfig("https://g.example.com").same_site == "Lax"
+    assert WebConfig("http://g.example.com", frame_ancestors=("https://x",)).same_site == "Lax"  # None needs Secure
+
+
+async def test_goals_show_the_team_and_the_company_beside_each_rep(web: Web) -> None:
+    await web.sign_in("S01")
+    html = await web.page("/web/goals")
+    assert 'data-table="totals"' in html and "华东一组团队" in html and "华南二组团队" not in html
+    await web.sign_in("A01")
+    html = await web.page("/web/goals")
+    assert "全公司" in html and "华南二组团队" in html
+    await web.sign_in("E01")
+    assert 'data-table="totals"' not in await web.page("/web/goals")
+
+
+async def test_expired_links_and_sessions_are_purged_at_night(web: Web) -> None:
+    from usecases.web_auth import purge
+
+    await web.sign_in("E01")
+    await web.link("E02")
+    assert await purge(web.app.uow, web.clock() + timedelta(days=2)) == 3  # two links (one used) and the session
+    assert await purge(web.app.uow, web.clock() + timedelta(days=2)) == 0
