@@ -459,3 +459,20 @@ async def test_expired_links_and_sessions_are_purged_at_night(web: Web) -> None:
     await web.link("E02")
     assert await purge(web.app.uow, web.clock() + timedelta(days=2)) == 3  # two links (one used) and the session
     assert await purge(web.app.uow, web.clock() + timedelta(days=2)) == 0
+
+
+async def test_a_wecom_menu_button_sends_the_link_and_the_link_signs_in(web: Web) -> None:
+    """The app's menu in WeCom has a button whose key is 看板: the click arrives encrypted, the link goes back
+    through message/send, and it opens the dashboard."""
+    from tests.fakes.wecom import encrypted_callback, event_message
+
+    query, body = encrypted_callback(event_message("rep01", "click", key="看板"))
+    resp = await web.client.post(f"/wecom/callback?{query}", data=body)
+    assert resp.status == 200
+    await web.app.worker.drain()
+    await web.app.outbox.drain()
+    [text] = web.fake.texts_for("rep01")
+    found = re.search(r"http://genjin\.example\.com/web/login\?t=([\w-]+)", text)
+    assert found is not None and "10 分钟内有效" in text and len(text.encode()) <= 2048
+    signed = await web.client.post("/web/login", data={"t": found.group(1)}, allow_redirects=False)
+    assert signed.status == 303 and "张伟" in await web.page("/web/")
