@@ -11,10 +11,10 @@ from markupsafe import Markup
 PALETTE = ("#2f6fde", "#3d8bfd", "#53a3f5", "#6fbbe8", "#8fcfd9", "#27a35a", "#d05050")
 
 
-def bars(items: Sequence[tuple[str, float, str]], *, width: int = 640, row: int = 30) -> Markup:
+def bars(items: Sequence[tuple[str, float, str]], *, width: int = 440, row: int = 30) -> Markup:
     """Horizontal bars: (label, value, value's text). The label column takes a fixed share of the width."""
     top = max((v for _, v, _ in items), default=0.0) or 1.0
-    label_w, text_w = 110, 120
+    label_w, text_w = 80, 70
     span = width - label_w - text_w
     height = row * len(items) + 8
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg">']
@@ -31,10 +31,10 @@ def bars(items: Sequence[tuple[str, float, str]], *, width: int = 640, row: int 
     return Markup("".join(parts))
 
 
-def band(items: Sequence[tuple[str, Decimal, Decimal, Decimal]], *, width: int = 640, row: int = 34) -> Markup:
+def band(items: Sequence[tuple[str, Decimal, Decimal, Decimal]], *, width: int = 440, row: int = 34) -> Markup:
     """Each forecast bucket: its range (low–high) as a pale bar, the expected value as a dark mark."""
     top = float(max((h for *_, h in items), default=Decimal(0))) or 1.0
-    label_w, right = 110, 20
+    label_w, right = 80, 12
     span = width - label_w - right
     height = row * len(items) + 8
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg">']

@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from sales.values import wan
+
 
 @dataclass(frozen=True)
 class Link:
@@ -24,9 +26,10 @@ class Link:
 
 @dataclass(frozen=True)
 class Money:
-    """An amount in yuan, to the fen."""
+    """An amount in yuan, exact in exports; shown in 万 as reps say it, or to the fen where pay is concerned."""
 
     value: Decimal
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def shown(cell: Cell) -> str:
     if isinstance(cell, Link):
         return cell.text
     if isinstance(cell, Money):
-        return f"¥{cell.value:,.2f}"
+        return f"¥{cell.value:,.2f}" if cell.exact or abs(cell.value) < 10_000 else wan(cell.value)
     if isinstance(cell, Percent):
         return f"{cell.value:.0%}"
     if isinstance(cell, Heat):

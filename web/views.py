@@ -329,15 +329,20 @@ async def commission(v: Viewer, query: Mapping[str, str]) -> Page:
     for row in rows:
         deals: list[dict[str, Any]] = row["deals"]  # type: ignore[assignment]
         totals.rows.append([str(row["employee_id"]), str(row["name"]), str(row["team"] or "—"), len(deals),
-                            Money(Decimal(str(row["total"]))), f"{row['team_rank']}/{row['team_size']}"])  # fmt: skip
+                            _pay(str(row["total"])), f"{row['team_rank']}/{row['team_size']}"])  # fmt: skip
         for d in deals:
             bonus = sum((Decimal(b) for b in d["bonuses"].values()), Decimal(0))
             lines.rows.append([str(row["name"]), d["customer"], date.fromisoformat(d["signed_on"]),
-                               Money(Decimal(d["amount"])), Percent(float(d["margin"])), f"第{d['band']}档",
-                               Percent(float(d["rate"])), Money(Decimal(d["commission"])), Money(bonus),
-                               Money(Decimal(d["total"]))])  # fmt: skip
+                               _pay(d["amount"]), Percent(float(d["margin"])), f"第{d['band']}档",
+                               Percent(float(d["rate"])), _pay(d["commission"]), _pay(str(bonus)),
+                               _pay(d["total"])])  # fmt: skip
     return Page("page.html", f"{'我的' if v.employee.role is Role.REP else v.scope}提成", [totals, lines],
                 {"month": month})  # fmt: skip
+
+
+def _pay(amount: str) -> Money:
+    """Pay is shown to the fen, as the statement has it."""
+    return Money(Decimal(amount), exact=True)
 
 
 # --- customers --------------------------------------------------------------------------------------------------
