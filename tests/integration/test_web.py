@@ -3,6 +3,7 @@ what-if, exports, and WeCom OAuth against the fake WeCom API. (The real browser:
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -476,3 +477,15 @@ async def test_a_wecom_menu_button_sends_the_link_and_the_link_signs_in(web: Web
     assert found is not None and "10 分钟内有效" in text and len(text.encode()) <= 2048
     signed = await web.client.post("/web/login", data={"t": found.group(1)}, allow_redirects=False)
     assert signed.status == 303 and "张伟" in await web.page("/web/")
+
+
+async def test_signing_in_starts_the_win_probabilities_first_build(web: Web) -> None:
+    """The customer pages and the forecast wait for it; today's page, where a sign-in lands, does not."""
+    recommender = web.app.services.recommender
+    assert recommender is not None and recommender.snapshot is None
+    await web.sign_in("S01")
+    deadline = asyncio.get_running_loop().time() + 60
+    while recommender.snapshot is None:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    assert "赢单概率" in await web.page("/web/customers")
