@@ -317,9 +317,13 @@ async def _warm(build: Awaitable[object]) -> object:
 
 
 async def _cancel_background(app: web.Application) -> None:
-    tasks = app[BACKGROUND]
-    for task in [*tasks]:
+    """Cancelled and waited for, so that a build reading the database has let go of it before the database closes
+    (``serve`` closes it right after the HTTP server)."""
+    tasks = [*app[BACKGROUND]]
+    for task in tasks:
         task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
