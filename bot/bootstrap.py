@@ -164,6 +164,7 @@ async def build_app(
         commission=settings.commission_rules(),
         points=settings.points_rules(),
         rewards=settings.rewards(),
+        leads=settings.lead_rules(),
         web_url=settings.web_url() if settings.web_enabled else None,
         web_link_ttl=timedelta(minutes=settings.web_link_minutes),
         web_session_ttl=timedelta(hours=settings.web_session_hours),

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
-    imp.add_argument("kind", choices=["employees", "teams", "customers", "followups", "goals"])
+    imp.add_argument("kind", choices=["employees", "teams", "customers", "followups", "goals", "leads", "events"])
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
 
@@ -306,6 +306,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         "employees": partial(importers.read_employee_rows, platforms=accounts),
         "teams": partial(importers.read_team_rows, platforms=accounts),
         "customers": importers.read_customer_rows, "followups": read_followup_rows, "goals": importers.read_goal_rows,
+        "leads": importers.read_lead_rows, "events": importers.read_event_rows,
     }  # fmt: skip
     reader = readers[kind]
     try:
@@ -327,6 +328,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
                     bar.close()
             elif kind == "goals":
                 report = await importers.import_goals(uow, rows, app.clock())
+            elif kind in ("leads", "events"):
+                report = await _import_leads(uow, app, kind, rows)
             else:
                 parser = await app.services.parser.get(uow)
                 report = await import_followups(uow, rows, parser, settings.tz, app.clock())
@@ -336,9 +339,27 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        what = {"employees": "员工", "teams": "团队", "customers": "客户", "followups": "跟进记录", "goals": "目标"}
+        what = {"employees": "员工", "teams": "团队", "customers": "客户", "followups": "跟进记录", "goals": "目标",
+                "leads": "线索", "events": "线索行为"}  # fmt: skip
         print("\n".join(report.lines(what[kind])))
     return 0
+
+
+async def _import_leads(uow: Any, app: Any, kind: str, rows: list[Any]) -> Any:
+    """Leads or their events, then the leads scored again and the waiting ones handed to reps (each told in chat)."""
+    from store import importers
+    from usecases.leads import assign_waiting, rescore
+
+    now, tz = app.clock(), app.settings.tz
+    if kind == "leads":
+        report = await importers.import_leads(uow, rows, now, tz)
+    else:
+        report, touched = await importers.import_events(uow, rows, now, tz)
+        await rescore(uow, app.services, [x for x in await uow.leads.find() if x.id in touched], now)
+    for handed in await assign_waiting(uow, app.services, now):
+        if handed.assignment.rep_id is not None:
+            report.notes.append(f"已分配 {handed.lead.name} → {handed.assignment.rep_id}({handed.score.score:.0f} 分)")
+    return report
 
 
 async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json: bool) -> int:

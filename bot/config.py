@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from sales.calendar import read_overrides
 from sales.commission import DEFAULT_BANDS, Band, CommissionRules
+from sales.leads import EventKind, LeadRules, ScoreRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from store.db import async_url
 
@@ -240,6 +241,26 @@ class Settings(BaseSettings):
     @property
     def feishu_enabled(self) -> bool:
         return bool(self.feishu_app_id)
+
+    leads_weight_page_view: float = Field(
+        1.0, ge=0, le=100, description="线索评分:页面浏览每分钟的分(每次最多算 10 分钟)"
+    )
+    leads_weight_download: float = Field(8.0, ge=0, le=100, description="线索评分:下载资料一次的分")
+    leads_weight_form: float = Field(15.0, ge=0, le=100, description="线索评分:提交表单一次的分")
+    leads_weight_webinar: float = Field(12.0, ge=0, le=100, description="线索评分:参加直播一次的分")
+    leads_weight_email_open: float = Field(1.0, ge=0, le=100, description="线索评分:打开邮件一次的分")
+    leads_half_life_days: float = Field(14.0, gt=0, le=365, description="线索评分:行为的分过多少天减半")
+    leads_top_band: float = Field(60.0, ge=0, le=100, description="线索评分不低于此分的线索分给资深销售")
+    leads_rep_cap: int = Field(200, ge=1, le=100_000, description="销售在跟的客户到这么多个就不再分新线索")
+
+    def lead_rules(self) -> LeadRules:
+        weights = {
+            EventKind.PAGE_VIEW: self.leads_weight_page_view, EventKind.DOWNLOAD: self.leads_weight_download,
+            EventKind.FORM: self.leads_weight_form, EventKind.WEBINAR: self.leads_weight_webinar,
+            EventKind.EMAIL_OPEN: self.leads_weight_email_open,
+        }  # fmt: skip
+        rules = ScoreRules(weights=weights, half_life_days=self.leads_half_life_days, top_band=self.leads_top_band)
+        return LeadRules(score=rules, cap=self.leads_rep_cap)
 
     web_enabled: bool = Field(True, description="看板网页(随 serve 一起提供,路径 /web/)")
     web_base_url: str | None = Field(

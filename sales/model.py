@@ -36,6 +36,7 @@ class Employee:
     supervisor_id: str | None = None
     mobile: str | None = None
     active: bool = True
+    seniority: str = "junior"  # junior or senior (sales.leads.Level): the best leads go to senior reps
     accounts: dict[str, str] = field(default_factory=dict)  # platform -> the id that platform knows them by
 
 

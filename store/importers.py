@@ -7,6 +7,7 @@ row number and reason; importing the same file again changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sales.goals import Goal, Kpi, Level, parse_kpi, parse_month
+from sales.leads import KIND_WORDS, EventKind, Lead, LeadEvent
 from sales.model import AuditEntry, Confidence, Customer, Employee, Role, StageChange, Team
 from sales.stages import Stage, parse_stage
 from sales.values import parse_amount, parse_date, parse_ratio
@@ -39,7 +41,13 @@ EMPLOYEE_HEADERS = {
     "mobile": "mobile",
     "手机": "mobile",
     "手机号": "mobile",
+    "seniority": "seniority",
+    "level": "seniority",
+    "级别": "seniority",
+    "资历": "seniority",
 }
+SENIORITY = {"senior": "senior", "资深": "senior", "高级": "senior", "junior": "junior", "普通": "junior",
+             "初级": "junior"}  # fmt: skip
 CUSTOMER_HEADERS = {
     "name": "name",
     "客户名称": "name",
@@ -170,6 +178,11 @@ async def import_employees(
         if role is None:
             report.reject(row, f"角色看不懂: {role_text}(可填 rep/supervisor/admin 或 销售/主管/管理员)")
             continue
+        seniority_text = as_text(v.get("seniority"))
+        seniority = SENIORITY.get(seniority_text.lower()) if seniority_text else "junior"
+        if seniority is None:
+            report.reject(row, f"级别看不懂: {seniority_text}(可填 资深/普通 或 senior/junior)")
+            continue
         seen.add(emp_id)
         parsed.append(
             (
@@ -181,6 +194,7 @@ async def import_employees(
                     team=as_text(v.get("team")),
                     supervisor_id=as_text(v.get("supervisor_id")),
                     mobile=as_text(v.get("mobile")),
+                    seniority=seniority,
                     accounts={
                         key.removeprefix(ACCOUNT): text
                         for key, value in v.items()
@@ -215,6 +229,8 @@ async def import_employees(
             report.added += 1
         else:
             employee.active = existing.active
+            if "seniority" not in row.values:  # a file without the column keeps each level
+                employee.seniority = existing.seniority
             # a platform without a column in the file keeps its account; an empty cell removes it
             named = {key.removeprefix(ACCOUNT) for key in row.values if key.startswith(ACCOUNT)}
             employee.accounts = {p: u for p, u in existing.accounts.items() if p not in named} | employee.accounts
@@ -554,3 +570,154 @@ async def import_teams(uow: UnitOfWork, rows: list[Row], now: datetime) -> Impor
             report.updated += 1
     await uow.audit.add(AuditEntry(at=now, action="import.teams", detail=report.as_dict()))
     return report
+
+
+LEAD_HEADERS = {
+    "name": "name", "名称": "name", "公司": "name", "客户名称": "name", "线索名称": "name",
+    "contact": "contact", "联系人": "contact", "联系方式": "contact", "电话": "contact",
+    "channel": "channel", "source": "channel", "来源": "channel", "渠道": "channel", "来源渠道": "channel",
+    "received_at": "received_at", "获取时间": "received_at", "时间": "received_at", "进线时间": "received_at",
+    "owner_id": "owner_id", "负责人工号": "owner_id", "工号": "owner_id",
+}  # fmt: skip
+EVENT_HEADERS = {
+    "lead": "lead", "name": "lead", "线索": "lead", "客户": "lead", "名称": "lead", "公司": "lead",
+    "type": "kind", "kind": "kind", "event": "kind", "事件": "kind", "类型": "kind",
+    "seconds": "seconds", "时长": "seconds", "秒数": "seconds", "浏览秒数": "seconds",
+    "what": "what", "page": "what", "asset": "what", "页面": "what", "资料": "what", "内容": "what",
+    "at": "at", "time": "at", "时间": "at",
+    "id": "key", "key": "key", "event_id": "key", "事件编号": "key",
+}  # fmt: skip
+
+
+def read_lead_rows(path: Path) -> list[Row]:
+    return read_rows(path, LEAD_HEADERS, ("name", "channel", "received_at"))
+
+
+def read_event_rows(path: Path) -> list[Row]:
+    return read_rows(path, EVENT_HEADERS, ("lead", "kind", "at"))
+
+
+def _moment(value: Any, tz: ZoneInfo, what: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    text = as_text(value)
+    if not text:
+        raise ValueError(f"缺少{what}")
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        day = parse_date(text)
+        if day is None:
+            raise ValueError(f"{what}看不懂: {text}") from None
+        moment = datetime.combine(day, time(9))
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+async def import_leads(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> ImportReport:
+    """New leads (by name); a lead seen before keeps what it has and fills in what it lacked. An owner given in the
+    file hands the lead to that rep now; the rest wait for the assignment rules."""
+    report = ImportReport()
+    employees = {e.id: e for e in await uow.employees.find()}
+    seen: set[str] = set()
+    for row in rows:
+        v = row.values
+        name, channel = as_text(v.get("name")), as_text(v.get("channel"))
+        try:
+            if not name or not channel:
+                raise ValueError("缺少名称" if not name else "缺少来源渠道")
+            if name in seen:
+                raise ValueError(f"文件内重复: {name}")
+            received = _moment(v.get("received_at"), tz, "获取时间")
+            owner = as_text(v.get("owner_id"))
+            if owner is not None and (owner not in employees or not employees[owner].active):
+                raise ValueError(f"工号不存在或已停用: {owner}")
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        seen.add(name)
+        existing = await uow.leads.by_name(name)
+        contact = as_text(v.get("contact"))
+        if existing is None:
+            await uow.leads.add(Lead(name, channel, received, contact, owner_id=owner,
+                                     assigned_at=now if owner else None))  # fmt: skip
+            report.added += 1
+            continue
+        changed = dataclasses.replace(existing, contact=existing.contact or contact)
+        if existing.owner_id is None and owner is not None:
+            changed.owner_id, changed.assigned_at = owner, now
+        if changed == existing:
+            report.unchanged += 1
+        else:
+            await uow.leads.update(changed)
+            report.updated += 1
+    await uow.audit.add(AuditEntry(at=now, action="import.leads", detail=report.as_dict()))
+    return report
+
+
+def event_key(lead: str, kind: EventKind, at: datetime, what: str | None, seconds: int | None) -> str:
+    """An event without the source's own id is known by what it says: the same line twice is one event."""
+    digest = hashlib.sha1(f"{lead}|{kind.value}|{at.isoformat()}|{what or ''}|{seconds or ''}".encode()).hexdigest()
+    return f"h:{digest}"
+
+
+def parse_event(v: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, EventKind, datetime, int | None, str | None, str]:
+    """(lead name, kind, time, seconds, what, key) of a row or a posted event; ValueError says what is wrong."""
+    lead = as_text(v.get("lead"))
+    if not lead:
+        raise ValueError("缺少线索或客户名称")
+    raw_kind = as_text(v.get("kind")) or ""
+    kind = KIND_WORDS.get(raw_kind.lower())
+    if kind is None:
+        raise ValueError(f"事件类型看不懂: {raw_kind}(可填 " + "、".join(k.value for k in EventKind) + ")")
+    at = _moment(v.get("at"), tz, "时间")
+    seconds_raw = v.get("seconds")
+    seconds: int | None = None
+    if seconds_raw not in (None, ""):
+        try:
+            seconds = int(float(str(seconds_raw)))
+        except ValueError:
+            raise ValueError(f"时长要填秒数: {seconds_raw}") from None
+        if not 0 <= seconds <= 86_400:
+            raise ValueError(f"时长不在 0 到 86400 秒之间: {seconds}")
+    if kind is EventKind.PAGE_VIEW and seconds is None:
+        raise ValueError("页面浏览要填时长(秒)")
+    what = as_text(v.get("what"))
+    what = what[:200] if what else None
+    key = as_text(v.get("key"))
+    return lead, kind, at, seconds, what, (f"id:{key[:190]}" if key else event_key(lead, kind, at, what, seconds))
+
+
+async def lead_for(uow: UnitOfWork, name: str, now: datetime) -> Lead | None:
+    """The lead of this name; for a customer that came without a lead (imported, or from a brief), a lead record
+    is made for it, already with its owner (its events count all the same)."""
+    lead = await uow.leads.by_name(name)
+    if lead is not None:
+        return lead
+    customer = await uow.customers.by_name(name)
+    if customer is None or customer.id is None:
+        return None
+    return await uow.leads.add(Lead(name, "已有客户", customer.created_at, owner_id=customer.owner_id,
+                                    assigned_at=customer.created_at, customer_id=customer.id))  # fmt: skip
+
+
+async def import_events(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> tuple[ImportReport, set[int]]:
+    """Events of leads or customers; the same event twice (its id, or the same line) is stored once. The leads that
+    got new events come back, to be scored again."""
+    report = ImportReport()
+    touched: set[int] = set()
+    for row in rows:
+        try:
+            name, kind, at, seconds, what, key = parse_event(row.values, tz)
+            lead = await lead_for(uow, name, now)
+            if lead is None or lead.id is None:
+                raise ValueError(f"没有这个线索或客户: {name}")
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        if await uow.leads.add_events([LeadEvent(lead.id, kind, at, seconds, what, key)]):
+            report.added += 1
+            touched.add(lead.id)
+        else:
+            report.unchanged += 1
+    await uow.audit.add(AuditEntry(at=now, action="import.events", detail=report.as_dict()))
+    return report, touched

@@ -24,6 +24,7 @@ from sales.forecast import (
     won_entries,
 )
 from sales.goals import Goal, Kpi, Level, advances
+from sales.leads import Lead, LeadEvent
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -73,6 +74,8 @@ class MemoryState:
     goals: dict[tuple[str, str, str, str], Goal] = field(default_factory=dict)
     ledger: dict[str, PointsEntry] = field(default_factory=dict)
     redemptions: dict[int, Redemption] = field(default_factory=dict)
+    leads: dict[int, Lead] = field(default_factory=dict)
+    lead_events: dict[str, LeadEvent] = field(default_factory=dict)
     links: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)
     sessions: dict[str, WebSession] = field(default_factory=dict)
     next_id: int = 1
@@ -602,6 +605,7 @@ class MemoryUnitOfWork:
         self.goals = MemoryGoals(self)
         self.points = MemoryPoints(self)
         self.web = MemoryWeb(self)
+        self.leads = MemoryLeads(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -721,6 +725,54 @@ class MemoryForecasts(_Repo):
 
     async def first_snapshots(self, months: Sequence[str]) -> list[Snapshot]:
         return first_snapshots(await self.snapshots(), months)
+
+
+class MemoryLeads(_Repo):
+    async def add(self, lead: Lead) -> Lead:
+        if any(x.name == lead.name for x in self.s.leads.values()):
+            raise DuplicateKeyError(lead.name)
+        stored = dataclasses.replace(_copy(lead), id=self.s.new_id())
+        self.s.leads[stored.id] = stored  # type: ignore[index]
+        return _copy(stored)
+
+    async def by_name(self, name: str) -> Lead | None:
+        found = next((x for x in self.s.leads.values() if x.name == name), None)
+        return _copy(found) if found else None
+
+    async def update(self, lead: Lead) -> None:
+        assert lead.id is not None
+        self.s.leads[lead.id] = _copy(lead)
+
+    async def unassigned(self) -> list[Lead]:
+        waiting = [x for x in self.s.leads.values() if x.owner_id is None]
+        return [_copy(x) for x in sorted(waiting, key=lambda x: (x.received_at, x.id or 0))]
+
+    async def find(self, *, owner_ids: Sequence[str] | None = None) -> list[Lead]:
+        return [_copy(x) for _, x in sorted(self.s.leads.items())
+                if owner_ids is None or x.owner_id in owner_ids]  # fmt: skip
+
+    async def add_events(self, events: Sequence[LeadEvent]) -> int:
+        new = 0
+        for e in events:
+            if e.key not in self.s.lead_events:
+                self.s.lead_events[e.key] = dataclasses.replace(e, id=self.s.new_id())
+                new += 1
+        return new
+
+    async def events(self, lead_ids: Sequence[int]) -> list[LeadEvent]:
+        wanted = set(lead_ids)
+        return sorted((e for e in self.s.lead_events.values() if e.lead_id in wanted), key=lambda e: (e.at, e.id or 0))
+
+    async def channel_outcomes(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for x in self.s.leads.values():
+            if x.owner_id is None:
+                continue
+            customer = self.s.customers.get(x.customer_id) if x.customer_id is not None else None
+            won = customer is not None and customer.stage is Stage.WON
+            assigned, wins = out.get(x.channel, (0, 0))
+            out[x.channel] = (assigned + 1, wins + int(won))
+        return out
 
 
 class MemoryWeb(_Repo):

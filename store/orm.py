@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -102,6 +103,7 @@ class EmployeeRow(Base):
     supervisor_id: Mapped[str | None] = mapped_column(String(64))
     mobile: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    seniority: Mapped[str] = mapped_column(String(10), default="junior", server_default="junior")
 
 
 class AccountRow(Base):
@@ -421,3 +423,35 @@ class WebSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LeadRow(Base):
+    """A lead before (and after) it is handed to a rep: its source, when it came, whom it went to and when the rep
+    first wrote about it."""
+
+    __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_owner_assigned", "owner_id", "assigned_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(100), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class LeadEventRow(Base):
+    """What a lead did (a page view with its seconds, a download, a form, a webinar, an email opened)."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_at", "lead_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[int | None] = mapped_column(Integer)
+    what: Mapped[str | None] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)

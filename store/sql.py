@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -45,6 +46,7 @@ from sqlalchemy.types import NullType
 from sales.accounts import CONSOLE
 from sales.forecast import OpenDeal, Signed, Snapshot, close_day_counts
 from sales.goals import ADVANCES, Goal, Kpi, Level
+from sales.leads import EventKind, Lead, LeadEvent
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -87,6 +89,8 @@ from store.orm import (
     ForecastSnapshotRow,
     GoalRow,
     InboxRow,
+    LeadEventRow,
+    LeadRow,
     OutboxRow,
     PendingRow,
     PointsRow,
@@ -125,6 +129,7 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
     "kpi": Kpi,
 }
 _STATUS = {Brief: BriefStatus, InboxMessage: InboxStatus, OutboxMessage: OutboxStatus}
+_KIND = {LeadEvent: EventKind}  # "kind" is an enum here only (an inbox message's kind is free text)
 
 
 def _copy_json(value: Any) -> Any:
@@ -137,7 +142,8 @@ def _converters(cls: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
     record never shares a list or dict with a row; None where the value is taken as it is."""
     out: list[tuple[str, Callable[[Any], Any] | None]] = []
     for f in dataclasses.fields(cls):
-        convert = _ENUMS.get(f.name) or (_STATUS.get(cls) if f.name == "status" else None)
+        convert = (_ENUMS.get(f.name) or (_STATUS.get(cls) if f.name == "status" else None)
+                   or (_KIND.get(cls) if f.name == "kind" else None))  # fmt: skip
         if convert is None and str(f.type).startswith(("list[", "dict[")):
             convert = _copy_json
         out.append((f.name, convert))
@@ -211,8 +217,8 @@ def _decoded(value: Any) -> Any:
 def _raw_converter(name: str, kind: Any, column_type: Any) -> Callable[[Any], Any] | None:
     """How a field's value as the driver hands it over (SQLite: text for times and dates, whole numbers for
     money; asyncpg: its own types) becomes the record's, without SQLAlchemy's per-value processing."""
-    if name in _ENUMS or (name == "status" and kind in _STATUS):
-        enum = _ENUMS.get(name) or _STATUS[kind]
+    if name in _ENUMS or (name == "status" and kind in _STATUS) or (name == "kind" and kind in _KIND):
+        enum = _ENUMS.get(name) or (_STATUS[kind] if name == "status" else _KIND[kind])
         return typing_cast(Any, enum)._value2member_map_.__getitem__  # type: ignore[no-any-return]
     if isinstance(column_type, UTCDateTime):
         return _utc
@@ -1485,6 +1491,7 @@ class SqlUnitOfWork:
         self.goals = SqlGoals(self.session)
         self.points = SqlPoints(self.session)
         self.web = SqlWeb(self.session)
+        self.leads = SqlLeads(self.session)
         return self
 
     async def __aexit__(
@@ -1765,3 +1772,52 @@ class SqlWeb(_Repo):
         links = await self.session.execute(delete(WebLinkRow).where(WebLinkRow.expires_at <= now))
         sessions = await self.session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
         return int(getattr(links, "rowcount", 0) or 0) + int(getattr(sessions, "rowcount", 0) or 0)
+
+
+class SqlLeads(_Repo):
+    async def add(self, lead: Lead) -> Lead:
+        return _with_id(lead, await self._add_row(LeadRow, lead))
+
+    async def by_name(self, name: str) -> Lead | None:
+        found = await load_many(self.session, Lead, LeadRow, LeadRow.name == name)
+        return found[0] if found else None
+
+    async def update(self, lead: Lead) -> None:
+        assert lead.id is not None
+        await self._write(update(LeadRow).where(LeadRow.id == lead.id).values(**to_columns(lead, skip=("id",))))
+
+    async def unassigned(self) -> list[Lead]:
+        order = (LeadRow.received_at, LeadRow.id)
+        return await load_many(self.session, Lead, LeadRow, LeadRow.owner_id.is_(None), order=order)
+
+    async def find(self, *, owner_ids: Sequence[str] | None = None) -> list[Lead]:
+        where = [] if owner_ids is None else [LeadRow.owner_id.in_(list(owner_ids))]
+        return await load_many(self.session, Lead, LeadRow, *where, order=(LeadRow.id,))
+
+    async def add_events(self, events: Sequence[LeadEvent]) -> int:
+        new = 0
+        for e in events:  # one statement each: the key decides, and a batch from a website is small
+            statement = (
+                self._insert()(LeadEventRow)
+                .values(**to_columns(e, skip=("id",)))
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(LeadEventRow.id)
+            )
+            new += (await self.session.execute(statement)).scalar_one_or_none() is not None
+        return new
+
+    async def events(self, lead_ids: Sequence[int]) -> list[LeadEvent]:
+        if not lead_ids:
+            return []
+        where = LeadEventRow.lead_id.in_(list(lead_ids))
+        return await load_many(self.session, LeadEvent, LeadEventRow, where, order=(LeadEventRow.at, LeadEventRow.id))
+
+    async def channel_outcomes(self) -> dict[str, tuple[int, int]]:
+        won = func.sum(case((CustomerRow.stage == Stage.WON.value, 1), else_=0))
+        query = (
+            select(LeadRow.channel, func.count(LeadRow.id), won)
+            .outerjoin(CustomerRow, CustomerRow.id == LeadRow.customer_id)
+            .where(LeadRow.owner_id.is_not(None))
+            .group_by(LeadRow.channel)
+        )
+        return {str(c): (int(n), int(w or 0)) for c, n, w in (await self.session.execute(query)).all()}

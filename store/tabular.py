@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,8 +51,10 @@ def read_rows(path: Path, headers: Mapping[str, str], required: tuple[str, ...])
         raw = list(_xlsx(path))
     elif suffix in (".csv", ".txt"):
         raw = list(_csv(path))
+    elif suffix in (".jsonl", ".ndjson"):
+        raw = _jsonl(path)
     else:
-        raise UnreadableFile(f"只支持 .xlsx 和 .csv 文件: {path.name}")
+        raise UnreadableFile(f"只支持 .xlsx、.csv 和 .jsonl 文件: {path.name}")
     if not raw:
         raise UnreadableFile("文件是空的")
     columns: list[str | None] = []
@@ -62,7 +65,8 @@ def read_rows(path: Path, headers: Mapping[str, str], required: tuple[str, ...])
     if missing:
         raise UnreadableFile("缺少必需的列: " + ", ".join(missing))
     rows = []
-    for offset, cells in enumerate(raw[1:], start=2):
+    first = 1 if suffix in (".jsonl", ".ndjson") else 2  # a JSON Lines file has no header line: line N is row N
+    for offset, cells in enumerate(raw[1:], start=first):
         values = {col: _cell(v) for col, v in zip(columns, cells, strict=False) if col is not None}
         if all(v is None for v in values.values()):
             continue
@@ -80,6 +84,24 @@ def _csv(path: Path) -> Iterator[list[Any]]:
         yield from csv.reader(io.StringIO(text))
     except csv.Error as exc:
         raise UnreadableFile(f"CSV 格式错误: {exc}") from exc
+
+
+def _jsonl(path: Path) -> list[list[Any]]:
+    """One JSON object a line, as a header row (every key seen, in order) and a row per line; a line that is not an
+    object stops the import with its number."""
+    objects: list[dict[str, Any]] = []
+    for number, line in enumerate(_decode(path.read_bytes()).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UnreadableFile(f"第 {number} 行不是 JSON: {exc.msg}") from exc
+        if not isinstance(value, dict):
+            raise UnreadableFile(f"第 {number} 行不是一个 JSON 对象")
+        objects.append(value)
+    keys = list(dict.fromkeys(k for o in objects for k in o))
+    return [keys, *([o.get(k) for k in keys] for o in objects)] if objects else []
 
 
 def _xlsx(path: Path) -> Iterator[list[Any]]:

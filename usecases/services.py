@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
+from sales.leads import LeadRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stages import Stage
 from sales.stall import StallPolicy
@@ -161,6 +162,7 @@ class Services:
     # the closed deals' history a forecast reads (win rates, days to close), by ``history_version``: unchanged
     # until a stage change, an undo or an import, and two aggregate queries over the whole history to compute
     forecast_history: tuple[tuple[int, int, int], dict[Stage, float], dict[Stage, int]] | None = None
+    leads: LeadRules = field(default_factory=LeadRules)
     web_url: str | None = None  # the dashboard's address outside, when it is served (``看板`` sends a link to it)
     web_link_ttl: timedelta = timedelta(minutes=10)
     web_session_ttl: timedelta = timedelta(hours=12)

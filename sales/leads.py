@@ -1,0 +1,208 @@
+"""Leads before they are customers: what they did (events), the score that says how ready they are, and the rules
+that hand them to reps. Pure functions: the store keeps leads and events, the use cases run these."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    PAGE_VIEW = "page_view"  # with the seconds spent
+    DOWNLOAD = "download"
+    FORM = "form"
+    WEBINAR = "webinar"
+    EMAIL_OPEN = "email_open"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    EventKind.PAGE_VIEW: "浏览", EventKind.DOWNLOAD: "下载", EventKind.FORM: "提交表单",
+    EventKind.WEBINAR: "参加直播", EventKind.EMAIL_OPEN: "打开邮件",
+}  # fmt: skip
+KIND_WORDS = {
+    **{k.value: k for k in EventKind}, "浏览": EventKind.PAGE_VIEW, "页面浏览": EventKind.PAGE_VIEW,
+    "下载": EventKind.DOWNLOAD, "资料下载": EventKind.DOWNLOAD, "表单": EventKind.FORM, "提交表单": EventKind.FORM,
+    "直播": EventKind.WEBINAR, "网络研讨会": EventKind.WEBINAR, "webinar": EventKind.WEBINAR,
+    "打开邮件": EventKind.EMAIL_OPEN, "邮件打开": EventKind.EMAIL_OPEN,
+}  # fmt: skip
+
+
+class Level(StrEnum):
+    """A rep's seniority: the best leads go to senior reps."""
+
+    JUNIOR = "junior"
+    SENIOR = "senior"
+
+
+@dataclass
+class Lead:
+    name: str
+    channel: str
+    received_at: datetime
+    contact: str | None = None
+    owner_id: str | None = None
+    assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
+    customer_id: int | None = None
+    score: float | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class LeadEvent:
+    lead_id: int
+    kind: EventKind
+    at: datetime
+    seconds: int | None = None  # a page view's time on the page
+    what: str | None = None  # the page or the asset (定价页, 白皮书)
+    key: str = ""  # the source's id for the event: the same event twice is stored once
+    id: int | None = None
+
+
+DEFAULT_WEIGHTS = {
+    EventKind.PAGE_VIEW: 1.0, EventKind.DOWNLOAD: 8.0, EventKind.FORM: 15.0, EventKind.WEBINAR: 12.0,
+    EventKind.EMAIL_OPEN: 1.0,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScoreRules:
+    """Points per event (a page view: per minute on the page, at most ``view_cap`` minutes a view), halved every
+    ``half_life_days``; ``scale`` points make a behaviour score of 63 of 100 (1 - 1/e)."""
+
+    weights: Mapping[EventKind, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    half_life_days: float = 14.0
+    view_cap_minutes: float = 10.0
+    scale: float = 30.0
+    fit_share: float = 0.3  # the lead score: behaviour and the channel's conversion, this much of the latter
+    top_band: float = 60.0  # a lead score at least this goes to a senior rep
+
+
+@dataclass(frozen=True)
+class LeadRules:
+    """The admin's rules (``GENJIN_LEADS_*``): the score's weights and half-life, the top band, each rep's cap."""
+
+    score: ScoreRules = field(default_factory=ScoreRules)
+    cap: int = 200  # open customers a rep may have before new leads pass them by
+
+
+@dataclass(frozen=True)
+class LeadScore:
+    score: float  # 0-100
+    behaviour: float  # 0-100
+    fit: float | None  # the channel's conversion, 0-1, when known
+    reasons: list[str]
+
+    def line(self) -> str:
+        why = ",".join(self.reasons) or "还没有行为记录"
+        return f"线索评分 {self.score:.0f}({why})"
+
+
+def points(event: LeadEvent, rules: ScoreRules) -> float:
+    """What one event is worth when it happens (before decay)."""
+    weight = rules.weights.get(event.kind, 0.0)
+    if event.kind is EventKind.PAGE_VIEW:
+        minutes = min((event.seconds or 0) / 60, rules.view_cap_minutes)
+        return weight * minutes
+    return weight
+
+
+def decay(at: datetime, now: datetime, rules: ScoreRules) -> float:
+    days = max((now - at).total_seconds() / 86400, 0.0)
+    return float(0.5 ** (days / rules.half_life_days))
+
+
+def behaviour(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> tuple[float, list[str]]:
+    """0-100 from the decayed points, and the strongest reasons in words
+    (近7天下载「白皮书」2次,浏览「定价页」4分钟)."""
+    total = 0.0
+    groups: dict[tuple[EventKind, str | None, bool], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for e in events:
+        if e.at > now:
+            continue
+        value = points(e, rules) * decay(e.at, now, rules)
+        total += value
+        recent = now - e.at <= timedelta(days=7)
+        g = groups[(e.kind, e.what, recent)]
+        g[0] += value
+        g[1] += 1
+        g[2] += (e.seconds or 0) / 60
+    ranked = sorted(groups.items(), key=lambda kv: -kv[1][0])
+    reasons = []
+    for (kind, what, recent), (value, count, minutes) in ranked[:3]:
+        if value < 0.5:
+            continue
+        when = "近7天" if recent else "更早"
+        thing = f"「{what}」" if what else ""
+        if kind is EventKind.PAGE_VIEW:
+            reasons.append(f"{when}浏览{thing}{max(1, round(minutes))}分钟")
+        else:
+            reasons.append(f"{when}{kind.label}{thing}{int(count)}次")
+    return 100 * (1 - math.exp(-total / rules.scale)), reasons
+
+
+def score(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules, channel_rate: float | None) -> LeadScore:
+    """Behaviour and fit (the lead's channel: the share of its assigned leads that were won) in one score."""
+    value, reasons = behaviour(events, now, rules)
+    if channel_rate is None:
+        return LeadScore(value, value, None, reasons)
+    combined = (1 - rules.fit_share) * value + rules.fit_share * 100 * channel_rate
+    return LeadScore(combined, value, channel_rate, [*reasons, f"渠道历史成交率 {channel_rate:.0%}"])
+
+
+@dataclass(frozen=True)
+class Rep:
+    id: str
+    team: str | None
+    level: Level
+    load: int  # open customers and open leads now
+
+
+@dataclass(frozen=True)
+class Assignment:
+    lead_id: int
+    rep_id: str | None  # None: every rep is at the cap; the lead waits
+    why: str
+
+
+def assign(
+    leads: Sequence[tuple[int, float]], reps: Sequence[Rep], *, top_band: float, cap: int, turn: int = 0
+) -> tuple[list[Assignment], int]:
+    """Leads (id, score) to reps, best first. A lead in the top band goes to the senior rep with the lightest load;
+    the others go round-robin over the reps (in id order, from ``turn``, where the last run stopped). No rep gets
+    more than ``cap`` open. Returns the assignments and the next turn."""
+    load = {r.id: r.load for r in reps}
+    ordered = sorted(reps, key=lambda r: r.id)
+    seniors = [r for r in ordered if r.level is Level.SENIOR]
+    out: list[Assignment] = []
+    for lead_id, value in sorted(leads, key=lambda x: (-x[1], x[0])):
+        chosen: Rep | None = None
+        why = ""
+        if value >= top_band:
+            free = [r for r in seniors if load[r.id] < cap]
+            if free:
+                chosen = min(free, key=lambda r: (load[r.id], r.id))
+                why = f"评分 {value:.0f},属于高分段,分给资深销售"
+            elif seniors:
+                why = "资深销售都已满额,"
+        if chosen is None:
+            for step in range(len(ordered)):
+                candidate = ordered[(turn + step) % len(ordered)]
+                if load[candidate.id] < cap:
+                    chosen, turn = candidate, (turn + step + 1) % len(ordered)
+                    why += f"评分 {value:.0f},按轮流分配"
+                    break
+        if chosen is None:
+            out.append(Assignment(lead_id, None, f"所有销售在跟的客户都已到上限 {cap} 个,暂不分配"))
+            continue
+        load[chosen.id] += 1
+        out.append(Assignment(lead_id, chosen.id, why))
+    return out, turn

@@ -1,0 +1,92 @@
+"""Leads scored from what they did and handed to reps by the admin's rules; the rep hears of it in the chat."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sales.leads import Assignment, Lead, LeadScore, Level, Rep, assign, score
+from sales.model import Customer, Role
+from sales.stages import Stage
+from store.repositories import UnitOfWork
+from usecases.delivery import notify
+from usecases.services import Services
+
+PRIOR = (1, 10)  # a channel's conversion before its leads are known: 1 won of 10, pulled towards by few leads
+
+
+def channel_rates(outcomes: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """Each channel's share of won among its assigned leads, smoothed towards PRIOR (few leads say little)."""
+    won0, n0 = PRIOR
+    return {c: (won + won0) / (n + n0) for c, (n, won) in outcomes.items()}
+
+
+async def rescore(uow: UnitOfWork, services: Services, leads: Collection[Lead], now: datetime) -> dict[int, LeadScore]:
+    """Score these leads from their events and their channel, and keep each score on the lead."""
+    ids = [x.id for x in leads if x.id is not None]
+    events = await uow.leads.events(ids)
+    rates = channel_rates(await uow.leads.channel_outcomes())
+    out: dict[int, LeadScore] = {}
+    for lead in leads:
+        assert lead.id is not None
+        mine = [e for e in events if e.lead_id == lead.id]
+        out[lead.id] = score(mine, now, services.leads.score, rates.get(lead.channel))
+        if lead.score is None or abs(lead.score - out[lead.id].score) >= 0.05:
+            lead.score = round(out[lead.id].score, 1)
+            await uow.leads.update(lead)
+    return out
+
+
+@dataclass(frozen=True)
+class Handed:
+    lead: Lead
+    assignment: Assignment
+    score: LeadScore
+
+
+async def assign_waiting(uow: UnitOfWork, services: Services, now: datetime) -> list[Handed]:
+    """Every lead without a rep, best first: the top band to senior reps, the rest in turn, none past the cap. Each
+    assigned lead becomes a customer in 意向初探 owned by the rep (a brief about it then stops the first-response
+    clock), and the rep is told with the score's reasons."""
+    waiting = await uow.leads.unassigned()
+    if not waiting:
+        return []
+    scores = await rescore(uow, services, waiting, now)
+    staff = await uow.employees.find(active_only=True)
+    load: dict[str, int] = {}
+    for total in await uow.customers.stage_totals():
+        load[total.owner_id] = load.get(total.owner_id, 0) + total.count
+    reps = [Rep(e.id, e.team, Level(e.seniority) if e.seniority in Level.__members__.values() else Level.JUNIOR,
+                load.get(e.id, 0)) for e in staff if e.role is Role.REP]  # fmt: skip
+    if not reps:
+        return []
+    turn = len(await uow.leads.find(owner_ids=[r.id for r in reps])) % len(reps)  # where the last round stopped
+    rules = services.leads
+    plan, _ = assign([(x.id, scores[x.id].score) for x in waiting if x.id is not None], reps,
+                     top_band=rules.score.top_band, cap=rules.cap, turn=turn)  # fmt: skip
+    by_id = {x.id: x for x in waiting}
+    people = {e.id: e for e in staff}
+    handed: list[Handed] = []
+    for item in plan:
+        lead = by_id[item.lead_id]
+        if item.rep_id is None:
+            continue
+        await _hand(uow, lead, item.rep_id, now)
+        handed.append(Handed(lead, item, scores[item.lead_id]))
+        text = (f"新线索「{lead.name}」分给你了(来源:{lead.channel}"
+                + (f",联系人:{lead.contact}" if lead.contact else "") + f")。\n{scores[item.lead_id].line()}\n"
+                f"分配原因:{item.why}。联系后发一条简报提到它,就算首次响应。")  # fmt: skip
+        await notify(uow, people[item.rep_id], text, key=f"lead:{lead.id}:{item.rep_id}", now=now,
+                     platforms=services.platforms)  # fmt: skip
+    return handed
+
+
+async def _hand(uow: UnitOfWork, lead: Lead, rep_id: str, now: datetime) -> None:
+    """The lead is the rep's: a customer of the same name (new, in 意向初探) that briefs can name."""
+    customer = await uow.customers.by_name(lead.name)
+    if customer is None:
+        customer = await uow.customers.add(Customer(name=lead.name, owner_id=rep_id, stage=Stage.INITIAL,
+                                                    stage_entered_at=now, created_at=now))  # fmt: skip
+    lead.owner_id, lead.assigned_at, lead.customer_id = rep_id, now, customer.id
+    await uow.leads.update(lead)
