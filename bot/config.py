@@ -242,6 +242,9 @@ class Settings(BaseSettings):
     def feishu_enabled(self) -> bool:
         return bool(self.feishu_app_id)
 
+    events_token: str | None = Field(
+        None, min_length=16, description="网站推送线索行为(POST /api/events)用的 token,至少 16 位;不设则不开放"
+    )
     leads_weight_page_view: float = Field(
         1.0, ge=0, le=100, description="线索评分:页面浏览每分钟的分(每次最多算 10 分钟)"
     )

@@ -86,6 +86,10 @@ def make_web_app(app: App, *, client_max_size: int = 1024 * 1024, callbacks: boo
         web_app.add_routes(app.routes)
         if app.settings.web_enabled:
             web_app.add_subapp("/web", dashboard(app))
+        if app.settings.events_token:
+            from bot.events_api import routes
+
+            web_app.add_subapp("/api", routes(app))
     return web_app
 
 

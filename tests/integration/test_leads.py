@@ -1,0 +1,252 @@
+"""Leads: imports of leads and events (CSV, XLSX, JSON Lines), the store on every backend, the score, the assignment,
+and the website's event endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web as aioweb
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import Workbook
+
+from bot.bootstrap import App, build_app
+from bot.config import Settings
+from bot.server import make_web_app
+from sales.leads import EventKind, Lead, LeadEvent, Level, Rep, ScoreRules, assign, behaviour, decay, score
+from sales.model import Customer, Employee, Role
+from sales.stages import Stage
+from store.repositories import UnitOfWorkFactory
+from tests.conftest import NOW, Clock
+
+Genjin = Any  # the conftest fixture: a callable with .cwd and .env
+TOKEN = "site-token-0123456789"
+
+
+# --- the score ---------------------------------------------------------------------------------------------------
+
+
+def test_points_halve_every_half_life_and_a_view_counts_its_minutes() -> None:
+    rules = ScoreRules(half_life_days=14)
+    assert decay(NOW - timedelta(days=14), NOW, rules) == pytest.approx(0.5)
+    assert decay(NOW - timedelta(days=28), NOW, rules) == pytest.approx(0.25)
+    short = LeadEvent(1, EventKind.PAGE_VIEW, NOW, seconds=60, what="定价页")
+    long = LeadEvent(1, EventKind.PAGE_VIEW, NOW, seconds=3600, what="定价页")  # capped at ten minutes
+    assert behaviour([short], NOW, rules)[0] < behaviour([long], NOW, rules)[0]
+    assert (
+        behaviour([long], NOW, rules)[0]
+        == behaviour(
+            [
+                long,
+            ],
+            NOW,
+            rules,
+        )[0]
+    )
+    old = LeadEvent(1, EventKind.FORM, NOW - timedelta(days=60))
+    fresh = LeadEvent(1, EventKind.FORM, NOW - timedelta(hours=1))
+    assert behaviour([old], NOW, rules)[0] < behaviour([fresh], NOW, rules)[0]
+    assert behaviour([], NOW, rules) == (0.0, [])
+
+
+def test_the_reasons_say_what_was_done_in_words() -> None:
+    events = [
+        LeadEvent(1, EventKind.DOWNLOAD, NOW - timedelta(days=1), what="白皮书"),
+        LeadEvent(1, EventKind.DOWNLOAD, NOW - timedelta(days=2), what="白皮书"),
+        LeadEvent(1, EventKind.PAGE_VIEW, NOW - timedelta(days=3), seconds=240, what="定价页"),
+        LeadEvent(1, EventKind.EMAIL_OPEN, NOW - timedelta(days=20)),
+    ]
+    result = score(events, NOW, ScoreRules(), 0.3)
+    assert result.reasons[:2] == ["近7天下载「白皮书」2次", "近7天浏览「定价页」4分钟"]
+    assert result.reasons[-1] == "渠道历史成交率 30%" and 0 < result.score <= 100
+    assert result.line().startswith(f"线索评分 {result.score:.0f}(近7天下载")
+    assert score(events, NOW, ScoreRules(), None).fit is None
+
+
+# --- the assignment ----------------------------------------------------------------------------------------------
+
+
+def _reps(loads: dict[str, int], seniors: set[str]) -> list[Rep]:
+    return [Rep(r, "T", Level.SENIOR if r in seniors else Level.JUNIOR, n) for r, n in loads.items()]
+
+
+def test_the_top_band_goes_to_the_least_loaded_senior_and_the_rest_in_turn() -> None:
+    reps = _reps({"E1": 5, "E2": 0, "E3": 0, "S1": 3, "S2": 1}, {"S1", "S2"})
+    plan, turn = assign([(1, 90), (2, 80), (3, 20), (4, 10), (5, 5)], reps, top_band=60, cap=10)
+    got = {a.lead_id: a.rep_id for a in plan}
+    assert got[1] == "S2" and got[2] == "S2"  # 1 → S2 (load 1), then S2 has 2 < S1's 3
+    assert [got[3], got[4], got[5]] == ["E1", "E2", "E3"] and turn == 3
+    assert "资深" in plan[0].why and "轮流" in plan[2].why
+
+
+def test_no_rep_goes_past_the_cap_and_a_lead_waits_when_all_are_full() -> None:
+    reps = _reps({"E1": 2, "E2": 1, "S1": 2}, {"S1"})
+    plan, _ = assign([(1, 95), (2, 30), (3, 20), (4, 10)], reps, top_band=60, cap=2)
+    got = {a.lead_id: a.rep_id for a in plan}
+    assert got[1] == "E2" and "资深销售都已满额" in plan[0].why  # the senior is full: in turn instead
+    assert got[2] is None and got[3] is None and got[4] is None
+    assert "上限" in plan[1].why
+
+
+# --- the store ---------------------------------------------------------------------------------------------------
+
+
+async def test_leads_and_events_in_the_store(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟", seniority="senior"))
+        lead = await uow.leads.add(Lead("杭州云启科技", "官网", NOW - timedelta(days=1), contact="李经理"))
+        other = await uow.leads.add(Lead("宁波海纳物流", "展会", NOW))
+        assert lead.id is not None and other.id is not None
+        first = LeadEvent(lead.id, EventKind.PAGE_VIEW, NOW, seconds=90, what="定价页", key="k1")
+        assert await uow.leads.add_events([first, LeadEvent(lead.id, EventKind.FORM, NOW, key="k2")]) == 2
+        assert await uow.leads.add_events([first]) == 0  # the same key: stored once
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.employees.get("E01")).seniority == "senior"  # type: ignore[union-attr]
+        assert [x.name for x in await uow.leads.unassigned()] == ["杭州云启科技", "宁波海纳物流"]
+        events = await uow.leads.events([lead.id])
+        assert [(e.kind, e.seconds, e.what) for e in events] == [(EventKind.PAGE_VIEW, 90, "定价页"),
+                                                                  (EventKind.FORM, None, None)]  # fmt: skip
+        customer = await uow.customers.add(Customer(name="杭州云启科技", owner_id="E01", stage=Stage.WON,
+                                                    stage_entered_at=NOW, created_at=NOW))  # fmt: skip
+        stored = await uow.leads.by_name("杭州云启科技")
+        assert stored is not None
+        stored.owner_id, stored.assigned_at, stored.customer_id, stored.score = "E01", NOW, customer.id, 71.5
+        await uow.leads.update(stored)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [x.name for x in await uow.leads.unassigned()] == ["宁波海纳物流"]
+        assert [x.score for x in await uow.leads.find(owner_ids=["E01"])] == [71.5]
+        assert await uow.leads.channel_outcomes() == {"官网": (1, 1)}
+
+
+# --- the command line --------------------------------------------------------------------------------------------
+
+
+def _org(genjin: Genjin) -> None:
+    (genjin.cwd / "e.csv").write_text(
+        "工号,姓名,角色,团队,级别\nS01,陈静,主管,华东一组,\nE01,张伟,销售,华东一组,资深\nE02,李娜,销售,华东一组,普通\n"
+        "E03,王磊,销售,华东一组,\n",
+        encoding="utf-8",
+    )
+    assert genjin("import", "employees", "e.csv").returncode == 0
+
+
+def test_leads_and_events_from_files_are_scored_and_handed_to_reps(genjin: Genjin) -> None:
+    _org(genjin)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["名称", "联系人", "来源", "获取时间"])
+    sheet.append(["杭州云启科技", "李经理", "官网", "2026-11-25 10:00"])
+    sheet.append(["宁波海纳物流", None, "展会", "2026-11-25"])
+    sheet.append(["苏州明德教育", None, None, "2026-11-25"])  # no channel
+    book.save(genjin.cwd / "leads.xlsx")
+    events = [
+        {"lead": "杭州云启科技", "type": "download", "what": "白皮书", "at": "2026-11-25T10:00:00+08:00", "id": "e1"},
+        {"lead": "杭州云启科技", "type": "form", "at": "2026-11-25T10:05:00+08:00", "id": "e2"},
+        {
+            "lead": "杭州云启科技",
+            "type": "page_view",
+            "seconds": 300,
+            "what": "定价页",
+            "at": "2026-11-25T10:01:00+08:00",
+        },
+        {"lead": "宁波海纳物流", "type": "浏览", "at": "2026-11-25T10:00:00+08:00"},  # a view without its seconds
+        {"lead": "没有这家", "type": "form", "at": "2026-11-25T10:00:00+08:00"},
+    ]
+    (genjin.cwd / "events.jsonl").write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events),
+                                             encoding="utf-8")  # fmt: skip
+    early = genjin("import", "events", "events.jsonl", "--json")
+    assert json.loads(early.stdout)["added"] == 0  # the leads are not there yet: every event is refused
+    report = json.loads(genjin("import", "leads", "leads.xlsx", "--json").stdout)
+    assert (report["added"], [r["row"] for r in report["rejected"]]) == (2, [4])
+    again = json.loads(genjin("import", "events", "events.jsonl", "--json").stdout)
+    assert again["added"] == 3 and [r["row"] for r in again["rejected"]] == [4, 5]
+    assert "页面浏览要填时长" in again["rejected"][0]["reason"]
+    assert json.loads(genjin("import", "events", "events.jsonl", "--json").stdout)["unchanged"] == 3
+    assert json.loads(genjin("import", "leads", "leads.xlsx", "--json").stdout)["unchanged"] == 2
+    # both scored 0 when they came (no events yet): in turn, E01 then E02, each now a customer in 意向初探
+    first = genjin("chat", "--user", "E01", input="我的客户有哪些\n").stdout
+    second = genjin("chat", "--user", "E02", input="我的客户有哪些\n").stdout
+    assert "杭州云启科技" in first and "意向初探" in first and "宁波海纳物流" in second
+
+
+# --- the website's endpoint --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[tuple[App, TestClient[aioweb.Request, aioweb.Application]]]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", events_token=TOKEN)
+    app = await build_app(settings, clock=Clock(NOW))
+    async with app.uow() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.leads.add(Lead("杭州云启科技", "官网", NOW))
+        await uow.commit()
+    client = TestClient(TestServer(make_web_app(app), host="127.0.0.1"))
+    await client.start_server()
+    yield app, client
+    await client.close()
+    await app.close()
+
+
+async def _stored(app: App) -> int:
+    async with app.uow() as uow:
+        lead = await uow.leads.by_name("杭州云启科技")
+        assert lead is not None and lead.id is not None
+        return len(await uow.leads.events([lead.id]))
+
+
+async def test_the_event_endpoint_stores_a_good_batch_once(api: tuple[App, Any]) -> None:
+    app, client = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    batch = {"events": [
+        {"lead": "杭州云启科技", "type": "download", "what": "白皮书", "at": "2026-11-26T10:00:00+08:00", "id": "a1"},
+        {"lead": "杭州云启科技", "type": "page_view", "seconds": 120, "at": "2026-11-26T10:02:00+08:00", "id": "a2"},
+    ]}  # fmt: skip
+    resp = await client.post("/api/events", json=batch, headers=auth)
+    assert resp.status == 200 and await resp.json() == {"stored": 2, "duplicates": 0}
+    again = await client.post("/api/events", json=batch, headers=auth)
+    assert await again.json() == {"stored": 0, "duplicates": 2} and await _stored(app) == 2
+    async with app.uow() as uow:
+        lead = await uow.leads.by_name("杭州云启科技")
+        assert lead is not None and lead.score is not None and lead.score > 0  # scored again as events arrive
+
+
+async def test_the_event_endpoint_refuses_and_stores_nothing(api: tuple[App, Any]) -> None:
+    app, client = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    good = {"lead": "杭州云启科技", "type": "form", "at": "2026-11-26T10:00:00+08:00"}
+    cases = [
+        ({"Authorization": "Bearer wrong-token-0000000000"}, json.dumps({"events": [good]}), 401),
+        ({}, json.dumps({"events": [good]}), 401),
+        (auth, "not json", 400),
+        (auth, json.dumps({"events": []}), 400),
+        (auth, json.dumps({"events": [good, {**good, "type": "teleport"}]}), 422),
+        (auth, json.dumps({"events": [good, {**good, "lead": "没有这家"}]}), 422),
+        (auth, json.dumps({"events": [good, "x"]}), 422),
+        (auth, json.dumps({"events": [good] * 1001}), 413),
+    ]
+    for headers, body, status in cases:
+        resp = await client.post("/api/events", data=body, headers={**headers, "Content-Type": "application/json"})
+        assert resp.status == status, (body[:60], status)
+        assert "Traceback" not in await resp.text()
+    assert await _stored(app) == 0
+    bad = await client.post("/api/events", json={"events": [good, {**good, "type": "teleport"}]}, headers=auth)
+    [problem] = (await bad.json())["problems"]
+    assert problem["index"] == 1 and problem["reason"].startswith("事件类型看不懂: teleport")
+
+
+async def test_without_a_token_set_there_is_no_endpoint(tmp_path: Path) -> None:
+    app = await build_app(Settings(database_url=f"sqlite:///{tmp_path / 'n.db'}"))
+    async with TestClient(TestServer(make_web_app(app), host="127.0.0.1")) as client:
+        assert (await client.post("/api/events", json={"events": []})).status == 404
+    await app.close()
+
+
+def test_roles_are_unchanged_by_the_level_column() -> None:
+    assert Employee(id="E01", name="张伟").seniority == "junior" and Role.REP.value == "rep"
