@@ -31,6 +31,7 @@ def build_router() -> Router:
         forecast,
         goals,
         help,
+        leads,
         overdue,
         pending,
         points,
@@ -46,6 +47,7 @@ def build_router() -> Router:
     understood.include(
         help.router,
         teams.router,
+        leads.router,
         goals.router,
         points.router,
         commands.router,

@@ -24,6 +24,11 @@ GOAL_OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
 GOAL_SET = re.compile(r"^设[定置]目标[\s:：]+(?P<rest>.+)$", re.S)
 GOAL_VALUE = re.compile(r"(?P<value>\d[\d,，]*(?:\.\d+)?\s*(?:亿|万|w|千|k)?)\s*(?:元|个|条|次)?", re.IGNORECASE)
 REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
+# A supervisor hands a lead (or a customer) to another rep: 「把云启科技分给李娜」「云启科技转给李娜跟进」.
+REASSIGN = re.compile(
+    r"^(?:请|麻烦)?(?:把|将)?(?P<what>[^\s,，。!！]{2,40}?)(?:这个|这条|这家)?(?:线索|客户)?"
+    r"(?:分给|转给|交给|分配给|改派给|转交给)(?P<who>[^\s,，。!！]{2,10}?)(?:来|去)?(?:跟进|负责|跟)?(?:吧)?[\s。!！]*$"
+)
 # A supervisor (or an admin) in the team's group chat: this group is where the team's messages go. The team
 # as written may end in 团队/团队群 (「绑定本群到华东一组团队」), or be a team whose name ends so (华东团队).
 BIND_TEAM_SUFFIX = re.compile(r"的?团队群?$")

@@ -106,13 +106,43 @@ class LeadScore:
         return f"线索评分 {self.score:.0f}({why})"
 
 
-def points(event: LeadEvent, rules: ScoreRules) -> float:
-    """What one event is worth when it happens (before decay)."""
-    weight = rules.weights.get(event.kind, 0.0)
+def units(event: LeadEvent, rules: ScoreRules) -> float:
+    """How much of its kind one event is: a page view's minutes on the page (at most ``view_cap_minutes``), else 1."""
     if event.kind is EventKind.PAGE_VIEW:
-        minutes = min((event.seconds or 0) / 60, rules.view_cap_minutes)
-        return weight * minutes
-    return weight
+        return min((event.seconds or 0) / 60, rules.view_cap_minutes)
+    return 1.0
+
+
+def points(event: LeadEvent, rules: ScoreRules) -> float:
+    """What one event is worth when it happens (before decay), by the admin's weights."""
+    return rules.weights.get(event.kind, 0.0) * units(event, rules)
+
+
+def features(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> dict[EventKind, float]:
+    """Per kind, the decayed units up to ``now``: what a model learnt from past leads weighs (``Learned``)."""
+    out = dict.fromkeys(EventKind, 0.0)
+    for e in events:
+        if e.at <= now:
+            out[e.kind] += units(e, rules) * decay(e.at, now, rules)
+    return out
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A logistic model learnt from past leads that were won or lost: a weight per kind on log(1 + decayed units),
+    and one on the logit of the lead's channel rate (0 in the behaviour-only model)."""
+
+    intercept: float
+    weights: Mapping[EventKind, float]
+    channel: float = 0.0
+    leads: int = 0  # how many closed leads it was learnt from
+
+    def probability(self, feats: Mapping[EventKind, float], channel_rate: float | None) -> float:
+        z = self.intercept + sum(w * math.log1p(feats.get(k, 0.0)) for k, w in self.weights.items())
+        if channel_rate is not None and self.channel:
+            rate = min(max(channel_rate, 1e-3), 1 - 1e-3)
+            z += self.channel * math.log(rate / (1 - rate))
+        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
 
 
 def decay(at: datetime, now: datetime, rules: ScoreRules) -> float:
@@ -120,15 +150,18 @@ def decay(at: datetime, now: datetime, rules: ScoreRules) -> float:
     return float(0.5 ** (days / rules.half_life_days))
 
 
-def behaviour(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> tuple[float, list[str]]:
-    """0-100 from the decayed points, and the strongest reasons in words
-    (近7天下载「白皮书」2次,浏览「定价页」4分钟)."""
+def behaviour(
+    events: Sequence[LeadEvent], now: datetime, rules: ScoreRules, learned: Learned | None = None
+) -> tuple[float, list[str]]:
+    """0-100 from the decayed points, and the strongest reasons in words (近7天下载「白皮书」2次,浏览「定价页」
+    4分钟). With a model learnt from past leads, its probability (in per cent), and its weights rank the reasons."""
     total = 0.0
     groups: dict[tuple[EventKind, str | None, bool], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for e in events:
         if e.at > now:
             continue
-        value = points(e, rules) * decay(e.at, now, rules)
+        weight = rules.weights.get(e.kind, 0.0) if learned is None else max(learned.weights.get(e.kind, 0.0), 0.0)
+        value = weight * units(e, rules) * decay(e.at, now, rules)
         total += value
         recent = now - e.at <= timedelta(days=7)
         g = groups[(e.kind, e.what, recent)]
@@ -146,11 +179,27 @@ def behaviour(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> 
             reasons.append(f"{when}浏览{thing}{max(1, round(minutes))}分钟")
         else:
             reasons.append(f"{when}{kind.label}{thing}{int(count)}次")
+    if learned is not None:
+        return 100 * learned.probability(features(events, now, rules), None), reasons
     return 100 * (1 - math.exp(-total / rules.scale)), reasons
 
 
-def score(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules, channel_rate: float | None) -> LeadScore:
-    """Behaviour and fit (the lead's channel: the share of its assigned leads that were won) in one score."""
+def score(
+    events: Sequence[LeadEvent],
+    now: datetime,
+    rules: ScoreRules,
+    channel_rate: float | None,
+    learned: tuple[Learned, Learned] | None = None,
+) -> LeadScore:
+    """Behaviour and fit (the lead's channel: the share of its assigned leads that were won) in one score. By the
+    admin's weights; or, once enough past leads were won or lost, by models learnt from them (``learned``: the
+    behaviour-only one, then the one with the channel), whose scores are the chance of a win in per cent."""
+    if learned is not None:
+        alone, full = learned
+        value, reasons = behaviour(events, now, rules, alone)
+        combined = 100 * full.probability(features(events, now, rules), channel_rate)
+        fit = [f"渠道历史成交率 {channel_rate:.0%}"] if channel_rate is not None else []
+        return LeadScore(combined, value, channel_rate, [*reasons, *fit])
     value, reasons = behaviour(events, now, rules)
     if channel_rate is None:
         return LeadScore(value, value, None, reasons)

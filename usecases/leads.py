@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sales.leads import Assignment, Lead, LeadScore, Level, Rep, assign, score
-from sales.model import Customer, Role
+from sales.leads import Assignment, Lead, LeadEvent, LeadScore, Learned, Level, Rep, assign, features, score
+from sales.model import Customer, Employee, Role
 from sales.stages import Stage
 from store.repositories import UnitOfWork
 from usecases.delivery import notify
@@ -22,16 +23,45 @@ def channel_rates(outcomes: dict[str, tuple[int, int]]) -> dict[str, float]:
     return {c: (won + won0) / (n + n0) for c, (n, won) in outcomes.items()}
 
 
+async def learned(uow: UnitOfWork, services: Services, rates: dict[str, float]) -> tuple[Learned, Learned] | None:
+    """The models learnt from the leads that were handed out and then won or lost (their behaviour up to the
+    hand-over); None while there are too few. Kept until a stage changes or another lead closes."""
+    handed = [x for x in await uow.leads.find() if x.customer_id is not None and x.assigned_at is not None]
+    version = (*await uow.stages.history_version(), len(handed))
+    kept = services.lead_models
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    customers = {c.id: c for c in await uow.customers.find(ids=[x.customer_id for x in handed if x.customer_id])}
+    closed = [x for x in handed if (c := customers.get(x.customer_id)) is not None and c.stage.is_closed]
+    events = await uow.leads.events([x.id for x in closed if x.id is not None])
+    by_lead: dict[int, list[LeadEvent]] = {}
+    for e in events:
+        by_lead.setdefault(e.lead_id, []).append(e)
+    rules = services.leads.score
+    rows = [
+        (features(by_lead.get(x.id or 0, []), x.assigned_at, rules), rates.get(x.channel),
+         customers[x.customer_id].stage is Stage.WON)
+        for x in closed if x.assigned_at and x.customer_id
+    ]  # fmt: skip
+    from recommender.leadmodel import learn  # numpy: imported where first needed
+
+    models = await asyncio.to_thread(learn, rows)
+    services.lead_models = (version, models)
+    return models
+
+
 async def rescore(uow: UnitOfWork, services: Services, leads: Collection[Lead], now: datetime) -> dict[int, LeadScore]:
-    """Score these leads from their events and their channel, and keep each score on the lead."""
+    """Score these leads from their events and their channel (by the models learnt from closed leads once there
+    are enough, else by the admin's weights), and keep each score on the lead."""
     ids = [x.id for x in leads if x.id is not None]
     events = await uow.leads.events(ids)
     rates = channel_rates(await uow.leads.channel_outcomes())
+    models = await learned(uow, services, rates)
     out: dict[int, LeadScore] = {}
     for lead in leads:
         assert lead.id is not None
         mine = [e for e in events if e.lead_id == lead.id]
-        out[lead.id] = score(mine, now, services.leads.score, rates.get(lead.channel))
+        out[lead.id] = score(mine, now, services.leads.score, rates.get(lead.channel), models)
         if lead.score is None or abs(lead.score - out[lead.id].score) >= 0.05:
             lead.score = round(out[lead.id].score, 1)
             await uow.leads.update(lead)
@@ -90,3 +120,18 @@ async def _hand(uow: UnitOfWork, lead: Lead, rep_id: str, now: datetime) -> None
                                                     stage_entered_at=now, created_at=now))  # fmt: skip
     lead.owner_id, lead.assigned_at, lead.customer_id = rep_id, now, customer.id
     await uow.leads.update(lead)
+
+
+async def reassign(uow: UnitOfWork, services: Services, customer: Customer, rep: Employee, now: datetime) -> str:
+    """A customer (and its lead, if it came as one) to another rep: the first-response clock starts again for them.
+    What to tell the new rep about the lead."""
+    customer.owner_id = rep.id
+    await uow.customers.update(customer)
+    lead = await uow.leads.by_name(customer.name)
+    if lead is None:
+        return ""
+    lead.owner_id, lead.assigned_at, lead.customer_id = rep.id, now, customer.id
+    lead.first_response_at = None
+    await uow.leads.update(lead)
+    scored = (await rescore(uow, services, [lead], now)).get(lead.id or 0)
+    return scored.line() if scored else ""

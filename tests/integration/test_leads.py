@@ -250,3 +250,40 @@ async def test_without_a_token_set_there_is_no_endpoint(tmp_path: Path) -> None:
 
 def test_roles_are_unchanged_by_the_level_column() -> None:
     assert Employee(id="E01", name="张伟").seniority == "junior" and Role.REP.value == "rep"
+
+
+async def test_once_enough_leads_closed_the_score_is_learnt_from_them() -> None:
+    """Leads that filled forms were won, those that only opened emails were lost: the learnt score says so, where
+    the admin's weights (a form 15, an email 1) would rank them the same way but not as a chance of winning."""
+    from store.memory import MemoryStore
+    from usecases.leads import rescore
+    from usecases.services import Services
+
+    store, services = MemoryStore(), Services()
+    async with store() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        for i in range(80):
+            won = i % 2 == 0
+            customer = await uow.customers.add(Customer(name=f"客户{i:02d}", owner_id="E01",
+                                                        stage=Stage.WON if won else Stage.LOST,
+                                                        stage_entered_at=NOW, created_at=NOW))  # fmt: skip
+            lead = await uow.leads.add(Lead(f"客户{i:02d}", "官网", NOW - timedelta(days=10), owner_id="E01",
+                                            assigned_at=NOW - timedelta(days=5), customer_id=customer.id))  # fmt: skip
+            assert lead.id is not None
+            kind = EventKind.FORM if won != (i % 10 == 0) else EventKind.EMAIL_OPEN  # a little noise
+            await uow.leads.add_events([LeadEvent(lead.id, kind, NOW - timedelta(days=6), key=f"k{i}")])
+        keen = await uow.leads.add(Lead("新线索甲", "官网", NOW))
+        idle = await uow.leads.add(Lead("新线索乙", "官网", NOW))
+        assert keen.id is not None and idle.id is not None
+        await uow.leads.add_events(
+            [
+                LeadEvent(keen.id, EventKind.FORM, NOW - timedelta(hours=2), key="n1"),
+                LeadEvent(idle.id, EventKind.EMAIL_OPEN, NOW - timedelta(hours=2), key="n2"),
+            ]
+        )
+        scores = await rescore(uow, services, [keen, idle], NOW)
+    assert services.lead_models is not None and services.lead_models[1] is not None
+    alone, full = services.lead_models[1]
+    assert alone.weights[EventKind.FORM] > 0 > alone.weights[EventKind.EMAIL_OPEN] and full.leads == 80
+    assert scores[keen.id].score > 60 > 40 > scores[idle.id].score
+    assert scores[keen.id].reasons[0] == "近7天提交表单1次"
