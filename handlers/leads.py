@@ -42,10 +42,10 @@ async def hand_over(message: Incoming, ctx: Context) -> list[Reply] | None:
         return [Reply(f"「{customer.name}」不在你的团队,不能改派。")]
     if customer.owner_id == target.id:
         return [Reply(f"「{customer.name}」本来就是{target.name}在跟。")]
+    previous = customer.owner_id  # before the hand-over changes it
     note = await reassign(ctx.uow, ctx.services, customer, target, ctx.now)
-    await ctx.uow.audit.add(AuditEntry(at=ctx.now, action="lead.reassign", actor=ctx.employee.id,
-                                       detail={"customer": customer.name, "from": customer.owner_id,
-                                               "to": target.id}))  # fmt: skip
+    detail = {"customer": customer.name, "from": previous, "to": target.id}
+    await ctx.uow.audit.add(AuditEntry(at=ctx.now, action="lead.reassign", actor=ctx.employee.id, detail=detail))
     if owner is not None and owner.id != ctx.employee.id:
         await notify(ctx.uow, owner, f"「{customer.name}」已由{ctx.employee.name}改派给{target.name},你不用再跟进了。",
                      key=f"reassign:{customer.id}:{ctx.now.isoformat()}:from", now=ctx.now,
@@ -53,5 +53,5 @@ async def hand_over(message: Incoming, ctx: Context) -> list[Reply] | None:
     await notify(ctx.uow, target, f"{ctx.employee.name}把「{customer.name}」分给你了。{note}",
                  key=f"reassign:{customer.id}:{ctx.now.isoformat()}:to", now=ctx.now,
                  platforms=ctx.services.platforms)  # fmt: skip
-    was = owner.name if owner else customer.owner_id
+    was = owner.name if owner else previous
     return [Reply(f"已把「{customer.name}」从{was}改派给{target.name},已通知双方。")]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sales.leads import Assignment, Lead, LeadEvent, LeadScore, Learned, Level, Rep, assign, features, score
-from sales.model import Customer, Employee, Role
+from sales.model import Customer, Employee, Role, StageChange
 from sales.stages import Stage
 from store.repositories import UnitOfWork
 from usecases.delivery import notify
@@ -115,9 +115,11 @@ async def assign_waiting(uow: UnitOfWork, services: Services, now: datetime) -> 
 async def _hand(uow: UnitOfWork, lead: Lead, rep_id: str, now: datetime) -> None:
     """The lead is the rep's: a customer of the same name (new, in 意向初探) that briefs can name."""
     customer = await uow.customers.by_name(lead.name)
-    if customer is None:
+    if customer is None:  # entered 意向初探 now, in the stage history as every new customer (the funnel counts it)
         customer = await uow.customers.add(Customer(name=lead.name, owner_id=rep_id, stage=Stage.INITIAL,
                                                     stage_entered_at=now, created_at=now))  # fmt: skip
+        assert customer.id is not None
+        await uow.stages.add(StageChange(customer.id, None, Stage.INITIAL, now, rep_id))
     lead.owner_id, lead.assigned_at, lead.customer_id = rep_id, now, customer.id
     await uow.leads.update(lead)
 

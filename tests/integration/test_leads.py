@@ -174,6 +174,8 @@ def test_leads_and_events_from_files_are_scored_and_handed_to_reps(genjin: Genji
     first = genjin("chat", "--user", "E01", input="我的客户有哪些\n").stdout
     second = genjin("chat", "--user", "E02", input="我的客户有哪些\n").stdout
     assert "杭州云启科技" in first and "意向初探" in first and "宁波海纳物流" in second
+    funnel = json.loads(genjin("report", "funnel", "--json").stdout)
+    assert funnel["entered"]["initial"] >= 2  # in the stage history as every new customer
 
 
 # --- the website's endpoint --------------------------------------------------------------------------------------
