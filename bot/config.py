@@ -255,6 +255,9 @@ class Settings(BaseSettings):
     leads_half_life_days: float = Field(14.0, gt=0, le=365, description="线索评分:行为的分过多少天减半")
     leads_top_band: float = Field(60.0, ge=0, le=100, description="线索评分不低于此分的线索分给资深销售")
     leads_rep_cap: int = Field(200, ge=1, le=100_000, description="销售在跟的客户到这么多个就不再分新线索")
+    leads_response_hours: float = Field(
+        4.0, gt=0, le=200, description="新线索分配后多少个工作小时(工作日 9:00–18:00)没跟进就提醒本人,两倍时告知主管"
+    )
 
     def lead_rules(self) -> LeadRules:
         weights = {
@@ -263,7 +266,7 @@ class Settings(BaseSettings):
             EventKind.EMAIL_OPEN: self.leads_weight_email_open,
         }  # fmt: skip
         rules = ScoreRules(weights=weights, half_life_days=self.leads_half_life_days, top_band=self.leads_top_band)
-        return LeadRules(score=rules, cap=self.leads_rep_cap)
+        return LeadRules(score=rules, cap=self.leads_rep_cap, response_hours=self.leads_response_hours)
 
     web_enabled: bool = Field(True, description="看板网页(随 serve 一起提供,路径 /web/)")
     web_base_url: str | None = Field(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -88,10 +88,32 @@ class ScoreRules:
 
 @dataclass(frozen=True)
 class LeadRules:
-    """The admin's rules (``GENJIN_LEADS_*``): the score's weights and half-life, the top band, each rep's cap."""
+    """The admin's rules (``GENJIN_LEADS_*``): the score's weights and half-life, the top band, each rep's cap, and
+    the working hours a new lead may wait for its first contact before the rep, then the supervisor, hears of it."""
 
     score: ScoreRules = field(default_factory=ScoreRules)
     cap: int = 200  # open customers a rep may have before new leads pass them by
+    response_hours: float = 4.0
+    day: tuple[time, time] = (time(9), time(18))  # the working hours of a working day
+
+
+def working_hours(start: datetime, end: datetime, is_workday: Callable[[date], bool], tz: tzinfo,
+                  day: tuple[time, time] = (time(9), time(18))) -> float:  # fmt: skip
+    """Hours between ``start`` and ``end`` that fall in the working hours of working days (local time): a lead
+    handed out on Friday evening has waited none of the weekend."""
+    if end <= start:
+        return 0.0
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    total = 0.0
+    current = first.date()
+    while current <= last.date():
+        if is_workday(current):
+            opens = datetime.combine(current, day[0], tz)
+            closes = datetime.combine(current, day[1], tz)
+            span = min(closes, last) - max(opens, first)
+            total += max(span.total_seconds(), 0.0) / 3600
+        current += timedelta(days=1)
+    return total
 
 
 @dataclass(frozen=True)

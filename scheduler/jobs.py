@@ -15,6 +15,7 @@ from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_
 from scheduler.reminders import scan
 from store.repositories import UnitOfWorkFactory
 from usecases.forecast import take_snapshot
+from usecases.leads import response_ladder
 from usecases.recognition import monthly
 from usecases.services import Services
 from usecases.standup import tick as standup_tick
@@ -69,6 +70,9 @@ class Scheduler:
                 lambda: take_snapshot(self.uow, self.services, self.clock())),
             Job("monthly-recognition", "每月第一个工作日 09:30 预测准确积分,各团队群里表彰上月之星", at(9, 30),
                 lambda: monthly(self.uow, self.services, self.clock())),
+            Job("lead-response", "每 15 分钟:新线索超过工作小时还没跟进,提醒本人,再久告知主管",
+                CronTrigger(minute="*/15", timezone=tz),
+                lambda: response_ladder(self.uow, self.services, self.clock())),
             Job("web-purge", "每天 03:15 删除过期的看板登录链接和会话", at(3, 15),
                 lambda: purge_web(self.uow, self.clock())),
             Job("standup", "每周最后一个工作日按各团队时间开站会,到时收尾", CronTrigger(minute="*", timezone=tz),

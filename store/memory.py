@@ -739,9 +739,17 @@ class MemoryLeads(_Repo):
         found = next((x for x in self.s.leads.values() if x.name == name), None)
         return _copy(found) if found else None
 
+    async def for_customer(self, customer_id: int) -> Lead | None:
+        found = next((x for x in self.s.leads.values() if x.customer_id == customer_id), None)
+        return _copy(found) if found else None
+
     async def update(self, lead: Lead) -> None:
         assert lead.id is not None
         self.s.leads[lead.id] = _copy(lead)
+
+    async def waiting_for_contact(self) -> list[Lead]:
+        waiting = [x for x in self.s.leads.values() if x.assigned_at is not None and x.first_response_at is None]
+        return [_copy(x) for x in sorted(waiting, key=lambda x: (x.assigned_at, x.id or 0))]
 
     async def unassigned(self) -> list[Lead]:
         waiting = [x for x in self.s.leads.values() if x.owner_id is None]

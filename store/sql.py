@@ -1782,9 +1782,17 @@ class SqlLeads(_Repo):
         found = await load_many(self.session, Lead, LeadRow, LeadRow.name == name)
         return found[0] if found else None
 
+    async def for_customer(self, customer_id: int) -> Lead | None:
+        found = await load_many(self.session, Lead, LeadRow, LeadRow.customer_id == customer_id, limit=1)
+        return found[0] if found else None
+
     async def update(self, lead: Lead) -> None:
         assert lead.id is not None
         await self._write(update(LeadRow).where(LeadRow.id == lead.id).values(**to_columns(lead, skip=("id",))))
+
+    async def waiting_for_contact(self) -> list[Lead]:
+        where = (LeadRow.assigned_at.is_not(None), LeadRow.first_response_at.is_(None))
+        return await load_many(self.session, Lead, LeadRow, *where, order=(LeadRow.assigned_at, LeadRow.id))
 
     async def unassigned(self) -> list[Lead]:
         order = (LeadRow.received_at, LeadRow.id)

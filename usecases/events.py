@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from sales.events import Event
 from store.repositories import UnitOfWork
-from usecases import points
+from usecases import leads, points
 from usecases.services import Services
 
 Listener = Callable[[UnitOfWork, Services, Event], Awaitable[int]]
-LISTENERS: tuple[Listener, ...] = (points.on_event,)  # each returns the points it gave (0 for none)
+LISTENERS: tuple[Listener, ...] = (points.on_event, leads.on_event)  # each returns the points it gave (0 for none)
 
 
 async def publish(uow: UnitOfWork, services: Services, event: Event) -> int:

@@ -7,10 +7,24 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sales.leads import Assignment, Lead, LeadEvent, LeadScore, Learned, Level, Rep, assign, features, score
+from sales.events import CustomerFollowedUp, Event
+from sales.leads import (
+    Assignment,
+    Lead,
+    LeadEvent,
+    LeadScore,
+    Learned,
+    Level,
+    Rep,
+    assign,
+    features,
+    score,
+    working_hours,
+)
 from sales.model import Customer, Employee, Role, StageChange
+from sales.permissions import supervisors_of
 from sales.stages import Stage
-from store.repositories import UnitOfWork
+from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases.delivery import notify
 from usecases.services import Services
 
@@ -137,3 +151,52 @@ async def reassign(uow: UnitOfWork, services: Services, customer: Customer, rep:
     await uow.leads.update(lead)
     scored = (await rescore(uow, services, [lead], now)).get(lead.id or 0)
     return scored.line() if scored else ""
+
+
+async def on_event(uow: UnitOfWork, services: Services, event: Event) -> int:
+    """The first brief about a lead stops its first-response clock (the time is kept on the lead)."""
+    if not isinstance(event, CustomerFollowedUp):
+        return 0
+    lead = await uow.leads.for_customer(event.customer_id)
+    if lead is None or lead.first_response_at is not None or lead.assigned_at is None:
+        return 0
+    lead.first_response_at = max(event.at, lead.assigned_at)
+    await uow.leads.update(lead)
+    return 0
+
+
+async def response_ladder(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
+    """Leads handed out and not yet mentioned in a brief: after ``response_hours`` working hours the rep is reminded,
+    after twice that their supervisor hears of it with the rep copied; each once per hand-over (the outbox's key).
+    How many messages were queued."""
+    rules, tz = services.leads, services.timezone
+    sent = 0
+    async with uow_factory() as uow:
+        waiting = await uow.leads.waiting_for_contact()
+        if not waiting:
+            return 0
+        staff = await uow.employees.find()
+        people = {e.id: e for e in staff}
+        for lead in waiting:
+            rep = people.get(lead.owner_id or "")
+            if rep is None or lead.assigned_at is None or not rep.active:
+                continue
+            hours = working_hours(lead.assigned_at, now, services.calendar.is_workday, tz, rules.day)
+            if hours < rules.response_hours:
+                continue
+            handed = lead.assigned_at.astimezone(tz)
+            when = f"{handed.month}月{handed.day}日 {handed:%H:%M}"
+            key = f"lead-response:{lead.id}:{lead.assigned_at.isoformat()}"
+            text = (f"线索「{lead.name}」{when}分给你,已过 {hours:.0f} 个工作小时还没有跟进记录。"
+                    "联系后发一条简报提到它。")  # fmt: skip
+            sent += await notify(uow, rep, text, key=f"{key}:1", now=now, platforms=services.platforms)
+            if hours < 2 * rules.response_hours:
+                continue
+            for boss in supervisors_of(rep, staff):
+                note = (f"{rep.name}的线索「{lead.name}」{when}分配,已过 {hours:.0f} 个工作小时还没有首次跟进"
+                        f"(已提醒本人)。")  # fmt: skip
+                sent += await notify(uow, boss, note, key=f"{key}:2:{boss.id}", now=now, platforms=services.platforms)
+            sent += await notify(uow, rep, f"线索「{lead.name}」还没有跟进,已告知主管。", key=f"{key}:2:cc",
+                                 now=now, platforms=services.platforms)  # fmt: skip
+        await uow.commit()
+    return sent
