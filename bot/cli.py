@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--dry-run", action="store_true", help="只看结果,不记录也不发送")
     r_run.add_argument("--json", action="store_true")
 
-    report = sub.add_parser("report", help="漏斗、简报情况")
-    report.add_argument("kind", choices=["funnel", "activity", "forecast"])
+    report = sub.add_parser("report", help="漏斗、简报情况、成交预测、渠道效果")
+    report.add_argument("kind", choices=["funnel", "activity", "forecast", "channels"])
+    report.add_argument("--month", action="append", help="渠道效果:只算这些月份(YYYY-MM,可重复)进来的线索和花费")
     report.add_argument("--team")
     report.add_argument("--period", choices=["this_month", "last_month", "this_quarter", "this_week"],
                         default="this_month")  # fmt: skip
@@ -92,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     s_sub.add_parser("list", help="列出定时任务和下次运行时间")
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
-    imp.add_argument("kind", choices=["employees", "teams", "customers", "followups", "goals", "leads", "events"])
+    imp.add_argument(
+        "kind", choices=["employees", "teams", "customers", "followups", "goals", "leads", "events", "costs"]
+    )
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
 
@@ -101,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     c_list = c_sub.add_parser("list")
     c_list.add_argument("--owner")
     c_list.add_argument("--json", action="store_true")
+
+    docs = sub.add_parser("docs", help="生成文档")
+    docs.add_argument("what", choices=["metrics"])
+    docs.add_argument("--out", default="docs/metrics.md", help="写到这里(默认 docs/metrics.md)")
     return p
 
 
@@ -112,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.parse_command import run_parse
 
         return run_parse(Path(args.customers), args.now, sys.stdin.buffer, sys.stdout)
+    if args.command == "docs":  # written from the code: the definitions and the document cannot drift apart
+        from sales.metrics import document
+
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(document(), encoding="utf-8")
+        print(f"已写入 {out}")
+        return 0
     from bot.config import ConfigError, load_settings  # after parse: its start-up stays light
 
     try:
@@ -306,7 +321,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         "employees": partial(importers.read_employee_rows, platforms=accounts),
         "teams": partial(importers.read_team_rows, platforms=accounts),
         "customers": importers.read_customer_rows, "followups": read_followup_rows, "goals": importers.read_goal_rows,
-        "leads": importers.read_lead_rows, "events": importers.read_event_rows,
+        "leads": importers.read_lead_rows, "events": importers.read_event_rows, "costs": importers.read_cost_rows,
     }  # fmt: skip
     reader = readers[kind]
     try:
@@ -328,6 +343,8 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
                     bar.close()
             elif kind == "goals":
                 report = await importers.import_goals(uow, rows, app.clock())
+            elif kind == "costs":
+                report = await importers.import_costs(uow, rows, app.clock())
             elif kind in ("leads", "events"):
                 report = await _import_leads(uow, app, kind, rows)
             else:
@@ -340,7 +357,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         what = {"employees": "员工", "teams": "团队", "customers": "客户", "followups": "跟进记录", "goals": "目标",
-                "leads": "线索", "events": "线索行为"}  # fmt: skip
+                "leads": "线索", "events": "线索行为", "costs": "渠道花费"}  # fmt: skip
         print("\n".join(report.lines(what[kind])))
     return 0
 
@@ -386,6 +403,8 @@ async def _remind(settings: Settings, now: str | None, *, dry_run: bool, as_json
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
 
+    if args.kind == "channels":
+        return await _channels(settings, args.month, as_json=args.json)
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
     from usecases.forecast import build_forecast, render_forecast
@@ -420,6 +439,29 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
         return _json_value(getattr(value, "value", value), settings)
 
     print(json.dumps(plain(dataclasses.asdict(result)), ensure_ascii=False))
+    return 0
+
+
+async def _channels(settings: Settings, months: list[str] | None, *, as_json: bool) -> int:
+    import re
+
+    from bot.bootstrap import build_app
+    from usecases.channels import as_json as channel_rows
+    from usecases.channels import build_channels, months_label, render_channels
+
+    bad = [m for m in months or [] if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", m)]
+    if bad:
+        print(f"月份要写成 YYYY-MM,例如 2026-11: {bad[0]}", file=sys.stderr)
+        return 2
+    app = await build_app(settings)
+    try:
+        async with app.uow() as uow:
+            lines = await build_channels(uow, app.services, months)
+    finally:
+        await app.close()
+    print(
+        json.dumps(channel_rows(lines), ensure_ascii=False) if as_json else render_channels(lines, months_label(months))
+    )
     return 0
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
-from nlu.intents import REASSIGN
+from nlu.intents import CHANNEL_REPORT, REASSIGN
 from sales.model import AuditEntry, Role
+from sales.months import month_key
 from sales.permissions import may_update, named_colleague
+from usecases.channels import build_channels, months_label, render_channels
 from usecases.delivery import notify
 from usecases.leads import reassign
 
@@ -15,6 +17,18 @@ router = Router("leads")
 
 def _asked(m: Incoming, ctx: Context) -> bool:
     return ctx.employee is not None and ctx.employee.role is not Role.REP and REASSIGN.match(m.text.strip()) is not None
+
+
+@router.message(lambda m, ctx: ctx.employee is not None and CHANNEL_REPORT.match(m.text.strip()) is not None)
+async def channel_report(message: Incoming, ctx: Context) -> list[Reply]:
+    """Marketing's and sales' shared numbers: supervisors and admins (a rep's own leads are in their customer list)."""
+    assert ctx.employee is not None
+    if ctx.employee.role is Role.REP:
+        return [Reply("渠道效果给主管和管理员看;你自己的线索在「我的客户」里。")]
+    today = ctx.now.astimezone(ctx.services.timezone).date()
+    months = [month_key(today)] if "本月" in message.text else None
+    lines = await build_channels(ctx.uow, ctx.services, months)
+    return [Reply(render_channels(lines, months_label(months)))]
 
 
 @router.message(_asked)

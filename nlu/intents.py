@@ -24,6 +24,11 @@ GOAL_OBJECTION = re.compile(r"^目标异议[\s:：,，]*(?P<reason>.*)$", re.S)
 GOAL_SET = re.compile(r"^设[定置]目标[\s:：]+(?P<rest>.+)$", re.S)
 GOAL_VALUE = re.compile(r"(?P<value>\d[\d,，]*(?:\.\d+)?\s*(?:亿|万|w|千|k)?)\s*(?:元|个|条|次)?", re.IGNORECASE)
 REDEEM = re.compile(r"^兑换[\s:：]*(?P<what>.+)$")
+# The channel report: 「渠道效果」「各渠道转化怎么样」「看看渠道分析」.
+CHANNEL_REPORT = re.compile(
+    r"^(?:看看|查看|查一下|查下)?(?:本月|这个月|全部)?(?:的)?(?:各个?|所有)?(?:线索)?渠道(?:的)?"
+    r"(?:效果|分析|转化|表现|对比|情况|数据)"
+)
 # A supervisor hands a lead (or a customer) to another rep: 「把云启科技分给李娜」「云启科技转给李娜跟进」.
 REASSIGN = re.compile(
     r"^(?:请|麻烦)?(?:把|将)?(?P<what>[^\s,，。!！]{2,40}?)(?:这个|这条|这家)?(?:线索|客户)?"

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -721,3 +722,41 @@ async def import_events(uow: UnitOfWork, rows: list[Row], now: datetime, tz: Zon
             report.unchanged += 1
     await uow.audit.add(AuditEntry(at=now, action="import.events", detail=report.as_dict()))
     return report, touched
+
+
+COST_HEADERS = {
+    "channel": "channel", "渠道": "channel", "来源渠道": "channel", "month": "month", "月份": "month",
+    "spend": "spend", "花费": "spend", "投放金额": "spend", "金额": "spend", "费用": "spend",
+}  # fmt: skip
+
+
+def read_cost_rows(path: Path) -> list[Row]:
+    return read_rows(path, COST_HEADERS, ("channel", "month", "spend"))
+
+
+async def import_costs(uow: UnitOfWork, rows: list[Row], now: datetime) -> ImportReport:
+    """Each channel's spend per month (for the acquisition cost); a month given again replaces its figure."""
+    report = ImportReport()
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        v = row.values
+        try:
+            channel = as_text(v.get("channel"))
+            if not channel:
+                raise ValueError("缺少渠道")
+            month = parse_month(v.get("month") or "")
+            spend = parse_amount(v.get("spend"))
+            if spend is None or spend < 0:
+                raise ValueError(f"花费要填不小于 0 的金额: {as_text(v.get('spend'))}")
+            if (channel, month) in seen:
+                raise ValueError(f"文件内重复: {channel} {month}")
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        seen.add((channel, month))
+        outcome = await uow.leads.put_cost(channel, month, spend.quantize(Decimal("0.01")))
+        report.added += outcome == "added"
+        report.updated += outcome == "updated"
+        report.unchanged += outcome == "unchanged"
+    await uow.audit.add(AuditEntry(at=now, action="import.costs", detail=report.as_dict()))
+    return report

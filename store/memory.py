@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 from zoneinfo import ZoneInfo
@@ -76,6 +77,7 @@ class MemoryState:
     redemptions: dict[int, Redemption] = field(default_factory=dict)
     leads: dict[int, Lead] = field(default_factory=dict)
     lead_events: dict[str, LeadEvent] = field(default_factory=dict)
+    costs: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     links: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)
     sessions: dict[str, WebSession] = field(default_factory=dict)
     next_id: int = 1
@@ -780,6 +782,18 @@ class MemoryLeads(_Repo):
             won = customer is not None and customer.stage is Stage.WON
             assigned, wins = out.get(x.channel, (0, 0))
             out[x.channel] = (assigned + 1, wins + int(won))
+        return out
+
+    async def put_cost(self, channel: str, month: str, spend: Decimal) -> str:
+        old = self.s.costs.get((channel, month))
+        self.s.costs[(channel, month)] = spend
+        return "added" if old is None else "unchanged" if old == spend else "updated"
+
+    async def spend(self, months: Sequence[str] | None = None) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for (channel, month), value in self.s.costs.items():
+            if months is None or month in months:
+                out[channel] = out.get(channel, Decimal(0)) + value
         return out
 
 

@@ -455,3 +455,14 @@ class LeadEventRow(Base):
     seconds: Mapped[int | None] = mapped_column(Integer)
     what: Mapped[str | None] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class ChannelCostRow(Base):
+    """What a channel cost in a month (marketing's spend), for the acquisition cost per channel."""
+
+    __tablename__ = "channel_costs"
+    __table_args__ = (UniqueConstraint("channel", "month", name="uq_channel_costs_channel_month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(100))
+    month: Mapped[str] = mapped_column(String(7))
+    spend: Mapped[Decimal] = mapped_column(Money)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 from zoneinfo import ZoneInfo
@@ -367,6 +368,14 @@ class LeadRepository(Protocol):
     async def events(self, lead_ids: Sequence[int]) -> list[LeadEvent]: ...
     async def channel_outcomes(self) -> dict[str, tuple[int, int]]:
         """Per channel: leads handed to a rep, and of them the ones whose customer was won."""
+        ...
+
+    async def put_cost(self, channel: str, month: str, spend: Decimal) -> str:
+        """A channel's spend in a month: added, updated or unchanged."""
+        ...
+
+    async def spend(self, months: Sequence[str] | None = None) -> dict[str, Decimal]:
+        """Per channel, the spend of these months (all when not given)."""
         ...
 
 

@@ -83,6 +83,7 @@ from store.orm import (
     BriefRow,
     BriefUpdateRow,
     CatalogVersionRow,
+    ChannelCostRow,
     CustomerNameLogRow,
     CustomerRow,
     EmployeeRow,
@@ -1829,3 +1830,23 @@ class SqlLeads(_Repo):
             .group_by(LeadRow.channel)
         )
         return {str(c): (int(n), int(w or 0)) for c, n, w in (await self.session.execute(query)).all()}
+
+    async def put_cost(self, channel: str, month: str, spend: Decimal) -> str:
+        row = ChannelCostRow
+        where = (row.channel == channel, row.month == month)
+        old = (await self.session.execute(select(row.id, row.spend).where(*where))).first()
+        if old is None:
+            await self._write(insert(row).values(channel=channel, month=month, spend=spend))
+            return "added"
+        if old.spend == spend:
+            return "unchanged"
+        await self._write(update(row).where(row.id == old.id).values(spend=spend))
+        return "updated"
+
+    async def spend(self, months: Sequence[str] | None = None) -> dict[str, Decimal]:
+        row = ChannelCostRow
+        query = select(row.channel, func.sum(row.spend)).group_by(row.channel)
+        if months is not None:
+            query = query.where(row.month.in_(list(months)))
+        # the sum keeps the column's type: it comes back in yuan, as a Decimal
+        return {str(c): Decimal(v or 0) for c, v in (await self.session.execute(query)).all()}
