@@ -165,6 +165,7 @@ async def build_app(
         points=settings.points_rules(),
         rewards=settings.rewards(),
         leads=settings.lead_rules(),
+        pool=settings.pool_rules(),
         web_url=settings.web_url() if settings.web_enabled else None,
         web_link_ttl=timedelta(minutes=settings.web_link_minutes),
         web_session_ttl=timedelta(hours=settings.web_session_hours),

@@ -16,8 +16,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from sales.calendar import read_overrides
 from sales.commission import DEFAULT_BANDS, Band, CommissionRules
-from sales.leads import EventKind, LeadRules, ScoreRules
+from sales.leads import EventKind, LeadRules, PoolRules, ScoreRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
+from sales.stages import Stage
 from store.db import async_url
 
 ENV_PREFIX = "GENJIN_"
@@ -241,6 +242,22 @@ class Settings(BaseSettings):
     @property
     def feishu_enabled(self) -> bool:
         return bool(self.feishu_app_id)
+
+    pool_initial_days: int = Field(
+        20, ge=0, le=365, description="公海:意向初探的客户多少个工作日没有简报就回到公海(0 不回)"
+    )
+    pool_qualified_days: int = Field(
+        30, ge=0, le=365, description="公海:需求确认的客户多少个工作日没有简报就回到公海(0 不回)"
+    )
+    pool_demo_days: int = Field(
+        30, ge=0, le=365, description="公海:方案演示的客户多少个工作日没有简报就回到公海(0 不回)"
+    )
+    pool_claims_per_day: int = Field(5, ge=1, le=1000, description="公海:每个销售每天最多领取几个客户")
+
+    def pool_rules(self) -> PoolRules:
+        days = {Stage.INITIAL: self.pool_initial_days, Stage.QUALIFIED: self.pool_qualified_days,
+                Stage.DEMO: self.pool_demo_days}  # fmt: skip
+        return PoolRules(days=days, claims_per_day=self.pool_claims_per_day)
 
     events_token: str | None = Field(
         None, min_length=16, description="网站推送线索行为(POST /api/events)用的 token,至少 16 位;不设则不开放"

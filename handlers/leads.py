@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from handlers.messages import Incoming, Reply
 from handlers.routing import Context, Router
-from nlu.intents import CHANNEL_REPORT, REASSIGN
+from nlu.intents import CHANNEL_REPORT, POOL_CLAIM, POOL_LIST, REASSIGN
 from sales.model import AuditEntry, Role
 from sales.months import month_key
 from sales.permissions import may_update, named_colleague
 from usecases.channels import build_channels, months_label, render_channels
 from usecases.delivery import notify
 from usecases.leads import reassign
+from usecases.pool import claim, listing
 
 router = Router("leads")
 
@@ -29,6 +30,19 @@ async def channel_report(message: Incoming, ctx: Context) -> list[Reply]:
     months = [month_key(today)] if "本月" in message.text else None
     lines = await build_channels(ctx.uow, ctx.services, months)
     return [Reply(render_channels(lines, months_label(months)))]
+
+
+@router.message(lambda m, ctx: ctx.employee is not None and POOL_LIST.match(m.text.strip()) is not None)
+async def pool_list(message: Incoming, ctx: Context) -> list[Reply]:
+    return [Reply(await listing(ctx.uow, ctx.services, ctx.now))]
+
+
+@router.message(lambda m, ctx: ctx.employee is not None and POOL_CLAIM.match(m.text.strip()) is not None)
+async def pool_claim(message: Incoming, ctx: Context) -> list[Reply]:
+    assert ctx.employee is not None
+    match = POOL_CLAIM.match(message.text.strip())
+    assert match is not None
+    return [Reply(await claim(ctx.uow, ctx.services, ctx.employee, match["name"], ctx.now))]
 
 
 @router.message(_asked)

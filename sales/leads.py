@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+from sales.stages import Stage
+
 
 class EventKind(StrEnum):
     PAGE_VIEW = "page_view"  # with the seconds spent
@@ -95,6 +97,15 @@ class LeadRules:
     cap: int = 200  # open customers a rep may have before new leads pass them by
     response_hours: float = 4.0
     day: tuple[time, time] = (time(9), time(18))  # the working hours of a working day
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    """The public pool (公海): working days without a brief after which a customer in a stage returns to it (0 or a
+    stage not listed: never; 报价谈判 and later never do), and how many a rep may claim a day."""
+
+    days: Mapping[Stage, int] = field(default_factory=lambda: {Stage.INITIAL: 20, Stage.QUALIFIED: 30, Stage.DEMO: 30})
+    claims_per_day: int = 5
 
 
 def working_hours(start: datetime, end: datetime, is_workday: Callable[[date], bool], tz: tzinfo,

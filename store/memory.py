@@ -577,6 +577,9 @@ class MemoryAudit(_Repo):
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         return [_copy(e) for _, e in sorted(self.s.audit.items(), reverse=True)[:limit]]
 
+    async def count(self, action: str, actor: str, since: datetime) -> int:
+        return sum(1 for e in self.s.audit.values() if e.action == action and e.actor == actor and e.at >= since)
+
     async def written_after(
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:

@@ -423,6 +423,10 @@ class PointsRepository(Protocol):
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
     async def recent(self, limit: int = 50) -> list[AuditEntry]: ...
+    async def count(self, action: str, actor: str, since: datetime) -> int:
+        """Entries of this action by this actor since ``since`` (a daily limit: claims from the pool)."""
+        ...
+
     async def written_after(
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:

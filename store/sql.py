@@ -1440,6 +1440,10 @@ class SqlAudit(_Repo):
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         return [to_record(AuditEntry, r) for r in (await self.session.execute(query)).scalars()]
 
+    async def count(self, action: str, actor: str, since: datetime) -> int:
+        where = (AuditRow.action == action, AuditRow.actor == actor, AuditRow.at >= since)
+        return int((await self.session.execute(select(func.count()).select_from(AuditRow).where(*where))).scalar_one())
+
     async def written_after(
         self, after_id: int, also: Sequence[int] = (), actions: Sequence[str] = ()
     ) -> list[tuple[int, int]]:

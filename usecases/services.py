@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
-from sales.leads import LeadRules, Learned
+from sales.leads import LeadRules, Learned, PoolRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
 from sales.stages import Stage
 from sales.stall import StallPolicy
@@ -163,6 +163,7 @@ class Services:
     # until a stage change, an undo or an import, and two aggregate queries over the whole history to compute
     forecast_history: tuple[tuple[int, int, int], dict[Stage, float], dict[Stage, int]] | None = None
     leads: LeadRules = field(default_factory=LeadRules)
+    pool: PoolRules = field(default_factory=PoolRules)
     # the lead models learnt from closed leads, by (history version, leads handed out): see usecases.leads.learned
     lead_models: tuple[tuple[int, ...], tuple[Learned, Learned] | None] | None = None
     web_url: str | None = None  # the dashboard's address outside, when it is served (``看板`` sends a link to it)
