@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     r_run.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", help="漏斗、简报情况、成交预测、渠道效果")
-    report.add_argument("kind", choices=["funnel", "activity", "forecast", "channels"])
+    report.add_argument("kind", choices=["funnel", "activity", "forecast", "channels", "quality"])
     report.add_argument("--month", action="append", help="渠道效果:只算这些月份(YYYY-MM,可重复)进来的线索和花费")
     report.add_argument("--team")
     report.add_argument("--period", choices=["this_month", "last_month", "this_quarter", "this_week"],
@@ -405,6 +405,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.kind == "channels":
         return await _channels(settings, args.month, as_json=args.json)
+    if args.kind == "quality":
+        return await _quality(settings, as_json=args.json)
     from bot.bootstrap import build_app
     from bot.parse_command import parse_time
     from usecases.forecast import build_forecast, render_forecast
@@ -439,6 +441,22 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
         return _json_value(getattr(value, "value", value), settings)
 
     print(json.dumps(plain(dataclasses.asdict(result)), ensure_ascii=False))
+    return 0
+
+
+async def _quality(settings: Settings, *, as_json: bool) -> int:
+    from bot.bootstrap import build_app
+    from usecases.quality import render, review
+
+    app = await build_app(settings)
+    try:
+        now = app.clock()
+        async with app.uow() as uow:
+            found = await review(uow, app.services, now)
+    finally:
+        await app.close()
+    month = f"{now.astimezone(settings.tz):%Y-%m}"
+    print(json.dumps(found.as_json(), ensure_ascii=False) if as_json else render(found, month))
     return 0
 
 

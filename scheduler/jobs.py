@@ -17,6 +17,7 @@ from store.repositories import UnitOfWorkFactory
 from usecases.forecast import take_snapshot
 from usecases.leads import response_ladder
 from usecases.pool import sweep as pool_sweep
+from usecases.quality import monthly_review
 from usecases.recognition import monthly
 from usecases.services import Services
 from usecases.standup import tick as standup_tick
@@ -76,6 +77,8 @@ class Scheduler:
                 lambda: response_ladder(self.uow, self.services, self.clock())),
             Job("pool-sweep", "工作日 09:05:久未跟进的客户回到公海(前一天先提醒本人)", at(9, 5),
                 lambda: pool_sweep(self.uow, self.services, self.clock())),
+            Job("data-quality", "每月第一个工作日 09:40 给管理员发数据质量检查", at(9, 40),
+                lambda: monthly_review(self.uow, self.services, self.clock())),
             Job("web-purge", "每天 03:15 删除过期的看板登录链接和会话", at(3, 15),
                 lambda: purge_web(self.uow, self.clock())),
             Job("standup", "每周最后一个工作日按各团队时间开站会,到时收尾", CronTrigger(minute="*", timezone=tz),
