@@ -289,3 +289,31 @@ async def test_once_enough_leads_closed_the_score_is_learnt_from_them() -> None:
     assert alone.weights[EventKind.FORM] > 0 > alone.weights[EventKind.EMAIL_OPEN] and full.leads == 80
     assert scores[keen.id].score > 60 > 40 > scores[idle.id].score
     assert scores[keen.id].reasons[0] == "近7天提交表单1次"
+
+
+async def test_the_clock_and_the_pools_reads_on_every_store(uow_factory: UnitOfWorkFactory) -> None:
+    """for_customer, waiting_for_contact and the audit's count: what the first-response clock and the pool's daily
+    limit read."""
+    from sales.model import AuditEntry
+
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        c = await uow.customers.add(Customer(name="杭州云启科技", owner_id="E01", stage=Stage.INITIAL,
+                                             stage_entered_at=NOW, created_at=NOW))  # fmt: skip
+        assert c.id is not None
+        waiting = await uow.leads.add(
+            Lead("杭州云启科技", "官网", NOW, owner_id="E01", assigned_at=NOW, customer_id=c.id)
+        )
+        await uow.leads.add(Lead("宁波海纳物流", "展会", NOW, owner_id="E01", assigned_at=NOW - timedelta(hours=1),
+                                 first_response_at=NOW))  # fmt: skip
+        await uow.leads.add(Lead("苏州明德教育", "展会", NOW))  # not handed out
+        for minutes in (0, 5, 60 * 25):
+            await uow.audit.add(AuditEntry(at=NOW - timedelta(minutes=minutes), action="pool.claim", actor="E01"))
+        await uow.audit.add(AuditEntry(at=NOW, action="pool.claim", actor="E02"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.leads.for_customer(c.id)
+        assert found is not None and found.id == waiting.id and await uow.leads.for_customer(c.id + 999) is None
+        assert [x.name for x in await uow.leads.waiting_for_contact()] == ["杭州云启科技"]
+        assert await uow.audit.count("pool.claim", "E01", NOW - timedelta(hours=1)) == 2
+        assert await uow.audit.count("pool.return", "E01", NOW - timedelta(days=9)) == 0
