@@ -8,15 +8,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from sales.leads import EventKind, Learned
+from sales.leads import SIGNALS, Learned, signal
 
 MIN_LEADS = 60  # closed leads before a model replaces the admin's weights
 MIN_EACH = 10  # of them won, and lost
-KINDS = tuple(EventKind)
 
 
-def _matrix(rows: Sequence[tuple[Mapping[EventKind, float], float | None]], channel: bool) -> np.ndarray:
-    columns = [[math.log1p(f.get(k, 0.0)) for k in KINDS] for f, _ in rows]
+def _matrix(rows: Sequence[tuple[Mapping[str, float], float | None]], channel: bool) -> np.ndarray:
+    columns = [[signal(k, f.get(k, 0.0)) for k in SIGNALS] for f, _ in rows]
     if channel:
         for cols, (_, rate) in zip(columns, rows, strict=True):
             r = min(max(rate if rate is not None else 0.1, 1e-3), 1 - 1e-3)
@@ -42,7 +41,7 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.n
     return beta
 
 
-def learn(rows: Sequence[tuple[Mapping[EventKind, float], float | None, bool]]) -> tuple[Learned, Learned] | None:
+def learn(rows: Sequence[tuple[Mapping[str, float], float | None, bool]]) -> tuple[Learned, Learned] | None:
     """The behaviour-only model and the one with the channel, from closed leads (features at assignment, channel
     rate, won); None while there are too few, or too few of either outcome."""
     won = sum(1 for *_, w in rows if w)
@@ -53,7 +52,7 @@ def learn(rows: Sequence[tuple[Mapping[EventKind, float], float | None, bool]]) 
     alone = _fit(_matrix(pairs, channel=False), y)
     full = _fit(_matrix(pairs, channel=True), y)
     return (
-        Learned(float(alone[0]), {k: float(w) for k, w in zip(KINDS, alone[1:], strict=True)}, 0.0, len(rows)),
-        Learned(float(full[0]), {k: float(w) for k, w in zip(KINDS, full[1:-1], strict=True)}, float(full[-1]),
+        Learned(float(alone[0]), {k: float(w) for k, w in zip(SIGNALS, alone[1:], strict=True)}, 0.0, len(rows)),
+        Learned(float(full[0]), {k: float(w) for k, w in zip(SIGNALS, full[1:-1], strict=True)}, float(full[-1]),
                 len(rows)),
     )  # fmt: skip

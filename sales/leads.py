@@ -151,27 +151,48 @@ def points(event: LeadEvent, rules: ScoreRules) -> float:
     return rules.weights.get(event.kind, 0.0) * units(event, rules)
 
 
-def features(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> dict[EventKind, float]:
-    """Per kind, the decayed units up to ``now``: what a model learnt from past leads weighs (``Learned``)."""
-    out = dict.fromkeys(EventKind, 0.0)
+SIGNALS = (*(k.value for k in EventKind), "visits", "active_days", "recency")
+
+
+def features(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> dict[str, float]:
+    """What a model learnt from past leads weighs (``Learned``): per kind, the decayed units up to ``now``; how often
+    the lead came back (decayed page views: a visit counts whatever its length), on how many days it was active, and
+    how recent its last event is (1 today, e⁻¹ a week ago, 0 with none)."""
+    out = dict.fromkeys(SIGNALS, 0.0)
+    days: set[date] = set()
+    last: datetime | None = None
     for e in events:
-        if e.at <= now:
-            out[e.kind] += units(e, rules) * decay(e.at, now, rules)
+        if e.at > now:
+            continue
+        weight = decay(e.at, now, rules)
+        out[e.kind.value] += units(e, rules) * weight
+        if e.kind is EventKind.PAGE_VIEW:
+            out["visits"] += weight
+        days.add(e.at.date())
+        last = e.at if last is None or e.at > last else last
+    out["active_days"] = float(len(days))
+    out["recency"] = math.exp(-(now - last).total_seconds() / (7 * 86400)) if last is not None else 0.0
     return out
+
+
+def signal(name: str, value: float) -> float:
+    """How a model reads a signal: counts on a log scale (the tenth download says less than the first), recency as
+    it is."""
+    return value if name == "recency" else math.log1p(value)
 
 
 @dataclass(frozen=True)
 class Learned:
-    """A logistic model learnt from past leads that were won or lost: a weight per kind on log(1 + decayed units),
-    and one on the logit of the lead's channel rate (0 in the behaviour-only model)."""
+    """A logistic model learnt from past leads that were won or lost: a weight per signal (``features``, read by
+    ``signal``), and one on the logit of the lead's channel rate (0 in the behaviour-only model)."""
 
     intercept: float
-    weights: Mapping[EventKind, float]
+    weights: Mapping[str, float]
     channel: float = 0.0
     leads: int = 0  # how many closed leads it was learnt from
 
-    def probability(self, feats: Mapping[EventKind, float], channel_rate: float | None) -> float:
-        z = self.intercept + sum(w * math.log1p(feats.get(k, 0.0)) for k, w in self.weights.items())
+    def probability(self, feats: Mapping[str, float], channel_rate: float | None) -> float:
+        z = self.intercept + sum(w * signal(k, feats.get(k, 0.0)) for k, w in self.weights.items())
         if channel_rate is not None and self.channel:
             rate = min(max(channel_rate, 1e-3), 1 - 1e-3)
             z += self.channel * math.log(rate / (1 - rate))
@@ -193,7 +214,7 @@ def behaviour(
     for e in events:
         if e.at > now:
             continue
-        weight = rules.weights.get(e.kind, 0.0) if learned is None else max(learned.weights.get(e.kind, 0.0), 0.0)
+        weight = rules.weights.get(e.kind, 0.0) if learned is None else max(learned.weights.get(e.kind.value, 0.0), 0)
         value = weight * units(e, rules) * decay(e.at, now, rules)
         total += value
         recent = now - e.at <= timedelta(days=7)

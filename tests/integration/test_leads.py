@@ -286,7 +286,7 @@ async def test_once_enough_leads_closed_the_score_is_learnt_from_them() -> None:
         scores = await rescore(uow, services, [keen, idle], NOW)
     assert services.lead_models is not None and services.lead_models[1] is not None
     alone, full = services.lead_models[1]
-    assert alone.weights[EventKind.FORM] > 0 > alone.weights[EventKind.EMAIL_OPEN] and full.leads == 80
+    assert alone.weights["form"] > 0 > alone.weights["email_open"] and full.leads == 80
     assert scores[keen.id].score > 60 > 40 > scores[idle.id].score
     assert scores[keen.id].reasons[0] == "近7天提交表单1次"
 
