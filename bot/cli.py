@@ -490,6 +490,7 @@ async def _commission_report(settings: Settings, month: str | None, team: str | 
     from sales.model import Role
     from sales.months import month_key
     from usecases.commission import build_statements, report_rows, report_text
+    from usecases.pool import POOL_ID
 
     if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         print(f"月份要写成 YYYY-MM,例如 2026-11: {month}", file=sys.stderr)
@@ -499,7 +500,7 @@ async def _commission_report(settings: Settings, month: str | None, team: str | 
         month = month or month_key(app.clock().astimezone(settings.tz).date())
         async with app.uow() as uow:
             staff = await uow.employees.find()
-            reps = [e for e in staff if e.role is Role.REP and (team is None or e.team == team)]
+            reps = [e for e in staff if e.role is Role.REP and e.id != POOL_ID and (team is None or e.team == team)]
             statements = await build_statements(uow, app.services, month, reps)
     finally:
         await app.close()

@@ -11,7 +11,8 @@ from sales.permissions import may_update, named_colleague
 from usecases.channels import build_channels, months_label, render_channels
 from usecases.delivery import notify
 from usecases.leads import reassign
-from usecases.pool import claim, listing
+from usecases.pool import POOL_ID, claim, listing
+from usecases.stalls import visible_owners
 
 router = Router("leads")
 
@@ -56,7 +57,9 @@ async def hand_over(message: Incoming, ctx: Context) -> list[Reply] | None:
         return None  # not a colleague's name: some other message (a brief that says 交给…)
     if not may_update(ctx.employee, target):
         return [Reply(f"{target.name}不在你的团队,不能分给他/她。")]
-    names = [c for c in await ctx.uow.customers.find() if match["what"] in c.name]
+    owners = await visible_owners(ctx.uow, ctx.employee)  # another team's customers are not even named
+    mine = sorted({*owners, POOL_ID}) if owners is not None else None  # the pool's are anyone's to hand out
+    names = [c for c in await ctx.uow.customers.find(owner_ids=mine) if match["what"] in c.name]
     exact = [c for c in names if c.name == match["what"]]
     found = exact or names
     if not found:
@@ -66,7 +69,7 @@ async def hand_over(message: Incoming, ctx: Context) -> list[Reply] | None:
         return [Reply(f"「{match['what']}」对应好几个客户:{listed}。请带上全名再说一次。")]
     customer = found[0]
     owner = next((e for e in staff if e.id == customer.owner_id), None)
-    if not may_update(ctx.employee, owner):
+    if customer.owner_id != POOL_ID and not may_update(ctx.employee, owner):
         return [Reply(f"「{customer.name}」不在你的团队,不能改派。")]
     if customer.owner_id == target.id:
         return [Reply(f"「{customer.name}」本来就是{target.name}在跟。")]

@@ -120,7 +120,7 @@ class ChannelLine:
 
     @property
     def cac(self) -> Decimal | None:
-        return (self.spend / self.won).quantize(Decimal("0.01")) if self.won and self.spend else None
+        return (self.spend / self.won).quantize(Decimal("0.01")) if self.won else None
 
     @property
     def ltv(self) -> Decimal | None:

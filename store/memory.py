@@ -233,6 +233,21 @@ class MemoryCustomers(_Repo):
     async def add_many(self, customers: Sequence[Customer]) -> list[Customer]:
         return [await self.add(customer) for customer in customers]
 
+    async def change_owner(
+        self, customer_id: int, expected: str, owner: str, *, followed_before: datetime | None = None
+    ) -> bool:
+        found = self.s.customers.get(customer_id)
+        if found is None or found.owner_id != expected:
+            return False
+        if (
+            followed_before is not None
+            and found.last_followup_at is not None
+            and found.last_followup_at > followed_before
+        ):
+            return False
+        found.owner_id = owner
+        return True
+
     async def update(self, customer: Customer) -> None:
         if customer.id is None:
             raise ValueError("customer has no id; add it first")
@@ -577,6 +592,9 @@ class MemoryAudit(_Repo):
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         return [_copy(e) for _, e in sorted(self.s.audit.items(), reverse=True)[:limit]]
 
+    async def since(self, actions: Sequence[str], since: datetime) -> list[AuditEntry]:
+        return [_copy(e) for _, e in sorted(self.s.audit.items()) if e.action in actions and e.at >= since]
+
     async def count(self, action: str, actor: str, since: datetime) -> int:
         return sum(1 for e in self.s.audit.values() if e.action == action and e.actor == actor and e.at >= since)
 
@@ -757,7 +775,7 @@ class MemoryLeads(_Repo):
         return [_copy(x) for x in sorted(waiting, key=lambda x: (x.assigned_at, x.id or 0))]
 
     async def unassigned(self) -> list[Lead]:
-        waiting = [x for x in self.s.leads.values() if x.owner_id is None]
+        waiting = [x for x in self.s.leads.values() if x.customer_id is None]
         return [_copy(x) for x in sorted(waiting, key=lambda x: (x.received_at, x.id or 0))]
 
     async def find(self, *, owner_ids: Sequence[str] | None = None) -> list[Lead]:
@@ -779,9 +797,9 @@ class MemoryLeads(_Repo):
     async def channel_outcomes(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
         for x in self.s.leads.values():
-            if x.owner_id is None:
+            if x.customer_id is None:
                 continue
-            customer = self.s.customers.get(x.customer_id) if x.customer_id is not None else None
+            customer = self.s.customers.get(x.customer_id)
             won = customer is not None and customer.stage is Stage.WON
             assigned, wins = out.get(x.channel, (0, 0))
             out[x.channel] = (assigned + 1, wins + int(won))

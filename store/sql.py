@@ -820,6 +820,16 @@ class SqlCustomers(_Repo):
         await self._update_row(CustomerRow, customer.id, to_columns(customer, skip=("id",)))
         self._names_seen[customer.id] = (customer.name, list(customer.aliases))
 
+    async def change_owner(
+        self, customer_id: int, expected: str, owner: str, *, followed_before: datetime | None = None
+    ) -> bool:
+        row = CustomerRow
+        where = [row.id == customer_id, row.owner_id == expected]
+        if followed_before is not None:
+            where.append(or_(row.last_followup_at.is_(None), row.last_followup_at <= followed_before))
+        result = await self.session.execute(update(row).where(*where).values(owner_id=owner))
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     async def delete(self, customer_id: int) -> None:
         self.names_touched = True
         await self.session.execute(delete(StageHistoryRow).where(StageHistoryRow.customer_id == customer_id))
@@ -1440,6 +1450,10 @@ class SqlAudit(_Repo):
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         return [to_record(AuditEntry, r) for r in (await self.session.execute(query)).scalars()]
 
+    async def since(self, actions: Sequence[str], since: datetime) -> list[AuditEntry]:
+        query = select(AuditRow).where(AuditRow.action.in_(list(actions)), AuditRow.at >= since).order_by(AuditRow.id)
+        return [to_record(AuditEntry, r) for r in (await self.session.execute(query)).scalars()]
+
     async def count(self, action: str, actor: str, since: datetime) -> int:
         where = (AuditRow.action == action, AuditRow.actor == actor, AuditRow.at >= since)
         return int((await self.session.execute(select(func.count()).select_from(AuditRow).where(*where))).scalar_one())
@@ -1801,7 +1815,7 @@ class SqlLeads(_Repo):
 
     async def unassigned(self) -> list[Lead]:
         order = (LeadRow.received_at, LeadRow.id)
-        return await load_many(self.session, Lead, LeadRow, LeadRow.owner_id.is_(None), order=order)
+        return await load_many(self.session, Lead, LeadRow, LeadRow.customer_id.is_(None), order=order)
 
     async def find(self, *, owner_ids: Sequence[str] | None = None) -> list[Lead]:
         where = [] if owner_ids is None else [LeadRow.owner_id.in_(list(owner_ids))]
@@ -1830,7 +1844,7 @@ class SqlLeads(_Repo):
         query = (
             select(LeadRow.channel, func.count(LeadRow.id), won)
             .outerjoin(CustomerRow, CustomerRow.id == LeadRow.customer_id)
-            .where(LeadRow.owner_id.is_not(None))
+            .where(LeadRow.customer_id.is_not(None))
             .group_by(LeadRow.channel)
         )
         return {str(c): (int(n), int(w or 0)) for c, n, w in (await self.session.execute(query)).all()}

@@ -12,6 +12,8 @@ from store.repositories import UnitOfWork
 from usecases.format import fit
 from usecases.services import Services
 
+MAX_IDS = 5000
+
 
 async def build_channels(uow: UnitOfWork, services: Services, months: list[str] | None = None) -> list[ChannelLine]:
     """Every lead (those received in ``months`` when given) by its channel, with the spend of those months."""
@@ -19,13 +21,24 @@ async def build_channels(uow: UnitOfWork, services: Services, months: list[str] 
     leads = [x for x in await uow.leads.find()
              if months is None or month_key(x.received_at.astimezone(tz).date()) in months]  # fmt: skip
     ids = [x.customer_id for x in leads if x.customer_id is not None]
-    customers = {c.id: c for c in await uow.customers.find(ids=ids)} if ids else {}
+    wanted = ids if len(ids) <= MAX_IDS else None  # a long list is read whole (PostgreSQL takes 32,767 parameters)
+    customers = {c.id: c for c in await uow.customers.find(ids=wanted)} if ids else {}
+    handed = {x.customer_id: x.assigned_at for x in leads if x.customer_id is not None and x.assigned_at is not None}
     reached: dict[int, set[Stage]] = {}
-    for change in await uow.stages.everything(ids) if ids else []:
-        reached.setdefault(change.customer_id, set()).add(change.to_stage)
+    for change in await uow.stages.everything(wanted) if ids else []:
+        since = handed.get(change.customer_id)
+        if since is not None and change.changed_at >= since:  # what happened after the lead was handed out
+            reached.setdefault(change.customer_id, set()).add(change.to_stage)
     outcomes = []
     for lead in leads:
         customer = customers.get(lead.customer_id) if lead.customer_id is not None else None
+        if (
+            customer is not None
+            and customer.closed_at is not None
+            and lead.assigned_at is not None
+            and customer.closed_at < lead.assigned_at
+        ):  # closed before this lead came: not its outcome
+            customer = None  # fmt: skip
         stages = frozenset(reached.get(lead.customer_id or 0, set()) | ({customer.stage} if customer else set()))
         response = (
             working_hours(lead.assigned_at, lead.first_response_at, services.calendar.is_workday, tz, rules.day)
@@ -37,6 +50,7 @@ async def build_channels(uow: UnitOfWork, services: Services, months: list[str] 
             if customer is not None and customer.stage is Stage.WON and customer.closed_at is not None
             else None
         )
+        cycle = cycle if cycle is None or cycle >= 0 else None
         outcomes.append(LeadOutcome(lead.channel, stages, customer.stage if customer else None,
                                     customer.amount if customer else None, response, cycle))  # fmt: skip
     return channels(outcomes, await uow.leads.spend(months))

@@ -45,18 +45,27 @@ async def learned(uow: UnitOfWork, services: Services, rates: dict[str, float]) 
     kept = services.lead_models
     if kept is not None and kept[0] == version:
         return kept[1]
-    customers = {c.id: c for c in await uow.customers.find(ids=[x.customer_id for x in handed if x.customer_id])}
+    ids = [x.customer_id for x in handed if x.customer_id]
+    customers = {c.id: c for c in await uow.customers.find(ids=ids if len(ids) <= 5000 else None)}
     closed = [x for x in handed if (c := customers.get(x.customer_id)) is not None and c.stage.is_closed]
     events = await uow.leads.events([x.id for x in closed if x.id is not None])
     by_lead: dict[int, list[LeadEvent]] = {}
     for e in events:
         by_lead.setdefault(e.lead_id, []).append(e)
     rules = services.leads.score
-    rows = [
-        (features(by_lead.get(x.id or 0, []), x.assigned_at, rules), rates.get(x.channel),
-         customers[x.customer_id].stage is Stage.WON)
-        for x in closed if x.assigned_at and x.customer_id
-    ]  # fmt: skip
+    outcomes = await uow.leads.channel_outcomes()
+
+    def left_out(lead: Lead, won: bool) -> float:
+        """The channel's rate without this lead's own outcome: a model must not learn from the answer."""
+        n, wins = outcomes.get(lead.channel, (0, 0))
+        return (wins - won + PRIOR[0]) / (max(n - 1, 0) + PRIOR[1])
+
+    rows = []
+    for x in closed:
+        if x.assigned_at is None or x.customer_id is None:
+            continue
+        won = customers[x.customer_id].stage is Stage.WON
+        rows.append((features(by_lead.get(x.id or 0, []), x.assigned_at, rules), left_out(x, won), won))
     from recommender.leadmodel import learn  # numpy: imported where first needed
 
     models = await asyncio.to_thread(learn, rows)
@@ -98,32 +107,54 @@ async def assign_waiting(uow: UnitOfWork, services: Services, now: datetime) -> 
         return []
     scores = await rescore(uow, services, waiting, now)
     staff = await uow.employees.find(active_only=True)
+    people = {e.id: e for e in staff}
+    handed: list[Handed] = []
+    ruled: list[Lead] = []
+    for lead in waiting:  # an owner asked for in the file, or a customer already someone's: no rule needed
+        customer = await uow.customers.by_name(lead.name)
+        owner = customer.owner_id if customer is not None else lead.owner_id
+        if owner is None or owner not in people:
+            ruled.append(lead)
+            continue
+        why = "已经是该销售的客户" if customer is not None else "导入时指定了负责人"
+        item = Assignment(lead.id or 0, owner, why)
+        await _hand(uow, lead, owner, now)
+        handed.append(Handed(lead, item, scores[lead.id or 0]))
+        await _tell(uow, services, people[owner], lead, item, scores[lead.id or 0], now)
+    if not ruled:
+        return handed
     load: dict[str, int] = {}
     for total in await uow.customers.stage_totals():
         load[total.owner_id] = load.get(total.owner_id, 0) + total.count
     reps = [Rep(e.id, e.team, Level(e.seniority) if e.seniority in Level.__members__.values() else Level.JUNIOR,
                 load.get(e.id, 0)) for e in staff if e.role is Role.REP]  # fmt: skip
     if not reps:
-        return []
-    turn = len(await uow.leads.find(owner_ids=[r.id for r in reps])) % len(reps)  # where the last round stopped
+        return handed
     rules = services.leads
-    plan, _ = assign([(x.id, scores[x.id].score) for x in waiting if x.id is not None], reps,
+    in_turn = [x for x in await uow.leads.find(owner_ids=[r.id for r in reps])
+               if x.score is None or x.score < rules.score.top_band]  # fmt: skip
+    turn = len(in_turn) % len(reps)  # where the round went on to last time (the top band goes by load, not in turn)
+    plan, _ = assign([(x.id, scores[x.id].score) for x in ruled if x.id is not None], reps,
                      top_band=rules.score.top_band, cap=rules.cap, turn=turn)  # fmt: skip
+    waiting = ruled
     by_id = {x.id: x for x in waiting}
-    people = {e.id: e for e in staff}
-    handed: list[Handed] = []
     for item in plan:
         lead = by_id[item.lead_id]
         if item.rep_id is None:
             continue
         await _hand(uow, lead, item.rep_id, now)
         handed.append(Handed(lead, item, scores[item.lead_id]))
-        text = (f"新线索「{lead.name}」分给你了(来源:{lead.channel}"
-                + (f",联系人:{lead.contact}" if lead.contact else "") + f")。\n{scores[item.lead_id].line()}\n"
-                f"分配原因:{item.why}。联系后发一条简报提到它,就算首次响应。")  # fmt: skip
-        await notify(uow, people[item.rep_id], text, key=f"lead:{lead.id}:{item.rep_id}", now=now,
-                     platforms=services.platforms)  # fmt: skip
+        await _tell(uow, services, people[item.rep_id], lead, item, scores[item.lead_id], now)
     return handed
+
+
+async def _tell(
+    uow: UnitOfWork, services: Services, rep: Employee, lead: Lead, item: Assignment, scored: LeadScore, now: datetime
+) -> None:
+    text = (f"新线索「{lead.name}」分给你了(来源:{lead.channel}"
+            + (f",联系人:{lead.contact}" if lead.contact else "") + f")。\n{scored.line()}\n"
+            f"分配原因:{item.why}。联系后发一条简报提到它,就算首次响应。")  # fmt: skip
+    await notify(uow, rep, text, key=f"lead:{lead.id}:{rep.id}", now=now, platforms=services.platforms)
 
 
 async def _hand(uow: UnitOfWork, lead: Lead, rep_id: str, now: datetime) -> None:

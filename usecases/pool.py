@@ -4,7 +4,7 @@ is an owner of its own (an inactive employee, 公海), so briefs, stages and rep
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sales.leads import PoolRules
 from sales.model import AuditEntry, Customer, Employee, Role
@@ -28,11 +28,29 @@ async def pool_owner(uow: UnitOfWork) -> Employee:
     return found
 
 
-def idle_days(customer: Customer, services: Services, now: datetime) -> int:
-    """Working days since the last brief about it (or since it entered its stage, when none came since)."""
+HANDED = ("pool.claim", "lead.reassign")  # the audit entries that give a customer to someone anew
+
+
+def idle_days(customer: Customer, services: Services, now: datetime, handed: datetime | None = None) -> int:
+    """Working days since the last brief about it, or since it entered its stage, or since it was last handed to its
+    owner (claimed, reassigned), whichever is latest: a customer just claimed has its full time again."""
     tz = services.timezone
-    last = max(customer.last_followup_at or customer.stage_entered_at, customer.stage_entered_at)
+    last = max(
+        customer.last_followup_at or customer.stage_entered_at,
+        customer.stage_entered_at,
+        handed or now.min.replace(tzinfo=tz),
+    )
     return services.calendar.workdays_after(last.astimezone(tz).date(), now.astimezone(tz).date())
+
+
+async def handed_at(uow: UnitOfWork, now: datetime, days: int = 400) -> dict[str, datetime]:
+    """Per customer name, when it was last claimed or reassigned (the audit keeps it)."""
+    out: dict[str, datetime] = {}
+    for entry in await uow.audit.since(HANDED, now - timedelta(days=days)):
+        name = entry.detail.get("customer")
+        if isinstance(name, str):
+            out[name] = max(out.get(name, entry.at), entry.at)
+    return out
 
 
 async def sweep(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> tuple[int, int]:
@@ -45,12 +63,14 @@ async def sweep(uow_factory: UnitOfWorkFactory, services: Services, now: datetim
     warned = returned = 0
     async with uow_factory() as uow:
         staff = {e.id: e for e in await uow.employees.find()}
+        handed = await handed_at(uow, now)
         stages = [s for s, n in rules.days.items() if n > 0 and not s.is_closed and s is not Stage.NEGOTIATION]
         for customer in await uow.customers.find(stages=stages):
             rep = staff.get(customer.owner_id)
             if customer.owner_id == POOL_ID or rep is None or customer.id is None:
                 continue
-            limit, idle = rules.days[customer.stage], idle_days(customer, services, now)
+            limit = rules.days[customer.stage]
+            idle = idle_days(customer, services, now, handed.get(customer.name))
             if idle == limit - 1:
                 text = (f"「{customer.name}」已经 {idle} 个工作日没有简报,明天会回到公海,别人就能领走。"
                         "发一条简报提到它就能留住。")  # fmt: skip
@@ -58,8 +78,10 @@ async def sweep(uow_factory: UnitOfWorkFactory, services: Services, now: datetim
                                        platforms=services.platforms)  # fmt: skip
             elif idle >= limit:
                 await pool_owner(uow)
-                customer.owner_id = POOL_ID
-                await uow.customers.update(customer)
+                # only if it is still the rep's and no brief came since it was read: a brief at this very moment wins
+                read = customer.last_followup_at or customer.stage_entered_at
+                if not await uow.customers.change_owner(customer.id, rep.id, POOL_ID, followed_before=read):
+                    continue
                 await uow.audit.add(
                     AuditEntry(
                         at=now,
@@ -87,13 +109,14 @@ async def claim(uow: UnitOfWork, services: Services, rep: Employee, name: str, n
     if len(exact) > 1:
         return f"公海里「{name}」对应好几个客户:{'、'.join(c.name for c in exact[:5])}。请带上全名再领一次。"
     customer = exact[0]
+    assert customer.id is not None
     tz = services.timezone
     since = start_of(now.astimezone(tz).date(), tz)
     taken = await uow.audit.count("pool.claim", rep.id, since)
     if taken >= services.pool.claims_per_day:
         return f"你今天已经领了 {taken} 个,每天最多 {services.pool.claims_per_day} 个,明天再来。"
-    customer.owner_id = rep.id
-    await uow.customers.update(customer)
+    if not await uow.customers.change_owner(customer.id, POOL_ID, rep.id):  # someone else was quicker
+        return f"「{customer.name}」刚被别人领走了。发「公海」看看还有哪些。"
     await uow.audit.add(AuditEntry(at=now, action="pool.claim", actor=rep.id, detail={"customer": customer.name}))
     lead = await uow.leads.for_customer(customer.id or 0)
     if lead is not None:  # its first-response clock starts again, for the new owner
@@ -111,7 +134,8 @@ async def listing(uow: UnitOfWork, services: Services, now: datetime, limit: int
     pooled.sort(key=lambda c: (-idle_days(c, services, now), c.name))
     lines = [f"公海里有 {len(pooled)} 个客户(发「领取+客户名」领走,每天最多 {services.pool.claims_per_day} 个):"]
     for c in pooled[:limit]:
-        lines.append(f"· {c.name}({c.stage.label},{idle_days(c, services, now)} 个工作日没有简报)")
+        idle = idle_days(c, services, now)
+        lines.append(f"· {c.name}({c.stage.label},{idle} 个工作日没有简报)")
     if len(pooled) > limit:
         lines.append(f"……还有 {len(pooled) - limit} 个")
     return fit(lines)

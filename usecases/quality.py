@@ -110,7 +110,7 @@ async def review(uow: UnitOfWork, services: Services, now: datetime) -> Review:
     backwards = Finding("上个月阶段倒退的客户")
     month_ago = now - timedelta(days=31)
     names = {c.id: c.name for c in customers}
-    for change in await uow.stages.everything([c.id for c in customers if c.id is not None]):
+    for change in await uow.stages.everything():  # every customer's: a list of ids would pass PostgreSQL's limit
         before, after = change.from_stage, change.to_stage
         if before is None or after is Stage.LOST or change.changed_at < month_ago:
             continue

@@ -30,6 +30,7 @@ from usecases.format import win_line
 from usecases.goals import goal_state
 from usecases.heavy import together
 from usecases.points import board_people
+from usecases.pool import POOL_ID
 from usecases.recommend import render as render_recommendation
 from usecases.reports import activity_and_stalled, build_activity, build_funnel
 from usecases.services import Services
@@ -318,7 +319,9 @@ async def commission(v: Viewer, query: Mapping[str, str]) -> Page:
     if v.employee.role is Role.REP:  # ranked among the team, as in the chat; only the rep's own row is shown
         people = peers(v.employee, v.staff)
     else:  # deactivated reps too, as the command's report: their pay for the month is still due
-        people = [e for e in v.staff if e.role is Role.REP and v.sees(e.id) and may_see(v.employee, e)]
+        people = [
+            e for e in v.staff if e.role is Role.REP and e.id != POOL_ID and v.sees(e.id) and may_see(v.employee, e)
+        ]
     statements = await build_statements(v.uow, v.services, month, people)
     rows = report_rows(statements, v.staff, v.services)
     if v.employee.role is Role.REP:

@@ -316,4 +316,61 @@ async def test_the_clock_and_the_pools_reads_on_every_store(uow_factory: UnitOfW
         assert found is not None and found.id == waiting.id and await uow.leads.for_customer(c.id + 999) is None
         assert [x.name for x in await uow.leads.waiting_for_contact()] == ["杭州云启科技"]
         assert await uow.audit.count("pool.claim", "E01", NOW - timedelta(hours=1)) == 2
-        assert await uow.audit.count("pool.return", "E01", NOW - timedelta(days=9)) == 0
+        assert await uow.audit.count("pool.claim", "E02", NOW - timedelta(hours=1)) == 1
+        assert await uow.audit.count("pool.claim", "E01", NOW + timedelta(minutes=1)) == 0
+
+
+async def test_an_owner_changes_only_if_it_is_still_the_expected_one(uow_factory: UnitOfWorkFactory) -> None:
+    """The pool's claim and sweep: one conditional statement, so of two claims one wins, and a brief that came after
+    the sweep read the customer keeps it."""
+    async with uow_factory() as uow:
+        await uow.employees.add(Employee(id="E01", name="张伟"))
+        await uow.employees.add(Employee(id="E02", name="李娜"))
+        c = await uow.customers.add(Customer(name="杭州云启科技", owner_id="E01", stage=Stage.INITIAL,
+                                             stage_entered_at=NOW, created_at=NOW, last_followup_at=NOW))  # fmt: skip
+        assert c.id is not None
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.customers.change_owner(c.id, "E01", "E02", followed_before=NOW - timedelta(hours=1))
+        assert await uow.customers.change_owner(c.id, "E01", "E02", followed_before=NOW)
+        assert not await uow.customers.change_owner(c.id, "E01", "E02")
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.customers.get(c.id)
+        assert found is not None and found.owner_id == "E02"
+
+
+async def test_the_reviews_cases_of_leads(api: tuple[App, Any]) -> None:
+    """Non-finite seconds and year-0 times are refused (not a 500); two leads' events may share a source id; an
+    existing customer's event starts no clock; a lead asked for a rep in the file, or already a customer, goes to that
+    rep (a customer made, the rep told), not through the round."""
+    from usecases.leads import assign_waiting
+
+    app, client = api
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for bad in ({"seconds": "Infinity", "type": "page_view"}, {"seconds": 1e999, "type": "page_view"},
+                {"at": "0001-01-01T00:00:00+08:00"}):  # fmt: skip
+        item = {"lead": "杭州云启科技", "type": "form", "at": "2026-11-26T10:00:00+08:00", **bad}
+        resp = await client.post("/api/events", data=json.dumps({"events": [item]}),
+                                 headers={**auth, "Content-Type": "application/json"})  # fmt: skip
+        assert resp.status == 422, bad
+    async with app.uow() as uow:
+        await uow.employees.add(Employee(id="E02", name="李娜"))
+        await uow.customers.add(Customer(name="宁波海纳物流", owner_id="E02", stage=Stage.NEGOTIATION,
+                                         stage_entered_at=NOW, created_at=NOW - timedelta(days=90)))  # fmt: skip
+        await uow.leads.add(Lead("苏州明德教育", "展会", NOW, owner_id="E02"))  # asked for E02 in the file
+        await uow.commit()
+    same_id = [{"lead": name, "type": "form", "at": "2026-11-26T10:00:00+08:00", "id": "1"}
+               for name in ("杭州云启科技", "宁波海纳物流")]  # fmt: skip
+    resp = await client.post("/api/events", json={"events": same_id}, headers=auth)
+    assert await resp.json() == {"stored": 2, "duplicates": 0}
+    async with app.uow() as uow:
+        assert [x.name for x in await uow.leads.waiting_for_contact()] == []  # 宁波海纳物流: long followed already
+        handed = {h.lead.name: h.assignment for h in await assign_waiting(uow, app.services, NOW)}
+        await uow.commit()
+    assert handed["苏州明德教育"].rep_id == "E02" and "指定" in handed["苏州明德教育"].why
+    async with app.uow() as uow:
+        made = await uow.customers.by_name("苏州明德教育")
+        assert made is not None and made.owner_id == "E02" and made.stage is Stage.INITIAL
+        sent = [m.payload["text"] for m in await uow.outbox.find()]
+    assert any("新线索「苏州明德教育」分给你了" in str(t) for t in sent)

@@ -94,3 +94,21 @@ async def test_reps_claim_from_the_pool_in_chat_within_the_daily_limit() -> None
     async with store() as uow:
         mine = {c.name for c in await uow.customers.find(owner_ids=["E02"])}
     assert mine == {"杭州云启科技", "苏州明德教育"}
+
+
+async def test_a_claimed_customer_has_its_full_time_again_and_a_claim_race_has_one_winner() -> None:
+    services = Services(pool=PoolRules(days={Stage.INITIAL: 5}, claims_per_day=5))
+    store = await _org(services)
+    later = MONDAY + timedelta(days=7)
+    assert (await sweep(store, services, later))[1] == 2
+    assert (await _say(store, services, "E02", "领取杭州云启科技", 1, later)).startswith("已领取")
+    assert await sweep(store, services, later + timedelta(days=1)) == (0, 0)  # not back the next morning
+    async with store() as uow:  # another rep's claim that read it before E02's committed: the store says no
+        c = await uow.customers.by_name("苏州明德教育")
+        assert c is not None and c.id is not None
+        assert await uow.customers.change_owner(c.id, POOL_ID, "E01")
+        assert not await uow.customers.change_owner(c.id, POOL_ID, "E02")
+        await uow.commit()
+    async with store() as uow:
+        c = await uow.customers.by_name("苏州明德教育")
+        assert c is not None and c.owner_id == "E01"
