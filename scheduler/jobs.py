@@ -15,7 +15,7 @@ from scheduler.prompts import ASK, NUDGE, brief_prompts, missing_report, monday_
 from scheduler.reminders import scan
 from store.repositories import UnitOfWorkFactory
 from usecases.forecast import take_snapshot
-from usecases.leads import response_ladder
+from usecases.leads import hand_out_waiting, response_ladder
 from usecases.pool import sweep as pool_sweep
 from usecases.quality import monthly_review
 from usecases.recognition import monthly
@@ -72,9 +72,8 @@ class Scheduler:
                 lambda: take_snapshot(self.uow, self.services, self.clock())),
             Job("monthly-recognition", "每月第一个工作日 09:30 预测准确积分,各团队群里表彰上月之星", at(9, 30),
                 lambda: monthly(self.uow, self.services, self.clock())),
-            Job("lead-response", "每 15 分钟:新线索超过工作小时还没跟进,提醒本人,再久告知主管",
-                CronTrigger(minute="*/15", timezone=tz),
-                lambda: response_ladder(self.uow, self.services, self.clock())),
+            Job("lead-response", "每 15 分钟:分出因满额等着的线索;新线索超过工作小时还没跟进,提醒本人,再久告知主管",
+                CronTrigger(minute="*/15", timezone=tz), self.leads),
             Job("pool-sweep", "工作日 09:05:久未跟进的客户回到公海(前一天先提醒本人)", at(9, 5),
                 lambda: pool_sweep(self.uow, self.services, self.clock())),
             Job("data-quality", "每月第一个工作日 09:40 给管理员发数据质量检查", at(9, 40),
@@ -85,6 +84,11 @@ class Scheduler:
                 lambda: standup_tick(self.uow, self.services, self.clock())),
         ]  # fmt: skip
         self._scheduler = AsyncIOScheduler(timezone=tz)
+
+    async def leads(self) -> object:
+        """Waiting leads out first, then the first-response ladder (which then counts them too)."""
+        handed = await hand_out_waiting(self.uow, self.services, self.clock())
+        return handed + await response_ladder(self.uow, self.services, self.clock())
 
     async def stall_scan(self) -> object:
         return await scan(self.uow, self.services, self.clock())

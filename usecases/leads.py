@@ -196,6 +196,17 @@ async def on_event(uow: UnitOfWork, services: Services, event: Event) -> int:
     return 0
 
 
+async def hand_out_waiting(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
+    """Leads that waited because every rep was at the cap go out as soon as someone has room (the job runs with the
+    first-response ladder); how many went."""
+    async with uow_factory() as uow:
+        if not await uow.leads.unassigned():
+            return 0
+        handed = await assign_waiting(uow, services, now)
+        await uow.commit()
+    return len(handed)
+
+
 async def response_ladder(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
     """Leads handed out and not yet mentioned in a brief: after ``response_hours`` working hours the rep is reminded,
     after twice that their supervisor hears of it with the rep copied; each once per hand-over (the outbox's key).

@@ -89,3 +89,24 @@ async def test_the_first_brief_about_the_lead_stops_the_clock() -> None:
         assert lead is not None and lead.first_response_at == brief_at  # two hours: kept on the lead
         assert await uow.leads.waiting_for_contact() == []
     assert await response_ladder(store, services, MONDAY + timedelta(days=2)) == 0
+
+
+async def test_leads_waiting_at_the_cap_go_out_once_a_rep_has_room() -> None:
+    from sales.leads import LeadRules
+    from usecases.leads import hand_out_waiting
+
+    store, services = await _org(), Services(leads=LeadRules(cap=1))  # E01 holds 杭州云启科技 already
+    async with store() as uow:
+        await uow.leads.add(Lead("宁波海纳物流", "展会", MONDAY))
+        await uow.commit()
+    assert await hand_out_waiting(store, services, MONDAY) == 0  # E01 at the cap: it waits
+    async with store() as uow:
+        held = await uow.customers.by_name("杭州云启科技")
+        assert held is not None
+        held.stage, held.closed_at = Stage.LOST, MONDAY  # the rep's load goes down
+        await uow.customers.update(held)
+        await uow.commit()
+    assert await hand_out_waiting(store, services, MONDAY + timedelta(minutes=15)) == 1
+    async with store() as uow:
+        lead = await uow.leads.by_name("宁波海纳物流")
+        assert lead is not None and lead.owner_id == "E01" and lead.customer_id is not None
