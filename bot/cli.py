@@ -372,7 +372,7 @@ async def _import_leads(uow: Any, app: Any, kind: str, rows: list[Any]) -> Any:
         report = await importers.import_leads(uow, rows, now, tz)
     else:
         report, touched = await importers.import_events(uow, rows, now, tz)
-        await rescore(uow, app.services, [x for x in await uow.leads.find() if x.id in touched], now)
+        await rescore(uow, app.services, list(touched.values()), now)
     for handed in await assign_waiting(uow, app.services, now):
         if handed.assignment.rep_id is not None:
             report.notes.append(f"已分配 {handed.lead.name} → {handed.assignment.rep_id}({handed.score.score:.0f} 分)")

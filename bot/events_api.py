@@ -57,7 +57,7 @@ async def post_events(request: web.Request) -> web.Response:
     if problems:
         return _problem(422, "这批事件有看不懂的,一个都没有存", problems=problems)
     async with app.uow() as uow:
-        stored, touched, unknown = 0, set(), []
+        stored, touched, unknown = 0, {}, []
         for index, (name, kind, at, seconds, what, key) in parsed:
             lead = await lead_for(uow, name, now)
             if lead is None or lead.id is None:
@@ -65,10 +65,10 @@ async def post_events(request: web.Request) -> web.Response:
                 continue
             if await uow.leads.add_events([LeadEvent(lead.id, kind, at, seconds, what, key)]):
                 stored += 1
-                touched.add(lead.id)
+                touched[lead.id] = lead
         if unknown:  # rolled back: the batch is all or nothing
             return _problem(422, "这批事件有不认识的线索,一个都没有存", problems=unknown)
-        await rescore(uow, app.services, [x for x in await uow.leads.find() if x.id in touched], now)
+        await rescore(uow, app.services, list(touched.values()), now)
         await uow.commit()
     log.info("events: %d stored, %d seen before", stored, len(parsed) - stored)
     return web.json_response({"stored": stored, "duplicates": len(parsed) - stored})

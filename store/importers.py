@@ -122,6 +122,12 @@ class ImportReport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def tally(self, outcome: str) -> None:
+        """Count a repository's "added", "updated" or "unchanged"."""
+        self.added += outcome == "added"
+        self.updated += outcome == "updated"
+        self.unchanged += outcome == "unchanged"
+
     def reject(self, row: Row, reason: str) -> None:
         self.rejected.append({"row": row.number, "reason": reason})
 
@@ -473,9 +479,7 @@ async def import_goals(uow: UnitOfWork, rows: list[Row], now: datetime) -> Impor
             continue
         seen.add(key)
         outcome = await uow.goals.put(goal)
-        report.added += outcome == "added"
-        report.updated += outcome == "updated"
-        report.unchanged += outcome == "unchanged"
+        report.tally(outcome)
     await uow.audit.add(AuditEntry(at=now, action="import.goals", detail=report.as_dict()))
     return report
 
@@ -714,11 +718,13 @@ async def lead_for(uow: UnitOfWork, name: str, now: datetime) -> Lead | None:
                                     first_response_at=customer.created_at))  # fmt: skip
 
 
-async def import_events(uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo) -> tuple[ImportReport, set[int]]:
+async def import_events(
+    uow: UnitOfWork, rows: list[Row], now: datetime, tz: ZoneInfo
+) -> tuple[ImportReport, dict[int, Lead]]:
     """Events of leads or customers; the same event twice (its id, or the same line) is stored once. The leads that
     got new events come back, to be scored again."""
     report = ImportReport()
-    touched: set[int] = set()
+    touched: dict[int, Lead] = {}
     for row in rows:
         try:
             name, kind, at, seconds, what, key = parse_event(row.values, tz)
@@ -730,7 +736,7 @@ async def import_events(uow: UnitOfWork, rows: list[Row], now: datetime, tz: Zon
             continue
         if await uow.leads.add_events([LeadEvent(lead.id, kind, at, seconds, what, key)]):
             report.added += 1
-            touched.add(lead.id)
+            touched[lead.id] = lead
         else:
             report.unchanged += 1
     await uow.audit.add(AuditEntry(at=now, action="import.events", detail=report.as_dict()))
@@ -768,8 +774,6 @@ async def import_costs(uow: UnitOfWork, rows: list[Row], now: datetime) -> Impor
             continue
         seen.add((channel, month))
         outcome = await uow.leads.put_cost(channel, month, spend.quantize(Decimal("0.01")))
-        report.added += outcome == "added"
-        report.updated += outcome == "updated"
-        report.unchanged += outcome == "unchanged"
+        report.tally(outcome)
     await uow.audit.add(AuditEntry(at=now, action="import.costs", detail=report.as_dict()))
     return report

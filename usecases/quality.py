@@ -8,6 +8,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from nlu.names import parse_name
 from sales.model import Customer, Employee, Role
@@ -119,8 +120,7 @@ async def review(uow: UnitOfWork, services: Services, now: datetime) -> Review:
                           f"{change.changed_at.astimezone(tz):%m-%d})")  # fmt: skip
     odd = Finding("金额异常(和同阶段的其他客户差得太远)")
     for c, median in outliers(open_):
-        odd.add(f"{c.name} {wan(c.amount)}({c.stage.label},同阶段中位 {wan(type(c.amount)(round(median)))})"
-                if c.amount is not None else c.name)  # fmt: skip
+        odd.add(f"{c.name} {wan(c.amount)}({c.stage.label},同阶段中位 {wan(Decimal(round(median)))})")
     silent = Finding("分配后一直没有跟进的线索")
     for lead in await uow.leads.waiting_for_contact():
         if lead.assigned_at is not None and now - lead.assigned_at >= timedelta(days=1):
