@@ -12,7 +12,14 @@ different base rates (the fit part of the score learns them from the training ha
 What is measured.
 - The score's AUC (won against not) on the held-out half, with the product's default weights and with the models the
   product learns once leads have closed (``recommender.leadmodel``), learnt here from the training half, as are the
-  channel rates. Target ≥ 0.8 for the behaviour score.
+  channel rates.
+- The most any score of these events can reach: each lead's exact posterior odds of a win given its events, from
+  this generator's own likelihood (integrated over the hidden intent). The buyers and the others overlap so much
+  here that it stays under 0.8 (0.78-0.79), so this history shows how close the learnt score gets to the best
+  possible, not the target.
+- The target (behaviour AUC ≥ 0.8) is judged on ``eval_leads_holdout.py``'s history, written separately from general
+  knowledge of B2B funnels without looking at the score (buyers read pricing and case pages, evaluate in the last
+  days, quiet buyers and busy tyre-kickers blur the line): learnt from the training half, on ten seeds.
 - Assignment over the held-out half in batches of 50: the share of top-band leads that went to a senior rep (target
   ≥ 95 %), and the most open leads any rep holds against the cap (never above).
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,6 +87,30 @@ def make(rng: random.Random, n: int) -> list[tuple[int, str, bool, list[LeadEven
     return leads
 
 
+RATES = {EventKind.DOWNLOAD: 1.2, EventKind.FORM: 0.5, EventKind.WEBINAR: 0.4, EventKind.EMAIL_OPEN: 2.0}
+
+
+def best_possible(events: list[LeadEvent]) -> float:
+    """The log posterior odds of a win given the events, from ``make``'s likelihood on a grid of intents: the best
+    any score of these events can rank."""
+    import numpy as np
+
+    grid = np.linspace(0.001, 0.999, 400)
+    views = [e for e in events if e.kind is EventKind.PAGE_VIEW]
+    others = len(events) - len(views)
+    rate, mean, rest = 0.5 + 6 * grid, 30 + 200 * grid, sum(RATES.values()) * grid**1.5
+    log = -rate + len(views) * np.log(rate) - rest + others * np.log(rest)
+    for e in views:
+        log += -np.log(mean) - (e.seconds or 0) / mean
+    shape = 1 / (1 + grid)  # an event's age is 30·u^(1+intent): its density in age/30
+    for e in events:
+        age = max((NOW - e.at).total_seconds() / 86400 / 30, 1e-9)
+        log += np.log(shape) + (shape - 1) * np.log(age)
+    like = np.exp(log - log.max())
+    won, lost = grid**2 * (1 - grid), grid**0.5 * (1 - grid) ** 2.5  # Beta(3, 2) and Beta(1.5, 3.5) up to a constant
+    return float(np.log((like * won).sum() / (like * lost).sum()))  # a constant shift ranks the same
+
+
 def _poisson(rng: random.Random, mean: float) -> int:
     count, total = 0, rng.expovariate(1.0)
     while total < mean:
@@ -109,12 +141,14 @@ def main() -> None:
     combined = auc([(s.score, won) for _, s, won in scored])
     print(f"{len(test)} held-out leads ({sum(won for _, _, won, _ in test)} won), seed {args.seed}")
     oracle = auc([(INTENT[lid], won) for lid, _, won, _ in test])
-    print(f"  AUC, the hidden intent itself:       {oracle:.3f}   (what no score of the events can beat)")
+    ceiling = auc([(best_possible(events), won) for _, _, won, events in test])
+    print(f"  AUC, the hidden intent itself:       {oracle:.3f}   (not seen by any score)")
+    print(f"  AUC, the best any score of the events can do: {ceiling:.3f}   (exact posterior of this generator)")
     print(f"  with the default weights: AUC behaviour {auc([(s.behaviour, w) for s, w in defaults]):.3f}, "
           f"lead score {auc([(s.score, w) for s, w in defaults]):.3f}")  # fmt: skip
     print(f"  with models learnt from the training half ({len(train)} closed leads):")
-    print(f"  AUC, behaviour score alone:          {behaviour_only:.3f}   target ≥ 0.80  "
-          f"{'ok' if behaviour_only >= 0.8 else 'UNDER'}")  # fmt: skip
+    gap = behaviour_only - ceiling
+    print(f"  AUC, behaviour score alone:          {behaviour_only:.3f}   ({gap:+.3f} from the best)")
     print(f"  AUC, lead score (with channel fit):  {combined:.3f}")
     example = max(scored, key=lambda x: x[1].score)[1]
     print(f"  the best-scored lead's reasons: {example.line()}")
@@ -140,6 +174,24 @@ def main() -> None:
     print(f"  top band (≥ {rules.top_band:.0f}): {top} leads, {share:.1%} to a senior rep   target ≥ 95 %  "
           f"{'ok' if share >= 0.95 else 'UNDER'}")  # fmt: skip
     print(f"  most open leads one rep held at any time: {peak} (cap {cap}) {'ok' if peak <= cap else 'OVER'}")
+    realistic(args.leads)
+
+
+def realistic(n: int, seeds: range = range(21, 31)) -> None:
+    """The target, on the separately written history of ``eval_leads_holdout.py``, learnt from each seed's
+    training half."""
+    from eval_leads_holdout import run_seed  # type: ignore[import-not-found]  # run as a script, beside it
+
+    print(f"the separately written B2B history ({n} leads a seed, half held out, learnt from the other half):")
+    values = []
+    for seed in seeds:
+        r = run_seed(n, seed, learn_from_training=True)
+        values.append(r.auc_behaviour)
+        print(f"  seed {seed}: {r.wins} of {r.n} held-out leads won, AUC behaviour {r.auc_behaviour:.3f}, "
+              f"lead score {r.auc_score:.3f}")  # fmt: skip
+    low = min(values)
+    print(f"  behaviour AUC: median {statistics.median(values):.3f}, lowest {low:.3f}   target ≥ 0.80  "
+          f"{'ok' if low >= 0.8 else 'UNDER'}")  # fmt: skip
 
 
 if __name__ == "__main__":

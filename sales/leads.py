@@ -154,10 +154,17 @@ def points(event: LeadEvent, rules: ScoreRules) -> float:
 SIGNALS = (*(k.value for k in EventKind), "visits", "active_days", "recency")
 
 
+def named(kind: EventKind, what: str) -> str:
+    """The signal of one page or asset (``page_view:定价页``): which pages buyers read differs from org to org, so a
+    model learns them from the org's own closed leads rather than from a list."""
+    return f"{kind.value}:{what}"
+
+
 def features(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> dict[str, float]:
     """What a model learnt from past leads weighs (``Learned``): per kind, the decayed units up to ``now``; how often
     the lead came back (decayed page views: a visit counts whatever its length), on how many days it was active, and
-    how recent its last event is (1 today, e⁻¹ a week ago, 0 with none)."""
+    how recent its last event is (1 today, e⁻¹ a week ago, 0 with none); and per named page or asset (``named``),
+    the decayed number of times."""
     out = dict.fromkeys(SIGNALS, 0.0)
     days: set[date] = set()
     last: datetime | None = None
@@ -168,6 +175,9 @@ def features(events: Sequence[LeadEvent], now: datetime, rules: ScoreRules) -> d
         out[e.kind.value] += units(e, rules) * weight
         if e.kind is EventKind.PAGE_VIEW:
             out["visits"] += weight
+        if e.what:
+            key = named(e.kind, e.what)
+            out[key] = out.get(key, 0.0) + weight
         days.add(e.at.date())
         last = e.at if last is None or e.at > last else last
     out["active_days"] = float(len(days))
@@ -214,8 +224,12 @@ def behaviour(
     for e in events:
         if e.at > now:
             continue
-        weight = rules.weights.get(e.kind, 0.0) if learned is None else max(learned.weights.get(e.kind.value, 0.0), 0)
-        value = weight * units(e, rules) * decay(e.at, now, rules)
+        if learned is None:
+            value = rules.weights.get(e.kind, 0.0) * units(e, rules)
+        else:  # by the model's weights: the kind's per unit, and the page's or asset's own
+            own = learned.weights.get(named(e.kind, e.what), 0.0) if e.what else 0.0
+            value = max(learned.weights.get(e.kind.value, 0.0), 0.0) * units(e, rules) + max(own, 0.0)
+        value *= decay(e.at, now, rules)
         total += value
         recent = now - e.at <= timedelta(days=7)
         g = groups[(e.kind, e.what, recent)]

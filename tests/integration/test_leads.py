@@ -291,6 +291,33 @@ async def test_once_enough_leads_closed_the_score_is_learnt_from_them() -> None:
     assert scores[keen.id].reasons[0] == "近7天提交表单1次"
 
 
+def test_the_learnt_score_weighs_the_pages_buyers_read() -> None:
+    """Buyers and the others view pages as often and as long; only buyers read the pricing page. The model learns that
+    page from the closed leads and names it first; a page too few leads saw gets no weight of its own."""
+    from recommender.leadmodel import MIN_SUPPORT, learn
+    from sales.leads import features
+
+    rules = ScoreRules()
+    rows = []
+    for i in range(200):
+        won = i % 2 == 0
+        page = "定价页" if won != (i % 20 == 0) else "招聘页"  # a little noise
+        events = [LeadEvent(i, EventKind.PAGE_VIEW, NOW - timedelta(days=2), 120, page)]
+        if i < MIN_SUPPORT - 1:
+            events.append(LeadEvent(i, EventKind.PAGE_VIEW, NOW - timedelta(days=2), 60, "冷门页"))
+        rows.append((features(events, NOW, rules), 0.1, won))
+    learned = learn(rows)
+    assert learned is not None
+    alone, _ = learned
+    assert alone.weights["page_view:定价页"] > 0 > alone.weights["page_view:招聘页"]
+    assert "page_view:冷门页" not in alone.weights
+    pricing = [LeadEvent(1, EventKind.PAGE_VIEW, NOW - timedelta(days=1), 120, "定价页")]
+    jobs = [LeadEvent(2, EventKind.PAGE_VIEW, NOW - timedelta(days=1), 120, "招聘页")]
+    keen, idle = score(pricing, NOW, rules, 0.1, learned), score(jobs, NOW, rules, 0.1, learned)
+    assert keen.behaviour > 60 > 40 > idle.behaviour
+    assert keen.reasons[0] == "近7天浏览「定价页」2分钟"
+
+
 async def test_the_clock_and_the_pools_reads_on_every_store(uow_factory: UnitOfWorkFactory) -> None:
     """for_customer, waiting_for_contact and the audit's count: what the first-response clock and the pool's daily
     limit read."""
