@@ -26,6 +26,7 @@ from sales.forecast import (
 )
 from sales.goals import Goal, Kpi, Level, advances
 from sales.leads import Lead, LeadEvent
+from sales.quotes import Product, Quote, QuoteStatus
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -78,6 +79,9 @@ class MemoryState:
     leads: dict[int, Lead] = field(default_factory=dict)
     lead_events: dict[str, LeadEvent] = field(default_factory=dict)
     costs: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    products: dict[tuple[str, date], Product] = field(default_factory=dict)
+    quotes: dict[int, Quote] = field(default_factory=dict)
+    quote_files: dict[int, tuple[bytes | None, bytes]] = field(default_factory=dict)
     links: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)
     sessions: dict[str, WebSession] = field(default_factory=dict)
     next_id: int = 1
@@ -629,6 +633,7 @@ class MemoryUnitOfWork:
         self.points = MemoryPoints(self)
         self.web = MemoryWeb(self)
         self.leads = MemoryLeads(self)
+        self.quotes = MemoryQuotes(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self._store.state)
@@ -935,3 +940,62 @@ class MemoryPoints(_Repo):
     async def pending_points(self, employee_id: str) -> int:
         return sum(r.points for r in self.s.redemptions.values()
                    if r.employee_id == employee_id and r.status == RedemptionStatus.PENDING)  # fmt: skip
+
+
+class MemoryQuotes(_Repo):
+    async def put_products(self, products: Sequence[Product]) -> tuple[int, int, int]:
+        added = changed = same = 0
+        for p in products:
+            old = self.s.products.get((p.code, p.effective_from))
+            kept = dataclasses.replace(p, id=old.id if old else self.s.new_id())
+            if old is None:
+                added += 1
+            elif old != kept:
+                changed += 1
+            else:
+                same += 1
+            self.s.products[p.code, p.effective_from] = kept
+        return added, changed, same
+
+    async def products(self) -> list[Product]:
+        return [_copy(p) for _, p in sorted(self.s.products.items())]
+
+    async def next_serial(self, year: int) -> int:
+        prefix = f"Q-{year}-"
+        serials = [int(q.number[len(prefix) :]) for q in self.s.quotes.values() if q.number.startswith(prefix)]
+        return max(serials, default=0) + 1
+
+    async def add(self, quote: Quote) -> Quote:
+        if any(q.number == quote.number and q.version == quote.version for q in self.s.quotes.values()):
+            raise DuplicateKeyError(f"{quote.number} v{quote.version}")
+        stored = dataclasses.replace(_copy(quote), id=self.s.new_id())
+        self.s.quotes[stored.id] = stored  # type: ignore[index]
+        quote.id = stored.id
+        return quote
+
+    async def get(self, quote_id: int) -> Quote | None:
+        found = self.s.quotes.get(quote_id)
+        return _copy(found) if found else None
+
+    async def latest(self, customer_id: int) -> Quote | None:
+        mine = [q for q in self.s.quotes.values() if q.customer_id == customer_id]
+        return _copy(max(mine, key=lambda q: q.id or 0)) if mine else None
+
+    async def for_customer(self, customer_id: int) -> list[Quote]:
+        return [_copy(q) for _, q in sorted(self.s.quotes.items()) if q.customer_id == customer_id]
+
+    async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
+        assert quote.id is not None
+        stored = self.s.quotes.get(quote.id)
+        if stored is None or stored.status is not was or stored.waiting_for != was_waiting_for:
+            return False
+        for key in ("status", "approval", "waiting_for", "decided_by", "note"):
+            setattr(stored, key, getattr(quote, key))
+        return True
+
+    async def put_files(self, quote_id: int, pdf: bytes | None, xlsx: bytes) -> None:
+        self.s.quote_files[quote_id] = (pdf, xlsx)
+
+    async def file(self, quote_id: int, kind: str) -> bytes | None:
+        pdf, xlsx = self.s.quote_files.get(quote_id, (None, None))
+        return pdf if kind == "pdf" else xlsx

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -466,3 +467,48 @@ class ChannelCostRow(Base):
     channel: Mapped[str] = mapped_column(String(100))
     month: Mapped[str] = mapped_column(String(7))
     spend: Mapped[Decimal] = mapped_column(Money)
+
+
+class ProductRow(Base):
+    """One version of a product in the price list, in force from its effective date until the next version."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("code", "effective_from", name="uq_products_code_effective_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20))
+    list_price: Mapped[Decimal] = mapped_column(Money)
+    tax_rate: Mapped[Decimal] = mapped_column(Ratio)
+    effective_from: Mapped[date] = mapped_column(Date)
+    floor_price: Mapped[Decimal | None] = mapped_column(Money)
+    max_discount: Mapped[Decimal | None] = mapped_column(Ratio)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    includes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class QuoteRow(Base):
+    """One version of a numbered quote: its lines as quoted (prices copied from the list), where its approval
+    stands, and the documents made when it became final."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (UniqueConstraint("number", "version", name="uq_quotes_number_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    rep_id: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[list[Any]] = mapped_column(JSON)
+    discount: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    valid_until: Mapped[date] = mapped_column(Date)
+    payment_terms: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    approval: Mapped[str] = mapped_column(String(20))
+    waiting_for: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[Decimal] = mapped_column(Money)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.goals import Goal, Kpi, Level
 from sales.leads import Lead, LeadEvent
+from sales.quotes import Product, Quote, QuoteStatus
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -387,6 +388,41 @@ class LeadRepository(Protocol):
         ...
 
 
+class QuoteRepository(Protocol):
+    async def put_products(self, products: Sequence[Product]) -> tuple[int, int, int]:
+        """Keep price-list rows by (code, effective date): (added, changed, unchanged)."""
+        ...
+
+    async def products(self) -> list[Product]:
+        """Every version of every product (``sales.quotes.current`` picks the one in force)."""
+        ...
+
+    async def next_serial(self, year: int) -> int:
+        """One more than the highest serial numbered in ``year`` (Q-2026-0007 → 8)."""
+        ...
+
+    async def add(self, quote: Quote) -> Quote:
+        """Raises ConflictError when the number and version exist (two requests at once): the caller numbers
+        again."""
+        ...
+
+    async def get(self, quote_id: int) -> Quote | None: ...
+    async def latest(self, customer_id: int) -> Quote | None:
+        """The customer's newest quote version, whatever its status."""
+        ...
+
+    async def for_customer(self, customer_id: int) -> list[Quote]: ...
+    async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
+        """Write the quote's status, approval, approver, decision and note, only if it still is ``was`` waiting for
+        ``was_waiting_for``: of two approvers' clicks at once, one wins."""
+        ...
+
+    async def put_files(self, quote_id: int, pdf: bytes | None, xlsx: bytes) -> None: ...
+    async def file(self, quote_id: int, kind: str) -> bytes | None:
+        """A kept document: ``pdf`` or ``xlsx``."""
+        ...
+
+
 class GoalRepository(Protocol):
     async def for_month(self, month: str) -> list[Goal]: ...
     async def get(self, month: str, level: Level, subject: str, kpi: Kpi) -> Goal | None: ...
@@ -511,6 +547,8 @@ class UnitOfWork(Protocol):
     def web(self) -> WebRepository: ...
     @property
     def leads(self) -> LeadRepository: ...
+    @property
+    def quotes(self) -> QuoteRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

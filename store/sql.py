@@ -69,6 +69,16 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
+from sales.quotes import (
+    Approval,
+    Product,
+    Quote,
+    QuoteStatus,
+    discount_json,
+    discount_of,
+    line_json,
+    line_of,
+)
 from sales.records import maker
 from sales.reports import Listed, Move, StageTotal, per_day
 from sales.stages import OPEN_STAGES, Stage
@@ -84,6 +94,8 @@ from store.orm import (
     BriefUpdateRow,
     CatalogVersionRow,
     ChannelCostRow,
+    ProductRow,
+    QuoteRow,
     CustomerNameLogRow,
     CustomerRow,
     EmployeeRow,
@@ -1511,6 +1523,7 @@ class SqlUnitOfWork:
         self.points = SqlPoints(self.session)
         self.web = SqlWeb(self.session)
         self.leads = SqlLeads(self.session)
+        self.quotes = SqlQuotes(self.session)
         return self
 
     async def __aexit__(
@@ -1868,3 +1881,112 @@ class SqlLeads(_Repo):
             query = query.where(row.month.in_(list(months)))
         # the sum keeps the column's type: it comes back in yuan, as a Decimal
         return {str(c): Decimal(v or 0) for c, v in (await self.session.execute(query)).all()}
+
+
+_QUOTE_FIELDS = ("number", "version", "customer_id", "customer_name", "rep_id", "valid_until", "payment_terms",
+                 "created_at", "status", "approval", "waiting_for", "decided_by", "note", "total")  # fmt: skip
+
+
+def _product_columns(p: Product) -> dict[str, Any]:
+    return {"code": p.code, "name": p.name, "unit": p.unit, "list_price": p.list_price, "tax_rate": p.tax_rate,
+            "effective_from": p.effective_from, "floor_price": p.floor_price, "max_discount": p.max_discount,
+            "aliases": list(p.aliases), "includes": [[c, str(n)] for c, n in p.includes]}  # fmt: skip
+
+
+def _product(row: Any) -> Product:
+    return Product(row.code, row.name, row.unit, row.list_price, row.tax_rate, row.effective_from, row.floor_price,
+                   row.max_discount, tuple(row.aliases or ()), tuple((str(c), Decimal(str(n)))
+                                                                     for c, n in row.includes or ()), row.id)  # fmt: skip
+
+
+def _quote(row: Any) -> Quote:
+    return Quote(
+        row.number, row.version, row.customer_id, row.customer_name, row.rep_id,
+        tuple(line_of(x) for x in row.lines), discount_of(row.discount), row.valid_until, row.payment_terms,
+        row.created_at, QuoteStatus(row.status), Approval(row.approval), row.waiting_for, row.decided_by, row.note,
+        row.total, row.id,
+    )  # fmt: skip
+
+
+class SqlQuotes(_Repo):
+    _columns = tuple(c for c in QuoteRow.__table__.columns if c.key not in ("pdf", "xlsx"))
+
+    async def put_products(self, products: Sequence[Product]) -> tuple[int, int, int]:
+        added = changed = same = 0
+        stored = {(r.code, r.effective_from): r for r in (await self.session.execute(select(ProductRow))).scalars()}
+        for p in products:
+            values = _product_columns(p)
+            row = stored.get((p.code, p.effective_from))
+            if row is None:
+                row = ProductRow(**values)
+                self.session.add(row)
+                stored[p.code, p.effective_from] = row
+                added += 1
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+                changed += 1
+            else:
+                same += 1
+        await self.session.flush()
+        return added, changed, same
+
+    async def products(self) -> list[Product]:
+        rows = (await self.session.execute(select(ProductRow).order_by(ProductRow.code, ProductRow.effective_from)))
+        return [_product(r) for r in rows.scalars()]
+
+    async def next_serial(self, year: int) -> int:
+        prefix = f"Q-{year}-"
+        numbers = (await self.session.execute(select(QuoteRow.number).where(QuoteRow.number.like(prefix + "%"))))
+        serials = [int(n[len(prefix) :]) for n in numbers.scalars() if n[len(prefix) :].isdigit()]
+        return max(serials, default=0) + 1
+
+    async def add(self, quote: Quote) -> Quote:
+        values = {k: getattr(quote, k) for k in _QUOTE_FIELDS}
+        values["status"], values["approval"] = quote.status.value, quote.approval.value
+        values["lines"] = [line_json(x) for x in quote.lines]
+        values["discount"] = discount_json(quote.discount)
+        try:
+            async with self.session.begin_nested():
+                result = await self.session.execute(insert(QuoteRow).values(**values).returning(QuoteRow.id))
+        except IntegrityError as exc:
+            raise ConflictError(str(exc.orig)) from exc
+        quote.id = int(result.scalar_one())
+        return quote
+
+    async def _find(self, *where: Any, order: Any = QuoteRow.id, limit: int | None = None) -> list[Quote]:
+        query = select(*self._columns).where(*where).order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_quote(r) for r in (await self.session.execute(query)).all()]
+
+    async def get(self, quote_id: int) -> Quote | None:
+        found = await self._find(QuoteRow.id == quote_id)
+        return found[0] if found else None
+
+    async def latest(self, customer_id: int) -> Quote | None:
+        found = await self._find(QuoteRow.customer_id == customer_id, order=QuoteRow.id.desc(), limit=1)
+        return found[0] if found else None
+
+    async def for_customer(self, customer_id: int) -> list[Quote]:
+        return await self._find(QuoteRow.customer_id == customer_id)
+
+    async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
+        assert quote.id is not None
+        waiting = QuoteRow.waiting_for.is_(None) if was_waiting_for is None else QuoteRow.waiting_for == was_waiting_for
+        statement = (
+            update(QuoteRow)
+            .where(QuoteRow.id == quote.id, QuoteRow.status == was.value, waiting)
+            .values(status=quote.status.value, approval=quote.approval.value, waiting_for=quote.waiting_for,
+                    decided_by=quote.decided_by, note=quote.note)  # fmt: skip
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def put_files(self, quote_id: int, pdf: bytes | None, xlsx: bytes) -> None:
+        await self.session.execute(update(QuoteRow).where(QuoteRow.id == quote_id).values(pdf=pdf, xlsx=xlsx))
+
+    async def file(self, quote_id: int, kind: str) -> bytes | None:
+        column = {"pdf": QuoteRow.pdf, "xlsx": QuoteRow.xlsx}[kind]
+        found = (await self.session.execute(select(column).where(QuoteRow.id == quote_id))).scalar_one_or_none()
+        return None if found is None else bytes(found)

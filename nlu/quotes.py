@@ -1,0 +1,293 @@
+"""Reading a request for a quote (报价单), as documented in ``docs/nlu-quotes.md``.
+
+``asks_for_quote`` tells a request (给瑞达出个报价, 帮我做一份报价单) from a brief that reports one (报价已发,
+给瑞达报了价); ``read_request`` reads its lines against the price list, its discount, validity and payment terms.
+Products are found by code, name or short name; what fits several products, or none, comes back to be asked about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from nlu.numbers import CN_NUM, cn_to_int
+from nlu.text import normalize
+
+# A request, not a report: the message opens with the ask (请/帮我/给瑞达/出个…) and a verb that makes a quote
+# (出/做/开/生成/拉/起草), or 报个价; or it is headed 报价单: with its lines. A brief that plans one (下周一出报价) opens
+# with the customer or the day, and a past tense (报了价, 发了报价, 报价已发) is never a request.
+_VERB = (
+    r"(?:出|做|开|生成|拉|起草|制作|准备|弄|整|来)(?:一?[个份张版]|一下)?(?:新的?|正式的?)?报价(?:单|表)?(?!了|过|已)"
+    r"|报(?:个|一下|一个)价(?!了)|(?:重新|再)报(?:个|一次)?价(?!了)|(?:改|修改|更新)(?:一下)?报价(?!了|过|已)"
+)
+_ASK = re.compile(
+    rf"^(?:请|麻烦|帮我|帮忙|帮|你)?(?:[给为替][^\s,:。!?]{{1,40}}?)?(?:{_VERB})"
+    rf"|^(?:请|麻烦|帮我|帮忙)?(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S"
+)
+_PAST = re.compile(r"报(?:了|过)价|报价(?:已|了|过)|(?:发了|发过|给了|出了|做了)(?:一?[个份张版])?报价")
+# 把瑞达最新报价再发我 / 重发瑞达的报价 / 瑞达的报价单发我一下
+RESEND = re.compile(
+    r"^(?:请|麻烦)?(?:把|将)?(?P<who>[^\s,,。!！?？]{2,40}?)的?(?:最新的?|上次的?|刚才的?)?(?:那份|那个)?报价(?:单)?"
+    r"(?:的?(?P<kind>pdf|PDF|excel|Excel|xlsx|表格))?(?:再|重新)?(?:发|给|传)(?:给)?我(?:一下|一份|一次)?[。!！]*$"
+    r"|^(?:请|麻烦)?(?:再|重新)(?:发|给)(?:我)?(?:一下|一份)?(?P<who2>[^\s,,。!！?？]{2,40}?)的?(?:最新的?)?报价(?:单)?[。!！]*$"
+)
+# 批准 Q-2026-0001 / 驳回 Q-2026-0001 折扣太大 (typed where a platform has no buttons)
+DECISION = re.compile(
+    r"^(?P<verb>批准|同意|通过|驳回|拒绝|不同意)\s*(?:报价)?\s*(?P<number>Q-\d{4}-\d{4,})(?:\s*(?:第|v|V)?(?P<version>\d+)版?)?"
+    r"[\s,,:：。]*(?P<reason>.*)$",
+    re.S,
+)
+
+_NUM = rf"\d+(?:\.\d+)?|[{CN_NUM}]+"
+_UNITS = (
+    "个月|人天|人月|台|套|个|件|年|月|天|次|项|份|块|张|箱|批|用户|人|站点|点|路|只|支|部|组|把|米|吨|公斤|kg|间|层|期|课时|节|license|License"
+)
+# 10台 / 10 套 / x10 / ×10 / *10
+_QTY_AFTER = re.compile(rf"^\s*(?:[x×X*]\s*(?P<n1>{_NUM})\s*(?P<u1>{_UNITS})?|(?P<n2>{_NUM})\s*(?P<u2>{_UNITS}))")
+_QTY_BEFORE = re.compile(rf"(?P<n>{_NUM})\s*(?P<u>{_UNITS})\s*(?:的)?\s*$")
+_QTY_ALONE = re.compile(
+    rf"(?<![\d.A-Za-z])(?:(?P<n>\d+(?:\.\d+)?)(?![\d.A-Za-z])\s*(?P<u>{_UNITS})?|(?P<cn>[{CN_NUM}]+)\s*(?P<cu>{_UNITS}))"
+)
+
+# 九折, 打85折, 8.5折, 九五折, 打个九折
+_RATE = re.compile(rf"打?(?:个)?(?P<n>\d{{1,2}}(?:\.\d)?|[一二三四五六七八九][一二三四五六七八九五]?)\s*折")
+# 优惠10%, 让利 5%, 降价百分之十, 折扣10% (off)
+_PERCENT_OFF = re.compile(
+    r"(?:优惠|让利|降价|降|折让|折扣|便宜|少收)\s*(?:了)?\s*(?:(?P<p>\d+(?:\.\d+)?)\s*[%％]|百分之(?P<cn>[一二三四五六七八九十两零]+))"
+)
+# 减2万, 优惠5000元, 让利3万, 便宜两万块, 直降1万
+_AMOUNT_OFF = re.compile(
+    rf"(?:减|减免|优惠|让利|直降|便宜|少收|抹)\s*(?:了)?\s*(?P<n>\d+(?:\.\d+)?|[{CN_NUM}]+)\s*(?P<u>万|千|k|w|元|块)?(?![%％\d])"
+)
+# 有效期一个月 / 有效期30天 / 两周内有效 / 有效期至2027-01-31
+_VALID = re.compile(
+    rf"有效期(?:为|是)?\s*(?P<n>{_NUM}|半)\s*(?P<u>个月|月|天|日|周|星期|个星期|年)"
+    rf"|(?P<n2>{_NUM}|半)\s*(?P<u2>个月|月|天|日|周|星期|个星期)(?:内)?有效"
+    r"|有效期(?:至|到)\s*(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
+)
+_PAYMENT = re.compile(
+    r"(?:付款方式|付款条件|付款|结算方式|账期)\s*[:：]?\s*(?P<terms>[^。\n]+)"
+    r"|(?P<terms2>(?:预付|首付|货到付款|款到发货|月结|验收后付|分期)[^。\n]*)"
+)
+_TRIGGER_HEAD = re.compile(
+    r"^.*?(?:报价单?|报(?:个|一下|一个)价)\s*[:：,]?\s*(?:(?:包括|包含|内容|明细|如下)\s*[:：]?\s*)?"
+)
+_SPLIT = re.compile(r"[,;、\n+]|(?<!\d)\.(?!\d)|和|以及|另加|外加|加上|再加|还有|另外|及|跟")
+_FILLER = re.compile(r"^(?:给|为|替|再|另|还要|要|需要|含|包括|包含|共|一共|加|的|是)+|(?:的|吧|哈|呀|啊)+$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A product the price list knows, as the catalog sees it."""
+
+    code: str
+    name: str
+    unit: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of the request: the product (or the ones it may be), the quantity and the words written."""
+
+    words: str
+    quantity: Decimal
+    unit: str | None
+    code: str | None = None  # one product
+    options: tuple[str, ...] = ()  # several fit: ask which
+
+
+@dataclass
+class Request:
+    lines: list[Line] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # item words no product fits
+    rate: Decimal | None = None  # 九折: 0.9 paid
+    off: Decimal | None = None  # yuan off
+    valid_days: int | None = None
+    valid_until: tuple[int, int, int] | None = None
+    payment_terms: str | None = None
+
+
+def asks_for_quote(text: str) -> bool:
+    """A request for a quote document, not a brief that says one was sent."""
+    text = normalize(text).strip()
+    return bool(_ASK.search(text)) and not _PAST.search(text) and RESEND.match(text) is None
+
+
+class Catalog:
+    """The price list's names, codes and short names, for finding the products in a request."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.items = {i.code: i for i in items}
+        forms: dict[str, set[str]] = {}
+        for i in items:
+            for form in (i.code, i.name, *i.aliases):
+                key = _fold(form)
+                if len(key) >= 1:
+                    forms.setdefault(key, set()).add(i.code)
+        self.forms = forms
+        self._by_length = sorted(forms, key=len, reverse=True)
+
+    def fits(self, words: str) -> tuple[str, ...]:
+        """The codes a written item fits: an exact code, name or short name; else the longest form inside the words;
+        else the products whose name holds the words (A型 → A型设备, A型配件)."""
+        key = _fold(words)
+        if not key:
+            return ()
+        if key in self.forms:
+            return tuple(sorted(self.forms[key]))
+        inside = [f for f in self._by_length if len(f) >= 2 and f in key]
+        if inside:
+            longest = [f for f in inside if len(f) == len(inside[0])]
+            return tuple(sorted({c for f in longest for c in self.forms[f]}))
+        if len(key) >= 2:
+            return tuple(sorted({c for f, codes in self.forms.items() if key in f for c in codes}))
+        return ()
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _number(text: str) -> Decimal | None:
+    if text == "半":
+        return Decimal("0.5")
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        value = cn_to_int(text)
+        return None if value is None else Decimal(value)
+
+
+def _rate(text: str) -> Decimal | None:
+    """九 → 0.9, 85 → 0.85, 8.5 → 0.85, 九五 → 0.95."""
+    digits = "".join(str(cn_to_int(ch)) if not ch.isdigit() and ch != "." else ch for ch in text)
+    try:
+        value = Decimal(digits)
+    except ArithmeticError:
+        return None
+    if "." in digits:
+        value /= 10
+    elif len(digits) == 1:
+        value /= 10
+    else:
+        value /= 100
+    return value if Decimal("0.1") <= value < 1 else None
+
+
+def read_request(text: str, catalog: Catalog, *, customer: str | None = None) -> Request:
+    """The lines, discount, validity and payment terms of a request; ``customer`` (the words naming the customer)
+    is taken out before the lines are read."""
+    text = normalize(text)
+    out = Request()
+    spans: list[tuple[int, int]] = []
+
+    def take(match: re.Match[str]) -> None:
+        spans.append(match.span())
+
+    if (p := _PAYMENT.search(text)) is not None:
+        out.payment_terms = (p["terms"] or p["terms2"] or "").strip(" ,;。") or None
+        take(p)
+    if (v := _VALID.search(text)) is not None:
+        if v["y"]:
+            out.valid_until = (int(v["y"]), int(v["m"]), int(v["d"]))
+        else:
+            n, unit = _number(v["n"] or v["n2"]), v["u"] or v["u2"]
+            per = {"天": 1, "日": 1, "周": 7, "星期": 7, "个星期": 7, "个月": 30, "月": 30, "年": 365}[unit]
+            out.valid_days = int(n * per) if n else None
+        take(v)
+    if (r := _PERCENT_OFF.search(text)) is not None and not _inside(r.span(), spans):
+        share = Decimal(r["p"]) if r["p"] else Decimal(cn_to_int(r["cn"]) or 0)
+        if Decimal(0) < share < 100:
+            out.rate = 1 - share / 100
+        take(r)
+    elif (r2 := _RATE.search(text)) is not None and not _inside(r2.span(), spans):
+        out.rate = _rate(r2["n"])
+        take(r2)
+    if out.rate is None and (a := _AMOUNT_OFF.search(text)) is not None and not _inside(a.span(), spans):
+        n = _number(a["n"])
+        scale = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}.get(a["u"] or "", 1)
+        if n:
+            out.off = n * scale
+        take(a)
+    masked = list(text)
+    for s, e in spans:
+        masked[s:e] = " " * (e - s)
+    body = "".join(masked)
+    head = _TRIGGER_HEAD.match(body)
+    if head is not None:
+        body = body[head.end() :]
+    if customer:
+        body = body.replace(customer, " ", 1)
+    for part in _SPLIT.split(body):
+        _item(part.strip(), catalog, out)
+    return out
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(s <= span[0] < e for s, e in spans)
+
+
+def _item(part: str, catalog: Catalog, out: Request) -> None:
+    """One written item: its product(s) and quantity; words that are no item (好的, 谢谢) are left alone."""
+    part = _FILLER.sub("", part).strip()
+    if not part:
+        return
+    codes = catalog.fits(part)
+    quantity: Decimal | None = None
+    unit: str | None = None
+    if codes:
+        # the product's own words are not a quantity (A100型); the quantity is before or after them
+        form = _matched_form(part, codes, catalog)
+        if form is not None:
+            start = _fold(part).find(form)
+            before, after = _unfold_split(part, start, len(form))
+            q = _QTY_AFTER.match(after) or None
+            if q is not None:
+                quantity, unit = _number(q["n1"] or q["n2"]), q["u1"] or q["u2"]
+            elif (b := _QTY_BEFORE.search(before)) is not None:
+                quantity, unit = _number(b["n"]), b["u"]
+    if not codes:
+        q = _QTY_ALONE.search(part)
+        words = (part[: q.start()] + part[q.end() :]).strip() if q is not None else part
+        again = catalog.fits(words) if q is not None else ()
+        if q is not None and again:
+            codes = again
+            quantity, unit = _number(q["n"] or q["cn"]), q["u"] or q["cu"]
+        elif q is not None and words and not re.fullmatch(r"[\W\d]*", words):
+            out.unknown.append(part)  # an item with a quantity that no product fits
+            return
+        elif words and len(words) >= 2 and not re.search(r"谢谢|好的|麻烦|尽快|今天|明天|客户", words):
+            out.unknown.append(part)
+            return
+        else:
+            return
+    amount = quantity if quantity is not None and quantity > 0 else Decimal(1)
+    if unit in ("个月", "月") and len(codes) == 1 and catalog.items[codes[0]].unit == "年":
+        amount, unit = amount / 12, "年"
+    if len(codes) == 1:
+        out.lines.append(Line(part, amount, unit, code=codes[0]))
+    else:
+        out.lines.append(Line(part, amount, unit, options=codes))
+
+
+def _matched_form(part: str, codes: tuple[str, ...], catalog: Catalog) -> str | None:
+    key = _fold(part)
+    forms = [f for f in catalog._by_length if f in key and set(catalog.forms[f]) & set(codes)]
+    return forms[0] if forms else None
+
+
+def _unfold_split(part: str, start: int, length: int) -> tuple[str, str]:
+    """The text before and after a folded match (spaces removed, lower case) in the original words."""
+    index, seen = [], 0
+    for i, ch in enumerate(part):
+        if not ch.isspace():
+            index.append(i)
+            seen += 1
+    if start >= len(index):
+        return part, ""
+    first = index[start]
+    last = index[min(start + length, len(index)) - 1] + 1
+    return part[:first], part[last:]
