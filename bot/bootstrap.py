@@ -166,6 +166,7 @@ async def build_app(
         rewards=settings.rewards(),
         leads=settings.lead_rules(),
         pool=settings.pool_rules(),
+        quotes=settings.quote_rules(),
         web_url=settings.web_url() if settings.web_enabled else None,
         web_link_ttl=timedelta(minutes=settings.web_link_minutes),
         web_session_ttl=timedelta(hours=settings.web_session_hours),
@@ -198,6 +199,7 @@ async def build_app(
         metrics.tokens.sources[adapter.name] = adapter.token_fetches
     services.platforms = platforms.reach_order(app.senders)
     services.image_platforms = tuple(name for name, sender in app.senders.items() if sender.capabilities.images)
+    services.file_platforms = tuple(name for name, sender in app.senders.items() if sender.capabilities.files)
     app.alerts = Alerts(uow, clock, services.platforms, database.ping, app.senders,
                         AlertRules(stale_minutes=settings.alert_after_minutes), troubles=app.troubles,
                         reader=database.reader)  # fmt: skip

@@ -18,6 +18,7 @@ from sales.calendar import read_overrides
 from sales.commission import DEFAULT_BANDS, Band, CommissionRules
 from sales.leads import EventKind, LeadRules, PoolRules, ScoreRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
+from sales.quotes import QuoteRules
 from sales.stages import Stage
 from store.db import async_url
 
@@ -258,6 +259,22 @@ class Settings(BaseSettings):
         days = {Stage.INITIAL: self.pool_initial_days, Stage.QUALIFIED: self.pool_qualified_days,
                 Stage.DEMO: self.pool_demo_days}  # fmt: skip
         return PoolRules(days=days, claims_per_day=self.pool_claims_per_day)
+
+    quote_company: str = Field("本公司", max_length=100, description="报价单抬头的公司名称")
+    quote_terms: str = Field(
+        "本报价含税(税率见明细),交货期以合同为准。", max_length=1000, description="报价单末尾的说明条款"
+    )
+    quote_logo: str | None = Field(None, description="报价单 PDF 左上角的 logo(PNG 或 JPEG 文件路径)")
+    quote_font: str | None = Field(
+        None, description="报价单 PDF 用的中文 TrueType 字体(.ttf/.ttc);不设就找系统里的文泉驿等字体"
+    )
+    quote_valid_days: int = Field(30, ge=1, le=365, description="报价请求没写有效期时,报价有效多少天")
+    quote_admin_discount: float = Field(0.25, gt=0, lt=1, description="整单优惠超过这个比例时,主管批准后还要管理员批准")
+
+    def quote_rules(self) -> QuoteRules:
+        return QuoteRules(company=self.quote_company, terms=self.quote_terms, valid_days=self.quote_valid_days,
+                          admin_rate=Decimal(str(self.quote_admin_discount)), logo=self.quote_logo,
+                          font=self.quote_font)  # fmt: skip
 
     events_token: str | None = Field(
         None, min_length=16, description="网站推送线索行为(POST /api/events)用的 token,至少 16 位;不设则不开放"

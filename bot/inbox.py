@@ -84,12 +84,17 @@ async def address_replies(
                     "buttons": [{"key": b.key, "label": b.label} for b in reply.buttons],
                     "sender": employee.id if employee else None,
                     **({"image_b64": base64.b64encode(reply.image).decode()} if reply.image else {}),
+                    **(
+                        {"file_b64": base64.b64encode(reply.file.data).decode(), "file_name": reply.file.name}
+                        if reply.file
+                        else {}
+                    ),
                     # a platform's way back to this very conversation (DingTalk's sessionWebhook), while valid
                     **({k: message.extra[k] for k in REPLY_KEYS if message.extra.get(k)} if back_here else {}),
                 },
                 to_user=to_user,
                 to_chat=to_chat,
-                kind="image" if reply.image else reply.format,
+                kind="image" if reply.image else "file" if reply.file else reply.format,
             )
         )
     return out

@@ -25,6 +25,7 @@ class Capabilities:
     """What a platform shows and allows; the outbox and the replies adapt to it."""
 
     images: bool = False  # a chart goes out as a picture after its text
+    files: bool = False  # a document goes out as a file (elsewhere its message's text, a link, goes)
     buttons: bool = False  # a question's answers are buttons (elsewhere the outbox writes them out to type)
     per_member: tuple[int, float] | None = None  # (messages, seconds) one person may receive, beyond: merged
     text_limit: int = 2048  # bytes in one message; longer replies are split

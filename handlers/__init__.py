@@ -35,6 +35,7 @@ def build_router() -> Router:
         overdue,
         pending,
         points,
+        quotes,
         recommend,
         reports,
         standup,
@@ -47,6 +48,7 @@ def build_router() -> Router:
     understood.include(
         help.router,
         teams.router,
+        quotes.router,
         leads.router,
         goals.router,
         points.router,

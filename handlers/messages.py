@@ -35,6 +35,14 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A document to send as a file (a quote's PDF or XLSX)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """Something to say; by default back to where the message came from.
 
@@ -47,3 +55,4 @@ class Reply:
     to_employee: str | None = None
     to_chat: str | None = None
     image: bytes | None = None  # a PNG; only sent where the platform shows pictures
+    file: Attachment | None = None  # sent as a file where the platform takes files; elsewhere the text goes

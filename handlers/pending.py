@@ -25,6 +25,8 @@ from handlers.intake import (
     summary,
 )
 from handlers.messages import Incoming, Reply
+from handlers.quotes import QUOTE_PRODUCT
+from handlers.quotes import chosen as quote_product_chosen
 from handlers.routing import Context, Router
 from nlu import update_from_dict
 from nlu.intents import command
@@ -116,6 +118,8 @@ async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
     assert question.id is not None
     if not await ctx.uow.pending.delete(question.id):
         return [Reply(STALE)]  # answered meanwhile (another instance, a double tap): applied once
+    if question.kind == QUOTE_PRODUCT:
+        return await quote_product_chosen(message, ctx, question, word)
     outcome = Outcome()
     await _answer(message, ctx, question, word, outcome)
     if ctx.services.recommender is not None and outcome.changed:
@@ -130,7 +134,7 @@ async def on_answer(message: Incoming, ctx: Context) -> list[Reply] | None:
 
 def _meaning(question: PendingQuestion, answer: Answer) -> str | None:
     """What the answer means for this question: yes, no or an option's number; None when it does not fit."""
-    if question.kind == "choose_customer":
+    if question.kind in ("choose_customer", QUOTE_PRODUCT):
         options: list[str] = question.payload["options"]
         if answer.word.isdigit():
             return answer.word if 1 <= int(answer.word) <= len(options) else None

@@ -14,6 +14,7 @@ from nlu.customers import CustomerIndex, Mention, find_marked_new, find_org_like
 from nlu.dates import DateHit, find_dates
 from nlu.intents import command, is_chitchat, looks_like_business, query_kind, reports_event
 from nlu.numbers import Amount, find_amounts
+from nlu.quotes import asks_for_quote
 from nlu.result import ParseResult, Update
 from nlu.text import Span, clauses, normalize, segments, strip_marker
 
@@ -91,6 +92,11 @@ class BriefParser:
             return ParseResult("command", query=name)
         mentions = self._mentions(text)
         named = [m for m in mentions if m.names]  # known customers, resolved or not
+        if asks_for_quote(text):  # docs/nlu-quotes.md: the lines are read against the price list by the handler
+            first = named[0].names if named else ()
+            return ParseResult("quote", customer=first[0] if len(first) == 1 else None,
+                               candidates=tuple(sorted(first)) if len(first) > 1 else (),
+                               mention=named[0].text if named else "")  # fmt: skip
         customers = self._brief(text, mentions, today)
         kind = query_kind(text, names_customer=bool(named))
         reached = any(s.reached for c in customers for cl in c.clauses for s in cl.signals)
@@ -107,6 +113,10 @@ class BriefParser:
         if is_chitchat(text) or not mentions:
             return ParseResult("chitchat")
         return ParseResult("brief", updates=[self._update(c, today) for c in customers])
+
+    def named(self, raw: str) -> list[tuple[str, ...]]:
+        """The known customers a text names, each as the names its words fit (one when resolved)."""
+        return [m.names for m in self._mentions(normalize(raw)) if m.names]
 
     def _mentions(self, text: str) -> list[Mention]:
         boundaries = self.index.tokenizer.edges(text)

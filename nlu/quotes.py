@@ -7,6 +7,7 @@ Products are found by code, name or short name; what fits several products, or n
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,15 +17,16 @@ from nlu.numbers import CN_NUM, cn_to_int
 from nlu.text import normalize
 
 # A request, not a report: the message opens with the ask (请/帮我/给瑞达/出个…) and a verb that makes a quote
-# (出/做/开/生成/拉/起草), or 报个价; or it is headed 报价单: with its lines. A brief that plans one (下周一出报价) opens
-# with the customer or the day, and a past tense (报了价, 发了报价, 报价已发) is never a request.
+# (出/做/开/生成/拉/起草), or 报个价; or it is headed 报价单: with its lines. A brief that plans one (下周一出报价)
+# opens with the customer or the day, and a past tense (报了价, 发了报价, 报价已发) is never a request.
 _VERB = (
     r"(?:出|做|开|生成|拉|起草|制作|准备|弄|整|来)(?:一?[个份张版]|一下)?(?:新的?|正式的?)?报价(?:单|表)?(?!了|过|已)"
     r"|报(?:个|一下|一个)价(?!了)|(?:重新|再)报(?:个|一次)?价(?!了)|(?:改|修改|更新)(?:一下)?报价(?!了|过|已)"
 )
+_PLEASE = r"(?:请|麻烦|帮我|帮忙|帮|你|重新|再|马上|赶紧|尽快)*"
 _ASK = re.compile(
-    rf"^(?:请|麻烦|帮我|帮忙|帮|你)?(?:[给为替][^\s,:。!?]{{1,40}}?)?(?:{_VERB})"
-    rf"|^(?:请|麻烦|帮我|帮忙)?(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S"
+    rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})"
+    rf"|^{_PLEASE}(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S"
 )
 _PAST = re.compile(r"报(?:了|过)价|报价(?:已|了|过)|(?:发了|发过|给了|出了|做了)(?:一?[个份张版])?报价")
 # 把瑞达最新报价再发我 / 重发瑞达的报价 / 瑞达的报价单发我一下
@@ -40,19 +42,26 @@ DECISION = re.compile(
     re.S,
 )
 
-_NUM = rf"\d+(?:\.\d+)?|[{CN_NUM}]+"
-_UNITS = (
-    "个月|人天|人月|台|套|个|件|年|月|天|次|项|份|块|张|箱|批|用户|人|站点|点|路|只|支|部|组|把|米|吨|公斤|kg|间|层|期|课时|节|license|License"
+_NUM = rf"\d+(?:\.\d+)?|[{CN_NUM}]+|半"
+_UNIT_WORDS = (
+    "个月 人天 人月 个用户 台 套 个 件 年 月 天 次 项 份 块 张 箱 批 用户 人 "
+    "站点 点 路 只 支 部 组 把 米 吨 公斤 kg 间 层 期 课时 节 license License"
 )
-# 10台 / 10 套 / x10 / ×10 / *10
-_QTY_AFTER = re.compile(rf"^\s*(?:[x×X*]\s*(?P<n1>{_NUM})\s*(?P<u1>{_UNITS})?|(?P<n2>{_NUM})\s*(?P<u2>{_UNITS}))")
-_QTY_BEFORE = re.compile(rf"(?P<n>{_NUM})\s*(?P<u>{_UNITS})\s*(?:的)?\s*$")
+_UNITS = "|".join(sorted(_UNIT_WORDS.split(), key=len, reverse=True))  # 个月 before 个
+# 10台 / 10 套 / x10 / ×10 / *10 / 改成2台 / 各两台 / 一年半
+_CHANGE = r"(?:改成|改为|改到|调成|调整为|调到|增加到|减少到|改|要|共|一共|各|每样|都)?"
+_QTY_AFTER = re.compile(
+    rf"^\s*{_CHANGE}\s*(?:[x×X*]\s*(?P<n1>{_NUM})\s*(?P<u1>{_UNITS})?|(?P<n2>{_NUM})\s*(?P<u2>{_UNITS}))(?P<half>半)?"
+)
+_QTY_BEFORE = re.compile(rf"(?P<n>{_NUM})\s*(?P<u>{_UNITS})(?P<half>半)?\s*(?:的)?\s*$")
+_EACH = re.compile(rf"各\s*(?P<n>{_NUM})\s*(?P<u>{_UNITS})?")
 _QTY_ALONE = re.compile(
-    rf"(?<![\d.A-Za-z])(?:(?P<n>\d+(?:\.\d+)?)(?![\d.A-Za-z])\s*(?P<u>{_UNITS})?|(?P<cn>[{CN_NUM}]+)\s*(?P<cu>{_UNITS}))"
+    rf"{_CHANGE}\s*(?:[x×X*]\s*)?(?<![\d.A-Za-z])(?:(?P<n>\d+(?:\.\d+)?)(?![\d.A-Za-z])\s*(?P<u>{_UNITS})?"
+    rf"|(?P<cn>[{CN_NUM}]+|半)\s*(?P<cu>{_UNITS}))(?P<half>半)?"
 )
 
 # 九折, 打85折, 8.5折, 九五折, 打个九折
-_RATE = re.compile(rf"打?(?:个)?(?P<n>\d{{1,2}}(?:\.\d)?|[一二三四五六七八九][一二三四五六七八九五]?)\s*折")
+_RATE = re.compile(r"打?(?:个)?(?P<n>\d{1,2}(?:\.\d)?|[一二三四五六七八九][一二三四五六七八九五]?)\s*折")
 # 优惠10%, 让利 5%, 降价百分之十, 折扣10% (off)
 _PERCENT_OFF = re.compile(
     r"(?:优惠|让利|降价|降|折让|折扣|便宜|少收)\s*(?:了)?\s*(?:(?P<p>\d+(?:\.\d+)?)\s*[%％]|百分之(?P<cn>[一二三四五六七八九十两零]+))"
@@ -74,8 +83,16 @@ _PAYMENT = re.compile(
 _TRIGGER_HEAD = re.compile(
     r"^.*?(?:报价单?|报(?:个|一下|一个)价)\s*[:：,]?\s*(?:(?:包括|包含|内容|明细|如下)\s*[:：]?\s*)?"
 )
-_SPLIT = re.compile(r"[,;、\n+]|(?<!\d)\.(?!\d)|和|以及|另加|外加|加上|再加|还有|另外|及|跟")
-_FILLER = re.compile(r"^(?:给|为|替|再|另|还要|要|需要|含|包括|包含|共|一共|加|的|是)+|(?:的|吧|哈|呀|啊)+$")
+_SEGMENT = re.compile(r"[,;\n]|(?<!\d)\.(?!\d)")
+_JOIN = re.compile(r"[、+]|和|以及|另加|外加|加上|再加|还有|另外|及|跟")
+_FILLER = re.compile(
+    r"^(?:[\s:]|给|为|替|再|另|还要|要|需要|含|包括|包含|共|一共|加|的|是)+|(?:[\s:]|的|吧|哈|呀|啊)+$"
+)
+# words around the items that are no item (总价减5万, 报价有效期…, 其余不变, 谢谢)
+_NOT_ITEM = re.compile(
+    r"总价|整单|合计|报价|价格|折扣|优惠|改成|改为|其余不变|其他不变|其它不变|不变|谢谢|辛苦|尽快|马上|今天|明天|客户要|客户|一下|发我|发给我|给我|发一下|^个|"
+    r"[\s:,。!?~]"
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +159,7 @@ class Catalog:
         if inside:
             longest = [f for f in inside if len(f) == len(inside[0])]
             return tuple(sorted({c for f in longest for c in self.forms[f]}))
-        if len(key) >= 2:
+        if len(key) >= 2 or key.isascii():
             return tuple(sorted({c for f, codes in self.forms.items() if key in f for c in codes}))
         return ()
 
@@ -221,8 +238,16 @@ def read_request(text: str, catalog: Catalog, *, customer: str | None = None) ->
         body = body[head.end() :]
     if customer:
         body = body.replace(customer, " ", 1)
-    for part in _SPLIT.split(body):
-        _item(part.strip(), catalog, out)
+    for segment in _SEGMENT.split(body):
+        parts = [p for joined in _JOIN.split(segment) for p in _pieces(joined, catalog)]
+        first = len(out.lines)
+        for part in parts:
+            _item(part.strip(), catalog, out)
+        each = _EACH.search(segment)
+        if each is not None and (n := _number(each["n"])) is not None:  # A型设备和X5服务器各两台
+            for i in range(first, len(out.lines)):
+                line = out.lines[i]
+                out.lines[i] = Line(line.words, n, each["u"] or line.unit, line.code, line.options)
     return out
 
 
@@ -230,37 +255,72 @@ def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(s <= span[0] < e for s, e in spans)
 
 
+def _pieces(segment: str, catalog: Catalog) -> list[str]:
+    """A segment that names several products without commas (A100 x 20 M12 x 3, 设备 10台 维保 1年) cut before each
+    product after the first, and before a quantity written just ahead of it (10台A型设备)."""
+    key = segment.lower()
+    taken: list[tuple[int, int]] = []
+    for form in catalog._by_length:
+        if len(form) < 2 and not form.isascii():
+            continue
+        at = key.find(form)
+        while at >= 0:
+            end = at + len(form)
+            free = all(end <= s or at >= e for s, e in taken)
+            edge = not (
+                form.isascii()
+                and (
+                    (at and key[at - 1].isalnum() and key[at - 1].isascii())
+                    or (end < len(key) and key[end].isalnum() and key[end].isascii())
+                )
+            )
+            if free and edge:
+                taken.append((at, end))
+            at = key.find(form, end)
+    cuts: list[int] = []
+    for start, end in sorted(taken):
+        ahead = _QTY_BEFORE.search(segment[:start])
+        behind = _QTY_AFTER.match(segment[end:])  # its own quantity after it: the one ahead is the previous item's
+        cut = ahead.start() if ahead is not None and behind is None else start
+        if segment[:cut].strip() and (not cuts or cut > cuts[-1]):
+            cuts.append(cut)
+    bounds = [0, *cuts, len(segment)]
+    return [segment[i:j] for i, j in itertools.pairwise(bounds) if segment[i:j].strip()]
+
+
+def _quantity(n: str | None, half: str | None) -> Decimal | None:
+    value = _number(n) if n else None
+    if value is not None and half:
+        value += Decimal("0.5")
+    return value
+
+
 def _item(part: str, catalog: Catalog, out: Request) -> None:
-    """One written item: its product(s) and quantity; words that are no item (好的, 谢谢) are left alone."""
+    """One written item: its product(s) and quantity; words that are no item (好的, 总价, 谢谢) are left alone."""
     part = _FILLER.sub("", part).strip()
     if not part:
         return
     codes = catalog.fits(part)
     quantity: Decimal | None = None
     unit: str | None = None
-    if codes:
-        # the product's own words are not a quantity (A100型); the quantity is before or after them
-        form = _matched_form(part, codes, catalog)
-        if form is not None:
-            start = _fold(part).find(form)
-            before, after = _unfold_split(part, start, len(form))
-            q = _QTY_AFTER.match(after) or None
-            if q is not None:
-                quantity, unit = _number(q["n1"] or q["n2"]), q["u1"] or q["u2"]
-            elif (b := _QTY_BEFORE.search(before)) is not None:
-                quantity, unit = _number(b["n"]), b["u"]
-    if not codes:
+    form = _matched_form(part, codes, catalog) if codes else None
+    if form is not None:  # the product's own words are not a quantity (A100型): it is before or after them
+        start = _fold(part).find(form)
+        before, after = _unfold_split(part, start, len(form))
+        if (q := _QTY_AFTER.match(after)) is not None:
+            quantity, unit = _quantity(q["n1"] or q["n2"], q["half"]), q["u1"] or q["u2"]
+        elif (b := _QTY_BEFORE.search(before)) is not None:
+            quantity, unit = _quantity(b["n"], b["half"]), b["u"]
+    elif not codes or len(codes) > 1:
         q = _QTY_ALONE.search(part)
-        words = (part[: q.start()] + part[q.end() :]).strip() if q is not None else part
-        again = catalog.fits(words) if q is not None else ()
-        if q is not None and again:
+        words = _FILLER.sub("", (part[: q.start()] + part[q.end() :])).strip() if q is not None else part
+        again = catalog.fits(words) if q is not None else codes
+        if again:
             codes = again
-            quantity, unit = _number(q["n"] or q["cn"]), q["u"] or q["cu"]
-        elif q is not None and words and not re.fullmatch(r"[\W\d]*", words):
-            out.unknown.append(part)  # an item with a quantity that no product fits
-            return
-        elif words and len(words) >= 2 and not re.search(r"谢谢|好的|麻烦|尽快|今天|明天|客户", words):
-            out.unknown.append(part)
+            if q is not None:
+                quantity, unit = _quantity(q["n"] or q["cn"], q["half"]), q["u"] or q["cu"]
+        elif q is not None or _NOT_ITEM.sub("", words):
+            out.unknown.append(part)  # an item no product fits
             return
         else:
             return

@@ -73,11 +73,12 @@ def update_from_dict(data: dict[str, Any]) -> Update:
 
 @dataclass
 class ParseResult:
-    intent: str  # brief, query, command, chitchat
+    intent: str  # brief, query, command, chitchat, quote (docs/nlu-quotes.md)
     query: str | None = None
     customer: str | None = None
     updates: list[Update] = field(default_factory=list)
     candidates: tuple[str, ...] = ()  # a query whose short form fits several customers
+    mention: str = ""  # a quote request's words naming the customer (taken out before its lines are read)
 
     def to_dict(self, message_id: object = None) -> dict[str, Any]:
         out: dict[str, Any] = {

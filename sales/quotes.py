@@ -229,6 +229,21 @@ class Quote:
         return totals(self.lines, self.discount)
 
 
+@dataclass(frozen=True)
+class QuoteRules:
+    """The admin's settings (``GENJIN_QUOTE_*``): who the quotes are from, how long they hold, when an admin must
+    approve too, and the files the documents use."""
+
+    company: str = "本公司"
+    terms: str = "本报价含税(税率见明细),交货期以合同为准。"
+    valid_days: int = 30
+    admin_rate: Decimal = Decimal(
+        "0.25"
+    )  # a quote giving away more than this share needs an admin after the supervisor
+    logo: str | None = None  # a PNG or JPEG
+    font: str | None = None  # a TrueType font with Chinese glyphs (.ttf or .ttc); None: looked for on the machine
+
+
 def number(year: int, serial: int) -> str:
     return f"Q-{year}-{serial:04d}"
 

@@ -26,7 +26,6 @@ from sales.forecast import (
 )
 from sales.goals import Goal, Kpi, Level, advances
 from sales.leads import Lead, LeadEvent
-from sales.quotes import Product, Quote, QuoteStatus
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -47,6 +46,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption, RedemptionStatus
+from sales.quotes import Product, Quote, QuoteStatus
 from sales.reports import Listed, Move, StageTotal, moves, per_day, stage_totals
 from sales.stages import OPEN_STAGES, Stage
 from sales.stall import Reminder, ScanRow
@@ -983,6 +983,9 @@ class MemoryQuotes(_Repo):
 
     async def for_customer(self, customer_id: int) -> list[Quote]:
         return [_copy(q) for _, q in sorted(self.s.quotes.items()) if q.customer_id == customer_id]
+
+    async def versions(self, number: str) -> list[Quote]:
+        return [_copy(q) for _, q in sorted(self.s.quotes.items()) if q.number == number]
 
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         assert quote.id is not None

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sales.forecast import OpenDeal, Signed, Snapshot
 from sales.goals import Goal, Kpi, Level
 from sales.leads import Lead, LeadEvent
-from sales.quotes import Product, Quote, QuoteStatus
 from sales.model import (
     AppliedChange,
     AuditEntry,
@@ -34,6 +33,7 @@ from sales.model import (
     Team,
 )
 from sales.points import PointsEntry, Redemption
+from sales.quotes import Product, Quote, QuoteStatus
 from sales.reports import Listed, Move, StageTotal
 from sales.stages import Stage
 from sales.stall import Reminder, ScanRow
@@ -412,6 +412,7 @@ class QuoteRepository(Protocol):
         ...
 
     async def for_customer(self, customer_id: int) -> list[Quote]: ...
+    async def versions(self, number: str) -> list[Quote]: ...
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         """Write the quote's status, approval, approver, decision and note, only if it still is ``was`` waiting for
         ``was_waiting_for``: of two approvers' clicks at once, one wins."""

@@ -94,8 +94,6 @@ from store.orm import (
     BriefUpdateRow,
     CatalogVersionRow,
     ChannelCostRow,
-    ProductRow,
-    QuoteRow,
     CustomerNameLogRow,
     CustomerRow,
     EmployeeRow,
@@ -107,6 +105,8 @@ from store.orm import (
     OutboxRow,
     PendingRow,
     PointsRow,
+    ProductRow,
+    QuoteRow,
     RedemptionRow,
     ReminderRow,
     SendWindowRow,
@@ -1894,9 +1894,9 @@ def _product_columns(p: Product) -> dict[str, Any]:
 
 
 def _product(row: Any) -> Product:
+    includes = tuple((str(c), Decimal(str(n))) for c, n in row.includes or ())
     return Product(row.code, row.name, row.unit, row.list_price, row.tax_rate, row.effective_from, row.floor_price,
-                   row.max_discount, tuple(row.aliases or ()), tuple((str(c), Decimal(str(n)))
-                                                                     for c, n in row.includes or ()), row.id)  # fmt: skip
+                   row.max_discount, tuple(row.aliases or ()), includes, row.id)  # fmt: skip
 
 
 def _quote(row: Any) -> Quote:
@@ -1932,12 +1932,12 @@ class SqlQuotes(_Repo):
         return added, changed, same
 
     async def products(self) -> list[Product]:
-        rows = (await self.session.execute(select(ProductRow).order_by(ProductRow.code, ProductRow.effective_from)))
+        rows = await self.session.execute(select(ProductRow).order_by(ProductRow.code, ProductRow.effective_from))
         return [_product(r) for r in rows.scalars()]
 
     async def next_serial(self, year: int) -> int:
         prefix = f"Q-{year}-"
-        numbers = (await self.session.execute(select(QuoteRow.number).where(QuoteRow.number.like(prefix + "%"))))
+        numbers = await self.session.execute(select(QuoteRow.number).where(QuoteRow.number.like(prefix + "%")))
         serials = [int(n[len(prefix) :]) for n in numbers.scalars() if n[len(prefix) :].isdigit()]
         return max(serials, default=0) + 1
 
@@ -1971,14 +1971,22 @@ class SqlQuotes(_Repo):
     async def for_customer(self, customer_id: int) -> list[Quote]:
         return await self._find(QuoteRow.customer_id == customer_id)
 
+    async def versions(self, number: str) -> list[Quote]:
+        return await self._find(QuoteRow.number == number)
+
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         assert quote.id is not None
         waiting = QuoteRow.waiting_for.is_(None) if was_waiting_for is None else QuoteRow.waiting_for == was_waiting_for
         statement = (
             update(QuoteRow)
             .where(QuoteRow.id == quote.id, QuoteRow.status == was.value, waiting)
-            .values(status=quote.status.value, approval=quote.approval.value, waiting_for=quote.waiting_for,
-                    decided_by=quote.decided_by, note=quote.note)  # fmt: skip
+            .values(
+                status=quote.status.value,
+                approval=quote.approval.value,
+                waiting_for=quote.waiting_for,
+                decided_by=quote.decided_by,
+                note=quote.note,
+            )
         )
         result = await self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0))

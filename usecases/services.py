@@ -15,6 +15,7 @@ from sales.calendar import WorkCalendar, china_provider
 from sales.commission import CommissionRules
 from sales.leads import LeadRules, Learned, PoolRules
 from sales.points import DEFAULT_REWARDS, PointsRules, Reward
+from sales.quotes import QuoteRules
 from sales.stages import Stage
 from sales.stall import StallPolicy
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -156,6 +157,7 @@ class Services:
     platforms: tuple[str, ...] = ("console",)  # where proactive messages go, in order of preference
     recommender: Recommender | None = None
     image_platforms: tuple[str, ...] = ()  # where a chart is sent after the text (the platforms' capabilities say)
+    file_platforms: tuple[str, ...] = ()  # where a document is sent as a file (elsewhere: a link to the dashboard)
     commission: CommissionRules = field(default_factory=CommissionRules)
     points: PointsRules = field(default_factory=PointsRules)
     rewards: tuple[Reward, ...] = DEFAULT_REWARDS
@@ -164,6 +166,7 @@ class Services:
     forecast_history: tuple[tuple[int, int, int], dict[Stage, float], dict[Stage, int]] | None = None
     leads: LeadRules = field(default_factory=LeadRules)
     pool: PoolRules = field(default_factory=PoolRules)
+    quotes: QuoteRules = field(default_factory=QuoteRules)
     # the lead models learnt from closed leads, by (history version, leads handed out): see usecases.leads.learned
     lead_models: tuple[tuple[int, ...], tuple[Learned, Learned] | None] | None = None
     web_url: str | None = None  # the dashboard's address outside, when it is served (``看板`` sends a link to it)

@@ -25,7 +25,7 @@ class WeComSender:
 
     platform = PLATFORM
     # WeCom drops (silently) a member's 31st message in a minute
-    capabilities = Capabilities(images=True, buttons=True, per_member=(30, 60.0), text_limit=TEXT_LIMIT)
+    capabilities = Capabilities(images=True, files=True, buttons=True, per_member=(30, 60.0), text_limit=TEXT_LIMIT)
 
     def __init__(self, client: WeComClient) -> None:
         self.client = client
@@ -34,6 +34,11 @@ class WeComSender:
         payload = message.payload
         if payload.get("image_b64"):
             await self._image(message, base64.b64decode(str(payload["image_b64"])))
+            return
+        if payload.get("file_b64") and not (message.to_chat or "").startswith(WEBHOOK_PREFIX):
+            await self._file(
+                message, base64.b64decode(str(payload["file_b64"])), str(payload.get("file_name") or "file")
+            )
             return
         text = str(payload.get("text", ""))
         msgtype = "markdown" if payload.get("format") == "markdown" else "text"
@@ -65,6 +70,15 @@ class WeComSender:
         else:
             assert message.to_user, "a WeCom message needs a user or a chat"
             await self.client.send(message.to_user, "image", {"media_id": media_id})
+
+    async def _file(self, message: OutboxMessage, data: bytes, name: str) -> None:
+        """A document: uploaded as type file, then sent by its media_id (a group robot's target gets the text)."""
+        media_id = await self.client.upload_file(data, name)
+        if message.to_chat:
+            await self.client.appchat_send(message.to_chat, "file", {"media_id": media_id})
+        else:
+            assert message.to_user, "a WeCom message needs a user or a chat"
+            await self.client.send(message.to_user, "file", {"media_id": media_id})
 
     async def _to_group(self, target: str, msgtype: str, text: str) -> None:
         if target.startswith(WEBHOOK_PREFIX):

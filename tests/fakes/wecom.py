@@ -42,6 +42,7 @@ class FakeWeCom:
     per_member: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     dropped_over_limit: int = 0
     uploads: dict[str, bytes] = field(default_factory=dict)
+    upload_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # media_id -> (type, file name)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
     def app(self) -> web.Application:
@@ -105,7 +106,7 @@ class FakeWeCom:
         content = body.get(msgtype, {})
         if msgtype in ("text", "markdown") and len(content.get("content", "").encode()) > TEXT_LIMIT:
             return web.json_response({"errcode": 40058, "errmsg": "content exceed max length"})
-        if msgtype == "image" and content.get("media_id") not in self.uploads:
+        if msgtype in ("image", "file") and content.get("media_id") not in self.uploads:
             return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
         for user in str(body.get("touser", "")).split("|"):
             now = time.monotonic()
@@ -137,16 +138,21 @@ class FakeWeCom:
     async def media_upload(self, request: web.Request) -> web.Response:
         if (error := self._token_error(request)) is not None:
             return web.json_response(error)
-        if request.query.get("type") != "image":
+        kind = request.query.get("type")
+        if kind not in ("image", "file"):
             return web.json_response({"errcode": 40004, "errmsg": "invalid media type"})
         form = await request.post()
         media = form.get("media")
         data = media.file.read() if isinstance(media, web.FileField) else b""
-        if not data.startswith(b"\x89PNG"):
+        if kind == "image" and not data.startswith(b"\x89PNG"):
             return web.json_response({"errcode": 40005, "errmsg": "invalid file type"})
+        if kind == "file" and not 5 <= len(data) <= 20 * 1024 * 1024:  # WeCom: a file of 5 bytes to 20 MB
+            return web.json_response({"errcode": 40006, "errmsg": "invalid meida size"})
         media_id = f"media-{len(self.uploads)}"
         self.uploads[media_id] = data
-        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id})
+        if isinstance(media, web.FileField):
+            self.upload_names[media_id] = (kind, media.filename)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id})
 
     async def appchat_send(self, request: web.Request) -> web.Response:
         if (error := self._token_error(request)) is not None:

@@ -33,6 +33,7 @@ CONFINED = {
     "dingtalk_stream": {"bot"},
     "lark_oapi": {"bot"},
     "apscheduler": {"scheduler"},
+    "fpdf": {"usecases"},  # the quote's PDF
 }
 
 
