@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="从 Excel/CSV 导入")
     imp.add_argument(
-        "kind", choices=["employees", "teams", "customers", "followups", "goals", "leads", "events", "costs"]
+        "kind",
+        choices=["employees", "teams", "customers", "followups", "goals", "leads", "events", "costs", "products"],
     )
     imp.add_argument("file")
     imp.add_argument("--json", action="store_true")
@@ -322,6 +323,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         "teams": partial(importers.read_team_rows, platforms=accounts),
         "customers": importers.read_customer_rows, "followups": read_followup_rows, "goals": importers.read_goal_rows,
         "leads": importers.read_lead_rows, "events": importers.read_event_rows, "costs": importers.read_cost_rows,
+        "products": importers.read_product_rows,
     }  # fmt: skip
     reader = readers[kind]
     try:
@@ -345,6 +347,9 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
                 report = await importers.import_goals(uow, rows, app.clock())
             elif kind == "costs":
                 report = await importers.import_costs(uow, rows, app.clock())
+            elif kind == "products":
+                today = app.clock().astimezone(settings.tz).date()
+                report = await importers.import_products(uow, rows, app.clock(), today)
             elif kind in ("leads", "events"):
                 report = await _import_leads(uow, app, kind, rows)
             else:
@@ -357,7 +362,7 @@ async def _import(settings: Settings, kind: str, path: Path, *, as_json: bool) -
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         what = {"employees": "员工", "teams": "团队", "customers": "客户", "followups": "跟进记录", "goals": "目标",
-                "leads": "线索", "events": "线索行为", "costs": "渠道花费"}  # fmt: skip
+                "leads": "线索", "events": "线索行为", "costs": "渠道花费", "products": "价目表"}  # fmt: skip
         print("\n".join(report.lines(what[kind])))
     return 0
 

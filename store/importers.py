@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sales.goals import Goal, Kpi, Level, parse_kpi, parse_month
 from sales.leads import KIND_WORDS, EventKind, Lead, LeadEvent
 from sales.model import AuditEntry, Confidence, Customer, Employee, Role, StageChange, Team
+from sales.quotes import Product
 from sales.stages import Stage, parse_stage
 from sales.values import parse_amount, parse_date, parse_ratio
 from store.repositories import UnitOfWork
@@ -776,4 +777,80 @@ async def import_costs(uow: UnitOfWork, rows: list[Row], now: datetime) -> Impor
         outcome = await uow.leads.put_cost(channel, month, spend.quantize(Decimal("0.01")))
         report.tally(outcome)
     await uow.audit.add(AuditEntry(at=now, action="import.costs", detail=report.as_dict()))
+    return report
+
+
+PRODUCT_HEADERS = {
+    "code": "code", "编码": "code", "产品编码": "code", "物料编码": "code", "name": "name", "名称": "name",
+    "产品名称": "name", "unit": "unit", "单位": "unit", "list_price": "list_price", "标准价": "list_price",
+    "目录价": "list_price", "单价": "list_price", "价格": "list_price", "floor_price": "floor_price",
+    "底价": "floor_price",
+    "最低价": "floor_price", "max_discount": "max_discount", "最大优惠": "max_discount", "最多优惠": "max_discount",
+    "最大折扣": "max_discount", "tax_rate": "tax_rate", "税率": "tax_rate", "effective_from": "effective_from",
+    "生效日期": "effective_from", "aliases": "aliases", "简称": "aliases", "别名": "aliases", "includes": "includes",
+    "套餐包含": "includes", "包含": "includes",
+}  # fmt: skip
+_LIST = re.compile(r"[,，、;；/|]")
+
+
+def read_product_rows(path: Path) -> list[Row]:
+    return read_rows(path, PRODUCT_HEADERS, ("code", "name", "unit", "list_price", "tax_rate"))
+
+
+def _includes(text: str) -> tuple[tuple[str, Decimal], ...]:
+    """A bundle's contents: ``A100*2; S01*1`` (a code alone counts one)."""
+    out = []
+    for part in (p.strip() for p in _LIST.split(text) if p.strip()):
+        code, _, count = part.partition("*")
+        amount = Decimal(count.strip() or "1") if count.strip().replace(".", "", 1).isdigit() or not count else None
+        if amount is None or amount <= 0 or not code.strip():
+            raise ValueError(f"套餐包含看不懂: {part}(写成 编码*数量)")
+        out.append((code.strip(), amount))
+    return tuple(out)
+
+
+async def import_products(uow: UnitOfWork, rows: list[Row], now: datetime, today: date) -> ImportReport:
+    """The price list: a version per code and effective date (no date: from today). The same row again changes
+    nothing; a later effective date is a new version, and quotes made before keep their prices."""
+    report = ImportReport()
+    seen: set[tuple[str, date]] = set()
+    products: list[Product] = []
+    for row in rows:
+        v = row.values
+        try:
+            code, name, unit = as_text(v.get("code")), as_text(v.get("name")), as_text(v.get("unit"))
+            if not code or not name or not unit:
+                raise ValueError("编码、名称、单位都要填")
+            price = parse_amount(v.get("list_price"))
+            if price is None or price <= 0:
+                raise ValueError(f"标准价要填大于 0 的金额: {as_text(v.get('list_price'))}")
+            tax = parse_ratio(v.get("tax_rate"))
+            if tax is None or not 0 <= tax < 1:
+                raise ValueError(f"税率要填 0-100% 之间: {as_text(v.get('tax_rate'))}")
+            floor = parse_amount(v.get("floor_price"))
+            if floor is not None and not 0 <= floor <= price:
+                raise ValueError(f"底价要在 0 和标准价之间: {as_text(v.get('floor_price'))}")
+            most = parse_ratio(v.get("max_discount"))
+            if most is not None and not 0 <= most < 1:
+                raise ValueError(f"最大优惠要在 0-100% 之间: {as_text(v.get('max_discount'))}")
+            since = parse_date(v.get("effective_from")) or today
+            if (code, since) in seen:
+                raise ValueError(f"文件内重复: {code} {since.isoformat()}")
+            aliases = tuple(a.strip() for a in _LIST.split(as_text(v.get("aliases")) or "") if a.strip())
+            includes = _includes(as_text(v.get("includes")) or "")
+        except (ValueError, ArithmeticError) as exc:
+            report.reject(row, str(exc))
+            continue
+        seen.add((code, since))
+        products.append(Product(code, name, unit, price.quantize(Decimal("0.01")), tax, since,
+                                floor.quantize(Decimal("0.01")) if floor is not None else None, most, aliases,
+                                includes))  # fmt: skip
+    known = {p.code for p in products} | {p.code for p in await uow.quotes.products()}
+    for p in products:
+        missing = [c for c, _ in p.includes if c not in known]
+        if missing:
+            report.notes.append(f"{p.code} 的套餐包含未知编码: {'、'.join(missing)}")
+    added, changed, same = await uow.quotes.put_products(products)
+    report.added, report.updated, report.unchanged = added, changed, same
+    await uow.audit.add(AuditEntry(at=now, action="import.products", detail=report.as_dict()))
     return report
