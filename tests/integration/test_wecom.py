@@ -378,6 +378,22 @@ async def test_a_picture_is_uploaded_then_sent_to_a_user_a_chat_and_a_robot(rig:
     assert base64.b64decode(robot["base64"]) == PNG and robot["md5"] == hashlib.md5(PNG).hexdigest()
 
 
+async def test_a_document_is_uploaded_as_a_file_then_sent_as_a_file_message(rig: Rig) -> None:
+    import base64
+
+    sender = rig.app.senders["wecom"]
+    pdf = b"%PDF-1.4 a quote"
+    payload = {"text": "📎 Q-2026-0001-v1.pdf", "file_b64": base64.b64encode(pdf).decode(),
+               "file_name": "Q-2026-0001-v1.pdf"}  # fmt: skip
+    await sender.send(OutboxMessage(platform="wecom", key="f1", created_at=NOW, payload=payload, to_user="zhangwei"))
+    [sent] = [m for m in rig.fake.messages if m["touser"] == "zhangwei"]
+    assert sent["msgtype"] == "file"
+    media_id = sent["file"]["media_id"]
+    assert rig.fake.uploads[media_id] == pdf and rig.fake.upload_names[media_id] == ("file", "Q-2026-0001-v1.pdf")
+    with pytest.raises(PermanentSendError):  # WeCom refuses a file under 5 bytes: the outbox does not retry it
+        await _adapter(rig).client.upload_file(b"%PD", "tiny.pdf")
+
+
 async def test_an_unknown_media_id_is_refused_by_the_fake(rig: Rig) -> None:
     client = _adapter(rig).client
     with pytest.raises(PermanentSendError):
