@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections import deque
@@ -425,6 +426,27 @@ async def customer_page(request: web.Request) -> web.StreamResponse:
     return await _respond(request, session, page)
 
 
+_QUOTE_FILE = re.compile(r"^(?P<id>[0-9]{1,12})\.(?P<kind>pdf|xlsx)$")
+
+
+async def quote_download(request: web.Request) -> web.StreamResponse:
+    """A quote's PDF or XLSX, for platforms that cannot take files (the chat answers with this link)."""
+    session = await _required(request)
+    deps = request.app[DEPS]
+    found = _QUOTE_FILE.fullmatch(request.match_info["name"])
+    if found is None:
+        raise _error(request, 404, _MESSAGES[404])
+    try:
+        async with deps.reader() as uow:
+            v = await views.viewer(uow, deps.services, session.employee, deps.clock())
+            name, body = await views.quote_file(v, int(found["id"]), found["kind"])
+    except views.NotFound:
+        raise _error(request, 404, _MESSAGES[404]) from None
+    kinds = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    disposition = f'attachment; filename="{name}"'
+    return web.Response(body=body, headers={"Content-Type": kinds[found["kind"]], "Content-Disposition": disposition})
+
+
 def make_dashboard(deps: Deps) -> web.Application:
     """The sub-application ``genjin serve`` mounts at ``/web``."""
     app = web.Application(middlewares=[security])
@@ -449,6 +471,7 @@ def make_dashboard(deps: Deps) -> web.Application:
     app.router.add_get("/points", _page(views.points))
     app.router.add_get("/customers", _page(views.customers))
     app.router.add_get("/customers/{id}", customer_page)
+    app.router.add_get("/quotes/{name}", quote_download)
     app.router.add_get("/commission", _page(views.commission))
     app.router.add_static("/static/", HERE / "static", append_version=True)
     return app

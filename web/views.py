@@ -428,3 +428,21 @@ async def customer(v: Viewer, customer_id: int) -> Page:
     extra = {"customer": found, "facts": facts, "win": win_line(score) if score is not None else "",
              "advice": Markup("<br>").join(advice.split("\n")) if advice else ""}  # fmt: skip
     return Page("customer.html", found.name, [history, timeline], extra)
+
+
+async def quote_file(v: Viewer, quote_id: int, kind: str) -> tuple[str, bytes]:
+    """A kept quote document the viewer may see (its customer's owner is theirs to see): its file name and bytes.
+    Another team's quote is NotFound, as a quote that does not exist."""
+    from usecases.quote_docs import file_name
+
+    quote = await v.uow.quotes.get(quote_id)
+    if quote is None:
+        raise NotFound(quote_id)
+    customer = await v.uow.customers.get(quote.customer_id)
+    owner = next((e for e in v.staff if customer is not None and e.id == customer.owner_id), None)
+    if customer is None or not may_see(v.employee, owner):
+        raise NotFound(quote_id)
+    data = await v.uow.quotes.file(quote_id, kind)
+    if data is None:
+        raise NotFound(quote_id)
+    return file_name(quote, kind), data

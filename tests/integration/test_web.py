@@ -141,6 +141,31 @@ async def test_every_page_answers_with_the_security_headers(web: Web) -> None:
         assert "<script>" not in await resp.text()  # no inline script anywhere
 
 
+async def test_a_quote_document_downloads_for_its_team_only(web: Web) -> None:
+    """The link the chat sends where a platform takes no files: the kept PDF or XLSX, 404 for another team."""
+    from decimal import Decimal
+
+    from sales.quotes import Product, Quote, QuoteLine
+
+    async with web.app.uow() as uow:
+        mine = (await uow.customers.find(owner_ids=["E01"]))[0]
+        assert mine.id is not None
+        line = QuoteLine.of(Product("A100", "A型设备", "台", Decimal(100), Decimal("0.13"), NOW.date()), Decimal(2))
+        quote = await uow.quotes.add(Quote("Q-2026-0001", 1, mine.id, mine.name, "E01", (line,), None, NOW.date(),
+                                           None, NOW))  # fmt: skip
+        assert quote.id is not None
+        await uow.quotes.put_files(quote.id, b"%PDF-1.4 kept", b"PK kept")
+        await uow.commit()
+    await web.sign_in("E01")
+    resp = await web.client.get(f"/web/quotes/{quote.id}.pdf")
+    assert resp.status == 200 and await resp.read() == b"%PDF-1.4 kept"
+    assert resp.headers["Content-Type"] == "application/pdf" and "Q-2026-0001-v1.pdf" in resp.headers[
+        "Content-Disposition"]  # fmt: skip
+    await web.page(f"/web/quotes/{quote.id}.exe", 404)
+    await web.sign_in("E05")
+    await web.page(f"/web/quotes/{quote.id}.xlsx", 404)
+
+
 async def test_a_rep_gets_404_for_another_teams_customer_and_sees_only_own_pay(web: Web) -> None:
     async with web.app.uow() as uow:
         theirs = (await uow.customers.find(owner_ids=["E05"]))[0]
