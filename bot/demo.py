@@ -30,6 +30,7 @@ from sales.model import (
 )
 from sales.months import month_key
 from sales.points import PointsEntry, PointsRules
+from sales.quotes import Product
 from sales.stages import OPEN_STAGES, Stage
 from sales.values import wan
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -198,6 +199,7 @@ class Summary:
             f"  · 一条说几个客户:「1、{first} 下周一再约 2、{second} 报价已发,把握很大」",
             "  · 新客户:「今天拜访了新客户宁波新港物流,对方有意向」(会先问你要不要新建)",
             f"  · 查客户:「{first}现在到哪一步了」",
+            f"  · 出报价:「给{first}出个报价:A型设备10台,实施服务1年,九折」(PDF 和 Excel 存到 genjin-files/)",
             "  · 目标、提成、积分:「我的目标还差多少」「我的提成」「积分排行榜」",
             "  · 撤销:「撤销」撤回最后生效的一次改动;「帮助」看全部用法",
         ]
@@ -310,6 +312,19 @@ def _accounts(user: str) -> dict[str, str]:
     return {name: user if index == 0 else f"{name[:4]}_{user}" for index, name in enumerate(names)}
 
 
+_SINCE = date(2026, 1, 1)
+# a small price list, so that 「给…出个报价」 works in the demo (genjin import products replaces it)
+PRICE_LIST = [
+    Product("A100", "A型设备", "台", Decimal(12800), Decimal("0.13"), _SINCE, Decimal(10000), Decimal("0.15"),
+            ("A型",)),
+    Product("B200", "B型控制柜", "台", Decimal(26500), Decimal("0.13"), _SINCE, Decimal(21000), Decimal("0.12"),
+            ("B型",)),
+    Product("S01", "实施服务", "年", Decimal(36000), Decimal("0.06"), _SINCE, None, Decimal("0.20"), ("实施",)),
+    Product("T01", "现场培训", "人天", Decimal(2400), Decimal("0.06"), _SINCE, None, Decimal("0.10"), ("培训",)),
+    Product("M01", "年度维保", "年", Decimal(9800), Decimal("0.06"), _SINCE, None, Decimal("0.10"), ("维保",)),
+]  # fmt: skip
+
+
 async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, customers: int = 300) -> Summary:
     """Seed the org and its history in one unit of work."""
     rng = random.Random(seed)
@@ -351,6 +366,7 @@ async def seed(uow_factory: UnitOfWorkFactory, now: datetime, *, seed: int = 7, 
             lost += outcome == Stage.LOST
             shorts[name] = short
         await _goals_and_points(uow, now, reps_by_team)
+        await uow.quotes.put_products(PRICE_LIST)
         mine = await uow.customers.find(owner_ids=[DEMO_USER])
         examples = [(c.name, shorts[c.name], c.stage.label) for c in mine if not c.stage.is_closed][:3]
         await uow.commit()

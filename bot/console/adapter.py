@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.platform import Capabilities
@@ -18,22 +20,34 @@ EXIT_WORDS = {"exit", "quit", "退出", ":q"}
 
 
 class ConsoleSender:
-    """Prints replies; buttons become the words to type."""
+    """Prints replies; buttons become the words to type; a document (a quote) is saved in ``files`` and its path
+    printed."""
 
     platform = PLATFORM
-    capabilities = Capabilities(text_limit=64 * 1024)
+    capabilities = Capabilities(files=True, text_limit=64 * 1024)
 
-    def __init__(self, out: TextIO, *, interactive: bool) -> None:
+    def __init__(self, out: TextIO, *, interactive: bool, files: Path = Path("genjin-files")) -> None:
         self.out = out
         self.interactive = interactive
+        self.files = files
 
     async def send(self, message: OutboxMessage) -> None:
         text = str(message.payload.get("text", ""))  # the outbox wrote any choices out: no buttons here
+        if message.payload.get("file_b64"):
+            name = Path(str(message.payload.get("file_name") or "file")).name  # never a path of the sender's making
+            data = base64.b64decode(str(message.payload["file_b64"]))
+            target = self.files / name
+            await asyncio.to_thread(self._save, target, data)
+            text = f"📎 文件已保存: {target}"
         prefix = "Genjin> " if self.interactive else ""
         self.out.write(prefix + text + "\n")
         if not self.interactive:
             self.out.write("\n")
         self.out.flush()
+
+    def _save(self, target: Path, data: bytes) -> None:
+        self.files.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 class ConsoleChat:
