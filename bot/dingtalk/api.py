@@ -41,6 +41,15 @@ def message_body(text: str, markdown: bool) -> tuple[str, dict[str, Any]]:
     return "sampleText", {"content": text}
 
 
+FILE_TYPES = ("xlsx", "pdf", "zip", "rar", "doc", "docx")  # what a robot's sampleFile message takes
+
+
+def file_body(media_id: str, name: str) -> tuple[str, dict[str, Any]]:
+    """msgKey and msgParam of a document the robot sends."""
+    kind = name.rsplit(".", 1)[-1].lower()
+    return "sampleFile", {"mediaId": media_id, "fileName": name, "fileType": kind if kind in FILE_TYPES else "pdf"}
+
+
 def webhook_body(text: str, markdown: bool) -> dict[str, Any]:
     if markdown:
         return {
@@ -105,9 +114,11 @@ class DingTalkClient:
 
     async def batch_send(self, user_ids: list[str], text: str, *, markdown: bool = False) -> list[str]:
         """One message to up to 20 users; the users DingTalk throttled, to try again later."""
+        return await self.batch_send_body(user_ids, *message_body(text, markdown))
+
+    async def batch_send_body(self, user_ids: list[str], key: str, param: dict[str, Any]) -> list[str]:
         if not 0 < len(user_ids) <= MAX_BATCH:
             raise ValueError(f"batchSend takes 1 to {MAX_BATCH} users, not {len(user_ids)}")
-        key, param = message_body(text, markdown)
         data = await self.call("/v1.0/robot/oToMessages/batchSend", {
             "robotCode": self.robot_code, "userIds": user_ids, "msgKey": key,
             "msgParam": json.dumps(param, ensure_ascii=False),
@@ -115,11 +126,30 @@ class DingTalkClient:
         return [str(u) for u in data.get("flowControlledStaffIdList") or []]
 
     async def group_send(self, conversation_id: str, text: str, *, markdown: bool = False) -> None:
-        key, param = message_body(text, markdown)
+        await self.group_send_body(conversation_id, *message_body(text, markdown))
+
+    async def group_send_body(self, conversation_id: str, key: str, param: dict[str, Any]) -> None:
         await self.call("/v1.0/robot/groupMessages/send", {
             "robotCode": self.robot_code, "openConversationId": conversation_id, "msgKey": key,
             "msgParam": json.dumps(param, ensure_ascii=False),
         })  # fmt: skip
+
+    async def upload_file(self, data: bytes, name: str) -> str:
+        """oapi media/upload?type=file (at most 20 MB): the media_id of a document for a ``sampleFile`` message."""
+        for attempt in (1, 2):
+            token = await self.token(force=attempt == 2)
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=name, content_type="application/octet-stream")
+            status, answer = await self._request("POST", f"{self.oapi}/media/upload",
+                                                 params={"access_token": token, "type": "file"}, data=form)  # fmt: skip
+            code = int(answer.get("errcode", 0) or 0)
+            if code in (40014, 42001) and attempt == 1:  # the token was refused or expired
+                continue
+            if status == 200 and code == 0 and answer.get("media_id"):
+                return str(answer["media_id"])
+            message = f"media/upload HTTP {status} errcode {code}: {answer.get('errmsg', '')}"
+            raise TransientSendError(message) if status >= 500 or code == -1 else PermanentSendError(message)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def session_send(self, webhook: str, text: str, *, markdown: bool = False) -> None:
         """Reply to the conversation a message came from (its sessionWebhook, valid about 90 minutes)."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from urllib.parse import urlsplit
 
-from bot.dingtalk.api import MAX_BATCH, DingTalkClient
+from bot.dingtalk.api import MAX_BATCH, DingTalkClient, file_body
 from bot.dingtalk.messages import DINGTALK_HOSTS, PLATFORM
 from bot.outbox import TransientSendError
 from bot.platform import Capabilities
@@ -20,7 +21,8 @@ WEBHOOK_MARGIN_MS = 60_000  # do not use a session webhook in its last minute
 class DingTalkSender:
     platform = PLATFORM
     batch_size = MAX_BATCH
-    capabilities = Capabilities(text_limit=TEXT_LIMIT)  # choices are written out; no pictures sent
+    # choices are written out; no pictures sent; documents go as the robot's sampleFile
+    capabilities = Capabilities(files=True, text_limit=TEXT_LIMIT)
 
     def __init__(self, client: DingTalkClient, hosts: frozenset[str] = DINGTALK_HOSTS) -> None:
         self.client = client
@@ -36,6 +38,9 @@ class DingTalkSender:
         return webhook if expires - WEBHOOK_MARGIN_MS > time.time() * 1000 else None
 
     async def send(self, message: OutboxMessage) -> None:
+        if message.payload.get("file_b64") and not (message.to_chat or "").startswith(ROBOT_PREFIX):
+            await self._file(message)
+            return
         text = self._text(message)
         markdown = message.payload.get("format") == "markdown"
         webhook = self._webhook(message)
@@ -57,6 +62,19 @@ class DingTalkSender:
             if await self.client.batch_send([message.to_user], part, markdown=markdown):
                 raise TransientSendError(f"{message.to_user} is throttled by DingTalk")
 
+    async def _file(self, message: OutboxMessage) -> None:
+        """A document: uploaded, then sent by the robot (a session webhook takes no files; a custom robot gets the
+        message's text instead)."""
+        name = str(message.payload.get("file_name") or "file.pdf")
+        media_id = await self.client.upload_file(base64.b64decode(str(message.payload["file_b64"])), name)
+        key, param = file_body(media_id, name)
+        if message.to_chat:
+            await self.client.group_send_body(message.to_chat, key, param)
+            return
+        assert message.to_user, "a DingTalk message needs a user or a group"
+        if await self.client.batch_send_body([message.to_user], key, param):
+            raise TransientSendError(f"{message.to_user} is throttled by DingTalk")
+
     async def send_batch(self, messages: list[OutboxMessage]) -> list[OutboxMessage]:
         """The same message to several people, 20 a call; those DingTalk throttled come back."""
         assert len(messages) <= MAX_BATCH
@@ -71,6 +89,7 @@ class DingTalkSender:
         """Proactive one-to-one text that fits one call: no group, no webhook, no buttons."""
         payload = message.payload
         return bool(message.to_user) and not message.to_chat and not payload.get("reply_webhook") \
+            and not payload.get("file_b64") \
             and len(str(payload.get("text", "")).encode()) <= TEXT_LIMIT  # fmt: skip
 
     @staticmethod

@@ -24,6 +24,7 @@ log = logging.getLogger("genjin.feishu")
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 MESSAGES_PATH = "/open-apis/im/v1/messages"
+FILES_PATH = "/open-apis/im/v1/files"
 RECEIVE_ID_TYPES = frozenset({"open_id", "user_id", "union_id", "email", "chat_id"})
 # Missing (99991661) or invalid/expired tenant token (the SDK's list, lark_oapi/channel/errors.py): refetch once.
 TOKEN_ERRORS = frozenset({99991661, 99991663, 99991664, 99991665, 99991666, 99991668})
@@ -129,6 +130,26 @@ class FeishuClient:
         if 500 <= code < 600 or 50000 <= code < 60000:  # Feishu's internal errors (as the SDK reads them)
             raise TransientSendError(message)
         raise PermanentSendError(f"{message} ({PERMANENT.get(code, 'rejected')})")
+
+    async def upload_file(self, data: bytes, name: str) -> str:
+        """im/v1/files (at most 30 MB, never empty): the file_key of a document to send; its type by the name
+        (pdf, xls for spreadsheets, else stream)."""
+        kind = {"pdf": "pdf", "xls": "xls", "xlsx": "xls", "doc": "doc", "docx": "doc"}.get(
+            name.rsplit(".", 1)[-1].lower(), "stream"
+        )
+        for attempt in (1, 2):
+            token = await self.token()
+            form = aiohttp.FormData()
+            form.add_field("file_type", kind)
+            form.add_field("file_name", name)
+            form.add_field("file", data, filename=name, content_type="application/octet-stream")
+            status, answer = await self._request("POST", self.base + FILES_PATH, data=form,
+                                                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            if _code(answer) in TOKEN_ERRORS and attempt == 1:
+                self._drop(token)
+                continue
+            return str(self._check(FILES_PATH, status, answer)["data"]["file_key"])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         return await request_json(self.http, method, url, self.timeout, **kwargs)

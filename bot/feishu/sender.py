@@ -1,7 +1,8 @@
-"""Delivering outbox messages through Feishu: text, and a card with buttons for a question."""
+"""Delivering outbox messages through Feishu: text, a card with buttons for a question, and documents as files."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -26,7 +27,7 @@ def receive_id_type(user: str) -> str:
 
 class FeishuSender:
     platform = PLATFORM
-    capabilities = Capabilities(buttons=True, text_limit=TEXT_LIMIT)
+    capabilities = Capabilities(buttons=True, files=True, text_limit=TEXT_LIMIT)
 
     def __init__(self, client: FeishuClient) -> None:
         self.client = client
@@ -37,6 +38,12 @@ class FeishuSender:
         else:
             assert message.to_user, "a Feishu message needs a user or a chat"
             kind, target = receive_id_type(message.to_user), message.to_user
+        if message.payload.get("file_b64"):  # a document: uploaded, then sent by its file_key
+            data = base64.b64decode(str(message.payload["file_b64"]))
+            name = str(message.payload.get("file_name") or "file")
+            file_key = await self.client.upload_file(data, name)
+            await self.client.send(kind, target, "file", {"file_key": file_key}, uuid=_uuid(message.key, "file"))
+            return
         text = str(message.payload.get("text", ""))
         buttons = list(message.payload.get("buttons") or [])
         if buttons and len(buttons) <= CARD_BUTTONS:

@@ -50,6 +50,7 @@ class FakeDingTalk:
     robot_calls: list[dict[str, Any]] = field(default_factory=list)
     throttle_once: set[str] = field(default_factory=set)
     tokens: set[str] = field(default_factory=set)
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id -> the uploaded bytes
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
 
@@ -62,6 +63,7 @@ class FakeDingTalk:
         app.router.add_post("/v1.0/robot/groupMessages/send", self.group_send)
         app.router.add_post("/session/{conversation}", self.session_send)
         app.router.add_post("/robot/send", self.robot_send)
+        app.router.add_post("/media/upload", self.media_upload)
         return app
 
     # --- stream gateway -------------------------------------------------------------------------
@@ -130,7 +132,11 @@ class FakeDingTalk:
         body = await request.json()
         if len(body["userIds"]) > 20 or body.get("robotCode") != ROBOT_CODE:
             return web.json_response({"code": "invalidParameter", "message": "userIds"}, status=400)
-        json.loads(body["msgParam"])  # must be a JSON string
+        param = json.loads(body["msgParam"])  # must be a JSON string
+        kinds = ("xlsx", "pdf", "zip", "rar", "doc", "docx")  # what a robot's sampleFile takes
+        if body.get("msgKey") == "sampleFile" and (param.get("mediaId") not in self.media
+                                                  or param.get("fileType") not in kinds):  # fmt: skip
+            return web.json_response({"code": "invalidParameter", "message": "mediaId"}, status=400)
         throttled = [u for u in body["userIds"] if u in self.throttle_once]
         self.throttle_once -= set(throttled)
         self.batch_calls.append({**body, "delivered": [u for u in body["userIds"] if u not in throttled]})
@@ -141,6 +147,21 @@ class FakeDingTalk:
             return web.json_response({"code": "InvalidAuthentication", "message": "token"}, status=401)
         self.group_calls.append(await request.json())
         return web.json_response({"processQueryKey": uuid.uuid4().hex})
+
+    async def media_upload(self, request: web.Request) -> web.Response:
+        """oapi media/upload: the access token in the query, type file, a ``media`` part of 1 byte to 20 MB."""
+        if request.query.get("access_token") not in self.tokens:
+            return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        if request.query.get("type") not in ("image", "voice", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        form = await request.post()
+        media = form.get("media")
+        data = media.file.read() if isinstance(media, web.FileField) else b""
+        if not data or len(data) > 20 * 1024 * 1024:
+            return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})
+        media_id = f"@lA{uuid.uuid4().hex[:16]}"
+        self.media[media_id] = data
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id})
 
     async def session_send(self, request: web.Request) -> web.Response:
         self.session_replies.append({"conversation": request.match_info["conversation"], **await request.json()})

@@ -66,6 +66,7 @@ class FakeFeishu:
     users: set[str] = field(default_factory=lambda: set(USERS))
     chats: set[str] = field(default_factory=lambda: {GROUP_CHAT, *(p2p_chat(u) for u in USERS)})
     messages: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # file_key -> (file_type, name, bytes)
     authorizations: list[str] = field(default_factory=list)  # the Authorization header of every im call
     # for the next im calls: a Feishu code (answered with HTTP 400), 429 / 5xx (an HTTP status), 0 (the connection
     # drops), -1 (this call goes through), -2 (hangs past the client's timeout)
@@ -80,7 +81,23 @@ class FakeFeishu:
         app = web.Application()
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.tenant_token)
         app.router.add_post("/open-apis/im/v1/messages", self.message_create)
+        app.router.add_post("/open-apis/im/v1/files", self.file_create)
         return app
+
+    async def file_create(self, request: web.Request) -> web.Response:
+        """im/v1/files: a multipart form with file_type (one of Feishu's), file_name and a file of 1 byte to 30 MB."""
+        if (error := self._token_error(request)) is not None:
+            return error
+        form = await request.post()
+        kind, name, upload = form.get("file_type"), form.get("file_name"), form.get("file")
+        if kind not in ("opus", "mp4", "pdf", "doc", "xls", "ppt", "stream") or not isinstance(name, str) or not name:
+            return _error(FIELD_VALIDATION, "field validation failed: file_type / file_name", 400)
+        data = upload.file.read() if isinstance(upload, web.FileField) else b""
+        if not data or len(data) > 30 * 1024 * 1024:
+            return _error(INVALID_PARAM, "file is empty or over 30 MB", 400)
+        key = f"file_v3_{next(self._ids):08d}"
+        self.files[key] = (str(kind), name, data)
+        return web.json_response({"code": 0, "msg": "success", "data": {"file_key": key}})
 
     def expire_tokens(self) -> None:
         for token in self.tokens:
@@ -137,6 +154,8 @@ class FakeFeishu:
             return _error(INVALID_PARAM, "invalid message content", 400)
         if msg_type == "interactive" and not (content.get("body") or content.get("elements")):
             return _error(INVALID_PARAM, "invalid message content: card without elements", 400)
+        if msg_type == "file" and content.get("file_key") not in self.files:
+            return _error(INVALID_PARAM, "invalid message content: unknown file_key", 400)
         return msg_type, content
 
     async def message_create(self, request: web.Request) -> web.Response:

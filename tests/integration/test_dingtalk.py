@@ -18,7 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.dingtalk.adapter import DingTalkAdapter
+from bot.dingtalk.sender import DingTalkSender
 from bot.dingtalk.stream import StreamRunner
+from bot.outbox import PermanentSendError
 from bot.server import make_web_app
 from sales.model import Customer, Employee, OutboxMessage, OutboxStatus
 from sales.stages import Stage
@@ -238,6 +240,29 @@ async def test_group_targets_and_expired_session_webhook(http: tuple[Rig, TestCl
     assert rig.fake.group_calls[0]["openConversationId"] == "cidGROUP=="
     assert rig.fake.robot_calls[0]["text"]["content"] == "站会" and rig.fake.robot_calls[0]["msgUuid"]
     assert rig.fake.session_replies == [] and rig.fake.batch_calls[0]["userIds"] == ["staff01"]
+
+
+async def test_a_document_is_uploaded_then_sent_by_the_robot_as_a_file(http: tuple[Rig, TestClient]) -> None:  # type: ignore[type-arg]
+    import base64
+
+    rig, _ = http
+    sender = rig.app.senders["dingtalk"]
+    pdf = b"%PDF-1.4 a quote"
+    payload = {"text": "📎 Q-2026-0001-v1.pdf", "file_b64": base64.b64encode(pdf).decode(),
+               "file_name": "Q-2026-0001-v1.pdf", "reply_webhook": f"{rig.base}/session/x",
+               "reply_webhook_expires": 10**13}  # fmt: skip
+    await sender.send(OutboxMessage(platform="dingtalk", key="f", created_at=NOW, payload=payload, to_user="staff01"))
+    [call] = rig.fake.batch_calls
+    param = json.loads(call["msgParam"])
+    assert call["msgKey"] == "sampleFile" and param["fileName"] == "Q-2026-0001-v1.pdf" and param["fileType"] == "pdf"
+    assert rig.fake.media[param["mediaId"]] == pdf and rig.fake.session_replies == []  # a session webhook takes none
+    plain = {k: v for k, v in payload.items() if not k.startswith("reply_webhook")}
+    await sender.send(OutboxMessage(platform="dingtalk", key="g", created_at=NOW, payload=plain,
+                                    to_chat=f"robot:robottoken:{ROBOT_SECRET}"))  # fmt: skip
+    assert rig.fake.robot_calls[0]["text"]["content"] == "📎 Q-2026-0001-v1.pdf"  # a custom robot gets the text
+    assert isinstance(sender, DingTalkSender)
+    with pytest.raises(PermanentSendError):
+        await sender.client.upload_file(b"", "empty.pdf")
 
 
 async def test_serve_stops_within_5_seconds_while_connected(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from bot.feishu.api import FeishuClient
 from bot.feishu.cards import CardClick, button_card, button_keys, parse_click
 from bot.feishu.crypto import CallbackRejected, FeishuCrypto, decrypt, event_type, url_challenge
 from bot.outbox import PermanentSendError, TransientSendError
+from tests.conftest import NOW
 from tests.fakes.feishu import (
     APP_ID,
     APP_SECRET,
@@ -319,6 +320,28 @@ async def test_uuid_dedupe(api: tuple[FakeFeishu, FeishuClient]) -> None:
     a = await client.send("open_id", _open("staff01"), "text", {"text": "once"}, uuid="outbox-17")
     b = await client.send("open_id", _open("staff01"), "text", {"text": "once"}, uuid="outbox-17")
     assert a["message_id"] == b["message_id"] and len(fake.messages) == 1
+
+
+async def test_a_document_is_uploaded_then_sent_as_a_file_message(api: tuple[FakeFeishu, FeishuClient]) -> None:
+    import base64
+
+    from bot.feishu.sender import FeishuSender
+    from sales.model import OutboxMessage
+
+    fake, client = api
+    pdf = b"%PDF-1.4 a quote"
+    payload = {"text": "📎 Q-2026-0001-v1.pdf", "file_b64": base64.b64encode(pdf).decode(),
+               "file_name": "Q-2026-0001-v1.pdf"}  # fmt: skip
+    await FeishuSender(client).send(OutboxMessage(platform="feishu", key="f1", created_at=NOW, payload=payload,
+                                                  to_user="staff01"))  # fmt: skip
+    [sent] = fake.messages
+    assert sent["msg_type"] == "file" and fake.files[sent["content"]["file_key"]] == ("pdf", "Q-2026-0001-v1.pdf", pdf)
+    assert await client.upload_file(b"PK..", "报价.xlsx") in fake.files  # a spreadsheet goes up as xls
+    assert [kind for kind, _, _ in fake.files.values()] == ["pdf", "xls"]
+    with pytest.raises(PermanentSendError):  # Feishu refuses an empty file
+        await client.upload_file(b"", "empty.pdf")
+    with pytest.raises(PermanentSendError):  # and a file message whose key it never issued
+        await client.send("user_id", "staff01", "file", {"file_key": "file_v3_never"})
 
 
 def _open(user: str) -> str:

@@ -394,6 +394,27 @@ async def test_a_document_is_uploaded_as_a_file_then_sent_as_a_file_message(rig:
         await _adapter(rig).client.upload_file(b"%PD", "tiny.pdf")
 
 
+async def test_a_quote_asked_in_wecom_arrives_as_two_file_messages_after_uploads(rig: Rig) -> None:
+    from decimal import Decimal
+
+    from sales.quotes import Product
+    from usecases.quote_docs import cjk_font
+
+    if cjk_font(None) is None:
+        pytest.skip("no CJK font on this machine (CI installs fonts-wqy-microhei): the quote would be XLSX only")
+    async with rig.app.uow() as uow:
+        await uow.quotes.put_products([Product("A100", "A型设备", "台", Decimal(12800), Decimal("0.13"), NOW.date())])
+        await uow.commit()
+    await rig.post(text_message("zhangwei", "给天成建材出个报价:A型设备10台,九折", "9601"))
+    await rig.settle()
+    mine = [m for m in rig.fake.messages if m["touser"] == "zhangwei"]
+    files = [m for m in mine if m["msgtype"] == "file"]
+    assert "Q-2026-0001 第1版" in rig.fake.texts_for("zhangwei")[0] and len(files) == 2
+    names = [rig.fake.upload_names[m["file"]["media_id"]] for m in files]
+    assert names == [("file", "Q-2026-0001-v1.pdf"), ("file", "Q-2026-0001-v1.xlsx")]
+    assert rig.fake.uploads[files[0]["file"]["media_id"]].startswith(b"%PDF")
+
+
 async def test_an_unknown_media_id_is_refused_by_the_fake(rig: Rig) -> None:
     client = _adapter(rig).client
     with pytest.raises(PermanentSendError):
