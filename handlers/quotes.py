@@ -12,14 +12,14 @@ from handlers.intake import Outcome, answer_key, consider, conversation, store_q
 from handlers.messages import Attachment, Button, Incoming, Reply
 from handlers.routing import Context, Router, intent_is, known_sender
 from nlu import Update
-from nlu.quotes import DECISION, RESEND, Line, read_request
+from nlu.quotes import DECISION, RESEND, Line, headed_only, read_request
 from sales.accounts import platform_user
 from sales.model import AuditEntry, Brief, BriefStatus, Customer, Employee, PendingQuestion, Role
 from sales.permissions import may_see, may_update
-from sales.quotes import Product, Quote, QuoteLine, QuoteStatus
+from sales.quotes import MAX_TOTAL, Product, Quote, QuoteLine, QuoteStatus, totals
 from sales.stages import Stage
 from usecases import quote_docs
-from usecases.quotes import create, decide, documents, price_list
+from usecases.quotes import amended, create, decide, discount_of, documents, price_list
 from usecases.quotes import summary as quote_summary
 
 router = Router("quotes")
@@ -55,6 +55,11 @@ async def _make(
     if not products:
         return [Reply("还没有价目表,请管理员先导入:genjin import products 文件")]
     request = read_request(text, catalog, customer=mention or None)
+    if not request.lines and headed_only(text) and not chosen:  # 瑞达报价单:客户接受了 — a brief about a quote
+        return await _as_brief(message, ctx)
+    if request.problems:
+        listed = ";".join(request.problems[:5])
+        return [Reply(f"{listed}。报价没有生成,改好后再发一次。")]
     if request.unknown:
         missing = "、".join(f"「{w}」" for w in request.unknown[:5])
         return [Reply(f"价目表里没找到 {missing},报价没有生成。请用产品名称、简称或编码再发一次。")]
@@ -66,11 +71,27 @@ async def _make(
         lines.append(QuoteLine.of(products[code], line.quantity))
     if not lines:
         return [Reply(f"没读出要报价的产品和数量。{EXAMPLE}")]
+    previous = await ctx.uow.quotes.latest(customer.id)
+    if request.amends and previous is not None:
+        lines, request = amended(previous, lines, request)
+    if totals(lines, discount_of(request)).total >= MAX_TOTAL:
+        return [Reply("这份报价的合计超过一万亿元,应该是数量或单价写错了,报价没有生成。")]
     quote = await create(ctx.uow, ctx.services.quotes, rep, customer, lines, request, ctx.now, today)
     await ctx.uow.audit.add(_audit(ctx, rep, quote, "quote.created"))
     if quote.status is QuoteStatus.SENT:
         return await _final(message, ctx, quote, rep)
     return await _to_approver(ctx, quote, rep)
+
+
+async def _as_brief(message: Incoming, ctx: Context) -> list[Reply]:
+    """A message headed like a quote that names no product: read it as the brief it is."""
+    from handlers.briefs import on_brief
+
+    parser = await ctx.services.parser.get(ctx.uow)
+    ctx.parsed = parser.parse(message.text, ctx.now, quotes=False)
+    if ctx.parsed.intent != "brief":
+        return [Reply(f"没读出要报价的产品和数量。{EXAMPLE}")]
+    return await on_brief(message, ctx) or []
 
 
 async def _ask_product(
@@ -180,11 +201,10 @@ async def _pipeline(message: Incoming, ctx: Context, quote: Quote, rep: Employee
 
 async def _to_approver(ctx: Context, quote: Quote, rep: Employee) -> list[Reply]:
     waiting = await ctx.uow.employees.get(quote.waiting_for) if quote.waiting_for else None
-    who = waiting.name if waiting else "管理员"
-    out = [Reply(f"报价 {quote.label}(合计 ¥{quote.total:,.2f})需要审批:{quote.note}。已交给{who},批准后发给你。")]
-    if waiting is not None:
-        out.append(_ask_approval(quote, rep, waiting))
-    return out
+    head = f"报价 {quote.label}(合计 ¥{quote.total:,.2f})需要审批:{quote.note}。"
+    if waiting is None:  # no supervisor and no other admin: any admin may still approve it by its number
+        return [Reply(head + f"现在没有能审批的主管或管理员,请管理员回复「批准 {quote.number}」。")]
+    return [Reply(head + f"已交给{waiting.name},批准后发给你。"), _ask_approval(quote, rep, waiting)]
 
 
 def _ask_approval(quote: Quote, rep: Employee, approver: Employee) -> Reply:

@@ -82,7 +82,7 @@ class BriefParser:
     def __init__(self, customers: CustomerIndex | Iterable[str | tuple[str, Sequence[str]]]) -> None:
         self.index = customers if isinstance(customers, CustomerIndex) else CustomerIndex(customers)
 
-    def parse(self, raw: str, now: datetime) -> ParseResult:
+    def parse(self, raw: str, now: datetime, *, quotes: bool = True) -> ParseResult:
         text = normalize(raw)
         today = (now if now.tzinfo else now.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI).date()
         if not text.strip():
@@ -92,7 +92,9 @@ class BriefParser:
             return ParseResult("command", query=name)
         mentions = self._mentions(text)
         named = [m for m in mentions if m.names]  # known customers, resolved or not
-        if asks_for_quote(text):  # docs/nlu-quotes.md: the lines are read against the price list by the handler
+        if quotes and asks_for_quote(
+            text
+        ):  # docs/nlu-quotes.md: the lines are read against the price list by the handler
             first = named[0].names if named else ()
             return ParseResult("quote", customer=first[0] if len(first) == 1 else None,
                                candidates=tuple(sorted(first)) if len(first) > 1 else (),

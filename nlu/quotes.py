@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,12 +23,16 @@ _VERB = (
     r"(?:出|做|开|生成|拉|起草|制作|准备|弄|整|来)(?:一?[个份张版]|一下)?(?:新的?|正式的?)?报价(?:单|表)?(?!了|过|已)"
     r"|报(?:个|一下|一个)价(?!了)|(?:重新|再)报(?:个|一次)?价(?!了)|(?:改|修改|更新)(?:一下)?报价(?!了|过|已)"
 )
-_PLEASE = r"(?:请|麻烦|帮我|帮忙|帮|你|重新|再|马上|赶紧|尽快)*"
+_PLEASE = r"(?:请|麻烦|帮我|帮忙|帮|你|重新|再|马上|赶紧|尽快)*+"  # possessive: a wall of 请 is read once
 _ASK = re.compile(
     rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})"
     rf"|^{_PLEASE}(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S"
 )
-_PAST = re.compile(r"报(?:了|过)价|报价(?:已|了|过)|(?:发了|发过|给了|出了|做了)(?:一?[个份张版])?报价")
+_PAST = re.compile(
+    r"报(?:了|过)价|报价(?:已|了|过)|(?:发了|发过|给了|出了|做了)(?:一?[个份张版])?报价"
+    r"|报价单?(?:的事|的事情|这件事|那件事)|(?:已经?|刚)(?:发送|发出|发过去|确认|接受|同意|签)|接受了|再说"
+)
+_VERB_ASK = re.compile(rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})")
 # 把瑞达最新报价再发我 / 重发瑞达的报价 / 瑞达的报价单发我一下
 RESEND = re.compile(
     r"^(?:请|麻烦)?(?:把|将)?(?P<who>[^\s,,。!！?？]{2,40}?)的?(?:最新的?|上次的?|刚才的?)?(?:那份|那个)?报价(?:单)?"
@@ -42,7 +46,7 @@ DECISION = re.compile(
     re.S,
 )
 
-_NUM = rf"\d+(?:\.\d+)?|[{CN_NUM}]+|半"
+_NUM = rf"\d+(?:\.\d+)?(?:万|千)?|[{CN_NUM}万]+|半"
 _UNIT_WORDS = (
     "个月 人天 人月 个用户 台 套 个 件 年 月 天 次 项 份 块 张 箱 批 用户 人 "
     "站点 点 路 只 支 部 组 把 米 吨 公斤 kg 间 层 期 课时 节 license License"
@@ -56,8 +60,8 @@ _QTY_AFTER = re.compile(
 _QTY_BEFORE = re.compile(rf"(?P<n>{_NUM})\s*(?P<u>{_UNITS})(?P<half>半)?\s*(?:的)?\s*$")
 _EACH = re.compile(rf"各\s*(?P<n>{_NUM})\s*(?P<u>{_UNITS})?")
 _QTY_ALONE = re.compile(
-    rf"{_CHANGE}\s*(?:[x×X*]\s*)?(?<![\d.A-Za-z])(?:(?P<n>\d+(?:\.\d+)?)(?![\d.A-Za-z])\s*(?P<u>{_UNITS})?"
-    rf"|(?P<cn>[{CN_NUM}]+|半)\s*(?P<cu>{_UNITS}))(?P<half>半)?"
+    rf"{_CHANGE}\s*(?:[x×X*]\s*)?(?<![\d.A-Za-z])(?:(?P<n>\d+(?:\.\d+)?(?:万|千)?)(?![\d.A-Za-z])\s*(?P<u>{_UNITS})?"
+    rf"|(?P<cn>[{CN_NUM}万]+|半)\s*(?P<cu>{_UNITS}))(?P<half>半)?"
 )
 
 # 九折, 打85折, 8.5折, 九五折, 打个九折
@@ -125,12 +129,21 @@ class Request:
     valid_days: int | None = None
     valid_until: tuple[int, int, int] | None = None
     payment_terms: str | None = None
+    problems: list[str] = field(default_factory=list)  # what could not be read: nothing is made until it is fixed
+    amends: bool = False  # 改成5台, 其余不变: a change to the last version, not a whole new list
 
 
 def asks_for_quote(text: str) -> bool:
-    """A request for a quote document, not a brief that says one was sent."""
-    text = normalize(text).strip()
+    """A request for a quote document, not a brief that says one was sent (the ask opens the message: only its
+    first lines are looked at)."""
+    text = normalize(text[:400]).strip()
     return bool(_ASK.search(text)) and not _PAST.search(text) and RESEND.match(text) is None
+
+
+def headed_only(text: str) -> bool:
+    """Asked only by a 报价单: heading, without a verb that makes one (给瑞达出个报价): when no product is read
+    after it, the message is a brief about a quote (瑞达报价单:客户接受了), not a request."""
+    return _VERB_ASK.search(normalize(text[:400]).strip()) is None
 
 
 class Catalog:
@@ -169,18 +182,24 @@ def _fold(text: str) -> str:
 
 
 def _number(text: str) -> Decimal | None:
+    """10, 2.5, 1.2万, 三千, 一万, 半."""
     if text == "半":
         return Decimal("0.5")
+    scale = 1
+    if text[-1:] in ("万", "千") and text[:-1] and text[:-1].replace(".", "", 1).isdigit():
+        scale, text = (10_000 if text[-1] == "万" else 1_000), text[:-1]
     try:
-        return Decimal(text)
+        return Decimal(text) * scale
     except ArithmeticError:
         value = cn_to_int(text)
         return None if value is None else Decimal(value)
 
 
 def _rate(text: str) -> Decimal | None:
-    """九 → 0.9, 85 → 0.85, 8.5 → 0.85, 九五 → 0.95."""
+    """九 → 0.9, 85 → 0.85, 8.5 → 0.85, 九五 → 0.95, 10 (十折: the full price) → 1."""
     digits = "".join(str(cn_to_int(ch)) if not ch.isdigit() and ch != "." else ch for ch in text)
+    if digits in ("10", "10.0"):
+        return Decimal(1)
     try:
         value = Decimal(digits)
     except ArithmeticError:
@@ -194,19 +213,23 @@ def _rate(text: str) -> Decimal | None:
     return value if Decimal("0.1") <= value < 1 else None
 
 
+_NEGATIVE = re.compile(rf"[-负]\s*\d+(?:\.\d+)?\s*(?:{_UNITS})")  # A型设备-5台
+MAX_QUANTITY = 10_000_000  # of one line: beyond it a typo, not an order
+_AMEND = re.compile(r"改成|改为|改到|改一下|修改|调整|其余不变|其他不变|其它不变|别的不变|其余照旧|其他照旧")
+MAX_REQUEST = 1000  # characters: a quote request is a few lines; longer text is refused, never slowly read
+
+
 def read_request(text: str, catalog: Catalog, *, customer: str | None = None) -> Request:
     """The lines, discount, validity and payment terms of a request; ``customer`` (the words naming the customer)
-    is taken out before the lines are read."""
-    text = normalize(text)
+    is taken out before the lines are read. What cannot be read (a zero quantity, 优惠100%, two discounts at once)
+    is listed in ``problems``: a quote is never made by guessing."""
+    text = normalize(text)[:MAX_REQUEST]
     out = Request()
     spans: list[tuple[int, int]] = []
 
     def take(match: re.Match[str]) -> None:
         spans.append(match.span())
 
-    if (p := _PAYMENT.search(text)) is not None:
-        out.payment_terms = (p["terms"] or p["terms2"] or "").strip(" ,;。") or None
-        take(p)
     if (v := _VALID.search(text)) is not None:
         if v["y"]:
             out.valid_until = (int(v["y"]), int(v["m"]), int(v["d"]))
@@ -214,21 +237,12 @@ def read_request(text: str, catalog: Catalog, *, customer: str | None = None) ->
             n, unit = _number(v["n"] or v["n2"]), v["u"] or v["u2"]
             per = {"天": 1, "日": 1, "周": 7, "星期": 7, "个星期": 7, "个月": 30, "月": 30, "年": 365}[unit]
             out.valid_days = int(n * per) if n else None
+            if not out.valid_days:
+                out.problems.append(f"有效期「{v.group(0)}」要大于 0 天")
         take(v)
-    if (r := _PERCENT_OFF.search(text)) is not None and not _inside(r.span(), spans):
-        share = Decimal(r["p"]) if r["p"] else Decimal(cn_to_int(r["cn"]) or 0)
-        if Decimal(0) < share < 100:
-            out.rate = 1 - share / 100
-        take(r)
-    elif (r2 := _RATE.search(text)) is not None and not _inside(r2.span(), spans):
-        out.rate = _rate(r2["n"])
-        take(r2)
-    if out.rate is None and (a := _AMOUNT_OFF.search(text)) is not None and not _inside(a.span(), spans):
-        n = _number(a["n"])
-        scale = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}.get(a["u"] or "", 1)
-        if n:
-            out.off = n * scale
-        take(a)
+    _discounts(text, out, take)
+    _payment(text, catalog, out, spans)
+    out.amends = _AMEND.search(text) is not None
     masked = list(text)
     for s, e in spans:
         masked[s:e] = " " * (e - s)
@@ -253,6 +267,61 @@ def read_request(text: str, catalog: Catalog, *, customer: str | None = None) ->
 
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(s <= span[0] < e for s, e in spans)
+
+
+def _discounts(text: str, out: Request, take: Callable[[re.Match[str]], None]) -> None:
+    """One discount: a rate (九折, 优惠10%) or an amount (减2万). 10折 and 优惠0% mean none; 优惠100%, a rate that
+    cannot be read and two discounts at once are problems."""
+    found: list[tuple[re.Match[str], Decimal | None, Decimal | None]] = []
+    for r in _PERCENT_OFF.finditer(text):
+        share = Decimal(r["p"]) if r["p"] else Decimal(cn_to_int(r["cn"]) or 0)
+        found.append((r, 1 - share / 100 if Decimal(0) <= share < 100 else None, None))
+    for r in _RATE.finditer(text):
+        found.append((r, _rate(r["n"]), None))
+    for a in _AMOUNT_OFF.finditer(text):
+        if any(m.start() <= a.start() < m.end() for m, _, _ in found):
+            continue  # 优惠10% is a rate, not an amount
+        n = _number(a["n"])
+        scale = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}.get(a["u"] or "", 1)
+        found.append((a, None, n * scale if n is not None else None))
+    for match, _, _ in found:
+        take(match)
+    if len(found) > 1:
+        out.problems.append("一次只能用一种折扣:" + "、".join(m.group(0).strip() for m, _, _ in found))
+        return
+    if found:
+        match, rate, off = found[0]
+        if (rate is None and off is None) or (off is not None and off <= 0):
+            out.problems.append(f"折扣「{match.group(0).strip()}」看不懂")
+        elif rate is not None and rate < 1:
+            out.rate = rate
+        elif off is not None:
+            out.off = off
+
+
+_TERMS = re.compile(r"\d+(?:\.\d+)?\s*%|百分之|付|款|验收|月结|账期|到货|发货|签约|合同|分期|尾款|首付|预付|\d+\s*天")
+
+
+def _payment(text: str, catalog: Catalog, out: Request, spans: list[tuple[int, int]]) -> None:
+    """The payment terms: from their keyword to the end of the sentence, clause by clause while a clause reads as
+    terms (a share, 付, 款, 验收, 月结…) and holds no product, discount or validity."""
+    p = _PAYMENT.search(text)
+    if p is None or _inside(p.span(), spans):
+        return
+    start = p.start("terms") if p["terms"] is not None else p.start("terms2")
+    end = start
+    for clause in re.finditer(r"[^,;。\n]+", text[start:]):
+        c_start, c_end = start + clause.start(), start + clause.end()
+        words = clause.group(0)
+        if c_start != start and (not _TERMS.search(words) or catalog.fits(words) or _inside((c_start, c_end), spans)):
+            break
+        if _inside((c_start, c_end), spans):
+            break
+        end = c_end
+    terms = text[start:end].strip(" ,;。:")
+    if terms:
+        out.payment_terms = terms
+        spans.append((p.start(), end))
 
 
 def _pieces(segment: str, catalog: Catalog) -> list[str]:
@@ -324,7 +393,10 @@ def _item(part: str, catalog: Catalog, out: Request) -> None:
             return
         else:
             return
-    amount = quantity if quantity is not None and quantity > 0 else Decimal(1)
+    if (quantity is not None and not 0 < quantity <= MAX_QUANTITY) or _NEGATIVE.search(part):
+        out.problems.append(f"「{part}」的数量要是大于 0、不超过 {MAX_QUANTITY:,} 的数")
+        return
+    amount = quantity if quantity is not None else Decimal(1)
     if unit in ("个月", "月") and len(codes) == 1 and catalog.items[codes[0]].unit == "年":
         amount, unit = amount / 12, "年"
     if len(codes) == 1:

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 FEN = Decimal("0.01")
+MAX_TOTAL = Decimal(10) ** 12  # yuan: a quote's total above this is a typo (and past what 大写 is written for)
 ZERO = Decimal(0)
 
 
@@ -63,9 +64,10 @@ class Discount:
     kind: DiscountKind
     value: Decimal  # the rate paid (0.9) or the yuan off (20000)
 
-    def words(self) -> str:
+    def words(self, applied: Decimal | None = None) -> str:
+        """How the discount reads: 优惠 10%(按 9 折), or the yuan it took off (``applied``: at most the subtotal)."""
         if self.kind is DiscountKind.AMOUNT:
-            return f"优惠 {self.value:,.2f} 元"
+            return f"优惠 {(self.value if applied is None else applied):,.2f} 元"
         off = (1 - self.value) * 100
         return f"优惠 {off.normalize():f}%(按 {(self.value * 10).normalize():f} 折)"
 
@@ -196,6 +198,7 @@ class QuoteStatus(StrEnum):
     PENDING = "pending"  # waiting for an approval
     SENT = "sent"  # final: the documents went to the rep
     REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a later version came while this one waited: it can no longer be approved
 
 
 @dataclass
@@ -274,7 +277,12 @@ def capitals(amount: Decimal) -> str:
 
 
 def _integer(n: int) -> str:
-    """A whole number in capitals, groups of four digits (万, 亿), one 零 for each run of zeros inside."""
+    """A whole number in capitals, groups of four digits (万, 亿), one 零 for each run of zeros inside; above 亿 the
+    亿s are a number of their own (壹万贰仟叁佰肆拾伍亿)."""
+    if n >= 10**8:
+        high, low = divmod(n, 10**8)
+        rest = _integer(low) if low else ""
+        return _integer(high) + "亿" + ("零" + rest if low and low < 10**7 else rest)
     groups = []
     while n:
         groups.append(n % 10000)

@@ -151,7 +151,7 @@ def pdf(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes | None:
     doc.cell(0, 7, f"合计金额(大写):{capitals(figures.total)}  (¥{_money(figures.total)})", new_x="LMARGIN",
              new_y="NEXT")  # fmt: skip
     if quote.discount is not None:
-        doc.cell(0, 6, f"折扣:{quote.discount.words()}", new_x="LMARGIN", new_y="NEXT")
+        doc.cell(0, 6, f"折扣:{quote.discount.words(figures.discount)}", new_x="LMARGIN", new_y="NEXT")
     if quote.payment_terms:
         doc.multi_cell(0, 6, f"付款方式:{quote.payment_terms}", new_x="LMARGIN", new_y="NEXT")
     doc.multi_cell(0, 6, f"说明:{rules.terms}", new_x="LMARGIN", new_y="NEXT")

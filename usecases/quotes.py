@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from nlu.quotes import Catalog, Item, Request
 from sales.model import Customer, Employee, Role
@@ -66,6 +65,22 @@ async def approver(uow: UnitOfWork, rep: Employee, level: Approval, *, after: st
     return chain[ids.index(after) + 1] if after in ids and ids.index(after) + 1 < len(ids) else None
 
 
+def amended(previous: Quote, lines: list[QuoteLine], request: Request) -> tuple[list[QuoteLine], Request]:
+    """A revision that changes part of the last version (改成5台, 其余不变): its lines with the quantities given
+    now, the new products added; its discount, validity and payment terms unless given again."""
+    given = {x.code: x for x in lines}
+    merged = [given.pop(x.code, x) for x in previous.lines] + list(given.values())
+    if request.rate is None and request.off is None and previous.discount is not None:
+        kind = previous.discount.kind
+        request.rate = previous.discount.value if kind is DiscountKind.RATE else None
+        request.off = previous.discount.value if kind is DiscountKind.AMOUNT else None
+    if request.payment_terms is None:
+        request.payment_terms = previous.payment_terms
+    if request.valid_days is None and request.valid_until is None:
+        request.valid_days = max((previous.valid_until - previous.created_at.date()).days, 1)
+    return merged, request
+
+
 async def create(
     uow: UnitOfWork,
     rules: QuoteRules,
@@ -99,9 +114,17 @@ async def create(
             first = await approver(uow, rep, level)
             quote.waiting_for = first.id if first else None
         try:
-            return await uow.quotes.add(quote)
+            added = await uow.quotes.add(quote)
         except ConflictError:
             latest = await uow.quotes.latest(customer.id)
+            continue
+        for older in await uow.quotes.versions(added.number):  # a waiting older version can no longer be approved
+            if older.status is QuoteStatus.PENDING and older.id != added.id:
+                waiting = older.waiting_for
+                older.status, older.waiting_for = QuoteStatus.SUPERSEDED, None
+                older.note = f"已被第{added.version}版取代"
+                await uow.quotes.decide(older, QuoteStatus.PENDING, waiting)
+        return added
     raise ConflictError("quote number taken five times")
 
 
@@ -124,7 +147,7 @@ def summary(quote: Quote) -> str:
     lines.append(f"小计 {f.subtotal:,.2f} 元(不含税)")
     if f.discount:
         assert quote.discount is not None
-        lines.append(f"{quote.discount.words()}:-{f.discount:,.2f}")
+        lines.append(f"{quote.discount.words(f.discount)}:-{f.discount:,.2f}")
     lines.append(f"税额 {f.tax:,.2f}")
     lines.append(f"合计 ¥{f.total:,.2f}({capitals(f.total)})")
     lines.append(f"有效期至 {quote.valid_until.isoformat()}" + (f";付款:{quote.payment_terms}"
@@ -137,9 +160,7 @@ async def decide(
 ) -> tuple[str, Employee | None]:
     """An approver's answer: ``rejected``, ``approved`` (final), ``passed`` (to the admin, returned) or ``stale``
     (decided meanwhile, or not theirs to decide)."""
-    if quote.status is not QuoteStatus.PENDING:
-        return "stale", None
-    if quote.waiting_for not in (None, by.id) and by.role is not Role.ADMIN:
+    if quote.status is not QuoteStatus.PENDING or not may_decide(quote, by):
         return "stale", None
     was = quote.waiting_for
     if not approve:
@@ -157,5 +178,8 @@ async def decide(
     return ("approved" if await uow.quotes.decide(quote, QuoteStatus.PENDING, was) else "stale"), None
 
 
-def money(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
+def may_decide(quote: Quote, by: Employee) -> bool:
+    """The approver it waits for, or an admin; never the quote's own rep (an admin's own quote waits for another)."""
+    if by.id == quote.rep_id:
+        return False
+    return by.id == quote.waiting_for or by.role is Role.ADMIN

@@ -30,7 +30,6 @@ from sales.quotes import (
 )
 from sales.stages import Stage
 from store.errors import ConflictError
-from store.memory import MemoryStore
 from store.repositories import UnitOfWorkFactory
 from tests.conftest import NOW
 from usecases.quote_docs import cjk_font
@@ -80,10 +79,11 @@ def test_capitals_as_on_an_invoice() -> None:
 
 
 class Rig:
-    """The chat in process, with the console taking files (as WeCom does) so the documents can be read back."""
+    """The chat in process on each store, with the console taking files (as WeCom does) so that the documents can
+    be read back."""
 
-    def __init__(self) -> None:
-        self.store, self.services, self.n = MemoryStore(), Services(), 0
+    def __init__(self, store: UnitOfWorkFactory) -> None:
+        self.store, self.services, self.n = store, Services(), 0
         self.services.file_platforms = ("console",)
 
     async def setup(self) -> None:
@@ -117,8 +117,8 @@ class Rig:
 
 
 @pytest.fixture
-async def rig() -> Rig:
-    made = Rig()
+async def rig(uow_factory: UnitOfWorkFactory) -> Rig:
+    made = Rig(uow_factory)
     await made.setup()
     return made
 
@@ -293,3 +293,84 @@ def test_the_price_list_is_imported_with_the_usual_row_report(genjin: Genjin, tm
     assert "第 5 行" in out.stdout
     again = genjin("import", "products", str(path))
     assert "新增 0, 更新 0, 未变 3" in again.stdout
+
+
+# --- what a review found ---------------------------------------------------------------------------------------
+
+
+def test_what_cannot_be_read_is_a_problem_never_a_guess() -> None:
+    from nlu.quotes import Catalog, Item, read_request
+
+    catalog = Catalog([Item("A100", "A型设备", "台", ("A型",)), Item("S01", "实施服务", "年", ("实施",))])
+
+    def read(tail: str) -> Any:
+        return read_request("给瑞达出个报价:" + tail, catalog, customer="瑞达")
+
+    terms = read("A型设备10台,付款方式:货到付款,实施服务1年,九折")  # the terms stop before the next item
+    assert [x.code for x in terms.lines] == ["A100", "S01"] and terms.rate == Decimal("0.9")
+    assert terms.payment_terms == "货到付款"
+    assert read("A型设备10台,月结60天,九折").rate == Decimal("0.9")
+    assert read("预付30%,A型设备10台").payment_terms == "预付30%"
+    assert read("A型设备10台,付款方式:30%预付,70%验收后").payment_terms == "30%预付,70%验收后"
+    for bad in ("A型设备0台", "A型设备-5台", "A型设备 x 1000000000000", "A型设备10台,优惠100%",
+                "A型设备10台,九折再减5000", "A型设备10台,有效期0天"):  # fmt: skip
+        assert read(bad).problems, bad
+    assert read("A型设备1.2万台").lines[0].quantity == Decimal(12000)
+    assert read("A型设备一万台").lines[0].quantity == Decimal(10000)
+    full = read("A型设备10台,打10折")  # 十折 is the full price
+    assert full.rate is None and not full.problems
+    assert capitals(Decimal("1234500000000")) == "壹万贰仟叁佰肆拾伍亿元整"
+
+
+def test_a_long_message_is_read_in_bounded_time() -> None:
+    import time
+
+    from nlu.quotes import Catalog, asks_for_quote, read_request
+
+    started = time.perf_counter()
+    asks_for_quote("给" + "请" * 20_000)
+    read_request("给瑞达出个报价:" + " " * 20_000 + "A型设备1台", Catalog([]))
+    assert time.perf_counter() - started < 5  # was 8 s and more: a generous bound, not a benchmark
+
+
+async def test_an_amendment_keeps_the_other_lines_and_terms(rig: Rig) -> None:
+    await rig.say("给瑞达出个报价:A型设备10台,实施服务1年,培训3人天,九折,付款方式:预付30%")
+    sent = await rig.say("给瑞达改一下报价:A型设备改成5台,其余不变")
+    text = sent[0]["text"]
+    assert "第2版" in text and "A型设备 5台" in text and "实施服务 1年" in text and "现场培训 3人天" in text
+    assert "优惠 10%" in text and "付款:预付30%" in text
+
+
+async def test_a_waiting_older_version_cannot_be_approved_once_a_newer_one_is_sent(rig: Rig) -> None:
+    sent = await rig.say("给瑞达出个报价:A型设备10台,打8折")
+    ask = next(m for m in sent if m["to"] == "S01")
+    await rig.say("给瑞达重新报个价:A型设备10台,九折")
+    late = await rig.say(ask["buttons"][0]["key"], user="S01")
+    assert "已经处理过了" in late[0]["text"] and not any(m.get("file_b64") for m in late)
+
+
+async def test_only_the_approver_or_an_admin_decides_and_never_on_their_own_quote(rig: Rig) -> None:
+    async with rig.store() as uow:
+        await uow.employees.add(Employee(id="S02", name="周强", role=Role.SUPERVISOR, team="华东二组"))
+        await uow.commit()
+    await rig.say("给瑞达出个报价:A型设备10台,打8折")
+    other = await rig.say("批准 Q-2026-0001", user="S02")  # another team's supervisor
+    assert "已经处理过了" in other[0]["text"] or "没有找到" in other[0]["text"]
+    own = await rig.say("给海天出个报价:A型设备10台,五折", user="A01")  # an admin's own quote: no other approver
+    assert "没有能审批的主管或管理员" in own[0]["text"]
+    mine = await rig.say("批准 Q-2026-0002", user="A01")
+    assert not any(m.get("file_b64") for m in mine) and "已批准" not in mine[0]["text"]
+
+
+async def test_a_brief_headed_like_a_quote_is_kept_as_a_brief(rig: Rig) -> None:
+    sent = await rig.say("瑞达报价单:客户接受了,准备签合同")
+    assert "价目表" not in sent[0]["text"]
+    async with rig.store() as uow:
+        briefs = await uow.briefs.by_sender("E01")
+    assert [b.text for b in briefs] == ["瑞达报价单:客户接受了,准备签合同"]
+
+
+async def test_an_amount_discount_shows_what_it_took_off(rig: Rig) -> None:
+    sent = await rig.say("给瑞达出个报价:A型设备1台,减2万")  # all of it: waits for the supervisor, then an admin
+    ask = next(m for m in sent if m["to"] == "S01")
+    assert "优惠 12,800.00 元:-12,800.00" in ask["text"] and "合计 ¥0.00(零元整)" in ask["text"]
