@@ -135,9 +135,12 @@ class Request:
 
 def asks_for_quote(text: str) -> bool:
     """A request for a quote document, not a brief that says one was sent (the ask opens the message: only its
-    first lines are looked at)."""
+    first lines are looked at). A 报价单: heading asks only when items with quantities follow (A型 5台, x10): a
+    brief may be headed so too (报价:瑞达 120万,对方还价100万)."""
     text = normalize(text[:400]).strip()
-    return bool(_ASK.search(text)) and not _PAST.search(text) and RESEND.match(text) is None
+    if not _ASK.search(text) or _PAST.search(text) or RESEND.match(text) is not None:
+        return False
+    return _VERB_ASK.search(text) is not None or _ITEMS.search(text) is not None
 
 
 def headed_only(text: str) -> bool:
@@ -215,6 +218,7 @@ def _rate(text: str) -> Decimal | None:
 
 _NEGATIVE = re.compile(rf"[-负]\s*\d+(?:\.\d+)?\s*(?:{_UNITS})")  # A型设备-5台
 MAX_QUANTITY = 10_000_000  # of one line: beyond it a typo, not an order
+_ITEMS = re.compile(rf"(?:\d+(?:\.\d+)?|[{CN_NUM}]+)\s*(?:{_UNITS})|[x×*]\s*\d")  # 5台, 两年, x10
 _AMEND = re.compile(r"改成|改为|改到|改一下|修改|调整|其余不变|其他不变|其它不变|别的不变|其余照旧|其他照旧")
 MAX_REQUEST = 1000  # characters: a quote request is a few lines; longer text is refused, never slowly read
 

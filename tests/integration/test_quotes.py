@@ -363,11 +363,14 @@ async def test_only_the_approver_or_an_admin_decides_and_never_on_their_own_quot
 
 
 async def test_a_brief_headed_like_a_quote_is_kept_as_a_brief(rig: Rig) -> None:
-    sent = await rig.say("瑞达报价单:客户接受了,准备签合同")
-    assert "价目表" not in sent[0]["text"]
+    """Not read as a request (no item follows the heading); or read as one, but no product is found (客户要5台):
+    either way the brief is kept and applied."""
+    for text in ("瑞达报价单:客户接受了,准备签合同", "瑞达报价单:客户要5台,下周签合同"):
+        sent = await rig.say(text)
+        assert "价目表" not in sent[0]["text"] and "报价没有生成" not in sent[0]["text"], sent[0]["text"]
     async with rig.store() as uow:
         briefs = await uow.briefs.by_sender("E01")
-    assert [b.text for b in briefs] == ["瑞达报价单:客户接受了,准备签合同"]
+    assert [b.text for b in briefs] == ["瑞达报价单:客户接受了,准备签合同", "瑞达报价单:客户要5台,下周签合同"]
 
 
 async def test_an_amount_discount_shows_what_it_took_off(rig: Rig) -> None:
