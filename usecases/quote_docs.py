@@ -8,9 +8,13 @@ import io
 import logging
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sales.model import Employee
-from sales.quotes import Quote, QuoteRules, Totals, capitals
+from sales.quotes import Quote, QuoteLine, QuoteRules, Totals, capitals
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,16 @@ def _qty(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def _name(line: QuoteLine) -> str:
+    """A bundle names what it holds: 入门套餐(含 A100×2、S01×1)."""
+    if not line.includes:
+        return line.name
+    return f"{line.name}(含 " + "、".join(f"{code}×{n.normalize():f}" for code, n in line.includes) + ")"
+
+
 def _rows(figures: Totals) -> list[tuple[object, ...]]:
-    return [(i, t.line.code, t.line.name, t.line.unit, t.line.quantity, t.line.list_price, t.amount, t.line.tax_rate)
-            for i, t in enumerate(figures.lines, start=1)]  # fmt: skip
+    return [(i, t.line.code, _name(t.line), t.line.unit, t.line.quantity, t.line.list_price, t.amount,
+             t.line.tax_rate) for i, t in enumerate(figures.lines, start=1)]  # fmt: skip
 
 
 def _summary(quote: Quote, figures: Totals) -> list[tuple[str, Decimal]]:
@@ -102,6 +113,18 @@ def xlsx(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes:
     return out.getvalue()
 
 
+def _fit_cell(doc: FPDF, width: float, text: str, align: str) -> None:
+    """A table cell whose text fits: a smaller font down to 6 pt, then cut with …."""
+    size = 10.0
+    while doc.get_string_width(text) > width - 2 and size > 6:
+        size -= 0.5
+        doc.set_font_size(size)
+    while doc.get_string_width(text) > width - 2 and len(text) > 1:
+        text = text[:-2] + "…"
+    doc.cell(width, 7, text, border=1, align=align)
+    doc.set_font_size(10)
+
+
 def pdf(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes | None:
     """The quote as a PDF in the Chinese font (its used glyphs embedded); None when the machine has no such font."""
     font = cjk_font(rules.font)
@@ -142,7 +165,7 @@ def pdf(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes | None:
         cells = (str(no), str(code), str(name), str(unit), _qty(qty), _money(price), _money(amount),
                  f"{(rate * 100).normalize():f}%")  # fmt: skip
         for text, width, align in zip(cells, widths, "CLLCRRRC", strict=True):
-            doc.cell(width, 7, text[:30], border=1, align=align)
+            _fit_cell(doc, width, text, align)
         doc.ln()
     doc.ln(2)
     for label, amount in _summary(quote, figures):

@@ -21,6 +21,7 @@ from sales.months import month_key
 from sales.people import display_names
 from sales.permissions import may_see
 from sales.points import leaderboard, week_start
+from sales.quotes import QuoteStatus
 from sales.reports import PERIODS, Listed
 from sales.stages import OPEN_STAGES, Stage
 from store.repositories import UnitOfWork
@@ -410,6 +411,12 @@ async def customer(v: Viewer, customer_id: int) -> Page:
     for brief in await v.uow.briefs.for_customer(found.id, limit=50):
         timeline.rows.append([f"{brief.received_at.astimezone(tz):%Y-%m-%d %H:%M}",
                               names.get(brief.sender_id, brief.sender_id), brief.text])  # fmt: skip
+    quotes = Table("quotes", "报价单", ["编号", "版本", "日期", "合计", "状态", "PDF", "Excel"])
+    for q in reversed(await v.uow.quotes.for_customer(found.id)):
+        sent = q.status is QuoteStatus.SENT
+        quotes.rows.append([q.number, q.version, f"{q.created_at.astimezone(tz):%Y-%m-%d}", Money(q.total),
+                            QUOTE_STATUS[q.status], Link("下载", f"/web/quotes/{q.id}.pdf") if sent else "",
+                            Link("下载", f"/web/quotes/{q.id}.xlsx") if sent else ""])  # fmt: skip
     score: Score | None = None
     advice = ""
     recommender = v.services.recommender
@@ -427,7 +434,12 @@ async def customer(v: Viewer, customer_id: int) -> Page:
     ]
     extra = {"customer": found, "facts": facts, "win": win_line(score) if score is not None else "",
              "advice": Markup("<br>").join(advice.split("\n")) if advice else ""}  # fmt: skip
-    return Page("customer.html", found.name, [history, timeline], extra)
+    tables = [history, timeline] + ([quotes] if quotes.rows else [])
+    return Page("customer.html", found.name, tables, extra)
+
+
+QUOTE_STATUS = {QuoteStatus.PENDING: "待审批", QuoteStatus.SENT: "已发出", QuoteStatus.REJECTED: "已驳回",
+                QuoteStatus.SUPERSEDED: "已作废"}  # fmt: skip
 
 
 async def quote_file(v: Viewer, quote_id: int, kind: str) -> tuple[str, bytes]:

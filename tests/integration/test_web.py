@@ -145,18 +145,20 @@ async def test_a_quote_document_downloads_for_its_team_only(web: Web) -> None:
     """The link the chat sends where a platform takes no files: the kept PDF or XLSX, 404 for another team."""
     from decimal import Decimal
 
-    from sales.quotes import Product, Quote, QuoteLine
+    from sales.quotes import Product, Quote, QuoteLine, QuoteStatus
 
     async with web.app.uow() as uow:
         mine = (await uow.customers.find(owner_ids=["E01"]))[0]
         assert mine.id is not None
         line = QuoteLine.of(Product("A100", "A型设备", "台", Decimal(100), Decimal("0.13"), NOW.date()), Decimal(2))
         quote = await uow.quotes.add(Quote("Q-2026-0001", 1, mine.id, mine.name, "E01", (line,), None, NOW.date(),
-                                           None, NOW))  # fmt: skip
+                                           None, NOW, QuoteStatus.SENT, total=Decimal("226.00")))  # fmt: skip
         assert quote.id is not None
         await uow.quotes.put_files(quote.id, b"%PDF-1.4 kept", b"PK kept")
         await uow.commit()
     await web.sign_in("E01")
+    page = await web.page(f"/web/customers/{mine.id}")  # the customer's page lists it, with its downloads
+    assert "Q-2026-0001" in page and f"/web/quotes/{quote.id}.pdf" in page and "已发出" in page
     resp = await web.client.get(f"/web/quotes/{quote.id}.pdf")
     assert resp.status == 200 and await resp.read() == b"%PDF-1.4 kept"
     assert resp.headers["Content-Type"] == "application/pdf" and "Q-2026-0001-v1.pdf" in resp.headers[
