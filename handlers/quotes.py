@@ -69,11 +69,11 @@ async def _make(
         if code is None:
             return [await _ask_product(message, ctx, customer, text, mention, chosen, line, products)]
         lines.append(QuoteLine.of(products[code], line.quantity))
-    if not lines:
-        return [Reply(f"没读出要报价的产品和数量。{EXAMPLE}")]
     previous = await ctx.uow.quotes.latest(customer.id)
     if request.amends and previous is not None:
         lines, request = amended(previous, lines, request)
+    if not lines:
+        return [Reply(f"没读出要报价的产品和数量。{EXAMPLE}")]
     if totals(lines, discount_of(request)).total >= MAX_TOTAL:
         return [Reply("这份报价的合计超过一万亿元,应该是数量或单价写错了,报价没有生成。")]
     quote = await create(ctx.uow, ctx.services.quotes, rep, customer, lines, request, ctx.now, today)

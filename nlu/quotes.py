@@ -131,6 +131,7 @@ class Request:
     payment_terms: str | None = None
     problems: list[str] = field(default_factory=list)  # what could not be read: nothing is made until it is fixed
     amends: bool = False  # 改成5台, 其余不变: a change to the last version, not a whole new list
+    removed: list[str] = field(default_factory=list)  # codes taken out of the last version (去掉实施服务)
 
 
 def asks_for_quote(text: str) -> bool:
@@ -219,6 +220,7 @@ def _rate(text: str) -> Decimal | None:
 _NEGATIVE = re.compile(rf"[-负]\s*\d+(?:\.\d+)?\s*(?:{_UNITS})")  # A型设备-5台
 MAX_QUANTITY = 10_000_000  # of one line: beyond it a typo, not an order
 _ITEMS = re.compile(rf"(?:\d+(?:\.\d+)?|[{CN_NUM}]+)\s*(?:{_UNITS})|[x×*]\s*\d")  # 5台, 两年, x10
+_REMOVE = re.compile(r"(?:去掉|删掉|删除|拿掉|减掉|不要了?)\s*(?P<what>[^,;。\n]{1,30})")
 _AMEND = re.compile(r"改成|改为|改到|改一下|修改|调整|其余不变|其他不变|其它不变|别的不变|其余照旧|其他照旧")
 MAX_REQUEST = 1000  # characters: a quote request is a few lines; longer text is refused, never slowly read
 
@@ -246,7 +248,14 @@ def read_request(text: str, catalog: Catalog, *, customer: str | None = None) ->
         take(v)
     _discounts(text, out, take)
     _payment(text, catalog, out, spans)
-    out.amends = _AMEND.search(text) is not None
+    for drop in _REMOVE.finditer(text):  # 去掉实施服务: a line of the last version taken out
+        codes = catalog.fits(drop["what"])
+        if len(codes) == 1:
+            out.removed.append(codes[0])
+        else:
+            out.problems.append(f"「{drop.group(0)}」" + ("对应多个产品,请写全称" if codes else "在价目表里没找到"))
+        spans.append(drop.span())
+    out.amends = _AMEND.search(text) is not None or bool(out.removed)
     masked = list(text)
     for s, e in spans:
         masked[s:e] = " " * (e - s)

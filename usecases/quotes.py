@@ -66,10 +66,11 @@ async def approver(uow: UnitOfWork, rep: Employee, level: Approval, *, after: st
 
 
 def amended(previous: Quote, lines: list[QuoteLine], request: Request) -> tuple[list[QuoteLine], Request]:
-    """A revision that changes part of the last version (改成5台, 其余不变): its lines with the quantities given
-    now, the new products added; its discount, validity and payment terms unless given again."""
+    """A revision that changes part of the last version (改成5台, 其余不变, 去掉实施服务): its lines with the
+    quantities given now, the new products added, the removed ones gone; its discount, validity and payment terms
+    unless given again."""
     given = {x.code: x for x in lines}
-    merged = [given.pop(x.code, x) for x in previous.lines] + list(given.values())
+    merged = [given.pop(x.code, x) for x in previous.lines if x.code not in request.removed] + list(given.values())
     if request.rate is None and request.off is None and previous.discount is not None:
         kind = previous.discount.kind
         request.rate = previous.discount.value if kind is DiscountKind.RATE else None

@@ -339,6 +339,8 @@ async def test_an_amendment_keeps_the_other_lines_and_terms(rig: Rig) -> None:
     text = sent[0]["text"]
     assert "第2版" in text and "A型设备 5台" in text and "实施服务 1年" in text and "现场培训 3人天" in text
     assert "优惠 10%" in text and "付款:预付30%" in text
+    third = (await rig.say("给瑞达改一下报价:去掉实施服务"))[0]["text"]
+    assert "第3版" in third and "实施服务" not in third and "A型设备 5台" in third and "现场培训 3人天" in third
 
 
 async def test_a_waiting_older_version_cannot_be_approved_once_a_newer_one_is_sent(rig: Rig) -> None:
