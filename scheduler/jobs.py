@@ -18,6 +18,7 @@ from usecases.forecast import take_snapshot
 from usecases.leads import hand_out_waiting, response_ladder
 from usecases.pool import sweep as pool_sweep
 from usecases.quality import monthly_review
+from usecases.quotes import remind_approvers
 from usecases.recognition import monthly
 from usecases.services import Services
 from usecases.standup import tick as standup_tick
@@ -78,6 +79,8 @@ class Scheduler:
                 lambda: pool_sweep(self.uow, self.services, self.clock())),
             Job("data-quality", "每月第一个工作日 09:40 给管理员发数据质量检查", at(9, 40),
                 lambda: monthly_review(self.uow, self.services, self.clock())),
+            Job("quote-approvals", "工作日 09:15 提醒审批人还在等的报价", at(9, 15),
+                lambda: remind_approvers(self.uow, self.services, self.clock())),
             Job("web-purge", "每天 03:15 删除过期的看板登录链接和会话", at(3, 15),
                 lambda: purge_web(self.uow, self.clock())),
             Job("standup", "每周最后一个工作日按各团队时间开站会,到时收尾", CronTrigger(minute="*", timezone=tz),

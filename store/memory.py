@@ -987,6 +987,9 @@ class MemoryQuotes(_Repo):
     async def versions(self, number: str) -> list[Quote]:
         return [_copy(q) for _, q in sorted(self.s.quotes.items()) if q.number == number]
 
+    async def pending(self) -> list[Quote]:
+        return [_copy(q) for _, q in sorted(self.s.quotes.items()) if q.status is QuoteStatus.PENDING]
+
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         assert quote.id is not None
         stored = self.s.quotes.get(quote.id)

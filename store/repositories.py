@@ -413,6 +413,10 @@ class QuoteRepository(Protocol):
 
     async def for_customer(self, customer_id: int) -> list[Quote]: ...
     async def versions(self, number: str) -> list[Quote]: ...
+    async def pending(self) -> list[Quote]:
+        """Every quote version waiting for an approval, oldest first."""
+        ...
+
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         """Write the quote's status, approval, approver, decision and note, only if it still is ``was`` waiting for
         ``was_waiting_for``: of two approvers' clicks at once, one wins."""

@@ -1974,6 +1974,9 @@ class SqlQuotes(_Repo):
     async def versions(self, number: str) -> list[Quote]:
         return await self._find(QuoteRow.number == number)
 
+    async def pending(self) -> list[Quote]:
+        return await self._find(QuoteRow.status == QuoteStatus.PENDING.value)
+
     async def decide(self, quote: Quote, was: QuoteStatus, was_waiting_for: str | None) -> bool:
         assert quote.id is not None
         waiting = QuoteRow.waiting_for.is_(None) if was_waiting_for is None else QuoteRow.waiting_for == was_waiting_for

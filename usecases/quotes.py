@@ -23,8 +23,10 @@ from sales.quotes import (
     number,
 )
 from store.errors import ConflictError
-from store.repositories import UnitOfWork
+from store.repositories import UnitOfWork, UnitOfWorkFactory
 from usecases import quote_docs
+from usecases.delivery import notify
+from usecases.services import Services
 
 
 async def price_list(uow: UnitOfWork, on: date) -> tuple[dict[str, Product], Catalog]:
@@ -184,3 +186,37 @@ def may_decide(quote: Quote, by: Employee) -> bool:
     if by.id == quote.rep_id:
         return False
     return by.id == quote.waiting_for or by.role is Role.ADMIN
+
+
+async def remind_approvers(uow_factory: UnitOfWorkFactory, services: Services, now: datetime) -> int:
+    """On working days, each approver hears of the quotes that have waited for them since an earlier day (a quote
+    nobody was assigned to goes to every admin); how many were told."""
+    today = now.astimezone(services.timezone).date()
+    if not services.calendar.is_workday(today):
+        return 0
+    told = 0
+    async with uow_factory() as uow:
+        waiting = [q for q in await uow.quotes.pending() if q.created_at.astimezone(services.timezone).date() < today]
+        if not waiting:
+            return 0
+        staff = await uow.employees.find(active_only=True)
+        admins = [e.id for e in staff if e.role is Role.ADMIN]
+        by_approver: dict[str, list[Quote]] = {}
+        for q in waiting:
+            for who in [q.waiting_for] if q.waiting_for else [a for a in admins if a != q.rep_id]:
+                by_approver.setdefault(who, []).append(q)
+        names = {e.id: e.name for e in staff}
+        for approver in staff:
+            mine = by_approver.get(approver.id)
+            if not mine:
+                continue
+            lines = [f"有 {len(mine)} 份报价在等你审批:"]
+            for q in mine:
+                days = services.calendar.workdays_after(q.created_at.astimezone(services.timezone).date(), today)
+                lines.append(f"· {q.label} {q.customer_name} ¥{q.total:,.2f}({names.get(q.rep_id, q.rep_id)},"
+                             f"已等 {days} 个工作日):{q.note or ''}")  # fmt: skip
+            lines.append(f"回复「批准 {mine[0].number}」或「驳回 {mine[0].number} 原因」")
+            told += await notify(uow, approver, "\n".join(lines), key=f"quote-approvals:{today}:{approver.id}",
+                                 now=now, platforms=services.platforms)  # fmt: skip
+        await uow.commit()
+    return told

@@ -379,3 +379,23 @@ async def test_an_amount_discount_shows_what_it_took_off(rig: Rig) -> None:
     sent = await rig.say("给瑞达出个报价:A型设备1台,减2万")  # all of it: waits for the supervisor, then an admin
     ask = next(m for m in sent if m["to"] == "S01")
     assert "优惠 12,800.00 元:-12,800.00" in ask["text"] and "合计 ¥0.00(零元整)" in ask["text"]
+
+
+async def test_a_waiting_quote_is_recalled_to_its_approver_on_the_next_working_day(rig: Rig) -> None:
+    from usecases.quotes import remind_approvers
+
+    await rig.say("给瑞达出个报价:A型设备10台,打8折")
+    assert await remind_approvers(rig.store, rig.services, NOW) == 0  # asked today: not yet
+    friday = NOW + timedelta(days=1)
+    assert await remind_approvers(rig.store, rig.services, friday) == 1
+    assert await remind_approvers(rig.store, rig.services, friday) == 0  # once a day
+    assert await remind_approvers(rig.store, rig.services, NOW + timedelta(days=2)) == 0  # Saturday
+    async with rig.store() as uow:
+        told = [m for m in await uow.outbox.find() if m.key.startswith("quote-approvals:")]
+    assert [m.to_user for m in told] == ["S01"]
+    assert (
+        "Q-2026-0001 第1版 杭州瑞达科技有限公司" in told[0].payload["text"]
+        and "已等 1 个工作日" in told[0].payload["text"]
+    )
+    await rig.say("驳回 Q-2026-0001 折扣太大", user="S01")
+    assert await remind_approvers(rig.store, rig.services, NOW + timedelta(days=4)) == 0  # decided: no more
