@@ -255,13 +255,9 @@ async def _by_number(ctx: Context, number: str | None, version: int | None) -> Q
     """The version named, else the newest version of that number waiting for a decision."""
     if number is None:
         return None
-    found = [q for q in await _all_versions(ctx, number) if version is None or q.version == version]
+    found = [q for q in await ctx.uow.quotes.versions(number) if version is None or q.version == version]
     pending = [q for q in found if q.status is QuoteStatus.PENDING]
     return max(pending or found, key=lambda q: q.version) if found else None
-
-
-async def _all_versions(ctx: Context, number: str) -> list[Quote]:
-    return await ctx.uow.quotes.versions(number)
 
 
 @router.message(known_sender, lambda m, _ctx: m.kind == "text" and RESEND.match(m.text.strip()) is not None)

@@ -24,19 +24,16 @@ _VERB = (
     r"|报(?:个|一下|一个)价(?!了)|(?:重新|再)报(?:个|一次)?价(?!了)|(?:改|修改|更新)(?:一下)?报价(?!了|过|已)"
 )
 _PLEASE = r"(?:请|麻烦|帮我|帮忙|帮|你|重新|再|马上|赶紧|尽快)*+"  # possessive: a wall of 请 is read once
-_ASK = re.compile(
-    rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})"
-    rf"|^{_PLEASE}(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S"
-)
+_VERB_ASK = re.compile(rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})")
+_HEADED = re.compile(rf"^{_PLEASE}(?:[给为替])?[^\s,:。!?]{{0,40}}?的?报价单?\s*:\s*\S")
 _PAST = re.compile(
     r"报(?:了|过)价|报价(?:已|了|过)|(?:发了|发过|给了|出了|做了)(?:一?[个份张版])?报价"
     r"|报价单?(?:的事|的事情|这件事|那件事)|(?:已经?|刚)(?:发送|发出|发过去|确认|接受|同意|签)|接受了|再说"
 )
-_VERB_ASK = re.compile(rf"^{_PLEASE}(?:[给为替][^\s,:。!?]{{1,40}}?)?{_PLEASE}(?:{_VERB})")
 # 把瑞达最新报价再发我 / 重发瑞达的报价 / 瑞达的报价单发我一下
 RESEND = re.compile(
     r"^(?:请|麻烦)?(?:把|将)?(?P<who>[^\s,,。!！?？]{2,40}?)的?(?:最新的?|上次的?|刚才的?)?(?:那份|那个)?报价(?:单)?"
-    r"(?:的?(?P<kind>pdf|PDF|excel|Excel|xlsx|表格))?(?:再|重新)?(?:发|给|传)(?:给)?我(?:一下|一份|一次)?[。!！]*$"
+    r"(?:的?(?:pdf|PDF|excel|Excel|xlsx|表格))?(?:再|重新)?(?:发|给|传)(?:给)?我(?:一下|一份|一次)?[。!！]*$"
     r"|^(?:请|麻烦)?(?:再|重新)(?:发|给)(?:我)?(?:一下|一份)?(?P<who2>[^\s,,。!！?？]{2,40}?)的?(?:最新的?)?报价(?:单)?[。!！]*$"
 )
 # 批准 Q-2026-0001 / 驳回 Q-2026-0001 折扣太大 (typed where a platform has no buttons)
@@ -139,9 +136,9 @@ def asks_for_quote(text: str) -> bool:
     first lines are looked at). A 报价单: heading asks only when items with quantities follow (A型 5台, x10): a
     brief may be headed so too (报价:瑞达 120万,对方还价100万)."""
     text = normalize(text[:400]).strip()
-    if not _ASK.search(text) or _PAST.search(text) or RESEND.match(text) is not None:
+    if _PAST.search(text) or RESEND.match(text) is not None:
         return False
-    return _VERB_ASK.search(text) is not None or _ITEMS.search(text) is not None
+    return _VERB_ASK.search(text) is not None or (_HEADED.search(text) is not None and _ITEMS.search(text) is not None)
 
 
 def headed_only(text: str) -> bool:

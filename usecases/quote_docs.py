@@ -64,6 +64,11 @@ def _rows(figures: Totals) -> list[tuple[object, ...]]:
              t.line.tax_rate) for i, t in enumerate(figures.lines, start=1)]  # fmt: skip
 
 
+def _header(quote: Quote, rep: Employee | None) -> list[tuple[str, str]]:
+    return [("报价单号", quote.label), ("客户", quote.customer_name), ("报价日期", quote.created_at.date().isoformat()),
+            ("有效期至", quote.valid_until.isoformat()), ("销售", rep.name if rep else quote.rep_id)]  # fmt: skip
+
+
 def _summary(quote: Quote, figures: Totals) -> list[tuple[str, Decimal]]:
     out = [("小计(不含税)", figures.subtotal)]
     if figures.discount:
@@ -84,10 +89,7 @@ def xlsx(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes:
     sheet.title = "报价单"
     sheet.append([f"{rules.company} 报价单"])
     sheet["A1"].font = Font(bold=True, size=14)
-    info = [("报价单号", f"{quote.number} 第{quote.version}版"), ("客户", quote.customer_name),
-            ("报价日期", quote.created_at.date().isoformat()), ("有效期至", quote.valid_until.isoformat()),
-            ("销售", rep.name if rep else quote.rep_id)]  # fmt: skip
-    for key, value in info:
+    for key, value in _header(quote, rep):
         sheet.append([key, value])
     sheet.append([])
     sheet.append(list(HEAD))
@@ -148,9 +150,7 @@ def pdf(quote: Quote, rules: QuoteRules, rep: Employee | None) -> bytes | None:
     doc.set_font("cjk", size=16)
     doc.cell(0, 10, f"{rules.company} 报价单", align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("cjk", size=10)
-    for key, value in (("报价单号", f"{quote.number} 第{quote.version}版"), ("客户", quote.customer_name),
-                       ("报价日期", quote.created_at.date().isoformat()), ("有效期至", quote.valid_until.isoformat()),
-                       ("销售", rep.name if rep else quote.rep_id)):  # fmt: skip
+    for key, value in _header(quote, rep):
         doc.cell(0, 6, f"{key}:{value}", new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
     widths = (10, 22, 52, 12, 16, 28, 30, 14)

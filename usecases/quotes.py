@@ -21,6 +21,7 @@ from sales.quotes import (
     capitals,
     current,
     number,
+    totals,
 )
 from store.errors import ConflictError
 from store.repositories import UnitOfWork, UnitOfWorkFactory
@@ -99,8 +100,8 @@ async def create(
     assert customer.id is not None
     latest = await uow.quotes.latest(customer.id)
     discount = discount_of(request)
-    figures_ = Quote("", 0, customer.id, customer.name, rep.id, tuple(lines), discount, today, None, now).figures()
-    level, why = approval(figures_, rules.admin_rate)
+    figures = totals(lines, discount)
+    level, why = approval(figures, rules.admin_rate)
     for _ in range(5):
         revision = latest is not None and not (
             customer.closed_at is not None and customer.closed_at > latest.created_at
@@ -112,7 +113,7 @@ async def create(
         quote = Quote(label, version, customer.id, customer.name, rep.id, tuple(lines), discount,
                       valid_until(request, today, rules), request.payment_terms, now,
                       status=QuoteStatus.PENDING if level is not Approval.NONE else QuoteStatus.SENT,
-                      approval=level, note=";".join(why) or None, total=figures_.total)  # fmt: skip
+                      approval=level, note=";".join(why) or None, total=figures.total)  # fmt: skip
         if level is not Approval.NONE:
             first = await approver(uow, rep, level)
             quote.waiting_for = first.id if first else None
